@@ -1,0 +1,34 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+// Architecture invariants (ARCHITECTURE.md), enforced rather than hoped for.
+const lspOnly = { group: ['vscode-languageserver', 'vscode-languageserver/*', 'vscode-languageserver-textdocument'], message: 'Only server/src/lsp/ imports vscode-languageserver.' };
+const spawnOnly = ['child_process', 'node:child_process', 'execa'].map((name) => ({ name, message: 'Only server/src/targets/ spawns processes.' }));
+const netOnly = ['http', 'https', 'node:http', 'node:https', 'net', 'node:net', 'openai'].map((name) => ({ name, message: 'Only server/src/llm/ touches the network.' }));
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test/fixtures/**', 'examples/**', '.kernelpilot/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', __dirname: 'readonly', require: 'readonly', module: 'writable', setTimeout: 'readonly', clearTimeout: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', Buffer: 'readonly', URL: 'readonly', performance: 'readonly' } },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }] },
+  },
+  {
+    files: ['server/src/**/*.ts'],
+    ignores: ['server/src/lsp/**', 'server/src/targets/**', 'server/src/llm/**'],
+    rules: { 'no-restricted-imports': ['error', { paths: [...spawnOnly, ...netOnly], patterns: [lspOnly] }] },
+  },
+  {
+    files: ['server/src/lsp/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: [...spawnOnly, ...netOnly] }] },
+  },
+  {
+    files: ['server/src/targets/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: netOnly, patterns: [lspOnly] }] },
+  },
+  {
+    files: ['server/src/llm/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { paths: spawnOnly, patterns: [lspOnly] }] },
+  },
+);

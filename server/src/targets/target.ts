@@ -1,0 +1,30 @@
+// A target is where commands run: this machine now; SSH and Slurm later.
+// This folder is the only code that spawns processes (ARCHITECTURE.md).
+
+export interface ExecOptions {
+  cwd?: string;
+  /** Wall-clock limit; the whole process tree is killed when it passes. */
+  timeoutMs?: number;
+  /** Cancelling kills the whole process tree. */
+  signal?: AbortSignal;
+  input?: string;
+  env?: Record<string, string | undefined>;
+}
+
+export interface ExecResult {
+  command: string;
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  cancelled: boolean;
+  /** The program could not be started at all (not found, not executable). */
+  notFound: boolean;
+  durationMs: number;
+}
+
+export interface Target {
+  /** Shown in messages: "no CUDA device on target 'local'". */
+  readonly name: string;
+  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+}
