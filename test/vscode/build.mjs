@@ -1,0 +1,20 @@
+// Bundles the VS Code test suite to out/test/vscode/suite/index.js: CommonJS because the extension host
+// require()s extensionTestsPath, and `vscode` external because the host provides it at run time.
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+
+await build({
+  entryPoints: [join(root, 'test/vscode/suite/index.ts')],
+  outfile: join(root, 'out/test/vscode/suite/index.js'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['vscode'],
+  sourcemap: 'inline',
+  logLevel: 'warning',
+});
+console.log('built out/test/vscode/suite/index.js');

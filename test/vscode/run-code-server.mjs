@@ -1,0 +1,122 @@
+// Runs the extension test suite (out/test/vscode/suite/index.js) in a real VS Code workbench: code-server 4.100.3
+// driven by Debian's Chromium through playwright-core. Used where desktop VS Code cannot be downloaded.
+// code-server has no --extensionDevelopmentPath flag; the workbench takes the dev/test paths from the `payload`
+// query parameter and reports the extension host's exit code through window.codeAutomationExit.
+// Usage: node test/vscode/build.mjs && node test/vscode/run-code-server.mjs
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { CODE_SERVER_VERSION, ensureCodeServer, freePort, startCodeServer } from './code-server.mjs';
+
+const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
+const workspace = join(root, 'test', 'vscode', 'workspace');
+const testsPath = resolve(process.env.KP_VSCODE_TESTS ?? join(root, 'out', 'test', 'vscode', 'suite', 'index.js'));
+const resultsDir = join(root, 'test-results');
+const screenshot = join(resultsDir, 'vscode-codelens.png');
+const TIMEOUT_MS = Number(process.env.KP_VSCODE_TIMEOUT_MS ?? 180_000);
+const CHROMIUM = process.env.KP_CHROMIUM ?? '/usr/bin/chromium';
+// Headless, and nothing that phones home: the machine may reach only the npm registry.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// Errors that only say the machine is offline (marketplace, missing web assets); anything else is printed.
+const OFFLINE_NOISE = /Failed to load resource|ENOTFOUND|open-vsx|ERR_NAME_NOT_RESOLVED/;
+
+const started = Date.now();
+const secs = () => ((Date.now() - started) / 1000).toFixed(1);
+const tmp = mkdtempSync('/tmp/kp-vscode-');
+let server;
+let context;
+let cleaned = false;
+
+async function cleanup() {
+  if (cleaned) return;
+  cleaned = true;
+  await context?.close().catch(() => {});
+  await server?.stop();
+  if (!process.env.KP_VSCODE_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
+}
+
+function finish(code, why) {
+  console.log(code === 0
+    ? `PASS vscode extension suite (code-server ${CODE_SERVER_VERSION}) in ${secs()} s`
+    : `FAIL vscode extension suite (code-server ${CODE_SERVER_VERSION}) in ${secs()} s: ${why}`);
+  return cleanup().finally(() => process.exit(code));
+}
+
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void finish(130, `interrupted by ${signal}`));
+const overall = setTimeout(() => void failWithScreenshot(`timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
+
+async function failWithScreenshot(why) {
+  clearTimeout(overall);
+  if (server) console.log(`code-server log (${server.logFile}) tail:\n${readFileSync(server.logFile, 'utf8').split('\n').slice(-30).join('\n')}`);
+  const page = context?.pages()[0];
+  if (page) {
+    mkdirSync(resultsDir, { recursive: true });
+    await page.screenshot({ path: join(resultsDir, 'vscode-failure.png') }).then(() => console.log('failure screenshot: test-results/vscode-failure.png'), () => {});
+  }
+  await finish(1, why);
+}
+
+async function main() {
+  const needed = [[testsPath, 'node test/vscode/build.mjs'], [CHROMIUM, 'apt-get install -y chromium']];
+  // A custom KP_VSCODE_TESTS (infrastructure checks) may run without the extension built.
+  if (!process.env.KP_VSCODE_TESTS) needed.push([join(root, 'dist', 'client.js'), 'npm run build']);
+  for (const [file, hint] of needed) {
+    if (!existsSync(file)) throw new Error(`${file} is missing; run: ${hint}`);
+  }
+  const bin = ensureCodeServer(root);
+  const port = await freePort();
+  // The suite waits for this file after its lenses are ready, so the screenshot shows them (see suite/util.ts).
+  const flag = join(tmp, 'screenshot-taken');
+  server = await startCodeServer({ bin, tmp, port, workspace, env: { KP_VSCODE_SCREENSHOT_FLAG: flag } });
+  console.log(`code-server ${CODE_SERVER_VERSION} up at ${server.base} after ${secs()} s`);
+
+  context = await chromium.launchPersistentContext(join(tmp, 'chromium'), {
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1400, height: 860 },
+  });
+  const page = context.pages()[0] ?? await context.newPage();
+  // Only the suite's own lines and real errors: the workbench logs a lot that says nothing about the extension.
+  let lastConsoleLine = '';
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (process.env.KP_VSCODE_DEBUG_CONSOLE) console.log(`  [${msg.type()}] ${JSON.stringify(text)}`);
+    else if (text.includes('[kp-suite]') || (msg.type() === 'error' && !OFFLINE_NOISE.test(text))) {
+      // Forwarded extension-host lines look like "%c INFO color: #33f [kp-suite] ..."; keep the message.
+      const line = text.replace(/^%c\s*\w+\s+color:\s*\S+\s*/, '');
+      // The workbench logs a failed run() twice (styled and plain); print it once.
+      if (line !== lastConsoleLine) console.log(`  ${line}`);
+      lastConsoleLine = line;
+    }
+  });
+  page.on('pageerror', (err) => console.log(`  page error: ${err.message}`));
+
+  const exitCode = new Promise((resolveExit) => void page.exposeFunction('codeAutomationExit', (code) => resolveExit(Number(code))));
+  const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
+  const payload = [['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(testsPath)]];
+  await page.goto(`${server.base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+
+  // Screenshot the first time the rendered lenses carry nvcc's resource numbers, then tell the suite.
+  let shotTaken = false;
+  const watcher = setInterval(async () => {
+    if (shotTaken) return;
+    const texts = await page.$$eval('.codelens-decoration a', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
+    if (!texts.some((t) => t.includes('regs')) || shotTaken) return;
+    shotTaken = true;
+    await new Promise((r) => setTimeout(r, 300)); // let the lens row finish its fade-in
+    mkdirSync(resultsDir, { recursive: true });
+    await page.screenshot({ path: screenshot });
+    writeFileSync(flag, 'done\n');
+    console.log(`  screenshot: ${screenshot} (${texts.filter((t) => t.includes('regs')).join(' | ')})`);
+  }, 250);
+
+  const code = await exitCode;
+  clearInterval(watcher);
+  clearTimeout(overall);
+  if (code !== 0) return failWithScreenshot(`extension host exited with code ${code}`);
+  if (!shotTaken && !process.env.KP_VSCODE_TESTS) console.log('  note: no CodeLens with "regs" was rendered, so no screenshot');
+  return finish(0);
+}
+
+main().catch((err) => failWithScreenshot(err instanceof Error ? err.message : String(err)));
