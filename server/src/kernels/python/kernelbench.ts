@@ -3,6 +3,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Kernel, KernelParam } from '../model';
 import { rangeOf } from '../ranges';
+import { inSegment, segmentsOf } from './recovery';
 import { asDefinition, assignIds, pythonParams, returnAnnotation, shortDecorator, type Definition } from './syntax';
 
 /**
@@ -78,14 +79,21 @@ function modelKernel(definition: Definition, file: string, functions: Map<string
 
 /** KernelBench `Model` / `ModelNew` classes of a parsed Python file (usually zero or one). */
 export function findKernelBenchModels(root: Node, file: string): Kernel[] {
-  const definitions = root.namedChildren.map(asDefinition).filter((d): d is Definition => d !== undefined);
-  // Module-level functions by name; the whole definition is the range, so a lens or link can show all of it.
-  const functions = new Map<string, Node>();
-  for (const d of definitions) {
-    const fnName = d.node.type === 'function_definition' ? d.node.childForFieldName('name')?.text : undefined;
-    // The last definition wins, as when Python runs the module.
-    if (fnName) functions.set(fnName, d.outer);
+  const { segments, dispose } = segmentsOf(root);
+  try {
+    const definitions = segments.flatMap((segment) =>
+      segment.root.namedChildren.map(asDefinition).filter((d): d is Definition => d !== undefined && inSegment(d.outer, segment)),
+    );
+    // Module-level functions by name; the whole definition is the range, so a lens or link can show all of it.
+    const functions = new Map<string, Node>();
+    for (const d of definitions) {
+      const fnName = d.node.type === 'function_definition' ? d.node.childForFieldName('name')?.text : undefined;
+      // The last definition wins, as when Python runs the module.
+      if (fnName) functions.set(fnName, d.outer);
+    }
+    const kernels = definitions.map((d) => modelKernel(d, file, functions)).filter((k): k is Kernel => k !== undefined);
+    return assignIds(kernels);
+  } finally {
+    dispose();
   }
-  const kernels = definitions.map((d) => modelKernel(d, file, functions)).filter((k): k is Kernel => k !== undefined);
-  return assignIds(kernels);
 }

@@ -2,6 +2,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Kernel, LaunchSite } from '../model';
 import { rangeOf } from '../ranges';
+import { inSegment, type Segment } from './recovery';
 import { collapse } from './syntax';
 
 /** The identifier a launch names last: `k` for `k`, `self._k` and `mod.Ops.k`. */
@@ -40,13 +41,13 @@ function targets(callee: Node, name: string, kernels: Kernel[]): Kernel[] {
   return named;
 }
 
-/** Appends every `kernel[grid](...)` in the file to the launchSites of the kernel(s) it names. */
-export function attachLaunchSites(root: Node, kernels: Kernel[]): void {
+/** Appends every `kernel[grid](...)` in the segment to the launchSites of the kernel(s) it names. */
+export function attachLaunchSites(segment: Segment, kernels: Kernel[]): void {
   if (kernels.length === 0) return;
   const names = new Set(kernels.map((k) => k.name));
-  for (const call of root.descendantsOfType('call')) {
+  for (const call of segment.root.descendantsOfType('call')) {
     const subscript = call?.childForFieldName('function');
-    if (!call || subscript?.type !== 'subscript') continue;
+    if (!call || subscript?.type !== 'subscript' || !inSegment(call, segment)) continue;
     const callee = subscript.childForFieldName('value');
     const name = callee ? trailingName(callee) : undefined;
     if (!callee || !name || !names.has(name)) continue;

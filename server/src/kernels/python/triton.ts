@@ -5,6 +5,7 @@ import { rangeOf } from '../ranges';
 import { autotuneConfigs, moduleAssignments } from './autotune';
 import { collectBindings, resolve, type Bindings } from './imports';
 import { attachLaunchSites } from './launches';
+import { inSegment, segmentsOf } from './recovery';
 import { assignIds, decoratorExpression, pythonParams, shortDecorator, signatureTail, walkDefinitions, type Definition } from './syntax';
 
 const jitPaths = new Set(['triton.jit', 'triton.runtime.jit', 'triton.runtime.jit.jit']);
@@ -55,13 +56,21 @@ function tritonKernel(definition: Definition, scope: string[], file: string, bin
 
 /** Every Triton kernel in a parsed Python file, in source order, with launch sites from the same file. */
 export function findTritonKernels(root: Node, file: string): Kernel[] {
-  const bindings = collectBindings(root);
-  const assignments = moduleAssignments(root);
-  const kernels: Kernel[] = [];
-  walkDefinitions(root, (definition, scope) => {
-    const kernel = tritonKernel(definition, scope, file, bindings, assignments);
-    if (kernel) kernels.push(kernel);
-  });
-  attachLaunchSites(root, kernels);
-  return assignIds(kernels);
+  const { segments, dispose } = segmentsOf(root);
+  try {
+    const bindings = new Map(segments.flatMap((s) => [...collectBindings(s.root)]));
+    const assignments = new Map(segments.flatMap((s) => [...moduleAssignments(s.root)]));
+    const kernels: Kernel[] = [];
+    for (const segment of segments) {
+      walkDefinitions(segment.root, (definition, scope) => {
+        if (!inSegment(definition.outer, segment)) return;
+        const kernel = tritonKernel(definition, scope, file, bindings, assignments);
+        if (kernel) kernels.push(kernel);
+      });
+    }
+    for (const segment of segments) attachLaunchSites(segment, kernels);
+    return assignIds(kernels);
+  } finally {
+    dispose();
+  }
 }
