@@ -303,6 +303,14 @@ describe('triton', () => {
       ],
     );
   });
+
+  test('recovery keeps positions exact in CRLF files', () => {
+    const source = ['import triton', 'def broken(x:', '@triton.jit', 'def after(x):', '    pass', ''].join('\r\n');
+    const [kernel] = find(source);
+    assert.equal(kernel?.name, 'after');
+    assert.deepEqual(kernel.range.start, { line: 2, character: 0 });
+    assert.deepEqual(kernel.nameRange, { start: { line: 3, character: 4 }, end: { line: 3, character: 9 } });
+  });
 });
 
 describe('kernelbench', () => {

@@ -46,6 +46,8 @@ function firstErrorRow(root: Node): number | undefined {
  */
 export function segmentsOf(root: Node): { segments: Segment[]; dispose: () => void } {
   const segments: Segment[] = [{ root, fromRow: 0, toRow: Number.MAX_SAFE_INTEGER }];
+  // The common case (a file that parses) costs nothing beyond this check.
+  if (!root.hasError) return { segments, dispose: () => undefined };
   const trees: Tree[] = [];
   let parser: Parser | undefined;
   const lines = root.text.split('\n');
