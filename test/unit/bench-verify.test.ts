@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { CheckReport, DeviceInfo } from '../../server/src/harness/protocol';
 import type { BenchSpec, Dtype } from '../../server/src/spec/model';
 import { bfloat16ToFloat, decodeValues, halfToFloat, unravelIndex } from '../../server/src/bench/dtype';
-import { POISON_BITS } from '../../server/src/harness/poison';
+import { POISON_BYTE, poisonPattern } from '../../server/src/harness/poison';
 import { fsDumpReader, verify } from '../../server/src/bench/verify';
 import type { CheckRun, Probe, VerifyResult } from '../../server/src/bench/verify';
 import { mulberry32 } from '../../server/src/bench/prng';
@@ -41,6 +41,8 @@ interface RunOptions {
   dtype?: Dtype;
   checksumAfterA?: string;
   pointers?: Record<string, string>;
+  /** The poison byte the dump declares, as the CUDA harness reports it. */
+  poison?: string;
 }
 
 /** Writes one check run's dump to a fresh folder and returns it with its report. */
@@ -52,7 +54,7 @@ function run(o: RunOptions): CheckRun {
     kind: 'check',
     seed: o.seed,
     device,
-    outputs: [{ name: 'out', dtype: o.dtype ?? 'float32', elements: N, file: 'out.bin' }],
+    outputs: [{ name: 'out', dtype: o.dtype ?? 'float32', elements: N, file: 'out.bin', ...(o.poison ? { poison: o.poison } : {}) }],
     inputChecksumsBefore: { a: 'aaaa', b: 'bbbb' },
     inputChecksumsAfter: { a: o.checksumAfterA ?? 'aaaa', b: 'bbbb' },
     pointers: o.pointers ?? { a: '0x7f0000000000', b: '0x7f0000010000', out: '0x7f0000020000' },
@@ -140,7 +142,7 @@ test('Inf on both sides still fails match', async () => {
 test('leftover poison fails written and names the element', async () => {
   const r = await scenario((seed) => {
     const out = result(seed);
-    new Uint32Array(out.buffer)[3 * COLS + 1] = Number(POISON_BITS.float32);
+    new Uint32Array(out.buffer)[3 * COLS + 1] = Number(poisonPattern(POISON_BYTE.float32, 4));
     return { out };
   });
   const w = probe(r, 'written');
@@ -148,6 +150,16 @@ test('leftover poison fails written and names the element', async () => {
   assert.match(w.reason, /out\[3, 1\]/);
   assert.match(w.reason, /never wrote/);
   assert.deepEqual(r.verdict.failed.sort(), ['match', 'written']);
+});
+
+test('a poison byte declared by the dump overrides the default', async () => {
+  const r = await scenario((seed) => {
+    const out = result(seed);
+    if (seed === 1) new Uint32Array(out.buffer)[2] = 0x5a5a5a5a; // a finite float: only the poison check sees it
+    return { out, poison: '0x5a' };
+  });
+  assert.match(probe(r, 'written').reason, /seed 1: 1 element\(s\) of 'out'.*out\[0, 2\]/);
+  await assert.rejects(scenario(() => ({ poison: 'lots' })), /declares poison "lots", not a byte/);
 });
 
 test('a changed input checksum fails inputs-unchanged', async () => {
@@ -250,8 +262,8 @@ test('float16 and bfloat16 bits decode exactly', () => {
   assert.equal(bfloat16ToFloat(0x3f80), 1);
   assert.equal(bfloat16ToFloat(0xc0a0), -5);
   assert.equal(bfloat16ToFloat(0x4049), 3.140625);
-  assert.ok(Number.isNaN(bfloat16ToFloat(Number(POISON_BITS.bfloat16))));
-  assert.ok(Number.isNaN(halfToFloat(Number(POISON_BITS.float16))));
+  assert.ok(Number.isNaN(bfloat16ToFloat(Number(poisonPattern(POISON_BYTE.bfloat16, 2)))));
+  assert.ok(Number.isNaN(halfToFloat(Number(poisonPattern(POISON_BYTE.float16, 2)))));
   // Through the array decoder, from an odd byte offset (as Buffer pools hand out).
   const raw = new Uint8Array(7);
   raw.set([0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b], 1);
@@ -266,7 +278,7 @@ test('float16 outputs are matched and poison-checked on their decoded values and
   const wrong = halves(1);
   wrong[4] = 0x4000; // 2 instead of ~1.0x
   const poisoned = halves(2);
-  poisoned[6] = Number(POISON_BITS.float16);
+  poisoned[6] = Number(poisonPattern(POISON_BYTE.float16, 2));
   const s = spec('float16');
   const r = await verify({
     spec: s,
@@ -278,7 +290,7 @@ test('float16 outputs are matched and poison-checked on their decoded values and
 });
 
 test('integer sentinel values the baseline really computes are not called unwritten', async () => {
-  const sentinel = Number(POISON_BITS.int32) | 0;
+  const sentinel = Number(poisonPattern(POISON_BYTE.int32, 4)) | 0;
   const ints = (seed: number): Int32Array => Int32Array.from({ length: N }, (_, i) => (i === 0 ? sentinel : seed * 1000 + i));
   const s = spec('int32');
   const ok = await verify({

@@ -1,8 +1,7 @@
 // Element-by-element work on decoded output arrays: tolerance match, leftover poison, trivial-output checks,
 // bitwise equality. Pure functions over typed arrays; verify.ts decides what they mean.
 
-import type { Dtype, Tolerance } from '../spec/model';
-import { POISON_BITS } from '../harness/poison';
+import type { Tolerance } from '../spec/model';
 import type { Bits, Values } from './dtype';
 import { unravelIndex } from './dtype';
 
@@ -100,14 +99,14 @@ export interface PoisonStats {
  * element does not: for floats the baseline never legitimately produces our NaN payload, and for integers this is
  * what keeps a sentinel-valued real result from being called unwritten.
  */
-export function countPoison(candidate: Bits, baseline: Bits, dtype: Dtype, shape?: readonly number[]): PoisonStats {
-  const poison = POISON_BITS[dtype];
+export function countPoison(candidate: Bits, candidatePoison: bigint, baseline: Bits, baselinePoison: bigint, shape?: readonly number[]): PoisonStats {
   const stats: PoisonStats = { unwritten: 0, baselineUnwritten: 0 };
-  const pattern = candidate instanceof BigUint64Array ? poison : Number(poison);
+  // Typed arrays of ≤ 32-bit elements hold numbers, BigUint64Array holds bigints: compare like with like.
+  const c = candidate instanceof BigUint64Array ? candidatePoison : Number(candidatePoison);
+  const b = baseline instanceof BigUint64Array ? baselinePoison : Number(baselinePoison);
   for (let i = 0; i < candidate.length; i++) {
-    const baselinePoisoned = baseline[i] === pattern;
-    if (baselinePoisoned) stats.baselineUnwritten++;
-    else if (candidate[i] === pattern) {
+    if (baseline[i] === b) stats.baselineUnwritten++;
+    else if (candidate[i] === c) {
       stats.unwritten++;
       stats.first ??= { flat: i, index: unravelIndex(i, shape) };
     }

@@ -15,6 +15,7 @@ import type { MatchStats } from './elementwise';
 import { elementCount, resolveShapes } from './shapes';
 import type { ResolvedShapes } from './shapes';
 import { toleranceFor } from './tolerance';
+import { POISON_BYTE, poisonPattern } from '../harness/poison';
 import { checkAliasing, checkInputs, checkSeeds } from './report-probes';
 import { sig } from './num';
 
@@ -113,6 +114,19 @@ function dumpProblem(spec: BenchSpec, shapes: ResolvedShapes, b: OutputDump, c: 
   return b.dtype;
 }
 
+/**
+ * The element pattern the harness poisoned this output with: the dump's own `poison` byte when the report states
+ * one (e.g. "0xff"), otherwise the shared default for the dtype.
+ */
+function poisonOf(dump: OutputDump, dtype: Dtype): bigint {
+  const declared: unknown = (dump as OutputDump & { poison?: unknown }).poison;
+  let byte = POISON_BYTE[dtype];
+  if (typeof declared === 'number') byte = declared;
+  else if (typeof declared === 'string' && /^(0x)?[0-9a-f]{1,2}$/i.test(declared)) byte = Number.parseInt(declared.replace(/^0x/i, ''), 16);
+  else if (declared !== undefined) throw new Error(`output '${dump.name}' declares poison ${JSON.stringify(declared)}, not a byte`);
+  return poisonPattern(byte, DTYPE_BYTES[dtype]);
+}
+
 async function readChecked(read: DumpReader, run: CheckRun, dump: OutputDump, dtype: Dtype, side: string): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
@@ -150,7 +164,7 @@ async function compareOutputs(input: VerifyInput, pairs: Array<{ seed: number; b
       // Inout buffers start from real data, not poison, so only pure outputs can hold leftover poison.
       const role = specArg(input.spec, bDump.name)?.role ?? 'output';
       if (role === 'output') {
-        const p = countPoison(rawBits(cBytes, dtype), rawBits(bBytes, dtype), dtype, shape);
+        const p = countPoison(rawBits(cBytes, dtype), poisonOf(cDump, dtype), rawBits(bBytes, dtype), poisonOf(bDump, dtype), shape);
         acc.written.push({ seed, output: bDump.name, unwritten: p.unwritten, baselineUnwritten: p.baselineUnwritten, ...(p.first ? { firstIndex: p.first.index } : {}) });
       }
 

@@ -1,31 +1,36 @@
-// The values a harness writes into every output buffer before the launch (field notes, pattern 1: stale
-// memory). One place for both sides of the contract: the harness generator fills with these bit patterns,
-// bench/verify.ts looks for them in the dumped outputs. Patterns are element bit patterns, stored
-// little-endian like every dump.
+// What a harness writes over every output buffer before each launch (field notes, pattern 1: stale memory),
+// in one place for both sides of the contract: harness generators fill with it, bench/verify.ts looks for it in
+// the dumped outputs.
 //
-// Floats get a quiet NaN with a recognisable payload, so an untouched element both fails any tolerance check
-// and is identifiable as "never written" rather than "computed NaN". Integers have no NaN: they get a sentinel
-// that a real result can legitimately equal, so verify only calls an integer element unwritten where the
-// baseline's element differs from the sentinel.
+// The poison is one BYTE repeated over the whole buffer, because that is what cudaMemsetAsync (and
+// torch.Tensor.fill_ on a uint8 view) can write cheaply before every launch. 0xFF makes every float format a
+// NaN with the sign bit set (0xFFFFFFFF, 0xFFFF …), which fails any tolerance check and differs from the
+// canonical NaN that CUDA arithmetic produces (0x7FFFFFFF), so "never written" and "computed NaN" stay
+// distinguishable. Integers have no NaN: 0xAB gives an unlikely value (0xABABABAB) and a bool byte that is
+// neither 0 nor 1. A real integer result can still equal it, so verify only calls an integer element unwritten
+// where the baseline's element differs from the pattern.
 
 import type { Dtype } from '../spec/model';
 
-export const POISON_BITS: Readonly<Record<Dtype, bigint>> = {
-  float32: 0x7fc0deadn, // quiet NaN, payload 0x40dead
-  float64: 0x7ff8deaddeaddeadn, // quiet NaN
-  float16: 0x7e5dn, // quiet NaN: exponent 11111, mantissa 10_0101_1101
-  bfloat16: 0x7fddn, // quiet NaN: exponent 1111_1111, mantissa 101_1101
-  int8: 0xa5n,
-  uint8: 0xa5n,
-  bool: 0xa5n, // not a valid bool byte (0/1), so any write replaces it
-  int16: 0xdeadn,
-  int32: 0xdeadbeefn,
-  uint32: 0xdeadbeefn,
-  int64: 0xdeadbeefdeadbeefn,
-  uint64: 0xdeadbeefdeadbeefn,
+export const POISON_BYTE: Readonly<Record<Dtype, number>> = {
+  float32: 0xff,
+  float16: 0xff,
+  bfloat16: 0xff,
+  float64: 0xff,
+  int8: 0xab,
+  uint8: 0xab,
+  int16: 0xab,
+  int32: 0xab,
+  uint32: 0xab,
+  int64: 0xab,
+  uint64: 0xab,
+  bool: 0xab,
 };
 
-/** The pattern as a C/C++ hex literal of the element's width, for generated harness code. */
-export function poisonLiteral(dtype: Dtype): string {
-  return `0x${POISON_BITS[dtype].toString(16).toUpperCase()}${dtype.endsWith('64') ? 'ULL' : 'u'}`;
+/** The element bit pattern a poison byte makes in an element of `width` bytes (0xAB, 4 → 0xABABABAB). */
+export function poisonPattern(byte: number, width: number): bigint {
+  if (!Number.isInteger(byte) || byte < 0 || byte > 0xff) throw new RangeError(`poison byte must be 0..255, got ${byte}`);
+  let bits = 0n;
+  for (let i = 0; i < width; i++) bits = (bits << 8n) | BigInt(byte);
+  return bits;
 }
