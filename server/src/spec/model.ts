@@ -1,6 +1,15 @@
 // The bench spec: how to call one kernel. Written to `.kernelpilot/specs/<kernel>.json`, read and edited by people,
 // validated by schemas/bench-spec.schema.json. This file is the contract between spec/, harness/ and bench/.
 
+/**
+ * Where inference could not decide, the field holds this string and `unknowns` says what to fill in. The JSON
+ * schema accepts it in any field a person may have to complete (including `dtype` and `sizes` values, which are
+ * typed here for the finished spec); `validate()` reports every one and refuses to call such a spec runnable, so
+ * the harness never sees a placeholder.
+ */
+export const PLACEHOLDER = '?';
+export type Placeholder = typeof PLACEHOLDER;
+
 export type Dtype = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool';
 
 export type ArgRole = 'input' | 'output' | 'inout' | 'scalar';
