@@ -1,0 +1,210 @@
+// Run records: `<workspace>/.kernelpilot/runs/<timestamp>-<kernel>-<shortid>/record.json`. A record keeps the raw
+// data (every timing sample of both sides, every check report, the probes) and every parameter of the analysis
+// (confidence, test level, bootstrap seed, roofline counts and ceilings), so `rederive` recomputes exactly the
+// numbers that were shown. Identity of what ran (binary and harness source hashes, command lines, GPU, driver,
+// nvcc) is kept so a result can be traced back and reproduced.
+
+import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { CheckReport, DeviceInfo } from '../harness/protocol';
+import type { BenchSpec } from '../spec/model';
+import type { CompareOptions } from '../bench/compare';
+import type { Ceilings, RooflineOptions } from '../bench/roofline';
+import { deriveSummary } from '../bench/summary';
+import type { BenchSummary } from '../bench/summary';
+import { verdictOf } from '../bench/verify';
+import type { Probe, VerifyVerdict } from '../bench/verify';
+
+export const RECORD_FILE = 'record.json';
+
+export interface FileHash {
+  path: string;
+  sha256: string;
+}
+
+/** One check run as recorded: its report and where its dumps are, relative to the run folder when inside it. */
+export interface RecordedCheck {
+  report: CheckReport;
+  dir: string;
+}
+
+export interface RunRecordInput {
+  kernel: string;
+  spec: BenchSpec;
+  /** The sizes benchmarked (the spec's, or one sweep point). */
+  sizes: Record<string, number>;
+  seeds: { check: number[]; time: number; sets?: number };
+  timings: {
+    /** 'interleaved': baselineMs[i] and candidateMs[i] were timed back to back. */
+    order: 'interleaved' | 'baseline-only';
+    baselineMs: number[];
+    candidateMs?: number[];
+    warmup?: number;
+    l2FlushBytes?: number;
+  };
+  checks?: { baseline: RecordedCheck[]; candidate: RecordedCheck[]; candidateRepeat?: RecordedCheck };
+  probes?: Probe[];
+  gpu: { name: string; computeCapability: string; driverVersion: string | number; uuid?: string; index?: number; device?: DeviceInfo };
+  nvccVersion?: string;
+  binaries: Array<FileHash & { role: 'baseline' | 'candidate' }>;
+  harnessSources: FileHash[];
+  /** argv of every command the run executed, in order. */
+  commands: string[][];
+  ceilings?: Ceilings & { source: 'measured' | 'cache'; measuredAt?: string };
+  roofline: { bytes: number; flops?: number; options?: RooflineOptions };
+  analysis: { confidence: number; compare: CompareOptions };
+}
+
+export interface RunRecord extends RunRecordInput {
+  version: 1;
+  /** Also the folder name. */
+  id: string;
+  createdAt: string;
+  verdict?: VerifyVerdict;
+  /** What was shown. Probes are not repeated here; they are the record's `probes`. */
+  summary: Omit<BenchSummary, 'verification'>;
+}
+
+function safeKernelName(kernel: string): string {
+  // Qualified names (`ns::k<float>`) become folder-safe; capped so paths stay short.
+  return kernel.replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^[._]+/, '').slice(0, 60) || 'kernel';
+}
+
+/** `2026-11-21T12-00-00Z-ns_vadd-1a2b3c4d`: sorts by time, readable, unique. */
+export function runId(now: Date, kernel: string, shortId: string = randomBytes(4).toString('hex')): string {
+  const stamp = now.toISOString().replace(/\.\d{3}Z$/, 'Z').replace(/:/g, '-');
+  return `${stamp}-${safeKernelName(kernel)}-${shortId}`;
+}
+
+export function runsDir(workspace: string): string {
+  return join(workspace, '.kernelpilot', 'runs');
+}
+
+export function runDir(workspace: string, id: string): string {
+  return join(runsDir(workspace), id);
+}
+
+/** Everything `deriveSummary` needs, taken from the record alone. */
+function summaryInput(r: RunRecordInput): Parameters<typeof deriveSummary>[0] {
+  return {
+    kernel: r.kernel,
+    gpuName: r.gpu.name,
+    baselineMs: r.timings.baselineMs,
+    ...(r.timings.candidateMs ? { candidateMs: r.timings.candidateMs } : {}),
+    bytes: r.roofline.bytes,
+    ...(r.roofline.flops !== undefined ? { flops: r.roofline.flops } : {}),
+    ...(r.ceilings ? { ceilings: { copyBytesPerSecond: r.ceilings.copyBytesPerSecond, fp32FlopsPerSecond: r.ceilings.fp32FlopsPerSecond } } : {}),
+    ...(r.roofline.options ? { rooflineOptions: r.roofline.options } : {}),
+    compareOptions: r.analysis.compare,
+    confidence: r.analysis.confidence,
+    ...(r.probes ? { verification: { probes: r.probes, verdict: verdictOf(r.probes) } } : {}),
+  };
+}
+
+function withoutVerification(s: BenchSummary): Omit<BenchSummary, 'verification'> {
+  const { verification: _verification, ...rest } = s;
+  return rest;
+}
+
+/**
+ * Builds the record and its summary from raw data. The bootstrap seed is pinned into the record (default 1)
+ * so the re-derived confidence interval is bit-identical.
+ */
+export function createRunRecord(input: RunRecordInput, options: { now?: Date; shortId?: string } = {}): RunRecord {
+  const now = options.now ?? new Date();
+  const pinned: RunRecordInput = { ...input, analysis: { ...input.analysis, compare: { seed: 1, ...input.analysis.compare } } };
+  const summary = deriveSummary(summaryInput(pinned));
+  const record: RunRecord = { version: 1, id: runId(now, input.kernel, options.shortId), createdAt: now.toISOString(), ...pinned, summary: withoutVerification(summary) };
+  if (summary.verification) record.verdict = summary.verification.verdict;
+  return record;
+}
+
+/** Recomputes every shown number from the record's raw data and analysis parameters. */
+export function rederive(record: RunRecord): BenchSummary {
+  return deriveSummary(summaryInput(record));
+}
+
+/** JSON has no NaN/Infinity (they become null), so compare what a stored record can hold. */
+function jsonNormal(value: unknown): unknown {
+  return JSON.parse(JSON.stringify(value)) as unknown;
+}
+
+function differences(a: unknown, b: unknown, path: string, out: string[]): void {
+  if (out.length >= 20) return;
+  if (typeof a !== typeof b || Array.isArray(a) !== Array.isArray(b) || (a === null) !== (b === null)) {
+    out.push(`${path || '/'}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    return;
+  }
+  if (typeof a === 'object' && a !== null && b !== null) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b as object)]);
+    for (const k of keys) differences((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${path}/${k}`, out);
+    return;
+  }
+  if (a !== b) out.push(`${path || '/'}: stored ${JSON.stringify(a)}, re-derived ${JSON.stringify(b)}`);
+}
+
+/** Compares the stored summary and verdict with a fresh derivation; lists up to 20 differences. */
+export function checkRederivation(record: RunRecord): { ok: boolean; differences: string[] } {
+  const fresh = rederive(record);
+  const diffs: string[] = [];
+  differences(jsonNormal(record.summary), jsonNormal(withoutVerification(fresh)), '/summary', diffs);
+  if (record.probes) differences(jsonNormal(record.verdict), jsonNormal(fresh.verification?.verdict), '/verdict', diffs);
+  return { ok: diffs.length === 0, differences: diffs };
+}
+
+/** Writes `<workspace>/.kernelpilot/runs/<id>/record.json` (never over an existing record); returns the folder. */
+export async function writeRunRecord(workspace: string, record: RunRecord): Promise<string> {
+  const dir = runDir(workspace, record.id);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, RECORD_FILE);
+  const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { encoding: 'utf8', flag: 'wx' });
+  // link() publishes the complete file atomically and, unlike rename(), fails if a record is already there.
+  try {
+    await link(tmp, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new Error(`run record ${file} already exists; run ids must be unique`, { cause: error });
+    throw new Error(`writing run record ${file}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+  return dir;
+}
+
+/** Reads and sanity-checks a record; errors name the file and the missing part. */
+export async function readRunRecord(dir: string): Promise<RunRecord> {
+  const file = join(dir, RECORD_FILE);
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new Error(`reading run record ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  const r = data as Partial<RunRecord>;
+  if (r.version !== 1) throw new Error(`run record ${file} has version ${JSON.stringify(r.version)}; this KernelPilot reads version 1`);
+  const need: Array<[string, boolean]> = [
+    ['id', typeof r.id === 'string'],
+    ['kernel', typeof r.kernel === 'string'],
+    ['spec', typeof r.spec === 'object' && r.spec !== null],
+    ['timings.baselineMs', Array.isArray(r.timings?.baselineMs)],
+    ['gpu.name', typeof r.gpu?.name === 'string'],
+    ['roofline.bytes', typeof r.roofline?.bytes === 'number'],
+    ['analysis', typeof r.analysis?.confidence === 'number' && typeof r.analysis?.compare === 'object'],
+    ['summary', typeof r.summary === 'object' && r.summary !== null],
+  ];
+  const missing = need.filter(([, ok]) => !ok).map(([name]) => name);
+  if (missing.length) throw new Error(`run record ${file} lacks or has malformed: ${missing.join(', ')}`);
+  return r as RunRecord;
+}
+
+/** Run ids in the workspace, oldest first (ids start with their UTC timestamp). */
+export async function listRuns(workspace: string): Promise<string[]> {
+  try {
+    const entries = await readdir(runsDir(workspace), { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
