@@ -88,10 +88,14 @@ async function recordedRun(): Promise<{ workspace: string; folder: string; recor
     commands: [['./cand.bin', 'check', '--seed', '11', '--out', 'checks/candidate/seed-11']],
     ceilings: { copyBytesPerSecond: 4.3e12, fp32FlopsPerSecond: 60e12, source: 'cache', measuredAt: '2026-11-20T00:00:00.000Z' },
     roofline: { bytes: 3 * 4 * N, flops: N },
-    analysis: { confidence: 0.95, compare: { alpha: 0.01, minEffect: 0.01 } },
+    analysis: { confidence: 0.99, compare: { alpha: 0.01, minEffect: 0.01 } },
   };
   const record = createRunRecord(input, { now, shortId: 'abcd1234' });
   assert.equal(record.id, id);
+  // The record's analysis parameters are the ones applied (and pinned: the bootstrap seed defaults to 1).
+  assert.equal(record.summary.candidate?.medianCI.requested, 0.99);
+  assert.equal(record.summary.comparison?.speedupCI.seed, 1);
+  assert.equal(record.analysis.compare.seed, 1);
   await writeRunRecord(workspace, record);
   return { workspace, folder, record };
 }

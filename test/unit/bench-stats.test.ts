@@ -96,14 +96,14 @@ test('signed-rank test: exact p for a hand-computed case', () => {
 });
 
 /** Interleaved timings: a shared slow drift (clock throttling) plus independent per-launch noise. */
-function interleaved(seed: number, n: number, shift: number, drift = 0.0): { a: number[]; b: number[] } {
+function interleaved(seed: number, n: number, shift: number, drift = 0.0, noise = 0.03): { a: number[]; b: number[] } {
   const z = normalSampler(mulberry32(seed));
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < n; i++) {
     const d = 1 + drift * (i / n);
-    a.push(1.0 * d * (1 + 0.03 * z()));
-    b.push((1.0 / (1 + shift)) * d * (1 + 0.03 * z()));
+    a.push(1.0 * d * (1 + noise * z()));
+    b.push((1.0 / (1 + shift)) * d * (1 + noise * z()));
   }
   return { a, b };
 }
@@ -130,6 +130,27 @@ test('interleaved comparison reports no difference for identical distributions',
     if (compareTimings(x.a, x.b, { resamples: 50 }).verdict !== 'no-significant-difference') claims++;
   }
   assert.ok(claims <= 9, `${claims} of 300 identical pairs called different`);
+});
+
+test('the speedup CI resamples pairs together, so a drift shared by both sides does not widen it', () => {
+  // Clocks slow down 2× over the run; per-launch noise is 0.2 %. Unpaired resampling would give a ±10 % interval.
+  const { a, b } = interleaved(5, 100, 0.05, 1.0, 0.002);
+  const r = compareTimings(a, b);
+  assert.ok(r.speedupCI.high - r.speedupCI.low < 0.03, `CI ${r.speedupCI.low}–${r.speedupCI.high}`);
+  assert.ok(r.speedupCI.low > 1);
+  assert.equal(r.verdict, 'faster', r.rule);
+});
+
+test('a significant but tiny difference is below the minimum effect', () => {
+  // 0.5 % faster with 0.1 % noise: overwhelmingly significant, but under the 1 % minimum effect.
+  const z = normalSampler(mulberry32(8));
+  const a = Array.from({ length: 200 }, () => 1 + 0.001 * z());
+  const b = Array.from({ length: 200 }, () => (1 + 0.001 * z()) / 1.005);
+  const r = compareTimings(a, b);
+  assert.ok(r.test.pValue < 1e-10);
+  assert.equal(r.verdict, 'no-significant-difference');
+  assert.match(r.rule, /within the 1 % minimum effect/);
+  assert.equal(compareTimings(a, b, { minEffect: 0.002 }).verdict, 'faster');
 });
 
 test('comparison is reproducible from its seed and validates its input', () => {
