@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coefficientOfVariation, compareTimings, mad, median, medianCI, quantile, summarize } from '../../server/src/bench/stats';
-import { signedRankTest } from '../../server/src/bench/compare';
+import { medianInPlace, signedRankTest } from '../../server/src/bench/compare';
 import { mulberry32, normalSampler } from '../../server/src/bench/prng';
 import { normalCdf, normalQuantile } from '../../server/src/bench/normal';
 
@@ -21,6 +21,18 @@ test('median and type-7 percentiles on hand-checked data', () => {
   assert.equal(quantile(xs, 1), 10);
   assert.throws(() => median([]), /empty/);
   assert.throws(() => median([1, Number.NaN]), /element 1/);
+});
+
+test('the bootstrap's quickselect median equals the sorted median, ties and sorted runs included', () => {
+  const r = mulberry32(1);
+  for (let t = 0; t < 5000; t++) {
+    const n = 1 + Math.floor(r() * 40);
+    const xs = Array.from({ length: n }, () => Math.floor(r() * 6));
+    assert.equal(medianInPlace(Float64Array.from(xs)), median(xs), `[${xs.join(', ')}]`);
+  }
+  const ascending = Float64Array.from({ length: 1000 }, (_, i) => i);
+  assert.equal(medianInPlace(ascending), 499.5);
+  assert.equal(medianInPlace(Float64Array.from({ length: 999 }, (_, i) => 999 - i)), 500);
 });
 
 test('CV of a constant is 0; CV and MAD of normal data estimate σ/μ and σ', () => {
