@@ -1,0 +1,133 @@
+-- Neovim (0.7 API) as a plain LSP client of `kernelpilot lsp --stdio`.
+--   nvim --headless -u test/nvim/client.lua FILE.cu
+-- Opens FILE, attaches the KernelPilot server, asks for document symbols, code lenses (until one shows
+-- registers from the nvcc check), a hover on the first kernel, then inserts a kernel through the buffer (so
+-- Neovim sends an incremental didChange) and asks for symbols again. Prints one JSON object on stdout and exits
+-- 0, or writes the reason (and the server's log) to stderr and exits with :cquit N:
+--   2 no file argument · 3 server did not start · 4 no symbols · 5 no lens with registers · 6 no hover
+--   7 symbols wrong after an edit · 8 other error
+-- Environment: KP_NODE (node binary, default `node`), KP_CLI (default <repo>/dist/cli.js),
+-- KP_LENS_TIMEOUT_MS (default 30000).
+
+local script = debug.getinfo(1, 'S').source:sub(2)
+local repo = vim.fn.fnamemodify(script, ':p:h:h:h')
+local node = os.getenv('KP_NODE') or 'node'
+local cli = os.getenv('KP_CLI') or (repo .. '/dist/cli.js')
+local lens_timeout = tonumber(os.getenv('KP_LENS_TIMEOUT_MS') or '') or 30000
+
+local logs = {}
+local messages = {}
+
+local function fail(code, why)
+  io.stderr:write('nvim client: ' .. why .. '\n')
+  if #logs > 0 then io.stderr:write('--- server log ---\n' .. table.concat(logs, '\n') .. '\n') end
+  if #messages > 0 then io.stderr:write('--- showMessage ---\n' .. table.concat(messages, '\n') .. '\n') end
+  io.stderr:flush()
+  vim.cmd('cquit ' .. code)
+end
+
+local function request(buf, client_id, method, params, timeout)
+  local responses, err = vim.lsp.buf_request_sync(buf, method, params, timeout or 5000)
+  if not responses then return nil, 'no answer to ' .. method .. ': ' .. tostring(err) end
+  local response = responses[client_id]
+  if not response then return nil, 'no answer from the KernelPilot client to ' .. method end
+  if response.err then return nil, method .. ' failed: ' .. vim.inspect(response.err) end
+  return response.result
+end
+
+local function names(symbols)
+  local out = {}
+  for _, s in ipairs(symbols or {}) do table.insert(out, s.name) end
+  return out
+end
+
+local function main()
+  local file = vim.fn.argv(0)
+  if file == nil or file == '' then return fail(2, 'usage: nvim --headless -u client.lua FILE') end
+  vim.cmd('filetype on')
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  local buf = vim.api.nvim_get_current_buf()
+
+  local initialized = false
+  local client_id = vim.lsp.start_client({
+    name = 'kernelpilot',
+    cmd = { node, cli, 'lsp', '--stdio' },
+    root_dir = vim.fn.fnamemodify(file, ':p:h'),
+    -- Answered to workspace/configuration (section `kernelpilot`) by Neovim's default handler.
+    settings = { kernelpilot = { check = { debounceMs = 50 } } },
+    flags = { debounce_text_changes = 0 },
+    handlers = {
+      ['window/logMessage'] = function(_, result) table.insert(logs, result.message) end,
+      ['window/showMessage'] = function(_, result) table.insert(messages, result.message) end,
+    },
+    on_init = function() initialized = true end,
+    on_exit = function(code, signal)
+      if not initialized then table.insert(logs, 'server exited: code ' .. tostring(code) .. ' signal ' .. tostring(signal)) end
+    end,
+  })
+  if not client_id then return fail(3, 'vim.lsp.start_client failed (is dist/cli.js built?)') end
+  if not vim.wait(10000, function() return initialized end, 20) then return fail(3, 'the server did not initialize within 10 s') end
+  vim.lsp.buf_attach_client(buf, client_id)
+  local document = { textDocument = vim.lsp.util.make_text_document_params(buf) }
+
+  local symbols, err = request(buf, client_id, 'textDocument/documentSymbol', document)
+  if err then return fail(4, err) end
+  if not symbols or #symbols == 0 then return fail(4, 'documentSymbol returned no kernels') end
+
+  -- Lenses: poll until the background nvcc check fills one in.
+  local lenses, lens_with_regs
+  local deadline = vim.loop.now() + lens_timeout
+  repeat
+    lenses, err = request(buf, client_id, 'textDocument/codeLens', document)
+    if err then return fail(5, err) end
+    for _, lens in ipairs(lenses or {}) do
+      if lens.command and lens.command.title:find('regs', 1, true) then lens_with_regs = lens end
+    end
+    if not lens_with_regs then vim.wait(200) end
+  until lens_with_regs or vim.loop.now() > deadline
+  if not lens_with_regs then return fail(5, 'no lens showed registers within ' .. lens_timeout .. ' ms: ' .. vim.json.encode(lenses or {})) end
+
+  local hover
+  hover, err = request(buf, client_id, 'textDocument/hover', { textDocument = document.textDocument, position = symbols[1].selectionRange.start })
+  if err then return fail(6, err) end
+  if not hover or not hover.contents then return fail(6, 'no hover on ' .. symbols[1].name) end
+
+  -- An edit through the buffer: Neovim computes and sends the incremental didChange itself.
+  local last = symbols[#symbols].range['end'].line + 1
+  vim.api.nvim_buf_set_lines(buf, last, last, false, { '', '__global__ void added_in_nvim(int* p) {', '  p[threadIdx.x] = 0;', '}' })
+  local after_edit
+  deadline = vim.loop.now() + 5000
+  repeat
+    after_edit, err = request(buf, client_id, 'textDocument/documentSymbol', document)
+    if err then return fail(7, err) end
+    if #(after_edit or {}) ~= #symbols + 1 then vim.wait(50) end
+  until #(after_edit or {}) == #symbols + 1 or vim.loop.now() > deadline
+  local expected = names(symbols)
+  table.insert(expected, 'added_in_nvim')
+  local got = names(after_edit)
+  if vim.json.encode(got) ~= vim.json.encode(expected) then
+    return fail(7, 'symbols after the edit: ' .. vim.json.encode(got) .. ', expected ' .. vim.json.encode(expected))
+  end
+
+  io.stdout:write(vim.json.encode({
+    file = file,
+    symbols = symbols,
+    lenses = lenses,
+    hover = hover,
+    symbolsAfterEdit = got,
+    messages = messages,
+  }) .. '\n')
+  io.stdout:flush()
+
+  vim.lsp.stop_client(client_id)
+  vim.wait(3000, function() return vim.lsp.get_client_by_id(client_id) == nil end, 20)
+  vim.cmd('qall!')
+end
+
+vim.api.nvim_create_autocmd('VimEnter', {
+  once = true,
+  callback = function()
+    local ok, err = pcall(main)
+    if not ok then fail(8, tostring(err)) end
+  end,
+})
