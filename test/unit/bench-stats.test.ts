@@ -23,7 +23,7 @@ test('median and type-7 percentiles on hand-checked data', () => {
   assert.throws(() => median([1, Number.NaN]), /element 1/);
 });
 
-test('the bootstrap's quickselect median equals the sorted median, ties and sorted runs included', () => {
+test('the bootstrap quickselect median equals the sorted median, ties and sorted runs included', () => {
   const r = mulberry32(1);
   for (let t = 0; t < 5000; t++) {
     const n = 1 + Math.floor(r() * 40);
