@@ -16,9 +16,8 @@ const common = {
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
-  // web-tree-sitter's ESM build reads import.meta.url only to find its wasm; we always pass locateFile.
-  mainFields: ['main', 'module'],
-  conditions: ['require', 'node'],
+  // web-tree-sitter's ESM build needs import.meta.url, which a CommonJS bundle lacks: bundle its CJS build.
+  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
 };
 
 await Promise.all([

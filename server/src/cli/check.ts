@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
+import { formatLens } from '../check/format';
+import { matchResources } from '../check/match';
+import { runStaticCheck } from '../check/run';
+import type { CheckResult } from '../check/types';
+import { defaultSettings } from '../settings';
+import { defaultArch, listGpus } from '../targets/gpus';
+import { LocalTarget } from '../targets/local';
+import { CliError } from './errors';
+import { kernelsOf } from './kernels';
+import { table } from './table';
+
+interface CheckFlags {
+  json: boolean;
+  arch?: string;
+  nvccPath?: string;
+}
+
+function describeErrors(result: CheckResult): string {
+  const lines = result.diagnostics.map((d) => `${d.file}:${d.line + 1}${d.column !== undefined ? ':' + (d.column + 1) : ''}: ${d.severity}: ${d.message}`);
+  if (result.error) lines.push(`error: ${result.error.message}${result.error.hint ? `\n  ${result.error.hint}` : ''}`);
+  return lines.join('\n');
+}
+
+/** `kernelpilot check FILE [--arch sm_90] [--json]`: exit 0 when it compiled, 1 on compile errors or no nvcc. */
+export async function checkCommand(files: string[], flags: CheckFlags): Promise<{ output: string; exitCode: number }> {
+  if (files.length !== 1) throw new CliError('usage: kernelpilot check FILE [--arch sm_90] [--json] [--nvcc-path PATH]', 2);
+  const file = resolve(files[0]);
+  const { kernels } = await kernelsOf(file);
+  const target = new LocalTarget();
+  const arch = flags.arch ?? defaultArch(await listGpus(target));
+  const found = await compileFlagsFor({ file, roots: [process.cwd()] }).catch(() => undefined);
+  const result = await runStaticCheck(target, {
+    file,
+    arch,
+    nvccPath: flags.nvccPath ?? defaultSettings.cuda.nvccPath,
+    extraArgs: found ? flagsToNvccArgs(found.flags) : [],
+  });
+  const byKernel = matchResources(kernels, result.resources);
+  const exitCode = result.ok && !result.error ? 0 : 1;
+  if (flags.json) {
+    const perKernel = kernels.map((k) => ({ kernel: k.qualifiedName, line: k.nameRange.start.line + 1, resources: byKernel.get(k.id) ?? [] }));
+    return { output: JSON.stringify({ ...result, kernels: perKernel }, null, 2), exitCode };
+  }
+  if (exitCode !== 0) return { output: describeErrors(result) || `nvcc failed: ${result.command}`, exitCode };
+  const rows = result.resources.map((r) => [r.demangled === r.mangledName ? r.name : r.demangled.replace(/^void /, ''), String(r.registers), String(r.spillStoreBytes + r.spillLoadBytes), String(r.sharedMemBytes), String(r.stackFrameBytes), String(r.barriers)]);
+  const summary = kernels.filter((k) => k.language === 'cuda').map((k) => `${k.qualifiedName}: ${formatLens(result.arch, byKernel.get(k.id) ?? [], k)}`);
+  const warnings = result.diagnostics.length ? '\n\n' + describeErrors(result) : '';
+  return {
+    output: `${file} · ${result.arch} · nvcc ${result.nvccVersion ?? '?'} · ${Math.round(result.durationMs)} ms\n\n${table(['kernel', 'registers', 'spill bytes', 'smem bytes', 'stack bytes', 'barriers'], rows)}\n\n${summary.join('\n')}${warnings}`,
+    exitCode,
+  };
+}

@@ -1,0 +1,185 @@
+import { type Connection, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
+import { pathToFileURL } from 'node:url';
+import { formatLens, formatResourcesMarkdown } from '../check/format';
+import { matchResources } from '../check/match';
+import { runStaticCheck } from '../check/run';
+import type { CheckResult, CompilerDiagnostic } from '../check/types';
+import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
+import { grammarFor } from '../kernels/language';
+import type { Kernel } from '../kernels/model';
+import type { Settings } from '../settings';
+import { defaultArch, listGpus } from '../targets/gpus';
+import { LocalTarget } from '../targets/local';
+import type { Documents } from './documents';
+import { pathOf } from './documents';
+
+interface Deps {
+  connection: Connection;
+  settings: () => Settings;
+  workspaceRoots: () => string[];
+  documents: Documents;
+  refreshLenses: () => void;
+}
+
+interface State {
+  timer?: ReturnType<typeof setTimeout>;
+  running?: AbortController;
+  /** Bumped by every schedule; a finished check publishes only if it is still the newest. */
+  generation: number;
+  result?: CheckResult;
+  /** Kernel id → resource records, for the document version the check compiled. */
+  byKernel?: Map<string, CheckResult['resources']>;
+  /** URIs (other than the document) that received diagnostics from this check, to clear them later. */
+  otherUris: Set<string>;
+}
+
+export interface Lens {
+  title: string;
+  command?: string;
+}
+
+const severity: Record<CompilerDiagnostic['severity'], DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error,
+  warning: DiagnosticSeverity.Warning,
+  info: DiagnosticSeverity.Information,
+};
+
+function toDiagnostic(d: CompilerDiagnostic): Diagnostic {
+  const character = d.column ?? 0;
+  return {
+    // Without a column the whole line is marked; with one, the token there (clients widen a one-character range).
+    range: { start: { line: d.line, character }, end: d.column === undefined ? { line: d.line + 1, character: 0 } : { line: d.line, character: character + 1 } },
+    severity: severity[d.severity],
+    source: d.source,
+    ...(d.code ? { code: d.code } : {}),
+    message: d.message,
+  };
+}
+
+/**
+ * The static check in the background: debounced per document, superseded by newer saves (the older nvcc is
+ * killed), results kept per document for lenses and hovers, diagnostics published when it ends.
+ */
+export class CheckService {
+  private readonly states = new Map<string, State>();
+  private readonly target = new LocalTarget();
+  private archGuess: Promise<string> | undefined;
+  private nvccMissingShown = false;
+
+  constructor(private readonly deps: Deps) {}
+
+  private state(uri: string): State {
+    let state = this.states.get(uri);
+    if (!state) {
+      state = { generation: 0, otherUris: new Set() };
+      this.states.set(uri, state);
+    }
+    return state;
+  }
+
+  /** The configured arch, else the local GPU's (asked once per session), else sm_90. */
+  private arch(): Promise<string> {
+    const configured = this.deps.settings().cuda.arch;
+    if (configured) return Promise.resolve(configured);
+    this.archGuess ??= listGpus(this.target).then(defaultArch, () => 'sm_90');
+    return this.archGuess;
+  }
+
+  schedule(uri: string): void {
+    const state = this.state(uri);
+    state.generation++;
+    if (state.timer) clearTimeout(state.timer);
+    state.timer = setTimeout(() => void this.run(uri).catch((e: unknown) => this.deps.connection.console.error(`static check of ${uri}: ${String(e)}`)), this.deps.settings().check.debounceMs);
+    this.deps.refreshLenses();
+  }
+
+  recheckAll(): void {
+    for (const uri of this.deps.documents.uris()) if (this.states.has(uri)) this.schedule(uri);
+  }
+
+  /** For the recheck command: run now and answer with a one-line summary. */
+  async runNow(uri: string): Promise<string> {
+    const state = this.state(uri);
+    state.generation++;
+    if (state.timer) clearTimeout(state.timer);
+    const result = await this.run(uri);
+    if (!result) return 'KernelPilot: not a CUDA file — nothing to check.';
+    if (result.error) return `KernelPilot: ${result.error.message}`;
+    const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
+    return errors ? `KernelPilot: ${errors} compile error(s) for ${result.arch}` : `KernelPilot: ${result.resources.length} kernel instance(s) compiled for ${result.arch} in ${Math.round(result.durationMs)} ms`;
+  }
+
+  private async run(uri: string): Promise<CheckResult | undefined> {
+    const state = this.state(uri);
+    state.timer = undefined;
+    const generation = state.generation;
+    const document = await this.deps.documents.get(uri);
+    if (!document || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
+    state.running?.abort();
+    const abort = new AbortController();
+    state.running = abort;
+    const settings = this.deps.settings();
+    const file = pathOf(uri);
+    const compileCommands = await compileFlagsFor({ file, roots: this.deps.workspaceRoots().map(pathOf), explicitPath: settings.cuda.compileCommands || undefined }).catch(() => undefined);
+    const result = await runStaticCheck(this.target, {
+      file,
+      text: document.content,
+      arch: await this.arch(),
+      nvccPath: settings.cuda.nvccPath,
+      includePaths: settings.cuda.includePaths,
+      defines: settings.cuda.defines,
+      extraArgs: [...(compileCommands ? flagsToNvccArgs(compileCommands.flags) : []), ...settings.cuda.extraArgs],
+      timeoutMs: settings.check.timeoutMs,
+      signal: abort.signal,
+    });
+    if (state.running === abort) state.running = undefined;
+    if (generation !== state.generation || !this.states.has(uri)) return result; // superseded or closed: publish nothing
+    state.result = result;
+    state.byKernel = matchResources(document.kernels().kernels, result.resources);
+    this.publish(uri, file, result, state);
+    this.deps.refreshLenses();
+    if (result.error?.kind === 'notFound' && !this.nvccMissingShown) {
+      this.nvccMissingShown = true; // once per session: a missing toolkit is not news on every save
+      void this.deps.connection.window.showWarningMessage(`KernelPilot: ${result.error.message}${result.error.hint ? ' ' + result.error.hint : ''}`);
+    }
+    return result;
+  }
+
+  private publish(uri: string, file: string, result: CheckResult, state: State): void {
+    const byUri = new Map<string, Diagnostic[]>([[uri, []]]);
+    for (const d of result.diagnostics) {
+      const target = d.file === file ? uri : pathToFileURL(d.file).toString();
+      byUri.set(target, [...(byUri.get(target) ?? []), toDiagnostic(d)]);
+    }
+    for (const stale of state.otherUris) if (!byUri.has(stale)) byUri.set(stale, []);
+    state.otherUris = new Set([...byUri.keys()].filter((u) => u !== uri && (byUri.get(u)?.length ?? 0) > 0));
+    for (const [target, diagnostics] of byUri) void this.deps.connection.sendDiagnostics({ uri: target, diagnostics });
+  }
+
+  forget(uri: string): void {
+    const state = this.states.get(uri);
+    if (!state) return;
+    if (state.timer) clearTimeout(state.timer);
+    state.running?.abort();
+    this.states.delete(uri);
+    for (const other of [uri, ...state.otherUris]) void this.deps.connection.sendDiagnostics({ uri: other, diagnostics: [] });
+  }
+
+  lensFor(uri: string, kernel: Kernel): Lens {
+    if (kernel.language !== 'cuda') return { title: `${kernel.language === 'triton' ? 'Triton' : 'KernelBench'} kernel · ${kernel.params.length} params` };
+    const state = this.states.get(uri);
+    const pending = state?.timer !== undefined || state?.running !== undefined;
+    if (!state?.result) return { title: pending ? 'KernelPilot: checking…' : 'KernelPilot: not checked yet', command: 'kernelpilot.recheck' };
+    const result = state.result;
+    if (result.error) return { title: `KernelPilot: ${result.error.kind === 'notFound' ? 'nvcc not found — set kernelpilot.cuda.nvccPath' : result.error.message}`, command: 'kernelpilot.showOutput' };
+    const records = state.byKernel?.get(kernel.id) ?? [];
+    if (!result.ok && records.length === 0) return { title: `${result.arch} · compile errors — see Problems`, command: 'kernelpilot.recheck' };
+    return { title: formatLens(result.arch, records, kernel) + (pending ? ' (re-checking…)' : ''), command: 'kernelpilot.recheck' };
+  }
+
+  hoverSections(uri: string, kernel: Kernel): string[] {
+    const state = this.states.get(uri);
+    if (kernel.language !== 'cuda' || !state?.result || state.result.error) return [];
+    return [formatResourcesMarkdown(state.result.arch, state.byKernel?.get(kernel.id) ?? [], kernel)];
+  }
+}
