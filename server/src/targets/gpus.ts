@@ -1,0 +1,49 @@
+// Which GPUs a target has, from nvidia-smi. Used to pick the default arch for the static check;
+// a machine without a GPU (or without nvidia-smi) simply has none, which is not an error.
+
+import type { Target } from './target';
+
+export interface GpuInfo {
+  index: number;
+  name: string;
+  /** e.g. `9.0` */
+  computeCapability: string;
+  memoryMiB: number;
+  driver: string;
+}
+
+export const GPU_QUERY = ['--query-gpu=name,compute_cap,memory.total,driver_version', '--format=csv,noheader,nounits'];
+
+export async function listGpus(target: Target, options: { nvidiaSmiPath?: string; timeoutMs?: number; signal?: AbortSignal } = {}): Promise<GpuInfo[]> {
+  const result = await target.exec(options.nvidiaSmiPath ?? 'nvidia-smi', GPU_QUERY, { timeoutMs: options.timeoutMs ?? 10_000, signal: options.signal });
+  if (result.notFound || result.timedOut || result.cancelled || result.exitCode !== 0) return [];
+  return parseGpuCsv(result.stdout);
+}
+
+/**
+ * One GPU per line: `NVIDIA H100 80GB HBM3, 9.0, 81559, 550.54.15`. Read from the right, so a comma
+ * in a product name cannot shift the numeric fields. Lines that do not fit (nvidia-smi's own error
+ * text, `[N/A]` capabilities on old drivers) are dropped.
+ */
+export function parseGpuCsv(text: string): GpuInfo[] {
+  const gpus: GpuInfo[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const fields = line.split(',').map((f) => f.trim());
+    if (fields.length < 4) continue;
+    const driver = fields[fields.length - 1];
+    const memory = Number(fields[fields.length - 2]);
+    const cc = fields[fields.length - 3];
+    const name = fields.slice(0, fields.length - 3).join(', ');
+    if (!/^\d+\.\d+$/.test(cc) || !Number.isFinite(memory) || !name) continue;
+    gpus.push({ index: gpus.length, name, computeCapability: cc, memoryMiB: memory, driver });
+  }
+  return gpus;
+}
+
+/** `sm_90` for compute capability 9.0 (10.0 → `sm_100`); sm_90 when there is no GPU to ask. */
+export function defaultArch(gpus: readonly GpuInfo[]): string {
+  const cc = gpus[0]?.computeCapability;
+  if (!cc) return 'sm_90';
+  const [major, minor] = cc.split('.');
+  return `sm_${major}${minor}`;
+}
