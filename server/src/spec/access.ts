@@ -14,6 +14,8 @@ export interface PointerUse {
   escapes: string[];
   /** Index expressions of every write (`0` for `*p` or `atomicAdd(p, …)`), whitespace removed. */
   writeIndices: string[];
+  /** Index expressions of every element access, read or write (`?` through an alias), whitespace removed. */
+  indices: string[];
   /** Any use at all. */
   used: boolean;
 }
@@ -90,7 +92,7 @@ function aliasOf(before: string): { name: string; readOnly: boolean } | undefine
 
 /** Classifies every use of `name` in `body` (already blanked). Aliases (`T* row = p + r * n;`) are followed twice deep. */
 export function analyzePointer(body: string, name: string, depth = 0): PointerUse {
-  const use: PointerUse = { reads: false, writes: false, atomic: false, escapes: [], writeIndices: [], used: false };
+  const use: PointerUse = { reads: false, writes: false, atomic: false, escapes: [], writeIndices: [], indices: [], used: false };
   const pattern = new RegExp(`(?<![\\w.]|->|::)${name.replace(/[$]/g, '\\$')}(?!\\w)`, 'g');
   const followAlias = (alias: { name: string; readOnly: boolean }, from: number): void => {
     const sub = analyzePointer(body.slice(from), alias.name, depth + 1);
@@ -99,6 +101,7 @@ export function analyzePointer(body: string, name: string, depth = 0): PointerUs
     use.atomic ||= sub.atomic;
     // Indices through an alias are relative to its offset; record only that a write happened.
     if (sub.writes && !alias.readOnly) use.writeIndices.push(...sub.writeIndices.map(() => '?'));
+    use.indices.push(...sub.indices.map(() => '?'));
     use.escapes.push(...sub.escapes);
   };
   for (let match = pattern.exec(body); match; match = pattern.exec(body)) {
@@ -125,6 +128,7 @@ export function analyzePointer(body: string, name: string, depth = 0): PointerUs
       const close = matchBracket(body, indexStart);
       if (close < 0) continue;
       const index = body.slice(indexStart + 1, close - 1).replace(/\s+/g, '');
+      use.indices.push(index);
       if (atomicCall) markAtomic(use, index);
       else if (loadCall) use.reads = true;
       else if (storeCall) markWrite(use, index);

@@ -82,6 +82,16 @@ function initializerFrom(text: string, start: number): string | undefined {
   return undefined;
 }
 
+/** Offset of the bracket closing the one at `open`, or -1. */
+function closingBracket(text: string, open: number): number {
+  let depth = 0;
+  for (let i = open; i < text.length; i++) {
+    if ('([{'.includes(text[i])) depth++;
+    else if (')]}'.includes(text[i]) && --depth === 0) return i;
+  }
+  return -1;
+}
+
 /** Splits at top-level commas: `a, min(b, c)` → [`a`, `min(b, c)`]. */
 export function splitTopLevel(text: string): string[] {
   const parts: string[] = [];
@@ -123,8 +133,8 @@ export function findDefinition(fileText: string, name: string, limit: number): D
   const dim3 = new RegExp(`\\bdim3\\s+${name}\\s*(?:([({])|=\\s*(?:dim3\\s*)?([({]))`, 'g');
   for (let m = dim3.exec(blank); m; m = dim3.exec(blank)) {
     const openAt = m.index + m[0].length - 1;
-    const inner = initializerFrom(blank, openAt + 1);
-    if (inner !== undefined && (!found || m.index > found.offset)) found = { text: inner, kind: 'dim3', line: lineOf(fileText, m.index), offset: m.index };
+    const close = closingBracket(blank, openAt);
+    if (close > 0 && (!found || m.index > found.offset)) found = { text: blank.slice(openAt + 1, close), kind: 'dim3', line: lineOf(fileText, m.index), offset: m.index };
   }
   const local = new RegExp(`(?:^|[;{}(\\s])${scalarDecl}${name}\\s*=(?!=)`, 'g');
   for (let m = local.exec(blank); m; m = local.exec(blank)) {

@@ -279,7 +279,8 @@ function evaluateNode(node: ExprNode, vars: Readonly<Record<string, number>>, so
   };
   const checked = (value: number): Value => {
     if (!Number.isSafeInteger(value)) fail(`integer overflow (${value} is beyond 2^53)`);
-    return { value, integer: true };
+    // `+ 0` turns -0 (from Math.trunc(-0.5) or -0 * x) into the 0 a C integer would be.
+    return { value: value + 0, integer: true };
   };
   switch (node.kind) {
     case 'number':
@@ -295,7 +296,8 @@ function evaluateNode(node: ExprNode, vars: Readonly<Record<string, number>>, so
     }
     case 'unary': {
       const operand = evaluateNode(node.operand, vars, source);
-      return node.op === '-' ? { value: -operand.value, integer: operand.integer } : operand;
+      if (node.op === '+') return operand;
+      return operand.integer ? checked(-operand.value) : { value: -operand.value, integer: false };
     }
     case 'binary': {
       const a = evaluateNode(node.left, vars, source);

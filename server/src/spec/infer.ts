@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kernel, KernelParam, LaunchSite } from '../kernels/model';
 import { analyzePointer, kernelBody, type PointerUse } from './access';
 import { constantValue, type HostContext, launchComponents, offsetAt, splitTopLevel, translateCExpr } from './cexpr';
+import { keywordArgs, tritonGrid } from './triton';
 import { defaultBytesExpr, defaultInit, describeDistribution, dtypeOfCType, isFloatDtype, normalizeCType, vectorTypeOf } from './defaults';
 import { PLACEHOLDER, type ArgRole, type BenchSpec, type Dtype, type LaunchConfig, type SpecArg, type SpecUnknown } from './model';
 
@@ -363,7 +364,52 @@ function usesDynamicShared(body: string | undefined): boolean {
   return body !== undefined && /\bextern\s+(?:__shared__\s+[\w:<>]+|[\w:<>]+\s+__shared__)/.test(body);
 }
 
-function inferLaunch(inf: Inference, pattern: Pattern): LaunchConfig {
+/** Values of Triton constexpr parameters: a keyword at the launch wins over the default. */
+function constexprValues(inf: Inference): Map<string, string> {
+  const values = new Map<string, string>();
+  const keywords = inf.site ? keywordArgs(inf.site) : new Map<string, string>();
+  for (const param of inf.kernel.params) {
+    if (!param.constexpr) continue;
+    const passed = keywords.get(param.name);
+    const constant = passed !== undefined ? constantValue(passed, inf.host(), inf.siteOffset) : undefined;
+    if (constant) {
+      values.set(param.name, String(constant.value));
+      inf.assume(`${param.name} = ${constant.value}, passed at ${inf.siteLine()}`);
+    } else if (param.default !== undefined && /^\d+$/.test(param.default.trim())) {
+      values.set(param.name, param.default.trim());
+      inf.assume(`${param.name} = ${param.default.trim()}, its default`);
+    }
+  }
+  return values;
+}
+
+/** Triton: the grid from `kernel[grid]`, the block as num_warps × 32 threads (it only informs reports). */
+function inferTritonLaunch(inf: Inference, pattern: Pattern, constexprs: Map<string, string>): LaunchConfig {
+  const warpsText = inf.site ? keywordArgs(inf.site).get('num_warps') : undefined;
+  const warps = warpsText !== undefined ? constantValue(warpsText, inf.host(), inf.siteOffset)?.value : undefined;
+  const block = [String((warps ?? 4) * 32)];
+  inf.assume(warps !== undefined ? `block = ${warps} warps (num_warps at ${inf.siteLine()})` : 'block = 4 warps, Triton\'s default num_warps');
+  if (inf.site) {
+    const { components, texts, note } = tritonGrid(inf.site, inf.options.fileText, inf.host(), constexprs);
+    if (note) inf.assume(`launch grid: ${note}`);
+    const grid = components.map((c, j) => {
+      if (c.ok) return c.expr;
+      inf.unknown(`/launch/grid/${j}`, `the launch at ${inf.siteLine()} sets grid ${'xyz'[j]} to \`${texts[j]}\`, but ${c.reason}; write it as an expression over sizes`);
+      return PLACEHOLDER;
+    });
+    return { grid, block, from: inf.siteLine() };
+  }
+  const blockParam = [...constexprs].find(([name]) => /BLOCK/i.test(name));
+  if (pattern.kind === '1d' && blockParam) {
+    inf.assume(`launch grid cdiv(${pattern.n}, ${blockParam[1]}): one program per ${blockParam[0]} elements (no launch in the file to copy)`);
+    return { grid: [`cdiv(${pattern.n}, ${blockParam[1]})`], block };
+  }
+  inf.unknown('/launch/grid/0', 'no launch of this kernel in the file; how many programs does the grid need, over sizes?');
+  return { grid: [PLACEHOLDER], block };
+}
+
+function inferLaunch(inf: Inference, pattern: Pattern, constexprs: Map<string, string>): LaunchConfig {
+  if (inf.kernel.language === 'triton') return inferTritonLaunch(inf, pattern, constexprs);
   const dynamicShared = usesDynamicShared(inf.body);
   if (inf.site) {
     const site = inf.site;
@@ -429,9 +475,11 @@ export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResu
   const roles = kernel.params.map((param, i) => (classes[i].kind === 'buffer' ? pointerRole(param, inf, uses[i]) : 'scalar'));
   const buffers = kernel.params.map((param, i) => ({ param, role: roles[i] })).filter((_, i) => classes[i].kind === 'buffer');
   const slots = pattern.kind === 'matmul' ? matmulSlots(buffers) : new Map<string, 'A' | 'B' | 'C'>();
-  if (pattern.kind === 'matmul' && slots.size > 0) inf.assume(`matrix operands: ${[...slots].map(([name, slot]) => `${name} = ${slot}`).join(', ')}`);
+  const byOrder = [...slots].filter(([name, slot]) => name.toUpperCase().replace(/^D_/, '') !== slot);
+  if (byOrder.length > 0) inf.assume(`matrix operands taken by position: ${[...slots].map(([name, slot]) => `${name} = ${slot}`).join(', ')}`);
 
-  const launch = inferLaunch(inf, pattern);
+  const constexprs = constexprValues(inf);
+  const launch = inferLaunch(inf, pattern, constexprs);
 
   const inits = new Set<string>();
   const args: SpecArg[] = kernel.params.map((param, i) => {
@@ -442,7 +490,7 @@ export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResu
         const role = roles[i];
         const arg: SpecArg = { name: param.name, role, dtype: cls.dtype ?? placeholder<Dtype>() };
         if (!cls.dtype) inf.unknown(`${at}/dtype`, `${param.name} points to \`${cls.ctype}\`, which is not a plain numeric type; give the element dtype (and count elements in it)`);
-        arg.shape = shapeFor(param, role, cls, pattern, slots, uses[i], launch, inf, at);
+        arg.shape = shapeFor(param, role, cls, pattern, slots, uses[i], launch, sizes, inf, at);
         if (role === 'input' || role === 'inout') {
           if (cls.dtype) {
             arg.init = defaultInit(cls.dtype);
@@ -465,7 +513,7 @@ export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResu
         inf.unknown(`${at}/value`, `${param.name} is a flag; choose true (1) or false (0) for the benchmark`);
         return { name: param.name, role: 'scalar', dtype: 'bool', value: PLACEHOLDER };
       case 'constexpr': {
-        const value = param.default !== undefined && /^\d+$/.test(param.default.trim()) ? param.default.trim() : PLACEHOLDER;
+        const value = constexprs.get(param.name) ?? PLACEHOLDER;
         if (value === PLACEHOLDER) inf.unknown(`${at}/value`, `${param.name} is a compile-time constant (tl.constexpr); give its value`);
         return { name: param.name, role: 'scalar', dtype: 'int32', value };
       }
@@ -503,6 +551,7 @@ function shapeFor(
   slots: Map<string, 'A' | 'B' | 'C'>,
   use: PointerUse | undefined,
   launch: LaunchConfig,
+  sizes: Record<string, number>,
   inf: Inference,
   at: string,
 ): string[] {
@@ -527,6 +576,13 @@ function shapeFor(
       inf.unknown(`${at}/shape/0`, `${param.name} is written at [blockIdx.x], one element per block; give the number of blocks`);
       return [PLACEHOLDER];
     }
+  }
+  // An index that uses a size we could not pin down (`dst[i * stride]`) means the extent depends on it too.
+  const undecided = Object.keys(sizes).filter((name) => (sizes[name] as unknown) === PLACEHOLDER);
+  const strided = use?.indices.find((index) => undecided.some((name) => new RegExp(`\\b${name}\\b`).test(index)));
+  if (strided !== undefined) {
+    inf.unknown(`${at}/shape/0`, `${param.name} is indexed as ${param.name}[${strided}]; how many elements does it hold, over sizes?`);
+    return [PLACEHOLDER];
   }
   const shape = bufferShape(param, pattern, slots.get(param.name), inf);
   if (shape) return shape;

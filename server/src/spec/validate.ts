@@ -215,11 +215,9 @@ function collectExpressions(spec: Record<string, Json>): ExprField[] {
 /** The default sizes and every sweep point merged over them, each with a label for messages. */
 function sizePoints(spec: Record<string, Json>): { label: string; vars: Record<string, number> }[] | undefined {
   if (!isObject(spec.sizes)) return undefined;
+  // Sizes still "?" are left out: expressions that use them are skipped, the rest can still be checked.
   const base: Record<string, number> = {};
-  for (const [name, value] of Object.entries(spec.sizes)) {
-    if (typeof value !== 'number') return undefined;
-    base[name] = value;
-  }
+  for (const [name, value] of Object.entries(spec.sizes)) if (typeof value === 'number') base[name] = value;
   const points = [{ label: 'the default sizes', vars: base }];
   if (Array.isArray(spec.sweep)) {
     spec.sweep.forEach((point, i) => {
@@ -255,7 +253,7 @@ function checkExpressions(spec: Record<string, Json>, errors: SpecIssue[]): void
       });
       continue;
     }
-    if (!points) continue;
+    if (!points || variablesOf(parsed.node).some((v) => !(v in points[0].vars))) continue;
     for (const point of points) {
       let result;
       try {
