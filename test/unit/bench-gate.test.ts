@@ -91,6 +91,14 @@ test('no significant difference and slower are accepted but show no speedup; a w
   assert.equal(t.gate?.headline, '0.80× (slower)');
 });
 
+test('a timed candidate without probes is rejected as unverified', () => {
+  const { a, b } = pairs(2);
+  const s = deriveSummary({ kernel: 'k', gpuName: 'NVIDIA H200', baselineMs: a, candidateMs: b, bytes: 1e6 });
+  assert.equal(s.gate?.status, 'rejected');
+  assert.equal(s.gate?.showSpeedup, false);
+  assert.equal(lensText(s), '✗ rejected: not verified · H200');
+});
+
 test('hover markdown and CLI report carry the stats, the rule and every probe', () => {
   const { a, b } = pairs(1.1);
   const v = verification({ match: { passed: false, reason: 'out[0, 1] |Δ| 0.5 > allowed 1e-4' }, deterministic: { passed: false, reason: 'two runs differ' } });

@@ -233,6 +233,22 @@ test('an output equal to an input within tolerance is flagged weak when inputs a
   assert.doesNotMatch(probe(r, 'not-trivial').reason, /input 'b'/);
 });
 
+test('an inout that would pass unchanged is flagged weak (the do-nothing kernel)', async () => {
+  const s: BenchSpec = { ...spec(), args: [{ name: 'out', role: 'inout', dtype: 'float32', shape: ['rows', 'cols'] }] };
+  const runs = (): CheckRun[] => SEEDS.map((seed) => {
+    const r = run({ seed, out: result(seed) });
+    r.report.inputChecksumsBefore = {};
+    r.report.inputChecksumsAfter = {};
+    r.report.pointers = { out: '0x1000' };
+    return r;
+  });
+  // The kernel's effect is below the tolerance: the initial values already "match".
+  const r = await verify({ spec: s, baseline: runs(), candidate: runs(), readInput: async (seed) => new Uint8Array(result(seed).map((v) => v + 1e-5).buffer) });
+  assert.equal(r.verdict.accepted, true, r.verdict.summary);
+  assert.match(probe(r, 'not-trivial').reason, /'out' left at its initial values/);
+  assert.equal(probe(r, 'written').skipped, true);
+});
+
 test('determinism is reported, not gated', async () => {
   const baseline = SEEDS.map((seed) => run({ seed, out: result(seed) }));
   const candidate = SEEDS.map((seed) => run({ seed, out: result(seed) }));

@@ -51,10 +51,11 @@ export function deriveSummary(input: SummaryInput): BenchSummary {
     out.comparison = compareTimings(input.baselineMs, input.candidateMs, input.compareOptions);
     if (input.ceilings) out.candidateRoofline = roofline(out.candidate.median, input.bytes, input.flops, input.ceilings, input.rooflineOptions);
   }
-  if (input.verification) {
-    out.verification = input.verification;
+  // Any candidate goes through the gate: without probes it is rejected as unverified rather than shown.
+  if (input.verification || input.candidateMs) {
+    if (input.verification) out.verification = input.verification;
     out.gate = gate({
-      verification: input.verification,
+      ...(input.verification ? { verification: input.verification } : {}),
       ...(out.comparison ? { timing: out.comparison } : {}),
       ...(out.candidateRoofline ? { candidateRoofline: out.candidateRoofline } : {}),
       ...(out.baselineRoofline ? { baselineRoofline: out.baselineRoofline } : {}),

@@ -9,7 +9,8 @@ import type { ProbeName, VerifyResult } from './verify';
 export type GateStatus = 'faster' | 'slower' | 'no-significant-difference' | 'untimed' | 'rejected';
 
 export interface GateInput {
-  verification: VerifyResult;
+  /** Absent when no probes ran: the candidate is then rejected as unverified, whatever its time. */
+  verification?: VerifyResult;
   /** Absent when timing was not run. */
   timing?: TimingComparison;
   candidateRoofline?: RooflineResult;
@@ -40,8 +41,9 @@ export function gate(input: GateInput): GateResult {
   const { verification, timing } = input;
   const reasons: string[] = [];
   const warnings: string[] = [];
-  const failedProbes = verification.verdict.failed;
-  if (failedProbes.length) {
+  const failedProbes = verification?.verdict.failed ?? [];
+  if (!verification) reasons.push('not verified: no correctness probes were run, so its time is not a result');
+  if (failedProbes.length && verification) {
     const first = verification.probes.find((p) => p.name === failedProbes[0]);
     reasons.push(`failed probes: ${failedProbes.join(', ')} — ${first?.reason ?? ''}`);
   }
@@ -50,9 +52,9 @@ export function gate(input: GateInput): GateResult {
     // Not the candidate's fault, but it means the byte count or the ceilings are wrong, so no number here can be trusted.
     reasons.push(`the baseline itself measures as ${input.baselineRoofline.impossibleReason ?? 'impossible'}: check the spec's roofline bytes and the ceilings`);
   }
-  const weakSpec = verification.verdict.weakSpec;
-  if (weakSpec) warnings.push(verification.probes.find((p) => p.name === 'not-trivial')?.reason ?? 'weak spec');
-  const det = verification.probes.find((p) => p.name === 'deterministic');
+  const weakSpec = verification?.verdict.weakSpec ?? false;
+  if (weakSpec) warnings.push(verification?.probes.find((p) => p.name === 'not-trivial')?.reason ?? 'weak spec');
+  const det = verification?.probes.find((p) => p.name === 'deterministic');
   if (det && !det.passed) warnings.push(det.reason);
 
   const accepted = reasons.length === 0;
@@ -63,7 +65,7 @@ export function gate(input: GateInput): GateResult {
   }
   if (!accepted) {
     const what = [failedProbes.length ? failedProbes.join(', ') : '', ...reasons.filter((r) => r.startsWith('impossible'))].filter(Boolean);
-    result.headline = `rejected: ${what.length ? what.join('; ') : reasons[0]}`;
+    result.headline = verification ? `rejected: ${what.length ? what.join('; ') : reasons[0]}` : 'rejected: not verified';
     return result;
   }
   if (!timing) {
