@@ -12,6 +12,12 @@
 //   BIN ceilings                    measure device-to-device copy bandwidth and FMA throughput; print one CeilingsReport.
 // Every CUDA call and launch is checked; a failure prints one ErrorReport and exits non-zero.
 // Each report is one JSON object on one stdout line starting with `{"kind":`.
+//
+// Compatible extensions (optional fields below; the CUDA harness in harness/cuda/ implements them):
+//   --size NAME=VALUE   (check, time) override a size variable of the spec, for sweeps; reports echo `sizes`.
+//   check --dump-inputs also write each input/inout as DIR/<arg>.input.bin, listed in CheckReport.inputs.
+//   time --out DIR      write what the LAST timed launch produced, listed in TimeReport.timedOutputs.
+// Int fills draw integers in [low, high), as the spec schema says.
 
 export interface DeviceInfo {
   name: string;
@@ -30,6 +36,10 @@ export interface OutputDump {
   elements: number;
   /** File name inside the --out folder. */
   file: string;
+  /** Outputs: the byte written over the buffer before the launch, e.g. `0xff` (harness/poison.ts). */
+  poison?: string;
+  /** Outputs: elements that still hold the poison pattern after the launch (never written, or written with it). */
+  poisonedElements?: number;
 }
 
 export interface CheckReport {
@@ -43,6 +53,14 @@ export interface CheckReport {
   /** Device pointers of every buffer argument, to detect outputs that alias inputs. */
   pointers: Record<string, string>;
   kernelMs: number;
+  /** Host wall clock over the same window as kernelMs. */
+  wallMs?: number;
+  /** The launch's kernel expression, e.g. `ns::k<float, 256>`. */
+  kernel?: string;
+  /** The size variables the run used. */
+  sizes?: Record<string, number>;
+  /** With --dump-inputs: the inputs and inouts as filled, before the launch. */
+  inputs?: OutputDump[];
 }
 
 export interface TimeReport {
@@ -54,6 +72,20 @@ export interface TimeReport {
   l2FlushBytes: number;
   /** One entry per timed launch, milliseconds, in launch order. */
   timesMs: number[];
+  /** Host wall clock per timed launch over the same window (launch to whole-device sync), a cross-check. */
+  wallMs?: number[];
+  /**
+   * Median time of an empty kernel measured the same way: the fixed launch + sync latency every sample
+   * includes (the end event is recorded after cudaDeviceSynchronize).
+   */
+  emptyKernelMs?: number;
+  /** --sets as asked; `sets` is lower when fewer buffer sets fit in device memory (then `warnings` says so). */
+  setsRequested?: number;
+  kernel?: string;
+  sizes?: Record<string, number>;
+  warnings?: string[];
+  /** With --out: the outputs of the last timed launch, and the seed of the buffer set it used. */
+  timedOutputs?: { seed: number; outputs: OutputDump[] };
 }
 
 export interface CeilingsReport {
@@ -63,11 +95,15 @@ export interface CeilingsReport {
   copyBytesPerSecond: number;
   /** FP32 FMA throughput, counted as 2 flops per FMA. */
   fp32FlopsPerSecond: number;
+  /** Bytes per copy buffer (1 GiB, or less when memory is short) and the medians the rates come from. */
+  copyBytes?: number;
+  copyMs?: number;
+  fmaMs?: number;
 }
 
 export interface ErrorReport {
   kind: 'error';
-  /** What the harness was doing: `device`, `alloc`, `launch`, `sync`, `io`, `args`. */
+  /** What the harness was doing: `device`, `alloc`, `copy` (a memcpy/memset), `launch`, `sync`, `io`, `args`. */
   stage: string;
   /** e.g. `cudaErrorNoDevice`. */
   cudaError?: string;
