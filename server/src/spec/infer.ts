@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Kernel, KernelParam, LaunchSite } from '../kernels/model';
 import { analyzePointer, kernelBody, type PointerUse } from './access';
 import { constantValue, type HostContext, launchComponents, offsetAt, splitTopLevel, translateCExpr } from './cexpr';
+import { inferKernelBench } from './kernelbench';
 import { keywordArgs, tritonGrid } from './triton';
 import { defaultBytesExpr, defaultInit, describeDistribution, dtypeOfCType, isFloatDtype, normalizeCType, vectorTypeOf } from './defaults';
 import { PLACEHOLDER, type ArgRole, type BenchSpec, type Dtype, type LaunchConfig, type SpecArg, type SpecUnknown } from './model';
@@ -460,6 +461,7 @@ function inferLaunch(inf: Inference, pattern: Pattern, constexprs: Map<string, s
 /** Infers a draft spec; never throws for odd kernels — what it cannot decide is a "?" with an unknowns entry. */
 export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResult {
   const inf = new Inference(kernel, options);
+  if (kernel.language === 'kernelbench') return inferKernelBench(kernel, options.fileText, inf.file);
   if (kernel.language !== 'cuda') inf.assume(`${kernel.language} kernel: inference is tuned for CUDA C++; check every field`);
   const templateArgs = inferTemplateArgs(inf);
   const classes = kernel.params.map((param) => classify(param, inf));
