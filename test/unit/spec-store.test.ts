@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchSpec } from '../../server/src/spec/model';
 import { SCHEMA_ID, serializeSpec } from '../../server/src/spec/serialize';
-import { editSpecText, findSpec, loadSpec, loadSpecText, saveSpec, specFileName, specPath } from '../../server/src/spec/store';
+import { editSpecText, findSpec, installedSchemaUri, loadSpec, loadSpecText, saveSpec, specFileName, specPath } from '../../server/src/spec/store';
 import { DEFAULT_TOLERANCES, defaultBytesExpr, dtypeOfCType, elementSize, toleranceFor, vectorTypeOf } from '../../server/src/spec/defaults';
 
 function spec(kernel = 'ns::inner::add'): BenchSpec {
@@ -159,4 +159,11 @@ test('default bytes: inputs once, outputs once, inout twice, like extents merged
     '8 * n + 8 * rows * cols + (n / 2)',
   );
   assert.equal(defaultBytesExpr([{ name: 'a', role: 'input', dtype: 'float32', shape: ['?'] }]), undefined);
+});
+
+test('installedSchemaUri finds the schema shipped with the sources', () => {
+  const uri = installedSchemaUri();
+  assert.ok(uri !== undefined && uri.startsWith('file://'), String(uri));
+  assert.ok(uri.endsWith('/schemas/bench-spec.schema.json'));
+  assert.equal((JSON.parse(readFileSync(new URL(uri), 'utf8')) as { $id: string }).$id, SCHEMA_ID);
 });

@@ -1,7 +1,8 @@
 // Problems in a spec file, placed on the JSON node they are about, for the editor to underline. Pure: text in,
 // diagnostics out (lsp/ turns them into LSP diagnostics).
 
-import { getNodeValue, type Node, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser';
+// The ESM entry: the package's default UMD entry hides its requires from esbuild, so a bundle would lack them.
+import { getNodeValue, type Node, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import type { Position, Range } from '../kernels/model';
 import { JSONC_OPTIONS, normalizeSpec } from './store';
 import { splitPointer, validate, type SpecIssue } from './validate';

@@ -1,9 +1,12 @@
 // Where specs live and how they are read and written: `<workspace>/.kernelpilot/specs/<kernel>.json`, one file
 // per kernel, JSON with comments tolerated on read (people annotate), rewritten in a stable order on save.
 
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
+import { pathToFileURL } from 'node:url';
+// The ESM entry: the package's default UMD entry hides its requires from esbuild, so a bundle would lack them.
+import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import type { BenchSpec } from './model';
 import { SCHEMA_ID, serializeSpec } from './serialize';
 import { splitPointer, validate, type ValidationResult } from './validate';
@@ -87,6 +90,18 @@ export function loadSpecText(path: string, text: string): LoadedSpec {
   const isObject = typeof normal === 'object' && normal !== null && !Array.isArray(normal);
   // The cast is what the result promises only when validation.ok; callers check that before running.
   return { path, text, spec: isObject ? (normal as BenchSpec) : undefined, parseErrors, validation };
+}
+
+/**
+ * The schema file shipped with this installation, as a file URI, so editors validate a spec against the exact
+ * version that wrote it without fetching anything. Bundles run from dist/ (schemas/ beside it, see
+ * .vscodeignore); sources run from server/src/spec/.
+ */
+export function installedSchemaUri(): string | undefined {
+  for (const candidate of [join(__dirname, '..', 'schemas', 'bench-spec.schema.json'), join(__dirname, '..', '..', '..', 'schemas', 'bench-spec.schema.json')]) {
+    if (existsSync(candidate)) return pathToFileURL(candidate).href;
+  }
+  return undefined;
 }
 
 export interface SaveOptions {
