@@ -46,7 +46,7 @@ export class ExprError extends Error {
     readonly start: number,
     readonly end: number = start + 1,
   ) {
-    super(`${reason} at column ${start + 1} of '${source}'`);
+    super(source ? `${reason} at column ${start + 1} of '${source}'` : reason);
     this.name = 'ExprError';
   }
 }
