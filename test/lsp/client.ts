@@ -35,6 +35,8 @@ export interface StartOptions {
   root?: string;
   /** Also send the settings as `initializationOptions.settings` (default true). */
   initializationSettings?: boolean;
+  /** Extra node flags for the server process (e.g. `--cpu-prof`). */
+  nodeArgs?: string[];
 }
 
 export interface ShowMessage {
@@ -137,7 +139,7 @@ export class LspClient {
   /** Spawns the server and completes the initialize / initialized handshake. */
   static async start(options: StartOptions = {}): Promise<LspClient> {
     if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
-    const child = spawn(process.execPath, [cliPath, 'lsp', '--stdio'], { cwd: options.root ?? repoRoot, stdio: 'pipe' });
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, 'lsp', '--stdio'], { cwd: options.root ?? repoRoot, stdio: 'pipe' });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const client = new LspClient(child, connection, options.settings ?? {});
     connection.listen();
