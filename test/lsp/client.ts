@@ -2,7 +2,7 @@
 // over stdio with vscode-jsonrpc, the same transport library VS Code's client uses. Records what the server
 // pushes (logs, messages, diagnostics, lens refreshes) so tests can assert on it and print it on failure.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
@@ -81,6 +81,22 @@ export function applyChange(text: string, change: TextDocumentContentChangeEvent
     return index + p.character;
   };
   return text.slice(0, offset(change.range.start)) + change.text + text.slice(offset(change.range.end));
+}
+
+/** Live processes (Linux /proc) whose command line mentions `needle`: to find compilers a server left behind. */
+export function processesMentioning(needle: string): { pid: number; args: string }[] {
+  const found: { pid: number; args: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      const state = /\) (\w)/.exec(readFileSync(`/proc/${entry}/stat`, 'utf8'))?.[1];
+      if (args.includes(needle) && state !== 'Z') found.push({ pid: Number(entry), args });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return found;
 }
 
 export class LspClient {

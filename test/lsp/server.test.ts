@@ -2,11 +2,11 @@
 // handshake, symbols, lenses filled in by the background nvcc check, hovers, incremental edits, compile
 // errors as diagnostics, re-check on save, Triton files, and a clean shutdown. Needs `npm run build` and nvcc.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol, MarkupContent, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
-import { applyChange, LspClient, positionOf, rangeOf, uriOf } from './client';
+import { applyChange, LspClient, positionOf, processesMentioning, rangeOf, repoRoot, uriOf } from './client';
 import { assertLensesMatchSymbols, brokenCu, brokenLines, expectedCudaKernels, kernelsCu, symbolSummary, tempDir, tritonPy, writeTemp } from './fixtures';
 
 const dir = tempDir();
@@ -223,5 +223,37 @@ test('shutdown + exit: the process exits 0', async (t) => {
     throw error;
   } finally {
     await client.dispose();
+  }
+});
+
+test('shutdown + exit during a running check: exits 0 and leaves no compiler behind', async (t) => {
+  // A file nvcc needs seconds for (100 dependent transcendental operations); a unique name to find its processes.
+  const name = `slow_${process.pid}_${Date.now()}.cu`;
+  const uri = uriOf(writeTemp(dir, name, readFileSync(join(repoRoot, 'test/fixtures/check/slow.cu'), 'utf8')));
+  const client = await LspClient.start({ root: dir, settings: { check: { debounceMs: 0 } } });
+  try {
+    await client.open(uri, 'cuda-cpp', readFileSync(join(repoRoot, 'test/fixtures/check/slow.cu'), 'utf8'));
+    await client.waitFor('nvcc to start on the file', () => (processesMentioning(name).length > 0 ? true : undefined), 15_000, 50);
+    const code = await client.stop();
+    assert.equal(code, 0, `exit code (signal ${client.exitSignal})`);
+    let left: { pid: number; args: string }[] = [];
+    for (let i = 0; i < 20; i++) {
+      left = processesMentioning(name);
+      if (left.length === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(left.map((p) => p.args.slice(0, 120)), [], 'the check was stopped with the server (no orphaned nvcc / cicc / ptxas)');
+  } catch (error) {
+    t.diagnostic(client.transcript());
+    throw error;
+  } finally {
+    await client.dispose();
+    for (const orphan of processesMentioning(name)) {
+      try {
+        process.kill(orphan.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 });
