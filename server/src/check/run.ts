@@ -87,7 +87,7 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
       return fail(arch, command, {
         kind: 'notFound',
         message: `nvcc not found at '${nvcc}'. Install the CUDA toolkit or set "kernelpilot.cuda.nvccPath".`,
-        hint: target.name === 'local' ? undefined : `Looked on target '${target.name}'.`,
+        ...(target.name === 'local' ? {} : { hint: `Looked on target '${target.name}'.` }),
       });
     }
     if (run.cancelled) return fail(arch, command, { kind: 'cancelled', message: 'The check was cancelled.' });
@@ -160,7 +160,7 @@ function explainFailure(exitCode: number | undefined, arch: string, output: stri
   return {
     kind: 'failed',
     message: exitCode === undefined ? 'nvcc was killed by a signal.' : `nvcc exited with code ${exitCode}.`,
-    hint: tail || undefined,
+    ...(tail ? { hint: tail } : {}),
   };
 }
 
