@@ -1,11 +1,12 @@
 import {
-  CodeLens,
+  type CodeLens,
+  CodeLensRefreshRequest,
   createConnection,
   type Connection,
   type InitializeResult,
   ProposedFeatures,
   TextDocumentSyncKind,
-} from 'vscode-languageserver';
+} from 'vscode-languageserver/node';
 import { describeKernel } from '../kernels/describe';
 import type { Kernel } from '../kernels/model';
 import { loadGrammars } from '../kernels/parsers';
@@ -30,7 +31,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     workspaceRoots: () => workspaceRoots,
     documents,
     refreshLenses: () => {
-      if (lensRefresh) void connection.languages.codeLens.refresh();
+      if (lensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
     },
   });
 
@@ -97,7 +98,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     const kernels = await kernelsOf(textDocument.uri);
     return kernels.map((kernel) => {
       const lens = checks.lensFor(textDocument.uri, kernel);
-      return CodeLens.create(toLspRange(kernel.nameRange), lens.command ? { title: lens.title, command: lens.command, arguments: [textDocument.uri] } : { title: lens.title, command: '' });
+      return { range: toLspRange(kernel.nameRange), command: lens.command ? { title: lens.title, command: lens.command, arguments: [textDocument.uri] } : { title: lens.title, command: '' } } satisfies CodeLens;
     });
   });
 
