@@ -31,7 +31,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     workspaceRoots: () => workspaceRoots,
     documents,
     refreshLenses: () => {
-      if (lensRefresh) void connection.sendRequest(CodeLensRefreshRequest.type);
+      if (lensRefresh) connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined); // a client may refuse: lenses come on its next request
     },
   });
 
