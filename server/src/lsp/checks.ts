@@ -165,6 +165,15 @@ export class CheckService {
     for (const other of [uri, ...state.otherUris]) void this.deps.connection.sendDiagnostics({ uri: other, diagnostics: [] });
   }
 
+  /** On shutdown: stop every pending and running check, so no compiler outlives the server. */
+  dispose(): void {
+    for (const state of this.states.values()) {
+      if (state.timer) clearTimeout(state.timer);
+      state.running?.abort();
+    }
+    this.states.clear();
+  }
+
   lensFor(uri: string, kernel: Kernel): Lens {
     if (kernel.language !== 'cuda') return { title: `${kernel.language === 'triton' ? 'Triton' : 'KernelBench'} kernel · ${kernel.params.length} params` };
     const state = this.states.get(uri);

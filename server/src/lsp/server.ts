@@ -120,5 +120,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     throw new Error(`KernelPilot: unknown command ${command}`);
   });
 
+  connection.onShutdown(() => checks.dispose());
+
   connection.listen();
 }
