@@ -151,7 +151,7 @@ test('timeout: reported as such, quickly, and the whole nvcc tree is gone', asyn
   const result = await runStaticCheck(target, { file, timeoutMs: 500, scratchRoot });
   assert.equal(result.error?.kind, 'timeout');
   assert.match(result.error?.message ?? '', /did not finish within 500 ms/);
-  assert.ok(Date.now() - started < 4000, `took ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
   await new Promise((r) => setTimeout(r, 200));
   assert.deepEqual(processesMentioning('slow_timeout'), []);
 });
