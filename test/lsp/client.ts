@@ -37,6 +37,8 @@ export interface StartOptions {
   initializationSettings?: boolean;
   /** Extra node flags for the server process (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** Answer workspace/codeLens/refresh with an error, as a client may. */
+  refuseLensRefresh?: boolean;
 }
 
 export interface ShowMessage {
@@ -106,6 +108,7 @@ export class LspClient {
   readonly diagnostics: PublishDiagnosticsParams[] = [];
   readonly configurationRequests: unknown[] = [];
   lensRefreshes = 0;
+  refuseLensRefresh = false;
   stderr = '';
   exitCode: number | null | undefined;
   exitSignal: NodeJS.Signals | null = null;
@@ -144,6 +147,7 @@ export class LspClient {
     });
     connection.onRequest('workspace/codeLens/refresh', () => {
       this.lensRefreshes++;
+      if (this.refuseLensRefresh) throw new Error('this client refuses lens refreshes');
       return null;
     });
     connection.onRequest('client/registerCapability', () => null);
@@ -158,6 +162,7 @@ export class LspClient {
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, 'lsp', '--stdio'], { cwd: options.root ?? repoRoot, stdio: 'pipe' });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const client = new LspClient(child, connection, options.settings ?? {});
+    client.refuseLensRefresh = options.refuseLensRefresh === true;
     connection.listen();
     const root = options.root ?? repoRoot;
     const configured = new Promise<void>((resolve) => {
@@ -236,8 +241,19 @@ export class LspClient {
     await this.connection.sendNotification('textDocument/didClose', { textDocument: { uri } });
   }
 
+  /** A request that fails (with the server's transcript) when the server dies instead of answering. */
+  request<T>(method: string, params?: unknown): Promise<T> {
+    let keepAlive: ReturnType<typeof setInterval> | undefined;
+    const died = new Promise<never>((_, reject) => {
+      keepAlive = setInterval(() => undefined, 1000); // a dead server must not leave the event loop empty
+      void this.exited.then((code) => reject(new Error(`the server exited (code ${code}, signal ${this.exitSignal}) instead of answering ${method}\n${this.transcript()}`)));
+    });
+    const answer = params === undefined ? this.connection.sendRequest<T>(method) : this.connection.sendRequest<T>(method, params);
+    return Promise.race([answer, died]).finally(() => clearInterval(keepAlive));
+  }
+
   symbols(uri: string): Promise<DocumentSymbol[] | SymbolInformation[] | null> {
-    return this.connection.sendRequest('textDocument/documentSymbol', { textDocument: { uri } });
+    return this.request('textDocument/documentSymbol', { textDocument: { uri } });
   }
 
   /** Symbol names in document order (the server answers with hierarchical DocumentSymbols). */
@@ -247,15 +263,15 @@ export class LspClient {
   }
 
   lenses(uri: string): Promise<CodeLens[] | null> {
-    return this.connection.sendRequest('textDocument/codeLens', { textDocument: { uri } });
+    return this.request('textDocument/codeLens', { textDocument: { uri } });
   }
 
   hover(uri: string, position: Position): Promise<Hover | null> {
-    return this.connection.sendRequest('textDocument/hover', { textDocument: { uri }, position });
+    return this.request('textDocument/hover', { textDocument: { uri }, position });
   }
 
   executeCommand(command: string, args: unknown[]): Promise<unknown> {
-    return this.connection.sendRequest('workspace/executeCommand', { command, arguments: args });
+    return this.request('workspace/executeCommand', { command, arguments: args });
   }
 
   /** The diagnostics last published for a URI (undefined: none published yet). */
@@ -307,7 +323,7 @@ export class LspClient {
   /** shutdown + exit; resolves with the process's exit code. */
   async stop(timeoutMs = 5000): Promise<number | null> {
     if (this.exitCode !== undefined) return this.exitCode;
-    await this.connection.sendRequest('shutdown');
+    await this.request('shutdown');
     await this.connection.sendNotification('exit');
     const timer = setTimeout(() => this.process.kill('SIGKILL'), timeoutMs);
     const code = await this.exited;

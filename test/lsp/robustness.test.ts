@@ -223,3 +223,16 @@ test('nvcc path set to a missing binary: lenses say so, one warning over several
     assertCalm(client, uri, 'nvcc missing', 8);
   }, { settings: missing, initializationSettings: false });
 });
+
+test('a client that refuses workspace/codeLens/refresh: the server carries on', async (t) => {
+  const uri = uriOf(writeTemp(dir, 'refused.cu', kernelsCu));
+  await withClient(t, async (client) => {
+    await client.open(uri, 'cuda-cpp', kernelsCu);
+    await client.waitForLenses(uri, (x) => x.length === 3 && x.every((title) => title.includes('regs')), 'lenses with registers');
+    assert.ok(client.lensRefreshes >= 1, 'the server asked for a refresh');
+    await client.save(uri);
+    await sleep(1000);
+    await assertAnswers(client, uri, kernelsCu, 'after refused refreshes');
+    assertCalm(client, uri, 'refused refresh');
+  }, { settings: { check: { debounceMs: 50 } }, refuseLensRefresh: true });
+});
