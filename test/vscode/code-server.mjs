@@ -49,6 +49,8 @@ export async function startCodeServer({ bin, tmp, port, workspace, env }) {
     'security.workspace.trust.enabled': false,
     'editor.minimap.enabled': false,
     'chat.commandCenter.enabled': false,
+    // The repo's own .git sits above the workspace; without this a "open the repository?" toast covers the editor.
+    'git.openRepositoryInParentFolders': 'never',
   }, null, 2));
   // An empty config file keeps ~/.config/code-server/config.yaml (password auth, other ports) out of the run.
   const config = join(tmp, 'config.yaml');

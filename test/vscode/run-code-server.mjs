@@ -28,27 +28,34 @@ const secs = () => ((Date.now() - started) / 1000).toFixed(1);
 const tmp = mkdtempSync('/tmp/kp-vscode-');
 let server;
 let context;
-let cleaned = false;
+let finishing;
 
 async function cleanup() {
-  if (cleaned) return;
-  cleaned = true;
   await context?.close().catch(() => {});
   await server?.stop();
   if (!process.env.KP_VSCODE_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
 }
 
+/**
+ * Reports once and exits after cleanup. Idempotent: a timeout closes the browser, which makes main() fail too;
+ * that second report must neither print again nor exit before code-server is killed.
+ */
 function finish(code, why) {
-  console.log(code === 0
-    ? `PASS vscode extension suite (code-server ${CODE_SERVER_VERSION}) in ${secs()} s`
-    : `FAIL vscode extension suite (code-server ${CODE_SERVER_VERSION}) in ${secs()} s: ${why}`);
-  return cleanup().finally(() => process.exit(code));
+  finishing ??= (async () => {
+    console.log(code === 0
+      ? `PASS vscode extension suite (code-server ${CODE_SERVER_VERSION}) in ${secs()} s`
+      : `FAIL vscode extension suite (code-server ${CODE_SERVER_VERSION}) in ${secs()} s: ${why}`);
+    await cleanup().catch((err) => console.log(`cleanup: ${err}`));
+    process.exit(code);
+  })();
+  return finishing;
 }
 
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => void finish(130, `interrupted by ${signal}`));
 const overall = setTimeout(() => void failWithScreenshot(`timed out after ${TIMEOUT_MS / 1000} s`), TIMEOUT_MS);
 
 async function failWithScreenshot(why) {
+  if (finishing) return finishing;
   clearTimeout(overall);
   if (server) console.log(`code-server log (${server.logFile}) tail:\n${readFileSync(server.logFile, 'utf8').split('\n').slice(-30).join('\n')}`);
   const page = context?.pages()[0];
