@@ -1,4 +1,5 @@
 // `kernelpilot`: the engine from a terminal, no LSP involved (except `lsp`, which starts the server).
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CliError } from './cli/errors';
 import { kernelsCommand } from './cli/kernels';
@@ -8,23 +9,56 @@ const usage = `usage: kernelpilot <command> [options]
 commands:
   kernels FILE... [--json]             list the GPU kernels in files (CUDA, Triton, KernelBench)
   check FILE [--arch sm_90] [--json]   compile with nvcc and report per-kernel registers, spills, shared memory
+  spec FILE [--kernel K] [--json] [--write [--force]]
+                                       infer a kernel's bench spec (sizes, roles, shapes, launch); --write saves
+                                       it to .kernelpilot/specs/ for editing
+  bench FILE [--kernel K] [--spec F] [--dry-run] [--json]
+                                       build the harness and time the kernel on the GPU: median time, bandwidth,
+                                       % of the measured peak; --dry-run only builds
+  compare FILE --candidate OTHER [--kernel K] [--spec F] [--json]
+                                       check a drop-in replacement with the correctness probes, time both
+                                       interleaved, and gate it; exit 0 accepted, 3 rejected, 1 error
   lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
+
+options of spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
+DIR/.kernelpilot/), --arch sm_90, --nvcc-path PATH, --rounds N, --iters N, --warmup N, --sets N.
+--kernel may be omitted when the file defines exactly one kernel.
 `;
+
+/** parseArgs with its errors (unknown option, missing value) as usage errors rather than internal ones. */
+function parseCommandLine(rest: string[]) {
+  try {
+    return parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        arch: { type: 'string' },
+        'nvcc-path': { type: 'string' },
+        stdio: { type: 'boolean', default: false },
+        'node-ipc': { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        kernel: { type: 'string', short: 'k' },
+        spec: { type: 'string' },
+        candidate: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        write: { type: 'boolean', default: false },
+        force: { type: 'boolean', default: false },
+        workspace: { type: 'string' },
+        rounds: { type: 'string' },
+        iters: { type: 'string' },
+        warmup: { type: 'string' },
+        sets: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n\n${usage}`, 2);
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseArgs({
-    args: rest,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean', default: false },
-      arch: { type: 'string' },
-      'nvcc-path': { type: 'string' },
-      stdio: { type: 'boolean', default: false },
-      'node-ipc': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parseCommandLine(rest);
   if (!command || command === 'help' || command === '--help' || command === '-h' || values.help) {
     process.stdout.write(usage);
     return command ? 0 : 2;
@@ -36,6 +70,33 @@ async function main(argv: string[]): Promise<number> {
     case 'check': {
       const { checkCommand } = await import('./cli/check');
       const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, nvccPath: values['nvcc-path'] });
+      process.stdout.write(output + '\n');
+      return exitCode;
+    }
+    case 'spec': {
+      const { specCommand } = await import('./cli/spec');
+      const output = await specCommand(positionals, { kernel: values.kernel, json: values.json, write: values.write, force: values.force, workspace: resolve(values.workspace ?? '.') });
+      process.stdout.write(output + '\n');
+      return 0;
+    }
+    case 'bench':
+    case 'compare': {
+      const { benchCommand, compareCommand } = await import('./cli/bench');
+      const flags = {
+        kernel: values.kernel,
+        spec: values.spec,
+        candidate: values.candidate,
+        dryRun: values['dry-run'],
+        json: values.json,
+        workspace: resolve(values.workspace ?? '.'),
+        arch: values.arch,
+        nvccPath: values['nvcc-path'],
+        rounds: values.rounds,
+        iters: values.iters,
+        warmup: values.warmup,
+        sets: values.sets,
+      };
+      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags);
       process.stdout.write(output + '\n');
       return exitCode;
     }

@@ -1,0 +1,170 @@
+// The first half of a bench job, shared by `bench`, `compare` and --dry-run: which kernel, which spec, and the
+// harness binary built for it. Everything here runs without a GPU; failures become JobErrors whose message says
+// what to do, so the CLI can print them as they are.
+
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { buildHarness, type BuildResult } from '../harness/build';
+import { discover } from '../kernels/discover';
+import type { Kernel } from '../kernels/model';
+import type { BenchSpec } from '../spec/model';
+import { inferSpec } from '../spec/infer';
+import { findSpec, loadSpec, specPath } from '../spec/store';
+import { validate } from '../spec/validate';
+import type { Target } from '../targets/target';
+
+export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'build' | 'no-device' | 'run';
+
+/** A failure the user can act on; `message` is complete (what happened, where, what to do). */
+export class JobError extends Error {
+  constructor(
+    readonly kind: JobErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'JobError';
+  }
+}
+
+export interface PrepareOptions {
+  /** The source file (relative paths resolve against the workspace). */
+  file: string;
+  /** Qualified kernel name; may be omitted when the file (or the explicit spec) names exactly one. */
+  kernel?: string;
+  /** An explicit spec file; else `.kernelpilot/specs/` of the workspace; else inferred. */
+  specPath?: string;
+  workspace: string;
+  target: Target;
+  signal?: AbortSignal;
+  onProgress?: (line: string) => void;
+  nvcc?: string;
+  /** Default: the target's GPU, else sm_90. */
+  arch?: string;
+  /** Default os.tmpdir()/kernelpilot/builds (build.ts). */
+  buildCacheDir?: string;
+}
+
+export type SpecSource = { kind: 'file'; path: string } | { kind: 'inferred'; assumptions: string[] };
+
+export interface PreparedSpec {
+  file: string;
+  kernel: Kernel;
+  spec: BenchSpec;
+  source: SpecSource;
+}
+
+/** What a build produced, in the form the CLI and the record show. */
+export interface BuildInfo {
+  role: 'baseline' | 'candidate';
+  file: string;
+  binary: string;
+  dir: string;
+  harnessFile: string;
+  cached: boolean;
+  arch: string;
+  /** The nvcc command that ran; absent on a cache hit. */
+  command?: string;
+  durationMs: number;
+}
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new JobError('input', code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot read (${(error as Error).message})`, { cause: error });
+  }
+}
+
+/** The kernel named `wanted` in `file` (or its only kernel), with an error that lists what the file has. */
+export async function resolveKernel(file: string, wanted: string | undefined): Promise<{ kernel: Kernel; text: string }> {
+  const text = await readText(file);
+  const { kernels } = await discover(file, text);
+  if (kernels.length === 0) throw new JobError('kernel', `${file}: no GPU kernels found (a CUDA __global__ function, a @triton.jit function or a KernelBench Model)`);
+  const names = kernels.map((k) => k.qualifiedName);
+  if (wanted === undefined) {
+    const unique = [...new Set(names)];
+    if (unique.length > 1) throw new JobError('kernel', `${file} has ${unique.length} kernels (${unique.join(', ')}): name one with --kernel`);
+    return { kernel: kernels[0], text };
+  }
+  const kernel = kernels.find((k) => k.qualifiedName === wanted) ?? kernels.find((k) => k.name === wanted);
+  if (!kernel) throw new JobError('kernel', `${file} has no kernel '${wanted}'; it has: ${names.join(', ')}`);
+  if (kernel.language !== 'cuda') throw new JobError('kernel', `${kernel.qualifiedName} is a ${kernel.language} kernel: only CUDA kernels can be benchmarked so far`);
+  return { kernel, text };
+}
+
+function specFixHint(file: string, kernel: string, workspace: string): string {
+  const shown = relative(workspace, file) || file;
+  return `run 'kernelpilot spec ${shown} --kernel ${kernel} --write', then edit ${relative(workspace, specPath(workspace, kernel))} (or pass --spec FILE)`;
+}
+
+/** The spec to run: explicit, stored, or inferred (refused while inference left "?" fields). */
+export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
+  const file = resolve(o.workspace, o.file);
+  let explicit: Awaited<ReturnType<typeof loadSpec>> | undefined;
+  const explicitPath = o.specPath ? resolve(o.workspace, o.specPath) : undefined;
+  if (explicitPath) {
+    try {
+      explicit = await loadSpec(explicitPath);
+    } catch (error) {
+      throw new JobError('spec', (error as Error).message, { cause: error });
+    }
+  }
+  const { kernel, text } = await resolveKernel(file, o.kernel ?? explicit?.spec?.kernel);
+  const path = explicitPath ?? (await findSpec(o.workspace, { qualifiedName: kernel.qualifiedName, file }));
+  if (path) {
+    o.onProgress?.(`spec: ${path}`);
+    const loaded = explicit ?? (await loadSpec(path).catch((error: unknown) => { throw new JobError('spec', (error as Error).message, { cause: error }); }));
+    if (loaded.parseErrors.length) throw new JobError('spec', `${path}: not valid JSON (${loaded.parseErrors.map((e) => `${e.message} at offset ${e.offset}`).join('; ')})`);
+    const v = loaded.validation;
+    if (!v.ok || !loaded.spec) {
+      const problems = [...v.errors.map((e) => `${e.path || '/'}: ${e.message}`), ...v.unknowns.map((u) => `${u.path}: "?" — ${u.message}`)];
+      throw new JobError('spec', `${path} cannot be run yet (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}\nfix them in the spec file`);
+    }
+    if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
+    return { file, kernel, spec: loaded.spec, source: { kind: 'file', path } };
+  }
+  const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: o.workspace });
+  if (inferred.unknowns.length) {
+    const list = inferred.unknowns.map((u) => `${u.path}: ${u.message}`).join('\n  ');
+    throw new JobError('spec', `no spec for ${kernel.qualifiedName}, and inference left ${inferred.unknowns.length} field${inferred.unknowns.length === 1 ? '' : 's'} unknown:\n  ${list}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
+  }
+  const v = validate(inferred.spec);
+  if (!v.ok) {
+    throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
+  }
+  o.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
+  return { file, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
+}
+
+function buildFailure(result: BuildResult, file: string): JobError {
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  const shown = (errors.length ? errors : result.diagnostics).slice(0, 10).map((d) => `${d.file}:${d.line + 1}${d.column !== undefined ? `:${d.column + 1}` : ''}: ${d.severity}: ${d.message}`);
+  return new JobError('build', `building the harness for ${file} failed (build folder ${result.dir}):\n  ${shown.join('\n  ') || result.log.trim().split('\n').slice(-10).join('\n  ')}`);
+}
+
+/** Builds (or reuses) the harness binary of `file` for `spec`. */
+export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions): Promise<BuildInfo> {
+  if (!isAbsolute(file)) file = resolve(o.workspace, file);
+  o.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
+  let result: BuildResult;
+  try {
+    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel }, { target: o.target, arch, nvcc: o.nvcc, cacheDir: o.buildCacheDir, signal: o.signal });
+  } catch (error) {
+    throw new JobError('build', `cannot build the harness for ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!result.ok || !result.binary) throw buildFailure(result, file);
+  o.onProgress?.(`build: ${role} ${result.cached ? 'cached' : `built in ${(result.durationMs / 1000).toFixed(1)} s`} → ${dirname(result.binary)}`);
+  return {
+    role,
+    file,
+    binary: result.binary,
+    dir: result.dir,
+    harnessFile: result.harnessFile,
+    cached: result.cached,
+    arch: result.arch,
+    ...(result.command ? { command: result.command } : {}),
+    durationMs: result.durationMs,
+  };
+}

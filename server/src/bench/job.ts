@@ -1,0 +1,262 @@
+// The end-to-end bench job: spec → harness build → (GPU) ceilings, correctness checks, timing → probes, roofline,
+// gate → run record. `benchKernel` measures one kernel; `compareCandidate` puts a drop-in replacement file
+// through the probes and an interleaved timing against it. Every process runs through the given Target; the
+// numbers shown come from the run record (rederive), so what is printed is what the record proves.
+
+import { randomBytes, randomInt } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { relative } from 'node:path';
+import type { CheckReport, TimeReport } from '../harness/protocol';
+import { createRunRecord, rederive, runDir, runId, writeRunRecord, type RecordedCheck, type RunRecord, type RunRecordInput } from '../runs/record';
+import { sha256File } from '../runs/hash';
+import { checkDir } from '../runs/reverify';
+import type { SpecArg } from '../spec/model';
+import { detectArch } from '../harness/build';
+import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
+import { buildFor, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { flopsCeilingApplies } from './roofline';
+import { rooflineBytes, rooflineFlops } from './shapes';
+import type { BenchSummary } from './summary';
+import { verify, type CheckRun } from './verify';
+
+export { JobError } from './job-prepare';
+
+export interface JobOptions extends PrepareOptions {
+  dryRun?: boolean;
+  /** Default ~/.cache/kernelpilot/ceilings.json. */
+  ceilingsPath?: string;
+  /** Check seeds (≥ 3); default three random ones, recorded. */
+  seeds?: number[];
+  /** First seed of the timed buffer sets; default random. */
+  timeSeed?: number;
+  warmup?: number;
+  /** bench: timed launches in one `time` run. compare: timed launches per side per round. */
+  iters?: number;
+  sets?: number;
+  /** compare: alternating rounds (A B A B …). */
+  rounds?: number;
+  /** Per harness run. */
+  timeoutMs?: number;
+  /** Fixes the run id (tests). */
+  now?: Date;
+  shortId?: string;
+}
+
+export interface DryRunResult {
+  kind: 'dry-run';
+  kernel: string;
+  spec: PreparedSpec['spec'];
+  specSource: SpecSource;
+  builds: BuildInfo[];
+}
+
+export interface JobResult {
+  kind: 'bench' | 'compare';
+  kernel: string;
+  specSource: SpecSource;
+  summary: BenchSummary;
+  record: RunRecord;
+  /** The run folder: record.json and the check dumps. */
+  runDir: string;
+  builds: BuildInfo[];
+  /** Things to know that are not failures: baseline oddities, harness warnings. */
+  warnings: string[];
+}
+
+const DEFAULTS = { warmup: 10, benchIters: 100, sets: 3, rounds: 6, compareIters: 25, compareWarmup: 5 } as const;
+const CONFIDENCE = 0.95;
+
+function pickSeeds(o: JobOptions): { check: number[]; time: number } {
+  const check = o.seeds ?? (() => {
+    // Random per run (field notes, pattern 17: a candidate must not be able to know the seeds), recorded.
+    const base = randomInt(1, 1 << 30);
+    return [base, base + 1, base + 2];
+  })();
+  if (check.length < 3) throw new JobError('input', `at least 3 check seeds are needed, got ${check.length}`);
+  return { check, time: o.timeSeed ?? randomInt(1, 1 << 30) };
+}
+
+async function prepare(o: JobOptions, candidateFile?: string): Promise<{ prepared: PreparedSpec; arch: string; builds: BuildInfo[] }> {
+  const prepared = await prepareSpec(o);
+  const arch = o.arch ?? (await detectArch(o.target, { signal: o.signal })) ?? 'sm_90';
+  const builds = [await buildFor('baseline', prepared.file, prepared.spec, arch, o)];
+  if (candidateFile) builds.push(await buildFor('candidate', candidateFile, prepared.spec, arch, o));
+  return { prepared, arch, builds };
+}
+
+function dryRunResult(prepared: PreparedSpec, builds: BuildInfo[]): DryRunResult {
+  return { kind: 'dry-run', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, specSource: prepared.source, builds };
+}
+
+/** Problems of the baseline itself that its check reports show: unwritten outputs, inputs it changed. */
+function baselineSanity(reports: CheckReport[]): string[] {
+  const out: string[] = [];
+  for (const r of reports) {
+    for (const o of r.outputs) {
+      if (o.poisonedElements) out.push(`seed ${r.seed}: the baseline left ${o.poisonedElements} of ${o.elements} elements of '${o.name}' unwritten (still poison): check the spec's shape or launch`);
+    }
+    for (const [name, before] of Object.entries(r.inputChecksumsBefore)) {
+      if (r.inputChecksumsAfter[name] !== before) out.push(`seed ${r.seed}: the baseline changed input '${name}': declare it "inout" in the spec`);
+    }
+  }
+  return out;
+}
+
+function timeWarnings(reports: TimeReport[]): string[] {
+  return [...new Set(reports.flatMap((r) => r.warnings ?? []))];
+}
+
+async function identities(builds: BuildInfo[]): Promise<Pick<RunRecordInput, 'binaries' | 'harnessSources'>> {
+  return {
+    binaries: await Promise.all(builds.map(async (b) => ({ role: b.role, path: b.binary, sha256: await sha256File(b.binary) }))),
+    harnessSources: await Promise.all(builds.map(async (b) => ({ path: b.harnessFile, sha256: await sha256File(b.harnessFile) }))),
+  };
+}
+
+function recorded(folder: string, run: CheckRun): RecordedCheck {
+  return { report: run.report, dir: relative(folder, run.dir) };
+}
+
+interface Started {
+  prepared: PreparedSpec;
+  builds: BuildInfo[];
+  ctx: GpuContext;
+  gpu: Awaited<ReturnType<typeof requireGpu>>;
+  ceilings: ResolvedCeilings;
+  seeds: { check: number[]; time: number };
+  now: Date;
+  shortId: string;
+  folder: string;
+}
+
+async function start(o: JobOptions, candidateFile?: string): Promise<DryRunResult | Started> {
+  // Fail before building when there is no GPU: the build would be wasted and the user wants the reason first.
+  const gpu = o.dryRun ? undefined : await requireGpu(o.target, o.signal);
+  const { prepared, builds } = await prepare(o, candidateFile);
+  if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
+  const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };
+  for (const b of builds) if (b.command) ctx.commands.push([b.command]);
+  const ceilings = await ceilingsFor(ctx, gpu, builds[0].binary, o.ceilingsPath);
+  const now = o.now ?? new Date();
+  const shortId = o.shortId ?? randomBytes(4).toString('hex');
+  const folder = runDir(o.workspace, runId(now, prepared.kernel.qualifiedName, shortId));
+  return { prepared, builds, ctx, gpu, ceilings, seeds: pickSeeds(o), now, shortId, folder };
+}
+
+async function checks(s: Started, binary: string, side: 'baseline' | 'candidate' | 'candidate-repeat', seeds: number[], dumpInputs: boolean): Promise<CheckRun[]> {
+  const runs: CheckRun[] = [];
+  for (const seed of seeds) {
+    s.ctx.onProgress?.(`check: ${side} seed ${seed}`);
+    const dir = checkDir(s.folder, side, seed);
+    const report = await runCheck(s.ctx, binary, { seed, outDir: dir, dumpInputs }, `the ${side} check (seed ${seed})`);
+    runs.push({ report, dir });
+  }
+  return runs;
+}
+
+function recordBase(s: Started, o: JobOptions): Omit<RunRecordInput, 'timings' | 'binaries' | 'harnessSources'> {
+  const { spec } = s.prepared;
+  const dtypes = spec.args.filter((a) => a.role !== 'scalar').map((a) => a.dtype);
+  const flops = rooflineFlops(spec);
+  return {
+    kernel: s.prepared.kernel.qualifiedName,
+    spec,
+    sizes: spec.sizes,
+    seeds: { check: s.seeds.check, time: s.seeds.time, sets: o.sets ?? DEFAULTS.sets },
+    gpu: { name: s.gpu.name, computeCapability: s.gpu.computeCapability, driverVersion: s.gpu.driver, index: s.gpu.index },
+    commands: s.ctx.commands,
+    ceilings: s.ceilings,
+    roofline: { bytes: rooflineBytes(spec), ...(flops !== undefined ? { flops } : {}), options: { flopsCeilingApplies: flopsCeilingApplies(dtypes) } },
+    analysis: { confidence: CONFIDENCE, compare: {} },
+  };
+}
+
+export async function benchKernel(o: JobOptions): Promise<DryRunResult | JobResult> {
+  const s = await start(o);
+  if ('kind' in s) return s;
+  const [baseline] = s.builds;
+  const sanityRuns = await checks(s, baseline.binary, 'baseline', s.seeds.check, false);
+  const warnings = baselineSanity(sanityRuns.map((r) => r.report));
+  const warmup = o.warmup ?? DEFAULTS.warmup;
+  const iters = o.iters ?? DEFAULTS.benchIters;
+  const sets = o.sets ?? DEFAULTS.sets;
+  o.onProgress?.(`time: ${iters} launches after ${warmup} warm-ups over ${sets} buffer sets`);
+  const time = await runTime(s.ctx, baseline.binary, { seed: s.seeds.time, warmup, iters, sets }, 'timing the baseline');
+  warnings.push(...timeWarnings([time]));
+  const input: RunRecordInput = {
+    ...recordBase(s, o),
+    gpu: { ...recordBase(s, o).gpu, name: time.device.name, device: time.device },
+    timings: { order: 'baseline-only', baselineMs: time.timesMs, warmup, l2FlushBytes: time.l2FlushBytes },
+    checks: { baseline: sanityRuns.map((r) => recorded(s.folder, r)), candidate: [] },
+    ...(await identities(s.builds)),
+  };
+  return write(s, input, 'bench', warnings, o);
+}
+
+async function write(s: Started, input: RunRecordInput, kind: JobResult['kind'], warnings: string[], o: JobOptions): Promise<JobResult> {
+  const record = createRunRecord(input, { now: s.now, shortId: s.shortId });
+  const folder = await writeRunRecord(o.workspace, record);
+  o.onProgress?.(`record: ${folder}`);
+  return { kind, kernel: record.kernel, specSource: s.prepared.source, summary: rederive(record), record, runDir: folder, builds: s.builds, warnings };
+}
+
+export interface CompareOptions extends JobOptions {
+  /** The drop-in replacement: a file that defines the same kernel with the same signature. */
+  candidateFile: string;
+}
+
+/** Reads an input dump the baseline's first check wrote with --dump-inputs (for the not-trivial probe). */
+function inputReader(runs: CheckRun[]): (seed: number, arg: SpecArg) => Promise<Uint8Array | undefined> {
+  return async (seed, arg) => {
+    const run = runs.find((r) => r.report.seed === seed);
+    const dump = run?.report.inputs?.find((d) => d.name === arg.name);
+    if (!run || !dump) return undefined;
+    return new Uint8Array(await readFile(`${run.dir}/${dump.file}`));
+  };
+}
+
+export async function compareCandidate(o: CompareOptions): Promise<DryRunResult | JobResult> {
+  const s = await start(o, o.candidateFile);
+  if ('kind' in s) return s;
+  const [baseline, candidate] = s.builds;
+  // Same seeds for both sides; the baseline also dumps its inputs so not-trivial can test "output = an input".
+  const baseRuns = await checks(s, baseline.binary, 'baseline', s.seeds.check, true);
+  const candRuns = await checks(s, candidate.binary, 'candidate', s.seeds.check, false);
+  const [repeat] = await checks(s, candidate.binary, 'candidate-repeat', s.seeds.check.slice(0, 1), false);
+  const warnings = baselineSanity(baseRuns.map((r) => r.report));
+  const verification = await verify({ spec: s.prepared.spec, baseline: baseRuns, candidate: candRuns, candidateRepeat: repeat, readInput: inputReader(baseRuns) });
+  o.onProgress?.(`probes: ${verification.verdict.summary}`);
+
+  // Interleaved timing: short runs alternating A B A B …, so drift (clocks, temperature, neighbours) hits both
+  // sides alike; round i's samples of each side are paired with each other.
+  const rounds = o.rounds ?? DEFAULTS.rounds;
+  const iters = o.iters ?? DEFAULTS.compareIters;
+  const warmup = o.warmup ?? DEFAULTS.compareWarmup;
+  const sets = o.sets ?? DEFAULTS.sets;
+  const baselineMs: number[] = [];
+  const candidateMs: number[] = [];
+  const reports: TimeReport[] = [];
+  for (let r = 0; r < rounds; r++) {
+    o.onProgress?.(`time: round ${r + 1}/${rounds} (${iters} launches per side)`);
+    // Each round gets fresh buffer sets (seed advances), the same for both sides.
+    const seed = s.seeds.time + r * sets;
+    const a = await runTime(s.ctx, baseline.binary, { seed, warmup, iters, sets }, `timing the baseline (round ${r + 1})`);
+    const b = await runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets }, `timing the candidate (round ${r + 1})`);
+    const n = Math.min(a.timesMs.length, b.timesMs.length);
+    baselineMs.push(...a.timesMs.slice(0, n));
+    candidateMs.push(...b.timesMs.slice(0, n));
+    reports.push(a, b);
+  }
+  warnings.push(...timeWarnings(reports));
+  const base = recordBase(s, o);
+  const input: RunRecordInput = {
+    ...base,
+    gpu: { ...base.gpu, name: reports[0].device.name, device: reports[0].device },
+    seeds: { ...base.seeds, sets },
+    timings: { order: 'interleaved', baselineMs, candidateMs, warmup, l2FlushBytes: reports[0].l2FlushBytes },
+    checks: { baseline: baseRuns.map((r) => recorded(s.folder, r)), candidate: candRuns.map((r) => recorded(s.folder, r)), candidateRepeat: recorded(s.folder, repeat) },
+    probes: verification.probes,
+    ...(await identities(s.builds)),
+  };
+  return write(s, input, 'compare', warnings, o);
+}

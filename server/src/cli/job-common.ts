@@ -1,0 +1,53 @@
+// What the bench-type commands share: the target, progress on stderr, Ctrl-C that stops the running processes,
+// and engine errors turned into one-line CliErrors (never a stack trace for something the user can fix).
+import { BuildError } from '../harness/build';
+import { HarnessRunError } from '../harness/run';
+import { JobError } from '../bench/job-prepare';
+import { LocalTarget } from '../targets/local';
+import type { Target } from '../targets/target';
+import { CliError } from './errors';
+
+export interface JobCliOptions {
+  /** Default: this machine. Tests pass fakes. */
+  target?: Target;
+  /** Default: progress lines on stderr. */
+  progress?: (line: string) => void;
+  ceilingsPath?: string;
+  buildCacheDir?: string;
+}
+
+export function defaultTarget(options: JobCliOptions): Target {
+  return options.target ?? new LocalTarget();
+}
+
+export function progressTo(options: JobCliOptions): (line: string) => void {
+  return options.progress ?? ((line) => process.stderr.write(`· ${line}\n`));
+}
+
+/** Runs the job with an AbortSignal that Ctrl-C fires, so nvcc and harness processes die with the command. */
+export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onInt = () => controller.abort();
+  process.once('SIGINT', onInt);
+  try {
+    return await work(controller.signal);
+  } catch (error) {
+    throw toCliError(error);
+  } finally {
+    process.removeListener('SIGINT', onInt);
+  }
+}
+
+export function toCliError(error: unknown): unknown {
+  if (error instanceof CliError) return error;
+  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError) return new CliError(error.message, 1);
+  return error;
+}
+
+/** `--rounds 4` etc.: a positive integer or a usage error naming the flag. */
+export function positiveInt(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < (flag === 'warmup' ? 0 : 1)) throw new CliError(`--${flag} must be a ${flag === 'warmup' ? 'non-negative' : 'positive'} integer, got '${value}'`, 2);
+  return n;
+}
