@@ -42,11 +42,12 @@ export class ExprError extends Error {
   constructor(
     /** The problem without the location, e.g. `unknown size variable 'm'`. */
     readonly reason: string,
-    readonly source: string,
+    /** The expression text; undefined when evaluating an already-parsed node (the caller has the text). */
+    readonly source: string | undefined,
     readonly start: number,
     readonly end: number = start + 1,
   ) {
-    super(source ? `${reason} at column ${start + 1} of '${source}'` : reason);
+    super(source !== undefined ? `${reason} at column ${start + 1} of '${source}'` : reason);
     this.name = 'ExprError';
   }
 }
@@ -226,8 +227,8 @@ export function tryParseExpr(source: string): { node: ExprNode } | { error: Expr
   }
 }
 
-function asNode(expr: string | ExprNode): { node: ExprNode; source: string } {
-  return typeof expr === 'string' ? { node: parseExpr(expr), source: expr } : { node: expr, source: '' };
+function asNode(expr: string | ExprNode): { node: ExprNode; source: string | undefined } {
+  return typeof expr === 'string' ? { node: parseExpr(expr), source: expr } : { node: expr, source: undefined };
 }
 
 /** Size variables an expression uses, each once, in order of first use. */
@@ -273,7 +274,7 @@ export function evaluateTyped(expr: string | ExprNode, vars: Readonly<Record<str
   return evaluateNode(node, vars, source);
 }
 
-function evaluateNode(node: ExprNode, vars: Readonly<Record<string, number>>, source: string): Value {
+function evaluateNode(node: ExprNode, vars: Readonly<Record<string, number>>, source: string | undefined): Value {
   const fail = (reason: string): never => {
     throw new ExprError(reason, source, node.start, node.end);
   };
