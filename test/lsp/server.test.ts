@@ -86,6 +86,21 @@ test('a CUDA file: symbols, lenses filled in by nvcc, hovers', async (t) => {
   });
 });
 
+test('every lens command can be run by a plain LSP client (Neovim, Helix, Emacs run them via workspace/executeCommand)', async (t) => {
+  const uri = uriOf(writeTemp(dir, 'lens_commands.cu', kernelsCu));
+  await withClient(t, async (client) => {
+    await client.open(uri, 'cuda-cpp', kernelsCu);
+    const advertised = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
+    const lenses = await client.waitForLenses(uri, (titles) => titles.length === 3 && titles.every((title) => title.includes('regs')), 'lenses with registers');
+    for (const lens of lenses) {
+      const command = lens.command?.command ?? '';
+      if (command === '') continue; // a title-only lens
+      assert.ok(advertised.includes(command), `lens '${lens.command?.title}' runs '${command}', which the server does not offer (executeCommandProvider: ${advertised.join(', ')})`);
+      assert.match(String(await client.executeCommand(command, lens.command?.arguments ?? [])), /^KernelPilot: /);
+    }
+  }, { check: { debounceMs: 50 } });
+});
+
 test('incremental didChange: insert, rename, type, delete — symbols and lenses follow exactly', async (t) => {
   const uri = uriOf(writeTemp(dir, 'edits.cu', kernelsCu));
   await withClient(t, async (client) => {
