@@ -5,7 +5,7 @@ import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
 import type { CheckResult, CompilerDiagnostic } from '../check/types';
 import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
-import { grammarFor } from '../kernels/language';
+import { grammarFor, unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
 import type { Settings } from '../settings';
 import { defaultArch, listGpus } from '../targets/gpus';
@@ -54,6 +54,16 @@ function toDiagnostic(d: CompilerDiagnostic): Diagnostic {
     ...(d.code ? { code: d.code } : {}),
     message: d.message,
   };
+}
+
+/** A cascade of errors (a missing include, a stray brace) says nothing more after the first hundred. */
+const maxDiagnosticsPerFile = 100;
+
+function capped(list: Diagnostic[]): Diagnostic[] {
+  const kept = list.slice(0, maxDiagnosticsPerFile);
+  const first = kept[0];
+  kept.push({ ...first, severity: DiagnosticSeverity.Information, message: `KernelPilot: ${list.length - maxDiagnosticsPerFile} more compiler messages not shown; fix the first errors and save.` });
+  return kept;
 }
 
 /**
@@ -114,7 +124,8 @@ export class CheckService {
     state.timer = undefined;
     const generation = state.generation;
     const document = await this.deps.documents.get(uri);
-    if (!document || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
+    // Binary or oversized content is not analysed, so not compiled either: nvcc would answer with thousands of errors.
+    if (!document || unreadableReason(document.content) || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
     state.running?.abort();
     const abort = new AbortController();
     state.running = abort;
@@ -151,6 +162,7 @@ export class CheckService {
       const target = d.file === file ? uri : pathToFileURL(d.file).toString();
       byUri.set(target, [...(byUri.get(target) ?? []), toDiagnostic(d)]);
     }
+    for (const [target, list] of byUri) if (list.length > maxDiagnosticsPerFile) byUri.set(target, capped(list));
     for (const stale of state.otherUris) if (!byUri.has(stale)) byUri.set(stale, []);
     state.otherUris = new Set([...byUri.keys()].filter((u) => u !== uri && (byUri.get(u)?.length ?? 0) > 0));
     for (const [target, diagnostics] of byUri) void this.deps.connection.sendDiagnostics({ uri: target, diagnostics });

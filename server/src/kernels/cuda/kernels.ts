@@ -1,4 +1,4 @@
-import type { Node } from 'web-tree-sitter';
+import { type Language, type Node, Query } from 'web-tree-sitter';
 import type { Kernel } from '../model';
 import { rangeOf } from '../ranges';
 import { findLaunches, type RawLaunch } from './launches';
@@ -112,12 +112,35 @@ function linkLaunches(kernels: Kernel[], launches: RawLaunch[]): void {
 }
 
 /** Every live `__global__` function definition in a CUDA translation unit, with its launch sites. */
+const queries = new WeakMap<Language, Query>();
+
+/**
+ * The nodes discovery needs, found in ONE pass of a tree-sitter query (native code), rather than a JS walk or
+ * several descendantsOfType passes: on large files the pass over the tree is what costs.
+ */
+function collect(root: Node): { functions: Node[]; launches: Node[]; macros: Node[] } {
+  const language = root.tree.language;
+  let query = queries.get(language);
+  if (!query) {
+    query = new Query(language, '(function_definition) @fn (kernel_call_syntax) @launch (preproc_def) @macro (preproc_function_def) @macro');
+    queries.set(language, query);
+  }
+  const out = { functions: [] as Node[], launches: [] as Node[], macros: [] as Node[] };
+  for (const { name, node } of query.captures(root)) {
+    if (name === 'fn') out.functions.push(node);
+    else if (name === 'launch') out.launches.push(node);
+    else out.macros.push(node);
+  }
+  return out;
+}
+
 export function findCudaKernels(root: Node, file: string): Kernel[] {
-  const macros = kernelMacros(root);
+  const nodes = collect(root);
+  const macros = kernelMacros(nodes.macros);
   const source = root.text;
   const kernels: Kernel[] = [];
   const seen = new Map<string, number>();
-  for (const fn of root.descendantsOfType('function_definition')) {
+  for (const fn of nodes.functions) {
     if (isCompiledOut(fn)) continue;
     const kernel = kernelFrom(fn, macros, file, source);
     if (!kernel) continue;
@@ -126,6 +149,6 @@ export function findCudaKernels(root: Node, file: string): Kernel[] {
     if (count > 1) kernel.id = `${kernel.id}#${count}`;
     kernels.push(kernel);
   }
-  linkLaunches(kernels, findLaunches(root));
+  linkLaunches(kernels, findLaunches(nodes.launches));
   return kernels;
 }

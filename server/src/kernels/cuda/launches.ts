@@ -26,10 +26,10 @@ export interface RawLaunch {
   scope: string;
 }
 
-/** Every live `k<<<grid, block, smem, stream>>>(args)` in the tree. */
-export function findLaunches(root: Node): RawLaunch[] {
+/** Every live `k<<<grid, block, smem, stream>>>(args)` among the `<<<…>>>` nodes of a tree. */
+export function findLaunches(configs: readonly Node[]): RawLaunch[] {
   const launches: RawLaunch[] = [];
-  for (const config of root.descendantsOfType('kernel_call_syntax')) {
+  for (const config of configs) {
     const call = config.parent;
     if (!call || call.type !== 'call_expression' || isCompiledOut(call)) continue;
     const callee = call.childForFieldName('function');

@@ -40,15 +40,15 @@ export function isCompiledOut(node: Node): boolean {
 }
 
 /** Object-like and function-like macros whose expansion mentions `__global__`: `#define KERNEL __global__`. */
-export function kernelMacros(root: Node): Set<string> {
+export function kernelMacros(definitions: readonly Node[]): Set<string> {
   const names = new Set<string>();
-  for (const def of root.descendantsOfType(['preproc_def', 'preproc_function_def'])) {
+  for (const def of definitions) {
     const value = def.childForFieldName('value')?.text ?? '';
     const name = def.childForFieldName('name')?.text;
     if (name && /\b__global__\b/.test(value) && !isCompiledOut(def)) names.add(name);
   }
   // A macro that expands to another kernel macro is one too (`#define API KERNEL`).
-  for (const def of root.descendantsOfType('preproc_def')) {
+  for (const def of definitions) {
     const value = def.childForFieldName('value')?.text ?? '';
     const name = def.childForFieldName('name')?.text;
     if (name && [...names].some((m) => new RegExp(`\\b${m}\\b`).test(value))) names.add(name);
