@@ -1,5 +1,5 @@
 import { Edit, type Parser, type Tree } from 'web-tree-sitter';
-import { extractKernels } from './extract';
+import { CudaExtractionCache, extractKernels } from './extract';
 import { grammarFor, unreadableReason } from './language';
 import type { DocumentKernels, Position, Range } from './model';
 import { createParser, type GrammarName } from './parsers';
@@ -32,6 +32,7 @@ function endPoint(start: Position, inserted: string): { row: number; column: num
 export class KernelDocument {
   private starts: number[];
   private cached: { version: number; result: DocumentKernels } | undefined;
+  private readonly pieces = new CudaExtractionCache();
 
   private constructor(
     readonly file: string,
@@ -122,7 +123,7 @@ export class KernelDocument {
     if (this.cached?.version === this.version) return this.cached.result;
     let result = empty;
     if (this.skipReason) result = { kernels: [], problems: [{ message: this.skipReason, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
-    else if (this.tree && this.grammar) result = extractKernels(this.tree, this.grammar, this.file);
+    else if (this.tree && this.grammar) result = extractKernels(this.tree, this.grammar, this.file, this.pieces);
     this.cached = { version: this.version, result };
     return result;
   }

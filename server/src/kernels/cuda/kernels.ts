@@ -1,5 +1,5 @@
 import { type Language, type Node, Query } from 'web-tree-sitter';
-import type { Kernel } from '../model';
+import type { Kernel, Range } from '../model';
 import { rangeOf } from '../ranges';
 import { findLaunches, type RawLaunch } from './launches';
 import { parseParams, parseTemplateParams } from './params';
@@ -114,41 +114,109 @@ function linkLaunches(kernels: Kernel[], launches: RawLaunch[]): void {
 /** Every live `__global__` function definition in a CUDA translation unit, with its launch sites. */
 const queries = new WeakMap<Language, Query>();
 
-/**
- * The nodes discovery needs, found in ONE pass of a tree-sitter query (native code), rather than a JS walk or
- * several descendantsOfType passes: on large files the pass over the tree is what costs.
- */
-function collect(root: Node): { functions: Node[]; launches: Node[]; macros: Node[] } {
-  const language = root.tree.language;
+/** Function definitions and `<<<…>>>` launches under one node, in one pass of a tree-sitter query (native code). */
+function collect(node: Node): { functions: Node[]; launches: Node[] } {
+  const language = node.tree.language;
   let query = queries.get(language);
   if (!query) {
-    query = new Query(language, '(function_definition) @fn (kernel_call_syntax) @launch (preproc_def) @macro (preproc_function_def) @macro');
+    query = new Query(language, '(function_definition) @fn (kernel_call_syntax) @launch');
     queries.set(language, query);
   }
-  const out = { functions: [] as Node[], launches: [] as Node[], macros: [] as Node[] };
-  for (const { name, node } of query.captures(root)) {
-    if (name === 'fn') out.functions.push(node);
-    else if (name === 'launch') out.launches.push(node);
-    else out.macros.push(node);
-  }
+  const out = { functions: [] as Node[], launches: [] as Node[] };
+  for (const { name, node: captured } of query.captures(node)) (name === 'fn' ? out.functions : out.launches).push(captured);
   return out;
 }
 
-export function findCudaKernels(root: Node, file: string): Kernel[] {
-  const nodes = collect(root);
-  const macros = kernelMacros(nodes.macros);
-  const source = root.text;
+/** What one top-level node holds, with positions as they were when it was extracted. */
+interface Piece {
+  line: number;
+  column: number;
+  kernels: Kernel[];
+  launches: RawLaunch[];
+}
+
+/**
+ * Per-document memory of top-level nodes by their text. An edit changes one top-level node (a function, a
+ * namespace); every other node's kernels are reused with their lines shifted, so a keystroke costs one small
+ * subtree rather than the whole file.
+ */
+export class CudaExtractionCache {
+  macros = '';
+  pieces = new Map<string, Piece>();
+}
+
+function shiftRange(range: Range, lines: number): Range {
+  return { start: { line: range.start.line + lines, character: range.start.character }, end: { line: range.end.line + lines, character: range.end.character } };
+}
+
+function shiftLaunch(launch: RawLaunch, lines: number): RawLaunch {
+  return { ...launch, site: { ...launch.site, range: shiftRange(launch.site.range, lines) } };
+}
+
+function shiftKernel(kernel: Kernel, lines: number): Kernel {
+  return {
+    ...kernel,
+    range: shiftRange(kernel.range, lines),
+    nameRange: shiftRange(kernel.nameRange, lines),
+    params: kernel.params.map((p) => ({ ...p, range: shiftRange(p.range, lines) })),
+    launchSites: [],
+  };
+}
+
+/** Macros that expand to `__global__`, read from the text (a regex over the file is far cheaper than a tree walk). */
+function macrosOf(source: string): Set<string> {
+  const found = new Map<string, string>();
+  for (const m of source.matchAll(/^[ \t]*#[ \t]*define[ \t]+(\w+)(?:\([^)]*\))?[ \t]+(.*)$/gm)) found.set(m[1], m[2]);
+  return kernelMacros([...found].map(([name, value]) => ({ name, value })));
+}
+
+function extractPiece(node: Node, macros: Set<string>, file: string, source: string): Piece {
+  const { functions, launches } = collect(node);
   const kernels: Kernel[] = [];
-  const seen = new Map<string, number>();
-  for (const fn of nodes.functions) {
+  for (const fn of functions) {
     if (isCompiledOut(fn)) continue;
     const kernel = kernelFrom(fn, macros, file, source);
-    if (!kernel) continue;
+    if (kernel) kernels.push(kernel);
+  }
+  return { line: node.startPosition.row, column: node.startPosition.column, kernels, launches: findLaunches(launches) };
+}
+
+/** Every live `__global__` function definition in a CUDA translation unit, with its launch sites. */
+export function findCudaKernels(root: Node, file: string, cache = new CudaExtractionCache()): Kernel[] {
+  const source = root.text;
+  const macros = macrosOf(source);
+  const macroKey = [...macros].sort().join(' ');
+  if (cache.macros !== macroKey) {
+    cache.macros = macroKey;
+    cache.pieces.clear();
+  }
+  const next = new Map<string, Piece>();
+  const kernels: Kernel[] = [];
+  const launches: RawLaunch[] = [];
+  for (const node of root.children) {
+    if (node.type === 'comment' || !node.isNamed) continue;
+    // A typeless definition takes its head from the broken declaration before it (headOf), so both key it.
+    const key = (node.type === 'function_definition' && !node.childForFieldName('type') ? (node.previousSibling?.text ?? '') : '') + node.text;
+    const cached = cache.pieces.get(key);
+    const { row, column } = node.startPosition;
+    let piece: Piece;
+    if (cached && cached.column === column) {
+      const lines = row - cached.line;
+      piece = lines === 0 ? cached : { line: row, column, kernels: cached.kernels.map((k) => shiftKernel(k, lines)), launches: cached.launches.map((l) => shiftLaunch(l, lines)) };
+    } else {
+      piece = extractPiece(node, macros, file, source);
+    }
+    next.set(key, piece);
+    kernels.push(...piece.kernels.map((k) => ({ ...k, id: `cuda:${k.qualifiedName}`, launchSites: [] })));
+    launches.push(...piece.launches);
+  }
+  cache.pieces = next;
+  const seen = new Map<string, number>();
+  for (const kernel of kernels) {
     const count = (seen.get(kernel.id) ?? 0) + 1;
     seen.set(kernel.id, count);
     if (count > 1) kernel.id = `${kernel.id}#${count}`;
-    kernels.push(kernel);
   }
-  linkLaunches(kernels, findLaunches(nodes.launches));
+  linkLaunches(kernels, launches);
   return kernels;
 }

@@ -39,19 +39,9 @@ export function isCompiledOut(node: Node): boolean {
   return false;
 }
 
-/** Object-like and function-like macros whose expansion mentions `__global__`: `#define KERNEL __global__`. */
-export function kernelMacros(definitions: readonly Node[]): Set<string> {
-  const names = new Set<string>();
-  for (const def of definitions) {
-    const value = def.childForFieldName('value')?.text ?? '';
-    const name = def.childForFieldName('name')?.text;
-    if (name && /\b__global__\b/.test(value) && !isCompiledOut(def)) names.add(name);
-  }
-  // A macro that expands to another kernel macro is one too (`#define API KERNEL`).
-  for (const def of definitions) {
-    const value = def.childForFieldName('value')?.text ?? '';
-    const name = def.childForFieldName('name')?.text;
-    if (name && [...names].some((m) => new RegExp(`\\b${m}\\b`).test(value))) names.add(name);
-  }
+/** Macros whose expansion mentions `__global__` (`#define KERNEL __global__`), and macros that expand to those. */
+export function kernelMacros(definitions: readonly { name: string; value: string }[]): Set<string> {
+  const names = new Set(definitions.filter((d) => /\b__global__\b/.test(d.value)).map((d) => d.name));
+  for (const d of definitions) if ([...names].some((m) => new RegExp(`\\b${m}\\b`).test(d.value))) names.add(d.name);
   return names;
 }
