@@ -5,7 +5,7 @@
 
 import { randomBytes, randomInt } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import type { CheckReport, TimeReport } from '../harness/protocol';
 import { createRunRecord, rederive, runDir, runId, writeRunRecord, type RecordedCheck, type RunRecord, type RunRecordInput } from '../runs/record';
 import { sha256File } from '../runs/hash';
@@ -17,7 +17,7 @@ import { buildFor, JobError, prepareSpec, type BuildInfo, type PrepareOptions, t
 import { flopsCeilingApplies } from './roofline';
 import { rooflineBytes, rooflineFlops } from './shapes';
 import type { BenchSummary } from './summary';
-import { verify, type CheckRun } from './verify';
+import { verdictOf, verify, type CheckRun, type Probe } from './verify';
 
 export { JobError } from './job-prepare';
 
@@ -215,6 +215,31 @@ function inputReader(runs: CheckRun[]): (seed: number, arg: SpecArg) => Promise<
   };
 }
 
+/**
+ * Correctness at the spec's sweep points (one seed each, both sides): a candidate right only at the default sizes
+ * (e.g. one that assumes a square matrix) fails here. Only failed gate probes are added, named by the point.
+ */
+async function sweepProbes(s: Started, baselineBinary: string, candidateBinary: string): Promise<Probe[]> {
+  const out: Probe[] = [];
+  const seed = s.seeds.check[0];
+  for (const [i, point] of (s.prepared.spec.sweep ?? []).entries()) {
+    const sizes = { ...s.prepared.spec.sizes, ...point };
+    const where = Object.entries(point).map(([k, v]) => `${k}=${v}`).join(', ');
+    const run = async (binary: string, side: string): Promise<CheckRun> => {
+      s.ctx.onProgress?.(`check: ${side} at ${where}`);
+      const dir = join(s.folder, 'checks', `sweep-${i}`, side, `seed-${seed}`);
+      return { report: await runCheck(s.ctx, binary, { seed, outDir: dir, sizes }, `the ${side} check at ${where}`), dir };
+    };
+    const b = await run(baselineBinary, 'baseline');
+    const c = await run(candidateBinary, 'candidate');
+    const v = await verify({ spec: s.prepared.spec, sizes, baseline: [b], candidate: [c], minSeeds: 1 });
+    for (const p of v.probes) {
+      if (p.gate && !p.passed) out.push({ ...p, reason: `at ${where}: ${p.reason}`, details: { ...p.details, sizes } });
+    }
+  }
+  return out;
+}
+
 export async function compareCandidate(o: CompareOptions): Promise<DryRunResult | JobResult> {
   const s = await start(o, o.candidateFile);
   if ('kind' in s) return s;
@@ -224,28 +249,39 @@ export async function compareCandidate(o: CompareOptions): Promise<DryRunResult 
   const candRuns = await checks(s, candidate.binary, 'candidate', s.seeds.check, false);
   const [repeat] = await checks(s, candidate.binary, 'candidate-repeat', s.seeds.check.slice(0, 1), false);
   const warnings = baselineSanity(baseRuns.map((r) => r.report));
-  const verification = await verify({ spec: s.prepared.spec, baseline: baseRuns, candidate: candRuns, candidateRepeat: repeat, readInput: inputReader(baseRuns) });
+  const main = await verify({ spec: s.prepared.spec, baseline: baseRuns, candidate: candRuns, candidateRepeat: repeat, readInput: inputReader(baseRuns) });
+  const probes = [...main.probes, ...(await sweepProbes(s, baseline.binary, candidate.binary))];
+  const verification = { probes, verdict: verdictOf(probes) };
   o.onProgress?.(`probes: ${verification.verdict.summary}`);
 
-  // Interleaved timing: short runs alternating A B A B …, so drift (clocks, temperature, neighbours) hits both
-  // sides alike; round i's samples of each side are paired with each other.
-  const rounds = o.rounds ?? DEFAULTS.rounds;
-  const iters = o.iters ?? DEFAULTS.compareIters;
-  const warmup = o.warmup ?? DEFAULTS.compareWarmup;
   const sets = o.sets ?? DEFAULTS.sets;
+  const warmup = o.warmup ?? DEFAULTS.compareWarmup;
+  const iters = o.iters ?? DEFAULTS.compareIters;
   const baselineMs: number[] = [];
   const candidateMs: number[] = [];
   const reports: TimeReport[] = [];
-  for (let r = 0; r < rounds; r++) {
-    o.onProgress?.(`time: round ${r + 1}/${rounds} (${iters} launches per side)`);
-    // Each round gets fresh buffer sets (seed advances), the same for both sides.
-    const seed = s.seeds.time + r * sets;
-    const a = await runTime(s.ctx, baseline.binary, { seed, warmup, iters, sets }, `timing the baseline (round ${r + 1})`);
-    const b = await runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets }, `timing the candidate (round ${r + 1})`);
-    const n = Math.min(a.timesMs.length, b.timesMs.length);
-    baselineMs.push(...a.timesMs.slice(0, n));
-    candidateMs.push(...b.timesMs.slice(0, n));
-    reports.push(a, b);
+  if (!verification.verdict.accepted) {
+    // A rejected candidate's time is not a result (it is never shown), so it is not measured; the baseline is
+    // timed once so the record still says what the kernel runs at.
+    o.onProgress?.('time: candidate rejected by the probes, timing the baseline only');
+    const a = await runTime(s.ctx, baseline.binary, { seed: s.seeds.time, warmup, iters, sets }, 'timing the baseline');
+    baselineMs.push(...a.timesMs);
+    reports.push(a);
+  } else {
+    // Interleaved timing: short runs alternating A B A B …, so drift (clocks, temperature, neighbours) hits both
+    // sides alike; round i's samples of each side are paired with each other.
+    const rounds = o.rounds ?? DEFAULTS.rounds;
+    for (let r = 0; r < rounds; r++) {
+      o.onProgress?.(`time: round ${r + 1}/${rounds} (${iters} launches per side)`);
+      // Each round gets fresh buffer sets (the seed advances), the same ones for both sides.
+      const seed = s.seeds.time + r * sets;
+      const a = await runTime(s.ctx, baseline.binary, { seed, warmup, iters, sets }, `timing the baseline (round ${r + 1})`);
+      const b = await runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets }, `timing the candidate (round ${r + 1})`);
+      const n = Math.min(a.timesMs.length, b.timesMs.length);
+      baselineMs.push(...a.timesMs.slice(0, n));
+      candidateMs.push(...b.timesMs.slice(0, n));
+      reports.push(a, b);
+    }
   }
   warnings.push(...timeWarnings(reports));
   const base = recordBase(s, o);
@@ -253,7 +289,9 @@ export async function compareCandidate(o: CompareOptions): Promise<DryRunResult 
     ...base,
     gpu: { ...base.gpu, name: reports[0].device.name, device: reports[0].device },
     seeds: { ...base.seeds, sets },
-    timings: { order: 'interleaved', baselineMs, candidateMs, warmup, l2FlushBytes: reports[0].l2FlushBytes },
+    timings: candidateMs.length
+      ? { order: 'interleaved', baselineMs, candidateMs, warmup, l2FlushBytes: reports[0].l2FlushBytes }
+      : { order: 'baseline-only', baselineMs, warmup, l2FlushBytes: reports[0].l2FlushBytes },
     checks: { baseline: baseRuns.map((r) => recorded(s.folder, r)), candidate: candRuns.map((r) => recorded(s.folder, r)), candidateRepeat: recorded(s.folder, repeat) },
     probes: verification.probes,
     ...(await identities(s.builds)),

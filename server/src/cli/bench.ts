@@ -23,14 +23,14 @@ export interface BenchFlags {
 /** Exit codes of `compare`: 0 accepted (faster, slower or no difference: the text says which), 3 rejected. */
 export const EXIT_REJECTED = 3;
 
-function jobOptions(file: string, flags: BenchFlags, options: JobCliOptions, signal: AbortSignal): JobOptions {
+async function jobOptions(file: string, flags: BenchFlags, options: JobCliOptions, signal: AbortSignal): Promise<JobOptions> {
   // Paths on the command line are relative to where the command runs, not to --workspace.
   return {
     file: resolve(file),
     kernel: flags.kernel,
     specPath: flags.spec === undefined ? undefined : resolve(flags.spec),
     workspace: flags.workspace,
-    target: defaultTarget(options),
+    target: await defaultTarget(options),
     dryRun: flags.dryRun,
     signal,
     onProgress: progressTo(options),
@@ -104,7 +104,7 @@ function text(r: JobResult): string {
 /** `kernelpilot bench FILE [--kernel K] [--spec F] [--dry-run] [--json]` → exit 0, or 1 with a one-line error. */
 export async function benchCommand(files: string[], flags: BenchFlags, options: JobCliOptions = {}): Promise<{ output: string; exitCode: number }> {
   if (files.length !== 1) throw new CliError('usage: kernelpilot bench FILE [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
-  const result = await withCancel((signal) => benchKernel(jobOptions(files[0], flags, options, signal)));
+  const result = await withCancel(async (signal) => benchKernel(await jobOptions(files[0], flags, options, signal)));
   if (result.kind === 'dry-run') return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
   return { output: flags.json ? JSON.stringify(jsonResult(result), null, 2) : text(result), exitCode: 0 };
 }
@@ -113,7 +113,7 @@ export async function benchCommand(files: string[], flags: BenchFlags, options: 
 export async function compareCommand(files: string[], flags: BenchFlags, options: JobCliOptions = {}): Promise<{ output: string; exitCode: number }> {
   if (files.length !== 1 || !flags.candidate) throw new CliError('usage: kernelpilot compare FILE --candidate OTHER_FILE [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
   const candidateFile = resolve(flags.candidate);
-  const result = await withCancel((signal) => compareCandidate({ ...jobOptions(files[0], flags, options, signal), candidateFile }));
+  const result = await withCancel(async (signal) => compareCandidate({ ...(await jobOptions(files[0], flags, options, signal)), candidateFile }));
   if (result.kind === 'dry-run') return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
   const exitCode = result.summary.gate?.accepted ? 0 : EXIT_REJECTED;
   return { output: flags.json ? JSON.stringify({ ...jsonResult(result), candidate: candidateFile }, null, 2) : text(result), exitCode };

@@ -3,7 +3,6 @@
 import { BuildError } from '../harness/build';
 import { HarnessRunError } from '../harness/run';
 import { JobError } from '../bench/job-prepare';
-import { LocalTarget } from '../targets/local';
 import type { Target } from '../targets/target';
 import { CliError } from './errors';
 
@@ -16,8 +15,11 @@ export interface JobCliOptions {
   buildCacheDir?: string;
 }
 
-export function defaultTarget(options: JobCliOptions): Target {
-  return options.target ?? new LocalTarget();
+/** Loaded lazily: execa (ESM-only) cannot load under the tests' tsx/CJS setup, and tests pass their own target. */
+export async function defaultTarget(options: JobCliOptions): Promise<Target> {
+  if (options.target) return options.target;
+  const { LocalTarget } = await import('../targets/local');
+  return new LocalTarget();
 }
 
 export function progressTo(options: JobCliOptions): (line: string) => void {
