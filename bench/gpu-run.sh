@@ -78,11 +78,12 @@ if [ "${SKIP_NCU:-0}" != 1 ] && command -v "$NCU" > /dev/null 2>&1; then
     "$NCU" --clock-control none -k "regex:$kernel" -s $warm -c 5 --metrics gpu__time_duration.sum --csv "$bin" time --seed 7 --warmup $warm --iters 10 --sets 3 > "$OUT/ncu-$ex.csv" 2> "$OUT/ncu-$ex.log"
     nmed=$("$NODE" "$TOOLS" ncu-median "$OUT/ncu-$ex.csv" 2>> "$OUT/ncu-$ex.log") || { echo "ncu $ex: no ncu result (see ncu-$ex.log)" | tee "$OUT/ncu-$ex.txt"; continue; }
     "$NODE" -e '
-      const [ex, h, e, n] = process.argv.slice(1); const H = +h, E = +e, N = +n;
+      const [ex, h, e, n, json] = process.argv.slice(1); const H = +h, E = +e, N = +n;
       const raw = (H - N) / N, net = (H - E - N) / N;
       const ok = Math.abs(net) <= 0.03 || Math.abs(raw) <= 0.03;
+      require("fs").writeFileSync(json, JSON.stringify({ example: ex, harnessMedianMs: H, emptyKernelMs: E, ncuMedianMs: N, rawDiff: raw, netDiff: net, withinTolerance: ok }) + "\n");
       console.log(`${ex}: harness ${H.toPrecision(4)} ms (empty-kernel latency ${E.toPrecision(3)} ms), ncu ${N.toPrecision(4)} ms: raw ${(raw * 100).toFixed(1)} %, net ${(net * 100).toFixed(1)} % → ${ok ? "OK" : "OUTSIDE 3 %"}`);
-    ' "$ex" "$hmed" "$empty" "$nmed" | tee "$OUT/ncu-$ex.txt"
+    ' "$ex" "$hmed" "$empty" "$nmed" "$OUT/ncu-$ex.json" | tee "$OUT/ncu-$ex.txt"
   done
 else
   echo "ncu: skipped (SKIP_NCU=1 or no '$NCU' on PATH)"
