@@ -76,12 +76,11 @@ function pickSeeds(o: JobOptions): { check: number[]; time: number } {
   return { check, time: o.timeSeed ?? randomInt(1, 1 << 30) };
 }
 
-async function prepare(o: JobOptions, candidateFile?: string): Promise<{ prepared: PreparedSpec; arch: string; builds: BuildInfo[] }> {
-  const prepared = await prepareSpec(o);
+async function buildAll(o: JobOptions, prepared: PreparedSpec, candidateFile?: string): Promise<BuildInfo[]> {
   const arch = o.arch ?? (await detectArch(o.target, { signal: o.signal })) ?? 'sm_90';
   const builds = [await buildFor('baseline', prepared.file, prepared.spec, arch, o)];
   if (candidateFile) builds.push(await buildFor('candidate', candidateFile, prepared.spec, arch, o));
-  return { prepared, arch, builds };
+  return builds;
 }
 
 function dryRunResult(prepared: PreparedSpec, builds: BuildInfo[]): DryRunResult {
@@ -130,9 +129,11 @@ interface Started {
 }
 
 async function start(o: JobOptions, candidateFile?: string): Promise<DryRunResult | Started> {
-  // Fail before building when there is no GPU: the build would be wasted and the user wants the reason first.
+  // Kernel and spec problems first (cheap, and a GPU would not fix them), then the GPU check before building:
+  // without a device the build would be wasted and the user wants the reason first.
+  const prepared = await prepareSpec(o);
   const gpu = o.dryRun ? undefined : await requireGpu(o.target, o.signal);
-  const { prepared, builds } = await prepare(o, candidateFile);
+  const builds = await buildAll(o, prepared, candidateFile);
   if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
   const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };
   for (const b of builds) if (b.command) ctx.commands.push([b.command]);
