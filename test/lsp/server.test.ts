@@ -136,7 +136,14 @@ test('incremental didChange: insert, rename, type, delete — symbols and lenses
 
     // Typing inside a body moves nothing.
     const body = positionOf(text, 'x[i] *= alpha;');
-    for (const ch of ' // comment') await client.change(uri, [{ range: { start: body, end: body }, text: ch }]).then(() => (text = applyChange(text, { range: { start: body, end: body }, text: ch })));
+    const comment = ' // comment';
+    for (let i = 0; i < comment.length; i++) {
+      const at = { line: body.line, character: body.character + i }; // the cursor moves on as an editor's does
+      const keystroke = { range: { start: at, end: at }, text: comment[i] };
+      text = applyChange(text, keystroke);
+      await client.change(uri, [keystroke]);
+    }
+    assert.ok(text.includes(' // commentx[i] *= alpha;'), 'the typed text landed in order');
     await assertSymbolsMatch(client, uri, text, 'typing in a body');
 
     // Delete a whole kernel (definition plus the blank line after it).
