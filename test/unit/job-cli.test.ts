@@ -2,7 +2,7 @@
 // builds every example's harness; a real bench stops with the no-device message; `spec` shows roles and shapes.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { benchCommand } from '../../server/src/cli/bench';
@@ -77,4 +77,17 @@ test('spec prints roles and shapes for every example; --json is a spec; --write 
   assert.ok(existsSync(join(workspace, '.kernelpilot/specs/saxpy.json')), written);
   await assert.rejects(specCommand([file], { json: false, write: true, force: false, workspace }), /already exists/);
   await assert.rejects(specCommand([file], { kernel: 'nope', json: false, write: false, force: false, workspace }), /has no kernel 'nope'; it has: saxpy/);
+});
+
+test('bench on a kernel whose spec cannot be inferred lists the unknown fields and how to fix them', async () => {
+  const workspace = tempDir('job-unknown');
+  const file = join(workspace, 'mix.cu');
+  writeFileSync(file, '__global__ void mix(float* p, const float* q, int a, int b) {\n  p[a * b] = q[a];\n}\n');
+  await assert.rejects(benchCommand([file], { dryRun: true, json: false, workspace }, { target: localTarget(), progress: quiet }), (error: unknown) => {
+    assert.ok(error instanceof CliError);
+    assert.match(error.message, /^no spec for mix, and inference left \d+ fields unknown:/);
+    assert.match(error.message, /\/args\/0\/shape\/0: /);
+    assert.match(error.message, /run 'kernelpilot spec mix\.cu --kernel mix --write', then edit \.kernelpilot\/specs\/mix\.json/);
+    return true;
+  });
 });
