@@ -289,7 +289,8 @@ function mapDiagnostics(log: string, c: MapContext): BuildDiagnostic[] {
     const out: BuildDiagnostic = { ...d, origin };
     if (origin === 'runtime' || origin === 'harness') {
       // A type mismatch fails inside kp::DevPtr; the harness line it was instantiated from names the argument.
-      const at = d.related?.find((r) => resolve(r.file) === resolve(c.harnessFile));
+      // nvcc writes `... at line 59 of harness.cu` (file unquoted, relative to where it ran).
+      const at = [...d.message.matchAll(/at line (\d+) of "?([^"\s]+)"?/g)].map((m) => ({ line: Number(m[1]) - 1, file: resolve(c.dir, m[2]) })).find((r) => r.file === resolve(c.harnessFile));
       const text = at ? texts.get(resolve(c.harnessFile))?.[at.line]?.trim() : undefined;
       if (at && text) out.message += `\n(generated harness line ${at.line + 1}: ${text})`;
     }

@@ -28,12 +28,20 @@ export interface GeneratedHarness {
 const IDENT = /^[A-Za-z_]\w*$/;
 const QUALIFIED = /^(::)?[A-Za-z_]\w*(::[A-Za-z_]\w*)*$/;
 
+export interface GenerateOptions {
+  /**
+   * How the #include spells the user's file, when not its absolute path: a path relative to the harness file,
+   * for a bundle that is built on another machine (scripts/gen-harness.ts).
+   */
+  includeAs?: string;
+}
+
 /**
  * The harness for `kernel` (default: `spec.kernel`) defined in `userFile` (an absolute path: the harness
  * #includes it from a build folder elsewhere). Throws HarnessSpecError or SpecExpressionError, naming the
  * spec field, when the spec cannot be turned into a launch.
  */
-export function generateCudaHarness(spec: BenchSpec, userFile: string, kernel: string = spec.kernel): GeneratedHarness {
+export function generateCudaHarness(spec: BenchSpec, userFile: string, kernel: string = spec.kernel, options: GenerateOptions = {}): GeneratedHarness {
   if (!QUALIFIED.test(kernel)) throw new HarnessSpecError(`kernel name '${kernel}' is not a C++ (qualified) identifier`);
   if (!userFile.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(userFile)) {
     throw new HarnessSpecError(`the user file must be an absolute path, got '${userFile}'`);
@@ -59,7 +67,7 @@ export function generateCudaHarness(spec: BenchSpec, userFile: string, kernel: s
   const kernelExpr = spec.templateArgs?.length ? `${kernel}<${spec.templateArgs.map(templateArg).join(', ')}>` : kernel;
   const source = [
     header(spec, userFile, kernelExpr),
-    userInclude(userFile, sizeNames),
+    userInclude(options.includeAs ?? userFile, sizeNames),
     specPart(spec, kernelExpr, sizeNames),
   ].join('\n');
   return { source, kernelExpr, sizeNames };
@@ -110,7 +118,10 @@ function specPart(spec: BenchSpec, kernelExpr: string, sizeNames: string[]): str
   out.push('// normal (mean a, std b), integers in [a, b), or const a), the poison byte written over outputs before');
   out.push('// every launch, and the parameter index (it seeds the buffer\'s random stream).');
   out.push('static const std::vector<kp::BufferArg> kBuffers = {');
-  for (const { arg, index } of buffers) out.push(`    ${bufferRow(arg, index)},`);
+  for (const { arg, index } of buffers) {
+    const row = bufferRow(arg, index);
+    out.push(`    ${row.code},${row.note}`);
+  }
   out.push('};');
   out.push('');
   out.push('// Every spec expression, evaluated for one point of the size variables.');
@@ -150,7 +161,7 @@ function specPart(spec: BenchSpec, kernelExpr: string, sizeNames: string[]): str
   return out.join('\n');
 }
 
-function bufferRow(arg: SpecArg, index: number): string {
+function bufferRow(arg: SpecArg, index: number): { code: string; note: string } {
   const dt = CUDA_DTYPES[arg.dtype];
   if (!dt) throw new HarnessSpecError(`args[${index}] '${arg.name}': unknown dtype '${arg.dtype}'`);
   const role = arg.role === 'input' ? 'Input' : arg.role === 'output' ? 'Output' : 'Inout';
@@ -158,7 +169,7 @@ function bufferRow(arg: SpecArg, index: number): string {
   const [dist, a, b] = init ? distribution(init, `args[${index}] '${arg.name}'.init`) : ['None', 0, 0];
   const poison = `0x${POISON_BYTE[arg.dtype].toString(16)}`;
   const note = arg.role !== 'output' && !arg.init ? '  // no init in the spec: the default fill' : '';
-  return `{${cppString(arg.name)}, kp::Role::${role}, kp::Dtype::${dt.enumName}, ${cppString(arg.dtype)}, sizeof(${dt.cpp}), kp::Dist::${dist}, ${cppDouble(a)}, ${cppDouble(b)}, ${poison}, ${index}}${note}`;
+  return { code: `{${cppString(arg.name)}, kp::Role::${role}, kp::Dtype::${dt.enumName}, ${cppString(arg.dtype)}, sizeof(${dt.cpp}), kp::Dist::${dist}, ${cppDouble(a)}, ${cppDouble(b)}, ${poison}, ${index}}`, note };
 }
 
 function distribution(init: Distribution, where: string): [string, number, number] {

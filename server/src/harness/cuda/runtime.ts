@@ -104,12 +104,16 @@ template <class W, class Have> struct same_scalar {
   static constexpr bool value = std::is_same<W, Have>::value ||
                                 (bothInt && sizeof(W) == sizeof(Have) && std::is_signed<W>::value == std::is_signed<Have>::value);
 };
+template <class Have> struct same_scalar<void, Have> { static constexpr bool value = false; };
+
+template <class W, class Have, class Lane = typename lane_of<W>::type> struct vector_of {
+  static constexpr bool value = same_scalar<Lane, Have>::value && sizeof(W) % sizeof(Have) == 0;
+};
+template <class W, class Have> struct vector_of<W, Have, void> { static constexpr bool value = false; };
 
 template <class Want, class Have> struct compatible {
   using W = typename std::remove_cv<Want>::type;
-  using Lane = typename lane_of<W>::type;
-  static constexpr bool vector = !std::is_void<Lane>::value && same_scalar<Lane, Have>::value && sizeof(W) % sizeof(Have) == 0;
-  static constexpr bool value = std::is_void<W>::value || same_scalar<W, Have>::value || vector;
+  static constexpr bool value = std::is_void<W>::value || same_scalar<W, Have>::value || vector_of<W, Have>::value;
 };
 
 template <class E> struct DevPtr {
@@ -709,10 +713,11 @@ int run_time(const Harness& h, const Device& dev, const Options& o, const Proble
     return ev.elapsed();
   };
 
+  // The rotation continues from the warm-up, so the first timed launch does not reuse the last warm-up's set.
   std::string times, walls;
   size_t last = 0;
   for (long long i = 0; i < o.iters; ++i) {
-    last = static_cast<size_t>(i % sets);
+    last = static_cast<size_t>((o.warmup + i) % sets);
     double wall = 0;
     float ms = sample_once(all[last], i, [&] { launch_checked(h, p, all[last]); sync_checked(h, p); }, wall);
     item(times, json_num(ms));

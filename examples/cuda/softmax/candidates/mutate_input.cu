@@ -1,0 +1,16 @@
+// CHEAT on purpose: the output is right, but each thread then zeroes its row of x.
+#include <cuda_runtime.h>
+#include <math.h>
+
+__global__ void softmax(const float* x, float* y, int rows, int cols) {
+  int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  float* in = const_cast<float*>(x) + static_cast<size_t>(r) * cols;
+  float* out = y + static_cast<size_t>(r) * cols;
+  float m = -INFINITY;
+  for (int c = 0; c < cols; ++c) m = fmaxf(m, in[c]);
+  float sum = 0.0f;
+  for (int c = 0; c < cols; ++c) sum += expf(in[c] - m);
+  for (int c = 0; c < cols; ++c) out[c] = expf(in[c] - m) / sum;
+  for (int c = 0; c < cols; ++c) in[c] = 0.0f;
+}

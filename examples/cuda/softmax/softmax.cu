@@ -1,0 +1,15 @@
+// Row-wise softmax of a rows x cols matrix, one thread per row: max, then sum of exponentials, then write.
+#include <cuda_runtime.h>
+#include <math.h>
+
+__global__ void softmax(const float* x, float* y, int rows, int cols) {
+  int r = blockIdx.x * blockDim.x + threadIdx.x;
+  if (r >= rows) return;
+  const float* in = x + static_cast<size_t>(r) * cols;
+  float* out = y + static_cast<size_t>(r) * cols;
+  float m = -INFINITY;
+  for (int c = 0; c < cols; ++c) m = fmaxf(m, in[c]);
+  float sum = 0.0f;
+  for (int c = 0; c < cols; ++c) sum += expf(in[c] - m);
+  for (int c = 0; c < cols; ++c) out[c] = expf(in[c] - m) / sum;
+}

@@ -1,0 +1,84 @@
+// Shared by the harness-*.test.ts files: the examples as data, throwaway build caches, a Target that counts
+// what it runs, and the fake CUDA runtime that lets harness binaries run on a machine without a GPU.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BenchSpec } from '../../server/src/spec/model';
+import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
+import { localTarget } from './local-target';
+
+export const REPO = resolve(__dirname, '../..');
+export const EXAMPLES = join(REPO, 'examples/cuda');
+export const FIXTURES = join(REPO, 'test/fixtures/harness');
+
+export interface ExampleFile {
+  example: string;
+  /** `vector_add.cu` or `candidates/fast_float4.cu`. */
+  relative: string;
+  path: string;
+  spec: BenchSpec;
+}
+
+export function readSpec(path: string): BenchSpec {
+  return JSON.parse(readFileSync(path, 'utf8')) as BenchSpec;
+}
+
+/** Every example and every candidate, each with its example's spec. */
+export function exampleFiles(): ExampleFile[] {
+  const out: ExampleFile[] = [];
+  for (const example of readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
+    const spec = readSpec(join(EXAMPLES, example, `${example}.spec.json`));
+    const candidates = readdirSync(join(EXAMPLES, example, 'candidates')).filter((f) => f.endsWith('.cu')).sort();
+    for (const relative of [`${example}.cu`, ...candidates.map((c) => `candidates/${c}`)]) {
+      out.push({ example, relative, path: join(EXAMPLES, example, relative), spec });
+    }
+  }
+  return out;
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `kp-${prefix}-`));
+}
+
+/** Wraps a Target and records every command it runs. */
+export class CountingTarget implements Target {
+  readonly name: string;
+  readonly calls: Array<{ file: string; args: readonly string[] }> = [];
+  constructor(private readonly inner: Target) {
+    this.name = inner.name;
+  }
+  exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {
+    this.calls.push({ file, args });
+    return this.inner.exec(file, args, options);
+  }
+}
+
+let fakeRuntime: Promise<string> | undefined;
+
+/**
+ * fake_cudart.o, built once per test process: link a harness with `-cudart none <it>` and it runs here, with
+ * CPU stand-ins for the kernels (see the fixture's header).
+ */
+export function fakeCudartObject(): Promise<string> {
+  fakeRuntime ??= (async () => {
+    const out = join(tempDir('fake-cudart'), 'fake_cudart.o');
+    const result = await localTarget().exec('nvcc', ['-x', 'c++', '-std=c++17', '-c', '-o', out, join(FIXTURES, 'fake_cudart.cpp')], { timeoutMs: 120_000 });
+    if (result.exitCode !== 0) throw new Error(`building fake_cudart.o failed:\n${result.stdout}${result.stderr}`);
+    return out;
+  })();
+  return fakeRuntime;
+}
+
+/** Runs `work` over `items` with at most `limit` in flight (nvcc on a 2-core machine). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await work(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
