@@ -3,7 +3,7 @@
 // pushes (logs, messages, diagnostics, lens refreshes) so tests can assert on it and print it on failure.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import type {
@@ -21,7 +21,7 @@ import type {
 
 export const repoRoot = join(__dirname, '..', '..');
 /** The built CLI; KP_CLI points the tests at another build (e.g. an installed package). */
-export const cliPath = process.env.KP_CLI ?? join(repoRoot, 'dist', 'cli.js');
+export const cliPath = process.env.KP_CLI ? resolve(process.env.KP_CLI) : join(repoRoot, 'dist', 'cli.js');
 
 /** The `kernelpilot.*` settings as VS Code hands them out for `workspace/configuration` with section `kernelpilot`. */
 export interface ClientSettings {
