@@ -95,8 +95,8 @@ test('a 5 MB generated .cu: symbols in time, incremental edits stay fast, lenses
     const symbols = await assertAnswers(client, uri, text, '5 MB open');
     const openMs = performance.now() - started;
     assert.equal(symbols.length, kernels);
-    // Generous bounds, for a loaded 2-core CI machine: they catch a stall, not a slow path. Measured on an idle
-    // 2-core machine: open ≈ 4 s, keystroke ≈ 1.5 s (discovery walks the whole 5 MB tree on every version).
+    // Generous bounds, for a loaded 2-core CI machine: they catch a stall, not a slow path. Measured on a 2-core
+    // machine: open ≈ 4.5 s (one full parse + discovery), keystroke ≈ 30 ms (unchanged pieces are reused).
     assert.ok(openMs < 15_000, `first documentSymbol after opening 5 MB took ${openMs.toFixed(0)} ms`);
 
     const at = positionOf(text, 'in[i] * 7.0f');
@@ -105,7 +105,7 @@ test('a 5 MB generated .cu: symbols in time, incremental edits stay fast, lenses
     const after = await client.symbols(uri);
     const editMs = performance.now() - started;
     assert.equal((after ?? []).length, kernels);
-    assert.ok(editMs < 5000, `documentSymbol after one keystroke in 5 MB took ${editMs.toFixed(0)} ms`);
+    assert.ok(editMs < 1000, `documentSymbol after one keystroke in 5 MB took ${editMs.toFixed(0)} ms`);
     t.diagnostic(`5 MB: open → symbols ${openMs.toFixed(0)} ms, keystroke → symbols ${editMs.toFixed(0)} ms`);
 
     const titles = await settled(client, uri, 'the check of the 5 MB file to end', 45_000);
