@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { buildHarness, BuildError, type BuildOptions, type BuildResult } from '../../server/src/harness/build';
+import { archFlags, buildHarness, BuildError, type BuildOptions, type BuildResult } from '../../server/src/harness/build';
 import { HarnessRunError, runHarness } from '../../server/src/harness/run';
 import type { BenchSpec } from '../../server/src/spec/model';
 import { CountingTarget, exampleFiles, EXAMPLES, mapLimit, tempDir } from './harness-helpers';
@@ -137,6 +137,12 @@ describe('harness builds with nvcc (sm_90)', { timeout: 900_000 }, () => {
       const result = await buildHarness({ spec, userFile: user }, options());
       assert.ok(result.ok, errors(result));
     });
+  });
+
+  it('spells architectures as nvcc wants them (sm_90a needs the -gencode form, HOPPER.md)', () => {
+    assert.deepEqual(archFlags('sm_90'), ['-arch=sm_90']);
+    assert.deepEqual(archFlags('sm_90a'), ['-gencode=arch=compute_90a,code=sm_90a']);
+    assert.throws(() => archFlags('compute_90'), BuildError);
   });
 
   describe('refusals', () => {

@@ -128,7 +128,7 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
   const flags = [...(options.flags ?? [])];
   const cacheDir = options.cacheDir ?? join(tmpdir(), 'kernelpilot', 'builds');
   const version = await nvccVersion(options.target, nvcc, options);
-  const runtime = await ensureRuntime({ ...options, nvcc, arch, cacheDir, version, hostFlags: hostCompilerFlags(flags) });
+  const runtime = runtimePlan({ nvcc, arch, cacheDir, version, hostFlags: hostCompilerFlags(flags) });
 
   const key = sha256(
     JSON.stringify({
@@ -150,6 +150,7 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
   }
 
   return once(dir, async () => {
+    await ensureRuntime(runtime, options);
     await writeFiles(dir, { [HARNESS_SOURCE_NAME]: generated.source, [RUNTIME_HEADER_NAME]: RUNTIME_HEADER });
     // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written binary under the real name.
     const partial = `${HARNESS_BINARY_NAME}.partial-${randomBytes(6).toString('hex')}`;
@@ -188,36 +189,43 @@ export async function detectArch(target: Target, options: { signal?: AbortSignal
 
 // ---------------------------------------------------------------- the runtime object
 
-interface RuntimeBuild {
+interface RuntimePlan {
   key: string;
+  dir: string;
   object: string;
+  nvcc: string;
+  arch: string;
+  compileFlags: string[];
 }
 
-async function ensureRuntime(o: BuildOptions & { nvcc: string; arch: string; cacheDir: string; version: string; hostFlags: string[] }): Promise<RuntimeBuild> {
+/** Where the runtime object for these settings lives; computing it needs no compiler, so a cache hit runs nothing. */
+function runtimePlan(o: { nvcc: string; arch: string; cacheDir: string; version: string; hostFlags: string[] }): RuntimePlan {
   const compileFlags = [...baseFlags(o.arch), ...o.hostFlags];
   const key = sha256(JSON.stringify({ format: BUILD_FORMAT, header: RUNTIME_HEADER, source: RUNTIME_SOURCE, flags: compileFlags, nvcc: o.version }));
   const dir = join(o.cacheDir, `runtime-${key.slice(0, 24)}`);
-  const object = join(dir, RUNTIME_OBJECT_NAME);
-  if (existsSync(object)) return { key, object };
-  return once(dir, async () => {
-    await writeFiles(dir, { [RUNTIME_HEADER_NAME]: RUNTIME_HEADER, [RUNTIME_SOURCE_NAME]: RUNTIME_SOURCE });
+  return { key, dir, object: join(dir, RUNTIME_OBJECT_NAME), nvcc: o.nvcc, arch: o.arch, compileFlags };
+}
+
+async function ensureRuntime(plan: RuntimePlan, o: BuildOptions): Promise<void> {
+  if (existsSync(plan.object)) return;
+  await once(plan.dir, async () => {
+    await writeFiles(plan.dir, { [RUNTIME_HEADER_NAME]: RUNTIME_HEADER, [RUNTIME_SOURCE_NAME]: RUNTIME_SOURCE });
     const partial = `${RUNTIME_OBJECT_NAME}.partial-${randomBytes(6).toString('hex')}`;
-    const result = await o.target.exec(o.nvcc, [...compileFlags, '-c', '-o', partial, RUNTIME_SOURCE_NAME], {
-      cwd: dir,
+    const result = await o.target.exec(plan.nvcc, [...plan.compileFlags, '-c', '-o', partial, RUNTIME_SOURCE_NAME], {
+      cwd: plan.dir,
       timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       signal: o.signal,
     });
-    throwIfNotRun(result, o.nvcc, o);
+    throwIfNotRun(result, plan.nvcc, o);
     const log = `${result.stdout}${result.stderr}`;
-    if (result.exitCode !== 0 || !existsSync(join(dir, partial))) {
-      await rm(join(dir, partial), { force: true });
+    if (result.exitCode !== 0 || !existsSync(join(plan.dir, partial))) {
+      await rm(join(plan.dir, partial), { force: true });
       if (/Unsupported gpu architecture|not defined for option 'gpu-architecture'/i.test(log)) {
-        throw new BuildError('invalid-arch', `nvcc on target '${o.target.name}' cannot build for ${o.arch}: ${tail(log, 3)}`, log);
+        throw new BuildError('invalid-arch', `nvcc on target '${o.target.name}' cannot build for ${plan.arch}: ${tail(log, 3)}`, log);
       }
       throw new BuildError('runtime', `building the harness runtime failed on target '${o.target.name}' (${result.command}):\n${tail(log, 30)}`, log);
     }
-    await rename(join(dir, partial), object);
-    return { key, object };
+    await rename(join(plan.dir, partial), plan.object);
   });
 }
 
