@@ -66,6 +66,16 @@ describe('harness builds with nvcc (sm_90)', { timeout: 900_000 }, () => {
       assert.equal(target.calls.length, callsAfterFirst, `no nvcc call on a hit, got ${JSON.stringify(target.calls.slice(callsAfterFirst))}`);
     });
 
+    it("without an arch, builds for the target's GPU, asking nvidia-smi once (sm_90 where there is none)", async () => {
+      const target = new CountingTarget(localTarget());
+      const first = await buildHarness({ spec: vectorAddSpec(), userFile: user }, { target, cacheDir });
+      assert.ok(first.ok, errors(first));
+      const second = await buildHarness({ spec: vectorAddSpec(), userFile: user }, { target, cacheDir });
+      assert.equal(second.cached, true);
+      assert.equal(target.calls.filter((c) => c.file === 'nvidia-smi').length, 1);
+      assert.match(first.arch, /^sm_\d+[af]?$/, 'sm_90 here (no GPU), the GPU\'s own arch on a GPU machine');
+    });
+
     it('editing the user file, a header it includes, the spec or the flags makes a new build', async () => {
       const spec = vectorAddSpec();
       const base = await buildHarness({ spec, userFile: user }, options());

@@ -33,7 +33,7 @@ export interface BuildOptions {
   target: Target;
   /** Default `nvcc` (on the target's PATH). */
   nvcc?: string;
-  /** `sm_90` (default), `90`, `9.0`, `sm_90a` …; see detectArch for the target's own GPU. */
+  /** `sm_90`, `90`, `9.0`, `sm_90a` …; default: the target's GPU (nvidia-smi, asked once per target), else sm_90. */
   arch?: string;
   /** More nvcc arguments for the harness (the user's -I/-D/--use_fast_math …); part of the cache key. */
   flags?: readonly string[];
@@ -108,7 +108,7 @@ export function baseFlags(arch: string): string[] {
 
 export async function buildHarness(input: BuildInput, options: BuildOptions): Promise<BuildResult> {
   const started = performance.now();
-  const arch = normalizeArch(options.arch ?? 'sm_90');
+  const arch = normalizeArch(options.arch ?? (await targetArch(options.target, options.signal)) ?? 'sm_90');
   if (!arch) throw new BuildError('invalid-arch', `'${options.arch}' is not a GPU architecture (expected e.g. sm_90, 90 or 9.0)`);
   if (!isAbsolute(input.userFile)) throw new BuildError('spec', `the user file must be an absolute path, got '${input.userFile}'`);
   let userText: string;
@@ -185,6 +185,22 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
 export async function detectArch(target: Target, options: { signal?: AbortSignal; timeoutMs?: number } = {}): Promise<string | undefined> {
   const gpus = await listGpus(target, options);
   return gpus.length > 0 ? normalizeArch(defaultArch(gpus)) : undefined;
+}
+
+const detected = new WeakMap<Target, Promise<string | undefined>>();
+
+/** detectArch, once per target for the life of the process (it runs nvidia-smi). */
+function targetArch(target: Target, signal?: AbortSignal): Promise<string | undefined> {
+  let arch = detected.get(target);
+  if (!arch) {
+    arch = detectArch(target, { signal });
+    detected.set(target, arch);
+    // A cancelled probe says nothing about the GPU: ask again next time.
+    void arch.then((value) => {
+      if (value === undefined && signal?.aborted) detected.delete(target);
+    });
+  }
+  return arch;
 }
 
 // ---------------------------------------------------------------- the runtime object
