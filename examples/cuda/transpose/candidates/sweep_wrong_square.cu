@@ -1,6 +1,6 @@
 // WRONG on purpose: indexes out as if the matrix were square (uses cols where rows belongs), so
-// non-square sizes come out scrambled. At the default square size it is right: only the sweep's
-// non-square point catches it.
+// non-square sizes come out scrambled (or write past the end of out). At the default square size it is
+// right: only the spec's non-square sweep point catches it.
 #include <cuda_runtime.h>
 
 __global__ void transpose(const float* in, float* out, int rows, int cols) {
