@@ -194,6 +194,10 @@ describe('harness host logic under a fake CUDA runtime', { timeout: 600_000 }, (
     const report = await runHarness(bin('scale_shift'), { mode: 'ceilings' }, run());
     assert.equal(report.kind, 'ceilings');
     assert.ok(report.copyBytesPerSecond > 0 && report.fp32FlopsPerSecond > 0);
+    const variants = Object.values(report.copyVariants ?? {});
+    assert.deepEqual(Object.keys(report.copyVariants ?? {}).sort(), ['cudaMemcpy', 'kernel-16-blocks-per-sm', 'kernel-32-blocks-per-sm', 'kernel-4-blocks-per-sm', 'kernel-8-blocks-per-sm']);
+    assert.equal(report.copyBytesPerSecond, Math.max(...variants), 'the copy ceiling is the best variant: an upper bound');
+    assert.ok((report.readWrite21BytesPerSecond ?? 0) > 0);
   });
 
   describe('failures become typed errors that say what to do', () => {

@@ -95,9 +95,15 @@ export interface CeilingsReport {
   copyBytesPerSecond: number;
   /** FP32 FMA throughput, counted as 2 flops per FMA. */
   fp32FlopsPerSecond: number;
-  /** Bytes per copy buffer (1 GiB, or less when memory is short) and the medians the rates come from. */
+  /**
+   * copyBytesPerSecond is the best of these (each a median): a copy kernel at several grid sizes and cudaMemcpy,
+   * so that it is an upper bound, as an impossibility check needs.
+   */
+  copyVariants?: Record<string, number>;
+  /** A c = a + b stream (2 bytes read per byte written), bytes read + written per second: HBM streams reads faster than a pure copy. */
+  readWrite21BytesPerSecond?: number;
+  /** Bytes per bandwidth buffer (1 GiB, or less when memory is short) and the FMA kernel's median. */
   copyBytes?: number;
-  copyMs?: number;
   fmaMs?: number;
 }
 
