@@ -14,7 +14,7 @@ import { bitwiseDiff, countPoison, finiteMean, matchValues, trivialPasses } from
 import type { MatchStats } from './elementwise';
 import { elementCount, resolveShapes } from './shapes';
 import type { ResolvedShapes } from './shapes';
-import { toleranceFor } from './tolerance';
+import { toleranceFor } from '../spec/defaults';
 import { POISON_BYTE, poisonPattern } from '../harness/poison';
 import { checkAliasing, checkInputs, checkSeeds } from './report-probes';
 import { sig } from './num';
