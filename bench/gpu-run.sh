@@ -2,8 +2,9 @@
 # KernelPilot on a GPU machine, through the bundled CLI (dist/cli.js) and a carried node binary:
 #   bash bench/gpu-run.sh NODE_BIN OUTDIR          (from the repository root; needs nvcc, nvidia-smi, ncu)
 # For every example in examples/cuda/: `bench` (OUTDIR/<ex>.bench.json), then `compare` of every candidate
-# (OUTDIR/<ex>.<candidate>.compare.json; exit 0 accepted, 3 rejected); then ncu timing fidelity for a few
-# examples (OUTDIR/ncu-<ex>.txt); the LAST output is the summary table (also OUTDIR/summary.txt).
+# (OUTDIR/<ex>.<candidate>.compare.json; exit 0 accepted, 3 rejected), with its own launch where
+# candidates/<name>.launch.json exists; then ncu timing fidelity for a few examples (OUTDIR/ncu-<ex>.txt);
+# the LAST output is the summary table (also OUTDIR/summary.txt).
 # Knobs: ONLY (extended regex on example names), CANDS (regex on candidate names), ROUNDS (4), ITERS (30),
 # NCU_EXAMPLES ("vector_add transpose softmax matmul"), NCU (ncu), SKIP_NCU=1, WS (scratch workspace; run
 # folders' check dumps are deleted after each command, records are copied to OUTDIR/records/).
@@ -27,7 +28,7 @@ TOOLS=bench/gpu-tools.mjs
 [ -f "$CLI" ] || { echo "no $CLI: run 'npm run build' where node_modules exist and carry dist/" >&2; exit 2; }
 "$NODE" --version > /dev/null || { echo "node binary '$NODE' does not run" >&2; exit 2; }
 mkdir -p "$WS"
-{ date; nvidia-smi 2>&1; nvcc --version 2>&1; "$NODE" --version; } > "$OUT/env.txt"
+{ date; nvidia-smi 2>&1; nvcc --version 2>&1; "$NODE" --version; } > "$OUT/env${CUDA_VISIBLE_DEVICES:+-gpu$CUDA_VISIBLE_DEVICES}.txt"
 
 # Records are small (timings, reports, probes); the dumps (up to GBs per compare) are not kept.
 keep_records() {
@@ -45,17 +46,20 @@ for dir in examples/cuda/*/; do
   src=$dir$ex.cu
   spec=$dir$ex.spec.json
   kernel=$("$NODE" "$TOOLS" kernel "$spec")
-  echo "== $ex ($kernel)"
+  echo "== $ex ($kernel) [${SECONDS}s]"
   "$NODE" "$CLI" bench "$src" --kernel "$kernel" --spec "$spec" --workspace "$WS" --json > "$OUT/$ex.bench.json" 2> "$OUT/$ex.bench.log"
   echo "bench rc=$? $(tail -n 1 "$OUT/$ex.bench.log")"
   keep_records "$ex.bench"
   for cand in "$dir"candidates/*.cu; do
     c=$(basename "$cand" .cu)
     echo "$c" | grep -Eq "$CANDS" || continue
-    "$NODE" "$CLI" compare "$src" --kernel "$kernel" --spec "$spec" --candidate "$cand" --workspace "$WS" \
+    # A candidate with its own launch has it next to it: candidates/<name>.launch.json.
+    launch=()
+    [ -f "${cand%.cu}.launch.json" ] && launch=(--candidate-launch "${cand%.cu}.launch.json")
+    "$NODE" "$CLI" compare "$src" --kernel "$kernel" --spec "$spec" --candidate "$cand" "${launch[@]}" --workspace "$WS" \
       --rounds "$ROUNDS" --iters "$ITERS" --json > "$OUT/$ex.$c.compare.json" 2> "$OUT/$ex.$c.compare.log"
     rc=$?
-    echo "compare $c rc=$rc ($( [ $rc = 0 ] && echo accepted || { [ $rc = 3 ] && echo rejected || echo "ERROR: $(tail -n 1 "$OUT/$ex.$c.compare.log")"; }))"
+    echo "compare $c rc=$rc [${SECONDS}s] ($( [ $rc = 0 ] && echo accepted || { [ $rc = 3 ] && echo rejected || echo "ERROR: $(tail -n 1 "$OUT/$ex.$c.compare.log")"; }))"
     keep_records "$ex.$c"
   done
 done

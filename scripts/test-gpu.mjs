@@ -1,7 +1,7 @@
 // `npm run test:gpu`: the suites that need a CUDA device (test/gpu/). Without one (nvidia-smi missing or
 // listing no GPU) it reports a single skipped node:test test and exits 0, so CI on GPU-less runners stays green
 // and says why. With one: test/gpu/*.test.ts, which read the results of bench/gpu-run.sh from KP_GPU_OUT, or
-// run it first (after building dist/) into a fresh folder when KP_GPU_OUT is not set.
+// run bench/gpu-run-all.sh first (after building dist/) into a fresh folder when KP_GPU_OUT is not set.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ if (gpus.length === 0) {
     env.KP_GPU_OUT = mkdtempSync(join(tmpdir(), 'kp-gpu-out-'));
     const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
     if (build.status !== 0) process.exit(build.status ?? 1);
-    const run = spawnSync('bash', ['bench/gpu-run.sh', process.execPath, env.KP_GPU_OUT], { stdio: 'inherit', env });
+    const run = spawnSync('bash', ['bench/gpu-run-all.sh', process.execPath, env.KP_GPU_OUT], { stdio: 'inherit', env });
     if (run.status !== 0) process.exit(run.status ?? 1);
   }
   const files = readdirSync('test/gpu').filter((f) => f.endsWith('.test.ts')).map((f) => join('test/gpu', f));

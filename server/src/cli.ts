@@ -15,9 +15,11 @@ commands:
   bench FILE [--kernel K] [--spec F] [--dry-run] [--json]
                                        build the harness and time the kernel on the GPU: median time, bandwidth,
                                        % of the measured peak; --dry-run only builds
-  compare FILE --candidate OTHER [--kernel K] [--spec F] [--json]
+  compare FILE --candidate OTHER [--candidate-launch L] [--kernel K] [--spec F] [--json]
                                        check a drop-in replacement with the correctness probes, time both
-                                       interleaved, and gate it; exit 0 accepted, 3 rejected, 1 error
+                                       interleaved, and gate it; exit 0 accepted, 3 rejected, 1 error.
+                                       --candidate-launch: the candidate's own launch, a JSON file or inline
+                                       JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
   lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
 
 options of spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
@@ -41,6 +43,7 @@ function parseCommandLine(rest: string[]) {
         kernel: { type: 'string', short: 'k' },
         spec: { type: 'string' },
         candidate: { type: 'string' },
+        'candidate-launch': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         write: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
@@ -86,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
         kernel: values.kernel,
         spec: values.spec,
         candidate: values.candidate,
+        candidateLaunch: values['candidate-launch'],
         dryRun: values['dry-run'],
         json: values.json,
         workspace: resolve(values.workspace ?? '.'),

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GPU_QUERY, defaultArch, listGpus, parseGpuCsv } from '../../server/src/targets/gpus';
+import { GPU_QUERY, defaultArch, firstVisibleGpu, listGpus, parseGpuCsv } from '../../server/src/targets/gpus';
 import type { ExecResult, Target } from '../../server/src/targets/target';
 import { localTarget } from './local-target';
 
@@ -45,4 +45,14 @@ test('this machine, for real: whatever it has comes back well-formed; no NVIDIA 
   const gpus = await listGpus(localTarget());
   for (const g of gpus) assert.match(`${g.computeCapability} ${defaultArch([g])}`, /^\d+\.\d+ sm_\d+$/);
   if (!existsSync('/dev/nvidiactl')) assert.deepEqual(gpus, []);
+});
+
+test('CUDA_VISIBLE_DEVICES picks the GPU that runs as device 0; an index nvidia-smi does not list is undefined', () => {
+  const gpus = parseGpuCsv('NVIDIA H200, 9.0, 143771, 580.1\nNVIDIA H200, 9.0, 143771, 580.1\nNVIDIA H200, 9.0, 143771, 580.1\n');
+  assert.equal(firstVisibleGpu(gpus, undefined)?.index, 0);
+  assert.equal(firstVisibleGpu(gpus, '')?.index, 0);
+  assert.equal(firstVisibleGpu(gpus, '2')?.index, 2);
+  assert.equal(firstVisibleGpu(gpus, ' 1, 0')?.index, 1);
+  assert.equal(firstVisibleGpu(gpus, 'GPU-8d1e6a9c-0000')?.index, 0);
+  assert.equal(firstVisibleGpu(gpus, '7'), undefined);
 });

@@ -1,9 +1,10 @@
 // Shared by the harness-*.test.ts files: the examples as data, throwaway build caches, a Target that counts
 // what it runs, and the fake CUDA runtime that lets harness binaries run on a machine without a GPU.
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { BenchSpec } from '../../server/src/spec/model';
+import { candidateSpec } from '../../server/src/bench/job-prepare';
+import type { BenchSpec, LaunchConfig } from '../../server/src/spec/model';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 import { localTarget } from './local-target';
 
@@ -23,14 +24,18 @@ export function readSpec(path: string): BenchSpec {
   return JSON.parse(readFileSync(path, 'utf8')) as BenchSpec;
 }
 
-/** Every example and every candidate, each with its example's spec. */
+/** Every example and every candidate, each with its example's spec (with the candidate's own launch, if it has one). */
 export function exampleFiles(): ExampleFile[] {
   const out: ExampleFile[] = [];
   for (const example of readdirSync(EXAMPLES, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()) {
     const spec = readSpec(join(EXAMPLES, example, `${example}.spec.json`));
     const candidates = readdirSync(join(EXAMPLES, example, 'candidates')).filter((f) => f.endsWith('.cu')).sort();
-    for (const relative of [`${example}.cu`, ...candidates.map((c) => `candidates/${c}`)]) {
-      out.push({ example, relative, path: join(EXAMPLES, example, relative), spec });
+    out.push({ example, relative: `${example}.cu`, path: join(EXAMPLES, example, `${example}.cu`), spec });
+    for (const c of candidates) {
+      const relative = `candidates/${c}`;
+      const launchFile = join(EXAMPLES, example, relative.replace(/\.cu$/, '.launch.json'));
+      const launch = existsSync(launchFile) ? (JSON.parse(readFileSync(launchFile, 'utf8')) as LaunchConfig) : undefined;
+      out.push({ example, relative, path: join(EXAMPLES, example, relative), spec: candidateSpec(spec, launch, launchFile) });
     }
   }
   return out;

@@ -2,7 +2,7 @@
 // fake GPU target (job-fake-gpu.ts): every cheating vector_add candidate is rejected with the right probe named,
 // the honest fast one is accepted with its speedup, and the record re-derives and re-verifies what was shown.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { benchKernel, compareCandidate, type JobResult } from '../../server/src/bench/job';
@@ -103,6 +103,46 @@ for (const [candidate, probe] of [
     assert.deepEqual(checkRederivation(await readRunRecord(result.runDir)).differences, []);
   });
 }
+
+for (const [name, where] of [
+  ['crash_sweep.cu', /^the candidate failed at n=1000: .*illegal memory access/],
+  ['crash_timed.cu', /^the candidate failed while timed \(round 1\): .*illegal memory access/],
+] as const) {
+  test(`a candidate that faults on the GPU (${name}) is rejected by the 'runs' probe, not reported as an error`, async () => {
+    const { common, workspace } = setup();
+    const candidateFile = join(workspace, name);
+    writeFileSync(candidateFile, readFileSync(join(dir, 'candidates', 'fast_float4.cu')));
+    const result = (await compareCandidate({ ...common, candidateFile })) as JobResult;
+    const gate = result.summary.gate;
+    assert.equal(gate?.accepted, false);
+    assert.deepEqual(gate?.failedProbes, ['runs']);
+    assert.match(result.summary.verification?.probes.find((p) => p.name === 'runs')?.reason ?? '', where);
+    assert.equal(result.summary.candidate, undefined, 'no candidate timing is shown');
+    assert.equal(result.record.timings.order, 'baseline-only');
+    assert.deepEqual(checkRederivation(await readRunRecord(result.runDir)).differences, []);
+  });
+}
+
+test('a candidate may bring its own launch: built with it, recorded, and checked against the spec', async () => {
+  const { common } = setup();
+  const candidateFile = join(dir, 'candidates', 'fast_float4.cu');
+  const launch = { grid: ['cdiv(n, 1024)'], block: ['256'] };
+  const result = (await compareCandidate({ ...common, candidateFile, candidateLaunch: launch, candidateLaunchOrigin: 'test' })) as JobResult;
+  assert.equal(result.summary.gate?.accepted, true, result.summary.gate?.reasons.join('; '));
+  assert.deepEqual(result.record.candidateLaunch, launch);
+  const [baseline, candidate] = result.builds;
+  const gridLine = (file: string) => /kp_p\.grid\[0\] = (.*);/.exec(readFileSync(file, 'utf8'))?.[1];
+  assert.equal(gridLine(candidate.harnessFile), '(((n)+(1024LL)-1)/(1024LL))', 'the candidate harness launches its own grid');
+  assert.equal(gridLine(baseline.harnessFile), '((n + 255LL) / 256LL)', "the baseline keeps the spec's grid");
+  // A launch naming a size the spec does not have, or a block over 1024 threads, is refused before anything runs.
+  for (const bad of [{ grid: ['cdiv(m, 4)'], block: ['256'] }, { grid: ['1'], block: ['2048'] }]) {
+    await assert.rejects(compareCandidate({ ...common, candidateFile, candidateLaunch: bad, candidateLaunchOrigin: 'bad.launch.json' }), (error: Error) => {
+      assert.equal(error.name, 'JobError');
+      assert.match(error.message, /the candidate's launch \(bad\.launch\.json\) cannot be used with the spec of vector_add:\n  \/launch\//);
+      return true;
+    });
+  }
+});
 
 test('compare CLI: JSON with verdict and probes; exit 0 accepted, 3 rejected', async () => {
   const { common } = setup();

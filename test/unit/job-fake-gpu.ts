@@ -12,7 +12,7 @@ import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/t
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
 
-type Behaviour = 'honest' | 'fast' | 'wrong' | 'partial' | 'mutate' | 'zeros' | 'nondeterministic';
+type Behaviour = 'honest' | 'fast' | 'wrong' | 'partial' | 'mutate' | 'zeros' | 'nondeterministic' | 'crash-sweep' | 'crash-timed';
 
 const BEHAVIOUR: Record<string, Behaviour> = {
   'vector_add.cu': 'honest',
@@ -21,10 +21,13 @@ const BEHAVIOUR: Record<string, Behaviour> = {
   'partial_half.cu': 'partial',
   'mutate_input.cu': 'mutate',
   'zeros_output.cu': 'zeros',
+  // Test-made copies of fast_float4.cu: right at the default size, but they fault elsewhere.
+  'crash_sweep.cu': 'crash-sweep',
+  'crash_timed.cu': 'crash-timed',
 };
 
 /** Median times the stubs report, ms: the fast candidate is 1.6× faster than the baseline. */
-const MEDIAN_MS: Record<Behaviour, number> = { honest: 1.0, fast: 0.625, wrong: 0.9, partial: 0.5, mutate: 1.0, zeros: 0.4, nondeterministic: 1.0 };
+const MEDIAN_MS: Record<Behaviour, number> = { honest: 1.0, fast: 0.625, wrong: 0.9, partial: 0.5, mutate: 1.0, zeros: 0.4, nondeterministic: 1.0, 'crash-sweep': 0.625, 'crash-timed': 0.625 };
 
 function fnv(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
@@ -63,6 +66,10 @@ export class FakeGpuTarget implements Target {
     const sizeArg = args.find((a, i) => args[i - 1] === '--size' && a.startsWith('n='));
     const n = sizeArg ? Number(sizeArg.slice(2)) : this.defaultN;
     const seed = Number(flag(args, '--seed'));
+    if ((behaviour === 'crash-sweep' && mode === 'check' && n !== this.defaultN) || (behaviour === 'crash-timed' && mode === 'time')) {
+      const report = { kind: 'error', stage: 'sync', cudaError: 'cudaErrorIllegalAddress', message: 'kernel vector_add failed while running: an illegal memory access was encountered' };
+      return { ...ok(command, `${JSON.stringify(report)}\n`), exitCode: 1 };
+    }
     if (mode === 'check') return ok(command, `kernel printf noise\n${JSON.stringify(this.check(behaviour, seed, n, flag(args, '--out') as string, args.includes('--dump-inputs')))}\n`);
     if (mode === 'time') return ok(command, JSON.stringify(this.time(behaviour, seed, Number(flag(args, '--iters')), Number(flag(args, '--warmup')), Number(flag(args, '--sets')), n)) + '\n');
     return { ...ok(command, ''), exitCode: 2, stderr: `unknown mode ${mode}` };

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import type { CeilingsReport, CheckReport, TimeReport } from '../harness/protocol';
 import { HarnessRunError, harnessArgs, runHarness, type CheckCommand, type TimeCommand } from '../harness/run';
-import { listGpus, type GpuInfo } from '../targets/gpus';
+import { firstVisibleGpu, listGpus, type GpuInfo } from '../targets/gpus';
 import type { Target } from '../targets/target';
 import { defaultCeilingsPath, loadCeilingsCache, lookupCeilings, saveCeilingsCache, storeCeilings, type GpuIdentity } from './ceilings';
 import { JobError } from './job-prepare';
@@ -26,7 +26,14 @@ export async function requireGpu(target: Target, signal?: AbortSignal): Promise<
   if (gpus.length === 0) {
     throw new JobError('no-device', `no CUDA device on target '${target.name}' (nvidia-smi found no GPU): run on a machine with an NVIDIA GPU, or use --dry-run to only build`);
   }
-  return gpus[0];
+  // The harness runs on CUDA device 0, which CUDA_VISIBLE_DEVICES (inherited by the target's processes) may map to
+  // another GPU than nvidia-smi's first; records and the ceilings cache must name the GPU that ran.
+  const visible = process.env.CUDA_VISIBLE_DEVICES;
+  const gpu = firstVisibleGpu(gpus, visible);
+  if (!gpu) {
+    throw new JobError('no-device', `CUDA_VISIBLE_DEVICES='${visible}' names no GPU that nvidia-smi lists on target '${target.name}' (it lists ${gpus.map((g) => `${g.index}: ${g.name}`).join(', ')}): set it to one of those indices, or unset it`);
+  }
+  return gpu;
 }
 
 function asJobError(error: unknown, what: string): JobError {

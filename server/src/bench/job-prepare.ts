@@ -7,7 +7,7 @@ import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { buildHarness, type BuildResult } from '../harness/build';
 import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
-import type { BenchSpec } from '../spec/model';
+import type { BenchSpec, LaunchConfig } from '../spec/model';
 import { inferSpec } from '../spec/infer';
 import { findSpec, loadSpec, specPath } from '../spec/store';
 import { validate } from '../spec/validate';
@@ -167,4 +167,20 @@ export async function buildFor(role: BuildInfo['role'], file: string, spec: Benc
     ...(result.command ? { command: result.command } : {}),
     durationMs: result.durationMs,
   };
+}
+
+/**
+ * The spec the candidate is built with: the baseline's, with the candidate's own launch when it has one (a rewrite
+ * that does 4 elements per thread needs a quarter of the grid). Everything else — arguments, sizes, tolerance,
+ * roofline — stays the baseline's, so both sides are checked and timed on the same work.
+ */
+export function candidateSpec(spec: BenchSpec, launch: LaunchConfig | undefined, origin: string): BenchSpec {
+  if (!launch) return spec;
+  const withLaunch: BenchSpec = { ...spec, launch };
+  const v = validate(withLaunch);
+  if (!v.ok) {
+    const problems = [...v.errors.map((e) => `${e.path || '/'}: ${e.message}`), ...v.unknowns.map((u) => `${u.path}: "?" — ${u.message}`)];
+    throw new JobError('spec', `the candidate's launch (${origin}) cannot be used with the spec of ${spec.kernel}:\n  ${problems.join('\n  ')}`);
+  }
+  return withLaunch;
 }

@@ -10,11 +10,12 @@ import type { CheckReport, TimeReport } from '../harness/protocol';
 import { createRunRecord, rederive, runDir, runId, writeRunRecord, type RecordedCheck, type RunRecord, type RunRecordInput } from '../runs/record';
 import { sha256File } from '../runs/hash';
 import { checkDir } from '../runs/reverify';
-import type { SpecArg } from '../spec/model';
+import type { LaunchConfig, SpecArg } from '../spec/model';
 import { detectArch } from '../harness/build';
 import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
-import { buildFor, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 import { flopsCeilingApplies } from './roofline';
+import { crashProbe } from './runs-probe';
 import { rooflineBytes, rooflineFlops } from './shapes';
 import type { BenchSummary } from './summary';
 import { verdictOf, verify, type CheckRun, type Probe } from './verify';
@@ -76,10 +77,19 @@ function pickSeeds(o: JobOptions): { check: number[]; time: number } {
   return { check, time: o.timeSeed ?? randomInt(1, 1 << 30) };
 }
 
-async function buildAll(o: JobOptions, prepared: PreparedSpec, candidateFile?: string): Promise<BuildInfo[]> {
+interface CandidateInput {
+  file: string;
+  launch?: LaunchConfig;
+  launchOrigin?: string;
+}
+
+async function buildAll(o: JobOptions, prepared: PreparedSpec, candidate?: CandidateInput): Promise<BuildInfo[]> {
   const arch = o.arch ?? (await detectArch(o.target, { signal: o.signal })) ?? 'sm_90';
   const builds = [await buildFor('baseline', prepared.file, prepared.spec, arch, o)];
-  if (candidateFile) builds.push(await buildFor('candidate', candidateFile, prepared.spec, arch, o));
+  if (candidate) {
+    const spec = candidateSpec(prepared.spec, candidate.launch, candidate.launchOrigin ?? 'given');
+    builds.push(await buildFor('candidate', candidate.file, spec, arch, o));
+  }
   return builds;
 }
 
@@ -128,12 +138,12 @@ interface Started {
   folder: string;
 }
 
-async function start(o: JobOptions, candidateFile?: string): Promise<DryRunResult | Started> {
+async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunResult | Started> {
   // Kernel and spec problems first (cheap, and a GPU would not fix them), then the GPU check before building:
   // without a device the build would be wasted and the user wants the reason first.
   const prepared = await prepareSpec(o);
   const gpu = o.dryRun ? undefined : await requireGpu(o.target, o.signal);
-  const builds = await buildAll(o, prepared, candidateFile);
+  const builds = await buildAll(o, prepared, candidate);
   if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
   const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };
   for (const b of builds) if (b.command) ctx.commands.push([b.command]);
@@ -204,6 +214,21 @@ async function write(s: Started, input: RunRecordInput, kind: JobResult['kind'],
 export interface CompareOptions extends JobOptions {
   /** The drop-in replacement: a file that defines the same kernel with the same signature. */
   candidateFile: string;
+  /** The candidate's own launch; default the spec's. */
+  candidateLaunch?: LaunchConfig;
+  /** Where candidateLaunch came from, for messages (a file path, or "--candidate-launch"). */
+  candidateLaunchOrigin?: string;
+}
+
+/** Runs a candidate step; a crash or hang the candidate caused becomes a failed `runs` probe instead of an error. */
+async function candidateStep<T>(step: () => Promise<T>, where: string): Promise<{ value: T } | { probe: Probe }> {
+  try {
+    return { value: await step() };
+  } catch (error) {
+    const probe = crashProbe(error, where);
+    if (!probe) throw error;
+    return { probe };
+  }
 }
 
 /** Reads an input dump the baseline's first check wrote with --dump-inputs (for the not-trivial probe). */
@@ -232,8 +257,12 @@ async function sweepProbes(s: Started, baselineBinary: string, candidateBinary: 
       return { report: await runCheck(s.ctx, binary, { seed, outDir: dir, sizes }, `the ${side} check at ${where}`), dir };
     };
     const b = await run(baselineBinary, 'baseline');
-    const c = await run(candidateBinary, 'candidate');
-    const v = await verify({ spec: s.prepared.spec, sizes, baseline: [b], candidate: [c], minSeeds: 1 });
+    const c = await candidateStep(() => run(candidateBinary, 'candidate'), `at ${where}`);
+    if ('probe' in c) {
+      out.push({ ...c.probe, details: { ...c.probe.details, sizes } });
+      continue;
+    }
+    const v = await verify({ spec: s.prepared.spec, sizes, baseline: [b], candidate: [c.value], minSeeds: 1 });
     for (const p of v.probes) {
       if (p.gate && !p.passed) out.push({ ...p, reason: `at ${where}: ${p.reason}`, details: { ...p.details, sizes } });
     }
@@ -242,17 +271,25 @@ async function sweepProbes(s: Started, baselineBinary: string, candidateBinary: 
 }
 
 export async function compareCandidate(o: CompareOptions): Promise<DryRunResult | JobResult> {
-  const s = await start(o, o.candidateFile);
+  const s = await start(o, { file: o.candidateFile, launch: o.candidateLaunch, launchOrigin: o.candidateLaunchOrigin });
   if ('kind' in s) return s;
   const [baseline, candidate] = s.builds;
   // Same seeds for both sides; the baseline also dumps its inputs so not-trivial can test "output = an input".
   const baseRuns = await checks(s, baseline.binary, 'baseline', s.seeds.check, true);
-  const candRuns = await checks(s, candidate.binary, 'candidate', s.seeds.check, false);
-  const [repeat] = await checks(s, candidate.binary, 'candidate-repeat', s.seeds.check.slice(0, 1), false);
   const warnings = baselineSanity(baseRuns.map((r) => r.report));
-  const main = await verify({ spec: s.prepared.spec, baseline: baseRuns, candidate: candRuns, candidateRepeat: repeat, readInput: inputReader(baseRuns) });
-  const probes = [...main.probes, ...(await sweepProbes(s, baseline.binary, candidate.binary))];
-  const verification = { probes, verdict: verdictOf(probes) };
+  const cand = await candidateStep(async () => {
+    const runs = await checks(s, candidate.binary, 'candidate', s.seeds.check, false);
+    const [repeat] = await checks(s, candidate.binary, 'candidate-repeat', s.seeds.check.slice(0, 1), false);
+    return { runs, repeat };
+  }, 'in its correctness checks');
+  let probes: Probe[];
+  if ('probe' in cand) {
+    probes = [cand.probe];
+  } else {
+    const main = await verify({ spec: s.prepared.spec, baseline: baseRuns, candidate: cand.value.runs, candidateRepeat: cand.value.repeat, readInput: inputReader(baseRuns) });
+    probes = [...main.probes, ...(await sweepProbes(s, baseline.binary, candidate.binary))];
+  }
+  let verification = { probes, verdict: verdictOf(probes) };
   o.onProgress?.(`probes: ${verification.verdict.summary}`);
 
   const sets = o.sets ?? DEFAULTS.sets;
@@ -277,7 +314,17 @@ export async function compareCandidate(o: CompareOptions): Promise<DryRunResult 
       // Each round gets fresh buffer sets (the seed advances), the same ones for both sides.
       const seed = s.seeds.time + r * sets;
       const a = await runTime(s.ctx, baseline.binary, { seed, warmup, iters, sets }, `timing the baseline (round ${r + 1})`);
-      const b = await runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets }, `timing the candidate (round ${r + 1})`);
+      const timed = await candidateStep(() => runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets }, `timing the candidate (round ${r + 1})`), `while timed (round ${r + 1})`);
+      if ('probe' in timed) {
+        // A crash under timing rejects it like any failed probe; its partial times are not a result.
+        probes = [...probes, timed.probe];
+        verification = { probes, verdict: verdictOf(probes) };
+        baselineMs.push(...a.timesMs);
+        reports.push(a);
+        candidateMs.length = 0;
+        break;
+      }
+      const b = timed.value;
       const n = Math.min(a.timesMs.length, b.timesMs.length);
       baselineMs.push(...a.timesMs.slice(0, n));
       candidateMs.push(...b.timesMs.slice(0, n));
@@ -288,12 +335,17 @@ export async function compareCandidate(o: CompareOptions): Promise<DryRunResult 
   const base = recordBase(s, o);
   const input: RunRecordInput = {
     ...base,
+    ...(o.candidateLaunch ? { candidateLaunch: o.candidateLaunch } : {}),
     gpu: { ...base.gpu, name: reports[0].device.name, device: reports[0].device },
     seeds: { ...base.seeds, sets },
     timings: candidateMs.length
       ? { order: 'interleaved', baselineMs, candidateMs, warmup, l2FlushBytes: reports[0].l2FlushBytes }
       : { order: 'baseline-only', baselineMs, warmup, l2FlushBytes: reports[0].l2FlushBytes },
-    checks: { baseline: baseRuns.map((r) => recorded(s.folder, r)), candidate: candRuns.map((r) => recorded(s.folder, r)), candidateRepeat: recorded(s.folder, repeat) },
+    checks: {
+      baseline: baseRuns.map((r) => recorded(s.folder, r)),
+      candidate: 'value' in cand ? cand.value.runs.map((r) => recorded(s.folder, r)) : [],
+      ...('value' in cand ? { candidateRepeat: recorded(s.folder, cand.value.repeat) } : {}),
+    },
     probes: verification.probes,
     ...(await identities(s.builds)),
   };

@@ -19,7 +19,7 @@ import { POISON_BYTE, poisonPattern } from '../harness/poison';
 import { checkAliasing, checkInputs, checkSeeds } from './report-probes';
 import { sig } from './num';
 
-export type ProbeName = 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
+export type ProbeName = 'runs' | 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
 
 export interface Probe {
   name: ProbeName;
@@ -282,7 +282,8 @@ async function determinismProbe(input: VerifyInput, shapes: ResolvedShapes): Pro
 }
 
 export function verdictOf(probes: readonly Probe[]): VerifyVerdict {
-  const failed = probes.filter((p) => p.gate && !p.passed).map((p) => p.name);
+  // Sweep points repeat probe names; each failed probe is named once.
+  const failed = [...new Set(probes.filter((p) => p.gate && !p.passed).map((p) => p.name))];
   const weakSpec = probes.some((p) => p.name === 'not-trivial' && !p.passed);
   const accepted = failed.length === 0;
   const seeds = probes.find((p) => p.name === 'seeds')?.details?.['seeds'];

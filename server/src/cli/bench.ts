@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import type { LaunchConfig } from '../spec/model';
 import { cliReport, lensText } from '../bench/format';
 import { benchKernel, compareCandidate, type DryRunResult, type JobOptions, type JobResult } from '../bench/job';
 import { RECORD_FILE } from '../runs/record';
@@ -9,6 +11,8 @@ export interface BenchFlags {
   kernel?: string;
   spec?: string;
   candidate?: string;
+  /** A JSON file, or inline JSON (starts with "{"), holding the candidate's own launch. */
+  candidateLaunch?: string;
   dryRun: boolean;
   json: boolean;
   workspace: string;
@@ -83,6 +87,7 @@ function jsonResult(r: JobResult): Record<string, unknown> {
           candidateFractionOfPeak: roof?.fractionOfPeak,
         }
       : {}),
+    ...(r.record.candidateLaunch ? { candidateLaunch: r.record.candidateLaunch } : {}),
     lens: lensText(s),
     warnings: r.warnings,
     runDir: r.runDir,
@@ -95,6 +100,8 @@ function jsonResult(r: JobResult): Record<string, unknown> {
 
 function text(r: JobResult): string {
   const lines = [lensText(r.summary), '', cliReport(r.summary)];
+  const launch = r.record.candidateLaunch;
+  if (launch) lines.push(`candidate launch: <<<${launch.grid.join(', ')} | ${launch.block.join(', ')}${launch.sharedMem ? ` | ${launch.sharedMem}` : ''}>>> (its own; the baseline uses the spec's)`);
   if (r.specSource.kind === 'inferred') lines.push('', 'spec: inferred (no spec file): check its assumptions with `kernelpilot spec`');
   for (const w of r.warnings) lines.push(`⚠ ${w}`);
   lines.push('', `record: ${join(r.runDir, RECORD_FILE)}`);
@@ -109,11 +116,36 @@ export async function benchCommand(files: string[], flags: BenchFlags, options: 
   return { output: flags.json ? JSON.stringify(jsonResult(result), null, 2) : text(result), exitCode: 0 };
 }
 
+/** --candidate-launch: inline JSON or a file of it; its content is checked against the spec by the job. */
+async function readLaunch(value: string): Promise<{ launch: LaunchConfig; origin: string }> {
+  const inline = value.trimStart().startsWith('{');
+  const origin = inline ? '--candidate-launch' : resolve(value);
+  let text = value;
+  if (!inline) {
+    try {
+      text = await readFile(origin, 'utf8');
+    } catch (error) {
+      throw new CliError(`--candidate-launch ${value}: cannot read (${(error as Error).message})`, 2);
+    }
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`--candidate-launch ${inline ? '' : `${value} `}is not JSON (${(error as Error).message}); expected {"grid": [...], "block": [...], "sharedMem"?: "..."}`, 2);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError(`--candidate-launch ${value}: expected a JSON object {"grid": [...], "block": [...]}`, 2);
+  return { launch: parsed as LaunchConfig, origin };
+}
+
 /** `kernelpilot compare FILE --candidate OTHER [--kernel K] [--spec F] [--json]` → 0 accepted, 3 rejected, 1 error. */
 export async function compareCommand(files: string[], flags: BenchFlags, options: JobCliOptions = {}): Promise<{ output: string; exitCode: number }> {
-  if (files.length !== 1 || !flags.candidate) throw new CliError('usage: kernelpilot compare FILE --candidate OTHER_FILE [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
+  if (files.length !== 1 || !flags.candidate) throw new CliError('usage: kernelpilot compare FILE --candidate OTHER_FILE [--candidate-launch L] [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
   const candidateFile = resolve(flags.candidate);
-  const result = await withCancel(async (signal) => compareCandidate({ ...(await jobOptions(files[0], flags, options, signal)), candidateFile }));
+  const launch = flags.candidateLaunch === undefined ? undefined : await readLaunch(flags.candidateLaunch);
+  const result = await withCancel(async (signal) =>
+    compareCandidate({ ...(await jobOptions(files[0], flags, options, signal)), candidateFile, candidateLaunch: launch?.launch, candidateLaunchOrigin: launch?.origin }),
+  );
   if (result.kind === 'dry-run') return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
   const exitCode = result.summary.gate?.accepted ? 0 : EXIT_REJECTED;
   return { output: flags.json ? JSON.stringify({ ...jsonResult(result), candidate: candidateFile }, null, 2) : text(result), exitCode };

@@ -8,7 +8,7 @@ import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CheckReport, DeviceInfo } from '../harness/protocol';
-import type { BenchSpec } from '../spec/model';
+import type { BenchSpec, LaunchConfig } from '../spec/model';
 import type { CompareOptions } from '../bench/compare';
 import type { Ceilings, RooflineOptions } from '../bench/roofline';
 import { deriveSummary } from '../bench/summary';
@@ -32,6 +32,8 @@ export interface RecordedCheck {
 export interface RunRecordInput {
   kernel: string;
   spec: BenchSpec;
+  /** compare: the candidate's own launch, when it does not use the spec's (the candidate binary was built with it). */
+  candidateLaunch?: LaunchConfig;
   /** The sizes benchmarked (the spec's, or one sweep point). */
   sizes: Record<string, number>;
   seeds: { check: number[]; time: number; sets?: number };

@@ -40,6 +40,18 @@ export function parseGpuCsv(text: string): GpuInfo[] {
   return gpus;
 }
 
+/**
+ * The GPU a CUDA program started with `CUDA_VISIBLE_DEVICES` will see as device 0, when that variable lists plain
+ * indices (nvidia-smi ignores it and lists every GPU). UUID or MIG entries cannot be mapped without nvidia-smi's
+ * UUID column, so they give the first GPU; an index nvidia-smi does not list gives undefined.
+ */
+export function firstVisibleGpu(gpus: readonly GpuInfo[], cudaVisibleDevices: string | undefined): GpuInfo | undefined {
+  if (cudaVisibleDevices === undefined || cudaVisibleDevices.trim() === '') return gpus[0];
+  const first = cudaVisibleDevices.split(',')[0].trim();
+  if (!/^\d+$/.test(first)) return gpus[0];
+  return gpus.find((g) => g.index === Number(first));
+}
+
 /** `sm_90` for compute capability 9.0 (10.0 → `sm_100`); sm_90 when there is no GPU to ask. */
 export function defaultArch(gpus: readonly GpuInfo[]): string {
   const cc = gpus[0]?.computeCapability;

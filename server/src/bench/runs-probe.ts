@@ -1,0 +1,29 @@
+// The `runs` probe: a candidate that crashes on the GPU (an illegal address, a trap, a launch it cannot make) or
+// hangs is a rejected candidate, not a failed job. Failures that are not the candidate's doing — no device, an
+// allocation the spec asks for, a cancelled job — stay errors.
+
+import { HarnessRunError } from '../harness/run';
+import type { Probe } from './verify';
+
+/** Harness stages where a failure follows from what the kernel did (a fault is sticky: the next copy fails too). */
+const KERNEL_STAGES = new Set(['launch', 'sync', 'copy']);
+
+function harnessError(error: unknown): HarnessRunError | undefined {
+  for (let e = error; e instanceof Error; e = e.cause) if (e instanceof HarnessRunError) return e;
+  return undefined;
+}
+
+/** The failed `runs` probe for a candidate run that ended in `error`, or undefined when the candidate is not to blame. */
+export function crashProbe(error: unknown, where: string): Probe | undefined {
+  const h = harnessError(error);
+  if (!h) return undefined;
+  const blame = h.kind === 'timeout' || h.kind === 'no-report' || (h.kind === 'report' && KERNEL_STAGES.has(h.stage ?? ''));
+  if (!blame) return undefined;
+  return {
+    name: 'runs',
+    passed: false,
+    gate: true,
+    reason: `the candidate failed ${where}: ${h.message}`,
+    details: { kind: h.kind, ...(h.stage ? { stage: h.stage } : {}), ...(h.cudaError ? { cudaError: h.cudaError } : {}) },
+  };
+}
