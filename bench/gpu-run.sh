@@ -6,7 +6,7 @@
 # candidates/<name>.launch.json exists; then ncu timing fidelity for a few examples (OUTDIR/ncu-<ex>.txt);
 # the LAST output is the summary table (also OUTDIR/summary.txt).
 # Knobs: ONLY (extended regex on example names), CANDS (regex on candidate names), ROUNDS (4), ITERS (30),
-# NCU_EXAMPLES ("vector_add transpose softmax matmul"), NCU (ncu), SKIP_NCU=1, WS (scratch workspace; run
+# NCU_EXAMPLES ("vector_add transpose softmax matmul"), NCU (ncu), SKIP_NCU=1, REPEATS (5 runs for the run-to-run CV), WS (scratch workspace; run
 # folders' check dumps are deleted after each command, records are copied to OUTDIR/records/).
 # Results accumulate in OUTDIR, so it can be run in parts (ONLY=...) within a per-command time limit.
 set -uo pipefail
@@ -63,6 +63,24 @@ for dir in examples/cuda/*/; do
     keep_records "$ex.$c"
   done
 done
+
+# Run-to-run variation: REPEATS separate runs of each example's (cached) baseline harness, 100 timed launches
+# each; the CV of their medians is what a user sees benchmarking the same kernel twice.
+if [ "${REPEATS:-5}" -gt 1 ]; then
+  for dir in examples/cuda/*/; do
+    ex=$(basename "$dir")
+    echo "$ex" | grep -Eq "$ONLY" || continue
+    spec=$dir$ex.spec.json
+    kernel=$("$NODE" "$TOOLS" kernel "$spec")
+    "$NODE" "$CLI" bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --dry-run --json > "$OUT/repeat-$ex.build.json" 2> "$OUT/repeat-$ex.log" || { echo "repeat $ex: build failed"; continue; }
+    bin=$("$NODE" "$TOOLS" binary "$OUT/repeat-$ex.build.json")
+    logs=()
+    for ((r = 1; r <= ${REPEATS:-5}; r++)); do
+      "$bin" time --seed $((100 + r)) --warmup 10 --iters 100 --sets 3 > "$OUT/repeat-$ex.$r.log" 2>&1 && logs+=("$OUT/repeat-$ex.$r.log")
+    done
+    "$NODE" "$TOOLS" repeat-cv "$ex" "${logs[@]}" > "$OUT/repeat-$ex.json" && echo "repeat $ex: $(cat "$OUT/repeat-$ex.json") [${SECONDS}s]"
+  done
+fi
 
 # ncu timing fidelity: the harness's own median (minus its measured empty-kernel launch+sync latency, which every
 # sample includes) against ncu's gpu__time_duration median for the same kernel, same sizes, unlocked clocks.

@@ -4,11 +4,12 @@
 //   binary DRYRUN_JSON          the baseline harness binary from `bench --dry-run --json`
 //   harness-median TIME_JSON    "median_ms empty_kernel_ms" of a harness time report (its last {"kind": line)
 //   ncu-median CSV              median of gpu__time_duration.sum over the profiled launches, in ms
-//   table OUTDIR                the summary table of every *.bench.json / *.compare.json / ncu-*.txt in OUTDIR
+//   repeat-cv EX LOG...         run-to-run spread: the medians of several harness time logs, their CV, as JSON
+//   table OUTDIR                the summary table of every *.bench.json / *.compare.json / ncu-*.txt / repeat-*.json
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [cmd, arg] = process.argv.slice(2);
+const [cmd, arg, ...more] = process.argv.slice(2);
 const json = (file) => JSON.parse(readFileSync(file, 'utf8'));
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -68,6 +69,14 @@ function fmt(x, digits = 3) {
   return typeof x === 'number' && Number.isFinite(x) ? x.toPrecision(digits) : '-';
 }
 
+/** Run-to-run variation: the spread of whole runs' medians (what a user sees when benchmarking twice). */
+function repeatCv(example, logs) {
+  const medians = logs.map((f) => median(lastReport(f).timesMs));
+  const mean = medians.reduce((a, b) => a + b, 0) / medians.length;
+  const sd = Math.sqrt(medians.reduce((a, m) => a + (m - mean) ** 2, 0) / (medians.length - 1));
+  return { example, runs: medians.length, mediansMs: medians, meanMs: mean, cv: sd / mean };
+}
+
 function table(dir) {
   const files = readdirSync(dir);
   const rows = [['example', 'median ms', 'TB/s', '% peak', 'GPU', 'candidates (verdict, speedup or failed probes)']];
@@ -96,6 +105,11 @@ function table(dir) {
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : String(c).padEnd(widths[i]))).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const ncu = files.filter((n) => /^ncu-.*\.txt$/.test(n)).sort().map((n) => readFileSync(join(dir, n), 'utf8').trim());
+  const repeats = files.filter((n) => /^repeat-.*\.json$/.test(n)).sort().map((n) => json(join(dir, n)));
+  if (repeats.length) {
+    lines.push('', 'run-to-run variation (CV of the medians of separate harness runs, 100 launches each):');
+    for (const r of repeats) lines.push(`${r.example}: ${r.runs} runs, mean median ${fmt(r.meanMs, 4)} ms, CV ${(r.cv * 100).toFixed(2)} %`);
+  }
   if (ncu.length) lines.push('', 'ncu timing fidelity (harness median minus empty-kernel latency vs ncu gpu__time_duration median; accept within 3 %):', ...ncu);
   return lines.join('\n');
 }
@@ -119,11 +133,14 @@ switch (cmd) {
   case 'ncu-median':
     console.log(ncuMedian(arg));
     break;
+  case 'repeat-cv':
+    console.log(JSON.stringify(repeatCv(arg, more)));
+    break;
   case 'table':
     if (!existsSync(arg)) throw new Error(`${arg}: no such folder`);
     console.log(table(arg));
     break;
   default:
-    console.error('usage: node bench/gpu-tools.mjs kernel|binary|harness-median|ncu-median|table ARG');
+    console.error('usage: node bench/gpu-tools.mjs kernel|binary|harness-median|ncu-median|repeat-cv|table ARG');
     process.exit(2);
 }

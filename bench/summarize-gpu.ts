@@ -27,6 +27,10 @@ export interface ExampleResult {
   bound?: string;
   error?: string;
   candidates: CandidateResult[];
+  /** Launch-to-launch coefficient of variation within the bench run. */
+  cv?: number;
+  /** Run-to-run: the medians of separate harness runs (gpu-run.sh's REPEATS) and their CV. */
+  runToRun?: { runs: number; mediansMs: number[]; meanMs: number; cv: number };
   ncu?: { harnessMedianMs: number; emptyKernelMs: number; ncuMedianMs: number; rawDiff: number; netDiff: number; withinTolerance: boolean };
 }
 
@@ -60,6 +64,7 @@ export function summarizeGpu(outDir: string): ExampleResult[] {
         bytesPerSecond: b['bytesPerSecond'] as number,
         fractionOfPeak: b['fractionOfPeak'] as number,
         bound: b['bound'] as string,
+        cv: ((b['summary'] as { baseline?: { cv?: number } } | undefined)?.baseline?.cv),
       });
     } else {
       result.error = lastLine(join(outDir, `${example}.bench.log`)) || 'no bench result';
@@ -82,6 +87,8 @@ export function summarizeGpu(outDir: string): ExampleResult[] {
         headline: c['headline'] as string,
       });
     }
+    const repeat = readJson(join(outDir, `repeat-${example}.json`));
+    if (repeat) result.runToRun = repeat as unknown as ExampleResult['runToRun'];
     const ncu = readJson(join(outDir, `ncu-${example}.json`));
     if (ncu) result.ncu = ncu as unknown as ExampleResult['ncu'];
     return result;
@@ -91,13 +98,14 @@ export function summarizeGpu(outDir: string): ExampleResult[] {
 const fixed = (x: number | undefined, digits: number) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(digits));
 
 export function markdownTable(results: ExampleResult[]): string {
-  const lines = ['| example | GPU | median ms | TB/s | % of peak | ncu Δ (net) | candidates |', '|---|---|---|---|---|---|---|'];
+  const lines = ['| example | GPU | median ms | TB/s | % of peak | CV run-to-run | ncu Δ (net) | candidates |', '|---|---|---|---|---|---|---|---|'];
   for (const r of results) {
     const cands = r.candidates
       .map((c) => (c.accepted ? `${c.candidate}: ${c.verdict} ${fixed(c.speedup, 2)}×` : `${c.candidate}: ✗ ${c.verdict === 'error' ? `error (${c.error ?? ''})` : c.failedProbes.join(', ') || c.headline}`))
       .join('<br>');
     const ncu = r.ncu ? `${(r.ncu.netDiff * 100).toFixed(1)} %${r.ncu.withinTolerance ? '' : ' ✗'}` : '–';
-    lines.push(`| ${r.example} | ${r.gpu ?? r.error ?? '–'} | ${fixed(r.medianMs, 4)} | ${fixed((r.bytesPerSecond ?? NaN) / 1e12, 2)} | ${r.fractionOfPeak === undefined ? '–' : `${Math.round(r.fractionOfPeak * 100)} %`} | ${ncu} | ${cands} |`);
+    const cv = r.runToRun ? `${(r.runToRun.cv * 100).toFixed(2)} % (${r.runToRun.runs} runs)` : '–';
+    lines.push(`| ${r.example} | ${r.gpu ?? r.error ?? '–'} | ${fixed(r.medianMs, 4)} | ${fixed((r.bytesPerSecond ?? NaN) / 1e12, 2)} | ${r.fractionOfPeak === undefined ? '–' : `${Math.round(r.fractionOfPeak * 100)} %`} | ${cv} | ${ncu} | ${cands} |`);
   }
   return lines.join('\n') + '\n';
 }

@@ -22,7 +22,9 @@ function expectedProbes(candidate: string): string[] | undefined {
   if (candidate.startsWith('fast_')) return undefined;
   if (candidate.startsWith('partial_')) return ['written', 'match'];
   if (candidate.startsWith('mutate_')) return ['inputs-unchanged'];
-  return ['match']; // wrong_*, zeros_output, sweep_wrong_* (at the failing sweep point)
+  // sweep_wrong_* is wrong at a sweep point, where it may also write out of bounds and fault ('runs').
+  if (candidate.startsWith('sweep_')) return ['match', 'runs'];
+  return ['match']; // wrong_*, zeros_output
 }
 
 test('every example was benchmarked on the GPU', { skip }, () => {
@@ -51,6 +53,15 @@ test('cheating candidates are rejected with the right probe; honest fast ones ar
         assert.ok(c.failedProbes.some((p) => probes.includes(p)), `${where} (expected a failure of ${probes.join(' or ')})`);
       }
     }
+  }
+});
+
+test('run-to-run coefficient of variation is under 1 % for every example of 100 µs or more', { skip }, () => {
+  const long = examples.filter((e) => (e.medianMs ?? 0) >= 0.1);
+  assert.ok(long.length > 0, 'no example of 100 µs or more');
+  for (const e of long) {
+    assert.ok(e.runToRun && e.runToRun.runs >= 3, `${e.example}: no run-to-run repeats (gpu-run.sh REPEATS)`);
+    assert.ok(e.runToRun.cv < 0.01, `${e.example}: CV ${(e.runToRun.cv * 100).toFixed(2)} % over medians ${e.runToRun.mediansMs.join(', ')} ms`);
   }
 });
 
