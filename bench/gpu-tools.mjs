@@ -105,7 +105,7 @@ function table(dir) {
   const lines = rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : String(c).padEnd(widths[i]))).join('  '));
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
   const ncu = files.filter((n) => /^ncu-.*\.txt$/.test(n)).sort().map((n) => readFileSync(join(dir, n), 'utf8').trim());
-  const repeats = files.filter((n) => /^repeat-.*\.json$/.test(n)).sort().map((n) => json(join(dir, n)));
+  const repeats = files.filter((n) => /^repeat-[^.]+\.json$/.test(n)).sort().map((n) => json(join(dir, n)));
   if (repeats.length) {
     lines.push('', 'run-to-run variation (CV of the medians of separate harness runs, 100 launches each):');
     for (const r of repeats) lines.push(`${r.example}: ${r.runs} runs, mean median ${fmt(r.meanMs, 4)} ms, CV ${(r.cv * 100).toFixed(2)} %`);

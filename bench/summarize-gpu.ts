@@ -3,7 +3,7 @@
 //   node --import tsx bench/summarize-gpu.ts OUTDIR [RESULTS_DIR]
 // test/gpu/ reads the same structure through summarizeGpu(), so what CI asserts is what the table shows.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 
 export interface CandidateResult {
   candidate: string;
@@ -118,7 +118,7 @@ if (require.main === module) {
   }
   const results = summarizeGpu(resolve(outDir));
   mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, 'gpu-bench.json'), JSON.stringify({ source: resolve(outDir), createdAt: new Date().toISOString(), examples: results }, null, 2) + '\n');
+  writeFileSync(join(resultsDir, 'gpu-bench.json'), JSON.stringify({ source: relative(process.cwd(), resolve(outDir)), createdAt: new Date().toISOString(), examples: results }, null, 2) + '\n');
   const md = markdownTable(results);
   writeFileSync(join(resultsDir, 'gpu-bench.md'), md);
   process.stdout.write(md);
