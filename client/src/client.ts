@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { savedForBenchmark } from './commands';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
 /** Documents the server analyses: CUDA, C/C++ that may hold `__global__`, and Python (Triton, KernelBench). */
@@ -10,6 +11,9 @@ export const documentSelector = [
   { scheme: 'file', language: 'python' },
   { scheme: 'untitled', language: 'cuda-cpp' },
   { scheme: 'untitled', language: 'python' },
+  // Bench specs, for their diagnostics (the schema itself comes through the manifest's jsonValidation).
+  { scheme: 'file', language: 'json', pattern: '**/.kernelpilot/specs/*.json' },
+  { scheme: 'file', language: 'jsonc', pattern: '**/.kernelpilot/specs/*.json' },
 ];
 
 export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClient {
@@ -23,6 +27,19 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     outputChannel: output,
     synchronize: { configurationSection: 'kernelpilot' },
     initializationOptions: { settings: vscode.workspace.getConfiguration('kernelpilot') },
+    middleware: {
+      // Lenses run server commands directly; in VS Code the benchmark lens first offers to save a modified file,
+      // and a refusal (an error answer) is shown like any other command's.
+      executeCommand: async (command, args, next) => {
+        if (command === 'kernelpilot.server.benchmark' && typeof args[0] === 'string' && !(await savedForBenchmark(args[0]))) return undefined;
+        try {
+          return await next(command, args);
+        } catch (error) {
+          void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
+          return undefined;
+        }
+      },
+    },
   };
   return new LanguageClient('kernelpilot', 'KernelPilot', serverOptions, clientOptions);
 }

@@ -8,23 +8,49 @@ function targetUri(arg: unknown): string | undefined {
   return vscode.window.activeTextEditor?.document.uri.toString();
 }
 
-/** Client commands forward to server commands so the palette, the context menu and lenses all work. */
+/** The cursor, when the command is about the active editor: the server picks the kernel around it. */
+function cursorIn(uri: string): { line: number; character: number } | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (editor?.document.uri.toString() !== uri) return undefined;
+  const { line, character } = editor.selection.active;
+  return { line, character };
+}
+
+/**
+ * The benchmark compiles the file as saved; with unsaved edits, ask before saving (the server would refuse, and
+ * a silent save would write the user's file without their say).
+ */
+export async function savedForBenchmark(uri: string): Promise<boolean> {
+  const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+  if (!document?.isDirty) return true;
+  const save = 'Save and Benchmark';
+  const choice = await vscode.window.showWarningMessage(`KernelPilot: ${vscode.workspace.asRelativePath(document.uri)} has unsaved changes; the benchmark compiles the saved file.`, save);
+  return choice === save && (await document.save());
+}
+
+/** Client commands forward to server commands, so the palette, the context menu and lenses all work. */
 export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, output: vscode.OutputChannel): void {
-  context.subscriptions.push(
-    vscode.commands.registerCommand('kernelpilot.recheck', async (arg?: unknown) => {
+  const forward = (name: string, serverCommand: string, what: string, before?: (uri: string) => Promise<boolean>) =>
+    vscode.commands.registerCommand(name, async (arg?: unknown) => {
       const uri = targetUri(arg);
       if (!uri) {
-        void vscode.window.showWarningMessage('KernelPilot: open a CUDA file to re-run the static check.');
+        void vscode.window.showWarningMessage(`KernelPilot: open a CUDA file to ${what}.`);
         return undefined;
       }
+      if (before && !(await before(uri))) return undefined;
+      const cursor = cursorIn(uri);
       try {
-        return await client.sendRequest(ExecuteCommandRequest.type, { command: 'kernelpilot.server.recheck', arguments: [uri] });
+        return await client.sendRequest(ExecuteCommandRequest.type, { command: serverCommand, arguments: cursor ? [uri, cursor] : [uri] });
       } catch (error) {
         // Errors of commands the user started are shown, not only logged.
         void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
         return undefined;
       }
-    }),
+    });
+  context.subscriptions.push(
+    forward('kernelpilot.recheck', 'kernelpilot.server.recheck', 're-run the static check'),
+    forward('kernelpilot.benchmark', 'kernelpilot.server.benchmark', 'benchmark a kernel', savedForBenchmark),
+    forward('kernelpilot.createSpec', 'kernelpilot.server.createSpec', 'create a bench spec'),
     vscode.commands.registerCommand('kernelpilot.showOutput', () => output.show(true)),
   );
 }

@@ -39,7 +39,16 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Answer workspace/codeLens/refresh with an error, as a client may. */
   refuseLensRefresh?: boolean;
+  /** Advertise window.workDoneProgress and window.showDocument, as VS Code does (default false: a minimal client). */
+  windowFeatures?: boolean;
+  /** Run this script (argv after node) as the server instead of `dist/cli.js lsp --stdio`. */
+  serverArgs?: string[];
+  /** Added to the server's environment. */
+  env?: Record<string, string>;
 }
+
+/** The commands of the benchmark lens (one per CUDA kernel, beside the static-check lens). */
+export const BENCH_LENS_COMMANDS = ['kernelpilot.server.benchmark', 'kernelpilot.server.cancelBenchmark'];
 
 export interface ShowMessage {
   type: number;
@@ -107,6 +116,10 @@ export class LspClient {
   /** Every publishDiagnostics, in arrival order. */
   readonly diagnostics: PublishDiagnosticsParams[] = [];
   readonly configurationRequests: unknown[] = [];
+  /** window/workDoneProgress/create tokens and every $/progress value, in order. */
+  readonly progress: { token: string | number; value: { kind: string; title?: string; message?: string; cancellable?: boolean } }[] = [];
+  readonly progressTokens: (string | number)[] = [];
+  readonly shownDocuments: { uri: string; takeFocus?: boolean }[] = [];
   lensRefreshes = 0;
   refuseLensRefresh = false;
   stderr = '';
@@ -152,14 +165,22 @@ export class LspClient {
     });
     connection.onRequest('client/registerCapability', () => null);
     connection.onRequest('client/unregisterCapability', () => null);
-    connection.onRequest('window/workDoneProgress/create', () => null);
-    connection.onNotification('$/progress', () => undefined);
+    connection.onRequest('window/workDoneProgress/create', (p: { token: string | number }) => {
+      this.progressTokens.push(p.token);
+      return null;
+    });
+    connection.onNotification('$/progress', (p: LspClient['progress'][number]) => this.progress.push(p));
+    connection.onRequest('window/showDocument', (p: { uri: string; takeFocus?: boolean }) => {
+      this.shownDocuments.push(p);
+      return { success: true };
+    });
   }
 
   /** Spawns the server and completes the initialize / initialized handshake. */
   static async start(options: StartOptions = {}): Promise<LspClient> {
     if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cliPath, 'lsp', '--stdio'], { cwd: options.root ?? repoRoot, stdio: 'pipe' });
+    const serverArgs = options.serverArgs ?? [cliPath, 'lsp', '--stdio'];
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...serverArgs], { cwd: options.root ?? repoRoot, stdio: 'pipe', env: { ...process.env, ...options.env } });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
     const client = new LspClient(child, connection, options.settings ?? {});
     client.refuseLensRefresh = options.refuseLensRefresh === true;
@@ -190,7 +211,7 @@ export class LspClient {
           hover: { contentFormat: ['markdown', 'plaintext'] },
           publishDiagnostics: { relatedInformation: true },
         },
-        window: { showMessage: {}, workDoneProgress: false },
+        window: options.windowFeatures ? { showMessage: {}, workDoneProgress: true, showDocument: { support: true } } : { showMessage: {}, workDoneProgress: false },
         general: { positionEncodings: ['utf-16'] },
       },
     });
@@ -262,8 +283,22 @@ export class LspClient {
     return symbols.map((s) => s.name);
   }
 
-  lenses(uri: string): Promise<CodeLens[] | null> {
+  /** The static-check lenses (one per kernel); the benchmark lenses are in allLenses. */
+  async lenses(uri: string): Promise<CodeLens[] | null> {
+    const all = await this.allLenses(uri);
+    return all && all.filter((l) => !BENCH_LENS_COMMANDS.includes(l.command?.command ?? ''));
+  }
+
+  allLenses(uri: string): Promise<CodeLens[] | null> {
     return this.request('textDocument/codeLens', { textDocument: { uri } });
+  }
+
+  codeActions(uri: string, range: Range): Promise<Array<{ title: string; command?: { command: string; arguments?: unknown[] } }> | null> {
+    return this.request('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics: [] } });
+  }
+
+  async cancelProgress(token: string | number): Promise<void> {
+    await this.connection.sendNotification('window/workDoneProgress/cancel', { token });
   }
 
   hover(uri: string, position: Position): Promise<Hover | null> {

@@ -49,7 +49,8 @@ test('initialize advertises incremental sync, symbols, lenses, hovers and the re
     assert.ok(capabilities.documentSymbolProvider);
     assert.deepEqual(capabilities.codeLensProvider, { resolveProvider: false });
     assert.equal(capabilities.hoverProvider, true);
-    assert.deepEqual(capabilities.executeCommandProvider?.commands, ['kernelpilot.server.recheck']);
+    assert.equal(capabilities.codeActionProvider, true);
+    assert.deepEqual(capabilities.executeCommandProvider?.commands, ['kernelpilot.server.recheck', 'kernelpilot.server.benchmark', 'kernelpilot.server.cancelBenchmark', 'kernelpilot.server.createSpec']);
     assert.equal(client.initializeResult?.serverInfo?.name, 'kernelpilot');
     assert.ok(client.configurationRequests.length >= 1, 'the server pulls kernelpilot.* with workspace/configuration after initialized');
   });
@@ -91,7 +92,9 @@ test('every lens command can be run by a plain LSP client (Neovim, Helix, Emacs 
   await withClient(t, async (client) => {
     await client.open(uri, 'cuda-cpp', kernelsCu);
     const advertised = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
-    const lenses = await client.waitForLenses(uri, (titles) => titles.length === 3 && titles.every((title) => title.includes('regs')), 'lenses with registers');
+    await client.waitForLenses(uri, (titles) => titles.length === 3 && titles.every((title) => title.includes('regs')), 'lenses with registers');
+    const lenses = (await client.allLenses(uri)) ?? [];
+    assert.equal(lenses.length, 6, 'a static-check lens and a benchmark lens per kernel');
     for (const lens of lenses) {
       const command = lens.command?.command ?? '';
       if (command === '') continue; // a title-only lens

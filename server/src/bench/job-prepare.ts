@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import type { CompilerDiagnostic } from '../check/types';
 import { buildHarness, type BuildResult } from '../harness/build';
 import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
@@ -20,12 +21,18 @@ export class JobError extends Error {
   constructor(
     readonly kind: JobErrorKind,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; where?: JobErrorPlace },
   ) {
     super(message, options);
     this.name = 'JobError';
+    this.where = options?.where;
   }
+  /** Where an editor can show the failure, when it has a place. */
+  readonly where?: JobErrorPlace;
 }
+
+/** A failing build's compiler messages, or the spec file whose content is at fault. */
+export type JobErrorPlace = { diagnostics: CompilerDiagnostic[] } | { specFile: string };
 
 export interface PrepareOptions {
   /** The source file (relative paths resolve against the workspace). */
@@ -116,11 +123,11 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
   if (path) {
     o.onProgress?.(`spec: ${path}`);
     const loaded = explicit ?? (await loadSpec(path).catch((error: unknown) => { throw new JobError('spec', (error as Error).message, { cause: error }); }));
-    if (loaded.parseErrors.length) throw new JobError('spec', `${path}: not valid JSON (${loaded.parseErrors.map((e) => `${e.message} at offset ${e.offset}`).join('; ')})`);
+    if (loaded.parseErrors.length) throw new JobError('spec', `${path}: not valid JSON (${loaded.parseErrors.map((e) => `${e.message} at offset ${e.offset}`).join('; ')})`, { where: { specFile: path } });
     const v = loaded.validation;
     if (!v.ok || !loaded.spec) {
       const problems = [...v.errors.map((e) => `${e.path || '/'}: ${e.message}`), ...v.unknowns.map((u) => `${u.path}: "?" — ${u.message}`)];
-      throw new JobError('spec', `${path} cannot be run yet (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}\nfix them in the spec file`);
+      throw new JobError('spec', `${path} cannot be run yet (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}\nfix them in the spec file`, { where: { specFile: path } });
     }
     if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
     return { file, kernel, spec: loaded.spec, source: { kind: 'file', path } };
@@ -141,7 +148,9 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
 function buildFailure(result: BuildResult, file: string): JobError {
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const shown = (errors.length ? errors : result.diagnostics).slice(0, 10).map((d) => `${d.file}:${d.line + 1}${d.column !== undefined ? `:${d.column + 1}` : ''}: ${d.severity}: ${d.message}`);
-  return new JobError('build', `building the harness for ${file} failed (build folder ${result.dir}):\n  ${shown.join('\n  ') || result.log.trim().split('\n').slice(-10).join('\n  ')}`);
+  return new JobError('build', `building the harness for ${file} failed (build folder ${result.dir}):\n  ${shown.join('\n  ') || result.log.trim().split('\n').slice(-10).join('\n  ')}`, {
+    where: { diagnostics: result.diagnostics.filter((d) => d.origin === 'user') },
+  });
 }
 
 /** Builds (or reuses) the harness binary of `file` for `spec`. */

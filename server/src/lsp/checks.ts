@@ -3,18 +3,21 @@ import { pathToFileURL } from 'node:url';
 import { formatLens, formatResourcesMarkdown } from '../check/format';
 import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
-import type { CheckResult, CompilerDiagnostic } from '../check/types';
+import type { CheckResult } from '../check/types';
 import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
 import { grammarFor, unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
 import type { Settings } from '../settings';
 import { defaultArch, listGpus } from '../targets/gpus';
 import { LocalTarget } from '../targets/local';
+import { toDiagnostic } from './convert';
+import type { DiagnosticSink } from './diagnostics';
 import type { Documents } from './documents';
 import { pathOf } from './documents';
 
 interface Deps {
   connection: Connection;
+  diagnostics: DiagnosticSink;
   settings: () => Settings;
   workspaceRoots: () => string[];
   documents: Documents;
@@ -36,24 +39,6 @@ interface State {
 export interface Lens {
   title: string;
   command?: string;
-}
-
-const severity: Record<CompilerDiagnostic['severity'], DiagnosticSeverity> = {
-  error: DiagnosticSeverity.Error,
-  warning: DiagnosticSeverity.Warning,
-  info: DiagnosticSeverity.Information,
-};
-
-function toDiagnostic(d: CompilerDiagnostic): Diagnostic {
-  const character = d.column ?? 0;
-  return {
-    // Without a column the whole line is marked; with one, the token there (clients widen a one-character range).
-    range: { start: { line: d.line, character }, end: d.column === undefined ? { line: d.line + 1, character: 0 } : { line: d.line, character: character + 1 } },
-    severity: severity[d.severity],
-    source: d.source,
-    ...(d.code ? { code: d.code } : {}),
-    message: d.message,
-  };
 }
 
 /** A cascade of errors (a missing include, a stray brace) says nothing more after the first hundred. */
@@ -165,7 +150,7 @@ export class CheckService {
     for (const [target, list] of byUri) if (list.length > maxDiagnosticsPerFile) byUri.set(target, capped(list));
     for (const stale of state.otherUris) if (!byUri.has(stale)) byUri.set(stale, []);
     state.otherUris = new Set([...byUri.keys()].filter((u) => u !== uri && (byUri.get(u)?.length ?? 0) > 0));
-    for (const [target, diagnostics] of byUri) void this.deps.connection.sendDiagnostics({ uri: target, diagnostics });
+    for (const [target, diagnostics] of byUri) this.deps.diagnostics.set('check', target, diagnostics);
   }
 
   forget(uri: string): void {
@@ -174,7 +159,7 @@ export class CheckService {
     if (state.timer) clearTimeout(state.timer);
     state.running?.abort();
     this.states.delete(uri);
-    for (const other of [uri, ...state.otherUris]) void this.deps.connection.sendDiagnostics({ uri: other, diagnostics: [] });
+    for (const other of [uri, ...state.otherUris]) this.deps.diagnostics.set('check', other, []);
   }
 
   /** On shutdown: stop every pending and running check, so no compiler outlives the server. */

@@ -1,0 +1,196 @@
+// "▶ Benchmark" in the editor: one background bench job per kernel with work-done progress and cancel, its result
+// as a lens and a hover section, its failure as a notification plus diagnostics where the failure has a place.
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { type Connection, type Diagnostic, DiagnosticSeverity, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import { hoverMarkdown, lensText } from '../bench/format';
+import { benchKernel, JobError, type JobResult } from '../bench/job';
+import type { Kernel } from '../kernels/model';
+import { RECORD_FILE } from '../runs/record';
+import type { Settings } from '../settings';
+import { specDiagnostics } from '../spec/diagnostics';
+import type { Target } from '../targets/target';
+import { toDiagnostic, toLspRange } from './convert';
+import type { DiagnosticSink } from './diagnostics';
+import { pathOf, type Documents } from './documents';
+import { workspaceRootFor, type KernelRef } from './kernel-ref';
+
+export const benchCommands = { run: 'kernelpilot.server.benchmark', cancel: 'kernelpilot.server.cancelBenchmark' } as const;
+
+interface Deps {
+  connection: Connection;
+  diagnostics: DiagnosticSink;
+  documents: Documents;
+  settings: () => Settings;
+  workspaceRoots: () => string[];
+  target: Target;
+  refreshLenses: () => void;
+  /** The client can show server-created progress (window.workDoneProgress). */
+  progress: () => boolean;
+  /** Offered on a failure that a spec file would fix. */
+  createSpec: (ref: KernelRef) => Promise<string>;
+}
+
+type State =
+  | { kind: 'running'; abort: AbortController }
+  | { kind: 'done'; version: number; lens: string; hover: string }
+  | { kind: 'failed'; message: string };
+
+const key = (uri: string, kernel: string) => `${uri}\u0000${kernel}`;
+const SOURCE = 'kernelpilot bench';
+
+export class BenchService {
+  private readonly states = new Map<string, State>();
+  /** Per job key: the diagnostics its last failure placed, by URI. */
+  private readonly placed = new Map<string, Map<string, Diagnostic[]>>();
+
+  constructor(private readonly deps: Deps) {}
+
+  /** Starts a job and answers at once; the outcome arrives as lens, hover, notification and diagnostics. */
+  async start(kernel: Kernel, uri: string): Promise<string> {
+    const k = key(uri, kernel.qualifiedName);
+    if (this.states.get(k)?.kind === 'running') return `KernelPilot: ${kernel.qualifiedName} is already being benchmarked.`;
+    const document = await this.deps.documents.get(uri);
+    const file = pathOf(uri);
+    const onDisk = await readFile(file, 'utf8').catch(() => undefined);
+    if (!document || onDisk === undefined) throw new Error(`KernelPilot: cannot benchmark ${file}: it is not a saved file on disk. Save it first.`);
+    if (onDisk !== document.content) throw new Error(`KernelPilot: ${file} has unsaved changes. Save it, then benchmark: the benchmark compiles the file as saved.`);
+    const abort = new AbortController();
+    this.states.set(k, { kind: 'running', abort });
+    this.place(k, new Map());
+    this.deps.refreshLenses();
+    void this.run(kernel, uri, document.version, abort);
+    return `KernelPilot: benchmarking ${kernel.qualifiedName}…`;
+  }
+
+  cancel(uri: string, kernel: string): string {
+    const state = this.states.get(key(uri, kernel));
+    if (state?.kind !== 'running') return `KernelPilot: no benchmark of ${kernel} is running.`;
+    state.abort.abort();
+    return `KernelPilot: cancelling the benchmark of ${kernel}…`;
+  }
+
+  private async run(kernel: Kernel, uri: string, version: number, abort: AbortController): Promise<void> {
+    const k = key(uri, kernel.qualifiedName);
+    const file = pathOf(uri);
+    const progress = await this.beginProgress(kernel, abort);
+    const settings = this.deps.settings();
+    try {
+      const result = await benchKernel({
+        file,
+        kernel: kernel.qualifiedName,
+        workspace: workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf)),
+        target: this.deps.target,
+        signal: abort.signal,
+        onProgress: (line) => {
+          progress?.report(line);
+          this.deps.connection.console.log(`[bench ${kernel.qualifiedName}] ${line}`);
+        },
+        ...(settings.cuda.arch ? { arch: settings.cuda.arch } : {}),
+        ...(settings.cuda.nvccPath ? { nvcc: settings.cuda.nvccPath } : {}),
+      });
+      if (result.kind === 'dry-run') throw new Error('the job only built the harness (dry run)');
+      this.finish(k, kernel, version, result);
+    } catch (error) {
+      await this.fail(k, kernel, uri, error, abort.signal.aborted);
+    } finally {
+      progress?.done();
+      this.deps.refreshLenses();
+    }
+  }
+
+  private async beginProgress(kernel: Kernel, abort: AbortController): Promise<WorkDoneProgressServerReporter | undefined> {
+    if (!this.deps.progress()) return undefined;
+    try {
+      const progress = await this.deps.connection.window.createWorkDoneProgress();
+      progress.begin(`KernelPilot: benchmarking ${kernel.qualifiedName}`, undefined, 'starting', true);
+      progress.token.onCancellationRequested(() => abort.abort());
+      return progress;
+    } catch {
+      return undefined; // a client may refuse progress; the job runs regardless
+    }
+  }
+
+  private finish(k: string, kernel: Kernel, version: number, result: JobResult): void {
+    const lens = lensText(result.summary);
+    const record = `${result.runDir}/${RECORD_FILE}`;
+    const warnings = result.warnings.map((w) => `\n\n⚠ ${w}`).join('');
+    this.states.set(k, { kind: 'done', version, lens, hover: `${hoverMarkdown(result.summary)}\n\nrecord: \`${record}\`${warnings}` });
+    void this.deps.connection.window.showInformationMessage(`KernelPilot: ${kernel.qualifiedName}: ${lens}${result.warnings.length ? ` (${result.warnings.length} warning(s): see the hover)` : ''}`);
+  }
+
+  private async fail(k: string, kernel: Kernel, uri: string, error: unknown, cancelled: boolean): Promise<void> {
+    if (cancelled) {
+      this.states.delete(k);
+      void this.deps.connection.window.showInformationMessage(`KernelPilot: benchmark of ${kernel.qualifiedName} cancelled.`);
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.states.set(k, { kind: 'failed', message });
+    if (!(error instanceof JobError)) this.deps.connection.console.error(`benchmark of ${kernel.qualifiedName}: ${error instanceof Error ? (error.stack ?? message) : message}`);
+    this.place(k, await this.placesOf(error, kernel, uri));
+    const text = `KernelPilot: benchmark of ${kernel.qualifiedName} failed: ${message}`;
+    // A spec problem with no spec file yet is fixed by creating one: offer it.
+    if (error instanceof JobError && error.kind === 'spec' && !error.where) {
+      const action = await this.deps.connection.window.showErrorMessage(text, { title: 'Create Bench Spec' });
+      if (action?.title === 'Create Bench Spec') await this.deps.createSpec({ uri, name: kernel.qualifiedName }).catch((e: unknown) => void this.deps.connection.window.showErrorMessage(String((e as Error).message ?? e)));
+      return;
+    }
+    void this.deps.connection.window.showErrorMessage(text);
+  }
+
+  /** Diagnostics for a failure: compiler messages on their lines, a spec file's problems, a run failure on the kernel. */
+  private async placesOf(error: unknown, kernel: Kernel, uri: string): Promise<Map<string, Diagnostic[]>> {
+    const out = new Map<string, Diagnostic[]>();
+    const add = (target: string, d: Diagnostic) => out.set(target, [...(out.get(target) ?? []), { ...d, source: SOURCE }]);
+    if (!(error instanceof JobError)) return out;
+    const where = error.where;
+    if (where && 'diagnostics' in where) {
+      for (const d of where.diagnostics) add(d.file === pathOf(uri) ? uri : pathToFileURL(d.file).toString(), toDiagnostic(d));
+    } else if (where && 'specFile' in where) {
+      const text = await readFile(where.specFile, 'utf8').catch(() => undefined);
+      const specUri = pathToFileURL(where.specFile).toString();
+      for (const d of text === undefined ? [] : specDiagnostics(text)) {
+        add(specUri, { range: toLspRange(d.range), severity: d.severity === 'error' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning, message: d.message });
+      }
+    } else if (error.kind === 'run') {
+      add(uri, { range: toLspRange(kernel.nameRange), severity: DiagnosticSeverity.Error, message: `benchmark failed: ${error.message}` });
+    }
+    return out;
+  }
+
+  /** Replaces a job's diagnostics; the sink gets, per URI, the union over every job that placed some there. */
+  private place(k: string, byUri: Map<string, Diagnostic[]>): void {
+    const touched = new Set([...(this.placed.get(k)?.keys() ?? []), ...byUri.keys()]);
+    if (byUri.size) this.placed.set(k, byUri);
+    else this.placed.delete(k);
+    for (const uri of touched) this.deps.diagnostics.set('bench', uri, [...this.placed.values()].flatMap((m) => m.get(uri) ?? []));
+  }
+
+  /** The benchmark lens of a CUDA kernel: start, cancel, the last result (marked when the file changed since), or the last failure. */
+  lensFor(uri: string, kernel: Kernel, version: number): { title: string; command: string } {
+    const state = this.states.get(key(uri, kernel.qualifiedName));
+    switch (state?.kind) {
+      case 'running':
+        return { title: 'KernelPilot: benchmarking… (click to cancel)', command: benchCommands.cancel };
+      case 'done':
+        return { title: `${state.lens}${state.version === version ? '' : ' (before your edits)'}`, command: benchCommands.run };
+      case 'failed':
+        return { title: '▶ Benchmark (last run failed)', command: benchCommands.run };
+      default:
+        return { title: '▶ Benchmark', command: benchCommands.run };
+    }
+  }
+
+  hoverSection(uri: string, kernel: Kernel): string | undefined {
+    const state = this.states.get(key(uri, kernel.qualifiedName));
+    if (state?.kind === 'done') return state.hover;
+    if (state?.kind === 'failed') return `**Last benchmark failed:** ${state.message}`;
+    return undefined;
+  }
+
+  /** Jobs outlive their document's tab (closing a file does not stop a long run); shutdown stops them. */
+  dispose(): void {
+    for (const state of this.states.values()) if (state.kind === 'running') state.abort.abort();
+  }
+}

@@ -1,0 +1,54 @@
+// What editor commands act on: the kernel a command names (by qualified name, by a position in its document, or
+// the file's only CUDA kernel) and the workspace folder whose .kernelpilot/ holds its specs and runs.
+import { dirname, sep } from 'node:path';
+import type { Kernel } from '../kernels/model';
+import { contains } from './convert';
+import { pathOf, type Documents } from './documents';
+
+export interface KernelRef {
+  uri: string;
+  /** A qualified name (lenses), a position (code actions, the context menu), or neither (the palette). */
+  name?: string;
+  position?: { line: number; character: number };
+}
+
+/** Command arguments as clients send them: `[uri]`, `[uri, name]` or `[uri, {line, character}]`. */
+export function kernelRefOf(args: unknown[] | undefined, what: string): KernelRef {
+  const [uri, second] = args ?? [];
+  if (typeof uri !== 'string') throw new Error(`KernelPilot: ${what} needs a CUDA file open in the editor.`);
+  if (typeof second === 'string') return { uri, name: second };
+  if (second && typeof second === 'object' && typeof (second as { line?: unknown }).line === 'number') {
+    const p = second as { line: number; character?: number };
+    return { uri, position: { line: p.line, character: p.character ?? 0 } };
+  }
+  return { uri };
+}
+
+/** The kernel a command is about, or an error that says what to do instead. */
+export async function resolveKernelRef(documents: Documents, ref: KernelRef, what: string): Promise<Kernel> {
+  const document = await documents.get(ref.uri);
+  if (!document) throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} is not open in the editor; open it and try again.`);
+  const kernels = document.kernels().kernels;
+  const cuda = kernels.filter((k) => k.language === 'cuda');
+  let kernel: Kernel | undefined;
+  if (ref.name !== undefined) {
+    kernel = kernels.find((k) => k.qualifiedName === ref.name) ?? kernels.find((k) => k.name === ref.name);
+    if (!kernel) throw new Error(`KernelPilot: ${what}: no kernel '${ref.name}' in ${pathOf(ref.uri)} any more (it has ${kernels.map((k) => k.qualifiedName).join(', ') || 'none'}).`);
+  } else if (ref.position) {
+    const position = ref.position;
+    kernel = kernels.find((k) => contains(k.range, position));
+  }
+  if (!kernel) {
+    if (cuda.length === 1) kernel = cuda[0];
+    else if (cuda.length === 0) throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has no CUDA __global__ kernel.`);
+    else throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has ${cuda.length} kernels; put the cursor inside one, or use its CodeLens.`);
+  }
+  if (kernel.language !== 'cuda') throw new Error(`KernelPilot: ${what}: ${kernel.qualifiedName} is a ${kernel.language} kernel; only CUDA kernels can be benchmarked so far.`);
+  return kernel;
+}
+
+/** The workspace folder holding the file (the deepest one), else the file's own folder. */
+export function workspaceRootFor(file: string, roots: readonly string[]): string {
+  const holding = roots.filter((r) => file === r || file.startsWith(r.endsWith(sep) ? r : r + sep));
+  return holding.sort((a, b) => b.length - a.length)[0] ?? dirname(file);
+}

@@ -1,0 +1,202 @@
+// The benchmark and bench-spec features through a real JSON-RPC client over stdio: the "▶ Benchmark" lens and code
+// actions, work-done progress with cancel, the result as lens, hover and notification, failures as notification
+// plus diagnostics (on the kernel, or in the spec file), "Create bench spec", and spec-file diagnostics while
+// editing. GPU jobs run on the stand-in GPU of test/unit/job-fake-gpu.ts (fake-gpu-server.ts); the no-GPU path
+// runs the real server on this machine.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, test, type TestContext } from 'node:test';
+import type { MarkupContent } from 'vscode-languageserver-protocol';
+import { bundleForTest } from '../bundle';
+import { LspClient, positionOf, uriOf, type StartOptions } from './client';
+import { kernelsCu, tempDir, tritonPy, writeTemp } from './fixtures';
+
+const dir = tempDir();
+after(() => rmSync(dir, { recursive: true, force: true }));
+const vectorAdd = readFileSync(join(__dirname, '../../examples/cuda/vector_add/vector_add.cu'), 'utf8');
+const N = 4096;
+let fakeServer: string | undefined;
+
+/** A workspace with the example file (its name picks the stand-in's behaviour) and a small spec for it. */
+function workspace(name: string, fileName = 'vector_add.cu'): { root: string; file: string; uri: string } {
+  const root = join(dir, name);
+  mkdirSync(join(root, '.kernelpilot', 'specs'), { recursive: true });
+  const spec = JSON.parse(readFileSync(join(__dirname, '../../examples/cuda/vector_add/vector_add.spec.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(root, '.kernelpilot/specs/vector_add.json'), JSON.stringify({ ...spec, file: fileName, sizes: { n: N }, sweep: [{ n: 1000 }] }, null, 2));
+  const file = writeTemp(root, fileName, vectorAdd);
+  return { root, file, uri: uriOf(file) };
+}
+
+async function withClient(t: TestContext, options: StartOptions, body: (client: LspClient) => Promise<void>): Promise<void> {
+  const client = await LspClient.start({ windowFeatures: true, ...options });
+  try {
+    await body(client);
+  } catch (error) {
+    t.diagnostic(client.transcript());
+    throw error;
+  } finally {
+    await client.dispose();
+  }
+}
+
+function fakeGpu(root: string, env: Record<string, string> = {}): StartOptions {
+  fakeServer ??= bundleForTest(join(__dirname, 'fake-gpu-server.ts'), 'fake-gpu-server');
+  return { root, serverArgs: [fakeServer, '--stdio'], env: { KP_FAKE_N: String(N), ...env }, settings: { check: { onOpen: false, onSave: false } } };
+}
+
+const benchLens = async (client: LspClient, uri: string) => (await client.allLenses(uri))?.find((l) => /kernelpilot\.server\.(cancelB|b)enchmark/.test(l.command?.command ?? ''));
+const hoverText = async (client: LspClient, uri: string, text: string) => ((await client.hover(uri, positionOf(text, 'vector_add(')))?.contents as MarkupContent | undefined)?.value ?? '';
+
+test('a benchmark lens and code actions on every CUDA kernel, none on Python kernels', async (t) => {
+  const cu = uriOf(writeTemp(dir, 'lenses.cu', kernelsCu));
+  const py = uriOf(writeTemp(dir, 'lenses.py', tritonPy));
+  await withClient(t, { root: dir, settings: { check: { onOpen: false } } }, async (client) => {
+    await client.open(cu, 'cuda-cpp', kernelsCu);
+    await client.open(py, 'python', tritonPy);
+    const lenses = (await client.allLenses(cu)) ?? [];
+    const bench = lenses.filter((l) => l.command?.command === 'kernelpilot.server.benchmark');
+    assert.deepEqual(bench.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Benchmark', 'vector_add'], ['▶ Benchmark', 'scale'], ['▶ Benchmark', 'fill']]);
+    assert.ok(!((await client.allLenses(py)) ?? []).some((l) => l.command?.command === 'kernelpilot.server.benchmark'), 'no benchmark lens on Triton kernels yet');
+    const inside = positionOf(kernelsCu, 'x[i] *= alpha');
+    const actions = (await client.codeActions(cu, { start: inside, end: inside })) ?? [];
+    assert.deepEqual(actions.map((a) => [a.title, a.command?.command, a.command?.arguments?.[1]]), [
+      ['KernelPilot: Benchmark scale', 'kernelpilot.server.benchmark', 'scale'],
+      ['KernelPilot: Create bench spec for scale', 'kernelpilot.server.createSpec', 'scale'],
+    ]);
+    assert.deepEqual(await client.codeActions(cu, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }), [], 'no actions outside kernels');
+  });
+});
+
+test('a modified file is not benchmarked: the command says to save it first', async (t) => {
+  const { root, uri } = workspace('unsaved');
+  await withClient(t, fakeGpu(root), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '// edited\n' }]);
+    await assert.rejects(client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']), /has unsaved changes\. Save it, then benchmark/);
+    assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark', 'nothing started');
+  });
+});
+
+test('benchmark on a GPU: progress, then the result as lens, hover and notification; edits mark it as older', async (t) => {
+  const { root, uri } = workspace('bench-ok');
+  await withClient(t, fakeGpu(root), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add'])), /^KernelPilot: benchmarking vector_add…$/);
+    const message = await client.waitFor('the result notification', () => client.messages.find((m) => m.type === 3 && /vector_add:/.test(m.message)));
+    assert.match(message.message, /^KernelPilot: vector_add: 1\.0\d? ms ±[\d.]+ % · [\d.]+ [MGT]B\/s · [\d.]+ % of peak · H100$/);
+    const lens = await benchLens(client, uri);
+    assert.match(lens?.command?.title ?? '', /^1\.0\d? ms ±[\d.]+ % · [\d.]+ [MGT]B\/s · [\d.]+ % of peak · H100$/);
+    assert.equal(lens?.command?.command, 'kernelpilot.server.benchmark', 'clicking the result runs it again');
+    const hover = await hoverText(client, uri, vectorAdd);
+    assert.match(hover, /\*\*vector\\_add\*\* on NVIDIA H100 80GB HBM3/);
+    assert.match(hover, /record: `.*\.kernelpilot\/runs\/.*vector_add.*\/record\.json`/);
+    assert.ok(existsSync(join(root, '.kernelpilot', 'runs')), 'the run record is in the workspace');
+    // Progress: created by the server, begun cancellable with the kernel's name, reported step by step, ended.
+    const kinds = client.progress.map((p) => p.value.kind);
+    assert.equal(client.progressTokens.length, 1);
+    assert.equal(kinds[0], 'begin');
+    assert.equal(kinds[kinds.length - 1], 'end');
+    assert.deepEqual({ title: client.progress[0].value.title, cancellable: client.progress[0].value.cancellable }, { title: 'KernelPilot: benchmarking vector_add', cancellable: true });
+    assert.ok(client.progress.some((p) => p.value.kind === 'report' && /^time: /.test(p.value.message ?? '')), 'reports name the steps');
+    await client.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '\n' }]);
+    assert.match((await benchLens(client, uri))?.command?.title ?? '', /H100 \(before your edits\)$/);
+  });
+});
+
+test('cancel from the progress UI or the lens stops the job; the lens is back to "▶ Benchmark"', async (t) => {
+  const { root, uri } = workspace('bench-cancel');
+  await withClient(t, fakeGpu(root, { KP_FAKE_HOLD_TIME: '1' }), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    for (const how of ['progress', 'lens'] as const) {
+      const seen = client.messages.length;
+      await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+      const running = await client.waitFor('the running lens', async () => {
+        const lens = await benchLens(client, uri);
+        return lens?.command?.command === 'kernelpilot.server.cancelBenchmark' && client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? lens : undefined;
+      });
+      assert.equal(running.command?.title, 'KernelPilot: benchmarking… (click to cancel)');
+      assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add'])), /already being benchmarked/);
+      if (how === 'progress') await client.cancelProgress(client.progressTokens[client.progressTokens.length - 1]);
+      else assert.match(String(await client.executeCommand(running.command?.command ?? '', running.command?.arguments ?? [])), /cancelling/);
+      await client.waitFor(`the cancelled message (${how})`, () => client.messages.slice(seen).find((m) => /benchmark of vector_add cancelled/.test(m.message)));
+      assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark');
+      assert.ok(!client.messages.slice(seen).some((m) => m.type === 1), 'a cancel is not an error');
+      client.progress.length = 0;
+    }
+  });
+});
+
+test('a kernel that faults on the GPU: error notification, a diagnostic on the kernel, the reason in the hover', async (t) => {
+  const { root, uri } = workspace('bench-crash', 'crash_timed.cu');
+  await withClient(t, fakeGpu(root), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
+    assert.match(error.message, /^KernelPilot: benchmark of vector_add failed: timing the baseline: .*illegal memory access/);
+    const diagnostics = await client.waitFor('a diagnostic on the kernel', () => client.lastDiagnostics(uri)?.filter((d) => d.source === 'kernelpilot bench').length ? client.lastDiagnostics(uri) : undefined);
+    assert.equal(diagnostics.length, 1);
+    assert.deepEqual(diagnostics[0].range.start, positionOf(vectorAdd, 'vector_add('));
+    assert.match(diagnostics[0].message, /^benchmark failed: .*illegal memory access/);
+    assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark (last run failed)');
+    assert.match(await hoverText(client, uri, vectorAdd), /\*\*Last benchmark failed:\*\* .*illegal memory access/);
+  });
+});
+
+test('a spec with problems: the failure lands on the spec file\'s lines', async (t) => {
+  const { root, uri } = workspace('bench-bad-spec');
+  const specFile = join(root, '.kernelpilot/specs/vector_add.json');
+  writeFileSync(specFile, readFileSync(specFile, 'utf8').replace('"(n + 255) / 256"', '"(m + 255) / 256"'));
+  await withClient(t, fakeGpu(root), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
+    assert.match(error.message, /cannot be run yet .*\n.*\/launch\/grid\/0: 'm' is not a size variable/);
+    const onSpec = await client.waitFor('diagnostics in the spec file', () => client.lastDiagnostics(uriOf(specFile)));
+    const line = readFileSync(specFile, 'utf8').split('\n').findIndex((l) => l.includes('(m + 255)'));
+    assert.ok(onSpec.some((d) => d.range.start.line === line && /'m' is not a size variable/.test(d.message)), JSON.stringify(onSpec));
+  });
+});
+
+test('no GPU here: the benchmark fails with the no-device message, not silence', async (t) => {
+  const gpus = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' });
+  if (gpus.status === 0 && /GPU \d+:/.test(gpus.stdout)) return t.skip('this machine has a GPU');
+  const { root, uri } = workspace('no-gpu');
+  await withClient(t, { root, settings: { check: { onOpen: false } } }, async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
+    assert.match(error.message, /no CUDA device on target 'local'.*--dry-run/);
+    assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark (last run failed)');
+  });
+});
+
+test('Create bench spec: infers, writes .kernelpilot/specs/<kernel>.json, opens it; its "?" fields are diagnostics until filled in', async (t) => {
+  const root = join(dir, 'create-spec');
+  mkdirSync(root, { recursive: true });
+  const uri = uriOf(writeTemp(root, 'kernels.cu', kernelsCu));
+  await withClient(t, { root, settings: { check: { onOpen: false } } }, async (client) => {
+    await client.open(uri, 'cuda-cpp', kernelsCu);
+    const answer = String(await client.executeCommand('kernelpilot.server.createSpec', [uri, positionOf(kernelsCu, 'x[i] *= alpha')]));
+    const specFile = join(root, '.kernelpilot/specs/scale.json');
+    assert.match(answer, new RegExp(`^KernelPilot: wrote ${specFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(\\d+ assumptions? to check`));
+    assert.ok(existsSync(specFile));
+    assert.deepEqual(client.shownDocuments, [{ uri: uriOf(specFile), takeFocus: true }]);
+    assert.match(String(await client.executeCommand('kernelpilot.server.createSpec', [uri, 'scale'])), /already has a bench spec/);
+    assert.equal(JSON.parse(readFileSync(specFile, 'utf8')).kernel, 'scale');
+
+    // The spec file in the editor: a "?" left to fill in is a warning on its node; filling it in clears it.
+    const text = readFileSync(specFile, 'utf8').replace(/"n": \d+/, '"n": "?"');
+    const specUri = uriOf(specFile);
+    await client.open(specUri, 'json', text);
+    const before = await client.waitFor('spec diagnostics', () => client.lastDiagnostics(specUri));
+    const line = text.split('\n').findIndex((l) => l.includes('"n": "?"'));
+    assert.ok(before.some((d) => d.range.start.line === line && d.source === 'kernelpilot spec' && /^to fill in: /.test(d.message)), JSON.stringify(before));
+    const fixed = text.replace('"n": "?"', '"n": 1048576');
+    await client.change(specUri, [{ text: fixed }]);
+    await client.waitFor('the warning to go', () => (client.lastDiagnostics(specUri)?.some((d) => d.range.start.line === line) ? undefined : true));
+    await client.close(specUri);
+    await client.waitFor('diagnostics cleared on close', () => (client.lastDiagnostics(specUri)?.length === 0 ? true : undefined));
+  });
+});

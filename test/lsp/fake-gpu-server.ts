@@ -1,0 +1,24 @@
+// The language server with bench jobs on the stand-in GPU of test/unit/job-fake-gpu.ts (the static check still
+// runs the real nvcc): bundled by bench.test.ts and started as `node fake-gpu-server.cjs --stdio`.
+// KP_FAKE_N: the stand-in's default size. KP_FAKE_HOLD_TIME=1: timing runs wait until cancelled (a long job).
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { startLanguageServer } from '../../server/src/lsp/server';
+import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
+import { FakeGpuTarget } from '../unit/job-fake-gpu';
+
+class HoldTimeTarget implements Target {
+  readonly name = 'fake-gpu';
+  constructor(private readonly inner: Target) {}
+  exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    if (args[0] !== 'time') return this.inner.exec(file, args, options);
+    const command = [file, ...args].join(' ');
+    return new Promise((resolve) => {
+      const cancelled = () => resolve({ command, exitCode: undefined, stdout: '', stderr: '', timedOut: false, cancelled: true, notFound: false, durationMs: 1 });
+      if (options.signal?.aborted) return cancelled();
+      options.signal?.addEventListener('abort', cancelled, { once: true });
+    });
+  }
+}
+
+const fake = new FakeGpuTarget(Number(process.env.KP_FAKE_N ?? 4096));
+startLanguageServer(createConnection(ProposedFeatures.all), { target: process.env.KP_FAKE_HOLD_TIME === '1' ? new HoldTimeTarget(fake) : fake });
