@@ -138,7 +138,7 @@ test('a candidate may bring its own launch: built with it, recorded, and checked
   for (const bad of [{ grid: ['cdiv(m, 4)'], block: ['256'] }, { grid: ['1'], block: ['2048'] }]) {
     await assert.rejects(compareCandidate({ ...common, candidateFile, candidateLaunch: bad, candidateLaunchOrigin: 'bad.launch.json' }), (error: Error) => {
       assert.equal(error.name, 'JobError');
-      assert.match(error.message, /the candidate's launch \(bad\.launch\.json\) cannot be used with the spec of vector_add:\n  \/launch\//);
+      assert.match(error.message, /the candidate's launch \(bad\.launch\.json\) cannot be used with the spec of vector_add:\n {2}\/launch\//);
       return true;
     });
   }
