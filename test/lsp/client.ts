@@ -178,7 +178,7 @@ export class LspClient {
 
   /** Spawns the server and completes the initialize / initialized handshake. */
   static async start(options: StartOptions = {}): Promise<LspClient> {
-    if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
+    if (!options.serverArgs && !existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first`);
     const serverArgs = options.serverArgs ?? [cliPath, 'lsp', '--stdio'];
     const child = spawn(process.execPath, [...(options.nodeArgs ?? []), ...serverArgs], { cwd: options.root ?? repoRoot, stdio: 'pipe', env: { ...process.env, ...options.env } });
     const connection = createMessageConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));

@@ -8,7 +8,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CodeLens, DocumentSymbol, Hover, MarkupContent } from 'vscode-languageserver-protocol';
-import { cliPath, repoRoot } from '../lsp/client';
+import { BENCH_LENS_COMMANDS, cliPath, repoRoot } from '../lsp/client';
 import { kernelsCu, tempDir, writeTemp } from '../lsp/fixtures';
 
 interface NvimResult {
@@ -50,10 +50,15 @@ test('Neovim: symbols, lenses with registers, hover, and an incremental edit', {
     assert.deepEqual(result.symbols.map((s) => s.name), ['vector_add', 'scale', 'fill'], 'document symbols');
     assert.deepEqual(result.symbols[0].selectionRange, { start: { line: 3, character: 16 }, end: { line: 3, character: 26 } }, 'vector_add name range');
 
-    assert.equal(result.lenses.length, 3, 'one lens per kernel');
-    const titles = result.lenses.map((l) => l.command?.title ?? '');
+    // Two lenses per CUDA kernel, both on its name: the static check and "▶ Benchmark".
+    const isBench = (l: NvimResult['lenses'][number]) => BENCH_LENS_COMMANDS.includes(l.command?.command ?? '');
+    const check = result.lenses.filter((l) => !isBench(l));
+    const bench = result.lenses.filter(isBench);
+    assert.equal(check.length, 3, 'one static-check lens per kernel');
+    const titles = check.map((l) => l.command?.title ?? '');
     assert.ok(titles.some((x) => /^sm_\d+a? · \d+ regs · \d+ spills/.test(x)), `a lens shows registers: ${JSON.stringify(titles)}`);
-    assert.deepEqual(result.lenses.map((l) => l.range), result.symbols.map((s) => s.selectionRange), 'lenses sit on the kernel names');
+    assert.deepEqual(check.map((l) => l.range), result.symbols.map((s) => s.selectionRange), 'lenses sit on the kernel names');
+    assert.deepEqual(bench.map((l) => [l.command?.title, l.range]), result.symbols.map((s) => ['▶ Benchmark', s.selectionRange]), 'a benchmark lens on every kernel name');
 
     const hover = (result.hover.contents as MarkupContent).value;
     assert.ok(hover.includes('__global__ void vector_add(const float* __restrict__ a'), `hover signature:\n${hover}`);

@@ -131,9 +131,11 @@ export class BenchService {
     this.place(k, await this.placesOf(error, kernel, uri));
     const text = `KernelPilot: benchmark of ${kernel.qualifiedName} failed: ${message}`;
     // A spec problem with no spec file yet is fixed by creating one: offer it.
+    // Not awaited: the answer comes when the user clicks, and the job must end (progress, lens) before that.
     if (error instanceof JobError && error.kind === 'spec' && !error.where) {
-      const action = await this.deps.connection.window.showErrorMessage(text, { title: 'Create Bench Spec' });
-      if (action?.title === 'Create Bench Spec') await this.deps.createSpec({ uri, name: kernel.qualifiedName }).catch((e: unknown) => void this.deps.connection.window.showErrorMessage(String((e as Error).message ?? e)));
+      void this.deps.connection.window.showErrorMessage(text, { title: 'Create Bench Spec' }).then(async (action) => {
+        if (action?.title === 'Create Bench Spec') await this.deps.createSpec({ uri, name: kernel.qualifiedName });
+      }).catch((e: unknown) => void this.deps.connection.window.showErrorMessage(e instanceof Error ? e.message : String(e)));
       return;
     }
     void this.deps.connection.window.showErrorMessage(text);

@@ -1,6 +1,7 @@
 // KernelPilot's VS Code test suite. It runs INSIDE the extension host (code-server's or desktop VS Code's),
 // loaded through `extensionTestsPath`; the workbench reports a rejected run() as exit code 1.
-// It checks what a user sees: activation, server CodeLens on each kernel, hover, outline, the context-menu command.
+// It checks what a user sees: activation, server CodeLens on each kernel, hover, outline, the context-menu commands
+// (re-check, benchmark, create bench spec).
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -9,6 +10,8 @@ import { holdForScreenshot, hoverText, lineOf, poll, symbolNames } from './util'
 const EXTENSION_ID = 'kernelpilot.kernelpilot';
 const RECHECK = 'kernelpilot.recheck';
 const RECHECK_TITLE = 'KernelPilot: Re-run Static Check';
+const BENCHMARK = 'kernelpilot.benchmark';
+const CREATE_SPEC = 'kernelpilot.createSpec';
 const KERNELS = ['vector_add', 'saxpy'] as const;
 // nvcc takes under a second per file, but the server may start it only after parsing; leave room on slow CI.
 const LENS_TIMEOUT_MS = Number(process.env.KP_VSCODE_LENS_TIMEOUT_MS ?? 20_000);
@@ -17,21 +20,21 @@ const log = (msg: string): void => console.log(`[kp-suite] ${msg}`);
 
 type Step = [name: string, body: () => Promise<void>];
 
+/** The lenses on a kernel's line whose title passes `want`, polled until there is one per kernel. */
+async function lensesTitled(doc: vscode.TextDocument, lines: Map<string, number>, want: (title: string) => boolean, what: string): Promise<string[]> {
+  let titles: string[] = [];
+  const found = await poll(async () => {
+    const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100)) ?? [];
+    titles = lenses.map((l) => `line ${l.range.start.line + 1}: ${l.command?.title ?? '(unresolved)'}`);
+    return KERNELS.every((k) => lenses.some((l) => l.range.start.line === lines.get(k) && want(l.command?.title ?? ''))) ? true : undefined;
+  }, LENS_TIMEOUT_MS);
+  assert.ok(found, `no ${what} lens on every kernel after ${LENS_TIMEOUT_MS} ms; saw ${JSON.stringify(titles)}`);
+  return titles;
+}
+
 /** Waits until every kernel's line has a CodeLens whose title carries nvcc's numbers (e.g. "31 regs"). */
 async function expectResourceLenses(doc: vscode.TextDocument, lines: Map<string, number>): Promise<void> {
-  let last: vscode.CodeLens[] = [];
-  const onKernel = (kernel: string): vscode.CodeLens[] => last.filter((lens) => lens.range.start.line === lines.get(kernel));
-  const ready = await poll(async () => {
-    // The second argument asks VS Code to resolve lenses, in case the server sends titles lazily.
-    last = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri, 100)) ?? [];
-    return KERNELS.every((k) => onKernel(k).some((lens) => lens.command?.title.includes('regs'))) ? true : undefined;
-  }, LENS_TIMEOUT_MS);
-  const seen = last.map((lens) => `line ${lens.range.start.line + 1}: ${lens.command?.title ?? '(unresolved)'}`);
-  for (const kernel of KERNELS) {
-    assert.ok(onKernel(kernel).length > 0, `no CodeLens on ${kernel} (line ${lines.get(kernel)! + 1}); saw ${JSON.stringify(seen)}`);
-  }
-  assert.ok(ready, `no CodeLens title mentions "regs" on every kernel after ${LENS_TIMEOUT_MS} ms; saw ${JSON.stringify(seen)}`);
-  log(`lenses: ${seen.join(' | ')}`);
+  log(`lenses: ${(await lensesTitled(doc, lines, (t) => t.includes('regs'), 'resource ("regs")')).join(' | ')}`);
 }
 
 export async function run(): Promise<void> {
@@ -98,6 +101,45 @@ export async function run(): Promise<void> {
       await vscode.commands.executeCommand(RECHECK, openDoc().uri);
       // The command reports server errors in a notification rather than throwing, so check its effect instead.
       await expectResourceLenses(openDoc(), lines);
+    }],
+    ['shows a "▶ Benchmark" lens on each kernel, and the context menu offers Benchmark and Create Bench Spec', async () => {
+      await lensesTitled(openDoc(), lines, (t) => t === '▶ Benchmark', '"▶ Benchmark"');
+      const menu: { command?: string }[] = ext.packageJSON.contributes?.menus?.['editor/context'] ?? [];
+      for (const command of [BENCHMARK, CREATE_SPEC]) assert.ok(menu.some((item) => item.command === command), `editor/context lacks ${command}`);
+    }],
+    ['runs Benchmark from the context menu: the lens and hover show the outcome (here: no GPU, the reason)', async () => {
+      const d = openDoc();
+      const line = lines.get('vector_add')!;
+      await vscode.window.activeTextEditor?.revealRange(new vscode.Range(line, 0, line, 0));
+      if (vscode.window.activeTextEditor) vscode.window.activeTextEditor.selection = new vscode.Selection(line + 1, 2, line + 1, 2);
+      await vscode.commands.executeCommand(BENCHMARK, d.uri);
+      // A GPU machine shows the time; a machine without one shows that the run failed, and the hover says why.
+      const done = (t: string): boolean => t === '▶ Benchmark (last run failed)' || / ms ±.* of peak/.test(t);
+      let outcome = '';
+      await poll(async () => {
+        const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', d.uri, 100)) ?? [];
+        outcome = lenses.find((l) => l.range.start.line === line && done(l.command?.title ?? ''))?.command?.title ?? '';
+        return outcome || undefined;
+      }, 60_000);
+      assert.ok(outcome, 'the benchmark lens of vector_add never showed an outcome');
+      log(`benchmark lens: ${outcome}`);
+      const pos = new vscode.Position(line, d.lineAt(line).text.indexOf('vector_add') + 1);
+      const hover = hoverText((await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', d.uri, pos)) ?? []);
+      if (outcome.endsWith('(last run failed)')) assert.match(hover, /Last benchmark failed:.*no CUDA device on target 'local'/s);
+      else assert.match(hover, /95 % CI of median/);
+    }],
+    ['Create Bench Spec writes the inferred spec under .kernelpilot/specs/ and opens it', async () => {
+      const folder = path.dirname(fixture.fsPath);
+      const spec = vscode.Uri.file(path.join(folder, '.kernelpilot', 'specs', 'vector_add.json'));
+      await vscode.workspace.fs.delete(spec, { useTrash: false }).then(undefined, () => undefined);
+      await vscode.commands.executeCommand(CREATE_SPEC, openDoc().uri);
+      const opened = await poll(async () => (vscode.window.activeTextEditor?.document.uri.fsPath === spec.fsPath ? vscode.window.activeTextEditor.document : undefined), 20_000);
+      assert.ok(opened, `the spec was not opened; active: ${vscode.window.activeTextEditor?.document.uri.fsPath}`);
+      const json = JSON.parse(opened.getText()) as { kernel: string; args: { name: string; role: string }[] };
+      assert.equal(json.kernel, 'vector_add');
+      assert.deepEqual(json.args.map((a) => a.role), ['input', 'input', 'output', 'scalar']);
+      await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+      await vscode.workspace.fs.delete(vscode.Uri.file(path.join(folder, '.kernelpilot')), { recursive: true, useTrash: false });
     }],
   ];
 
