@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { MarkupContent } from 'vscode-languageserver-protocol';
 import { bundleForTest } from '../bundle';
-import { LspClient, positionOf, uriOf, type StartOptions } from './client';
+import { LspClient, positionOf, uriOf, withLspClient, type StartOptions } from './client';
 import { kernelsCu, tempDir, tritonPy, writeTemp } from './fixtures';
 
 const dir = tempDir();
@@ -29,17 +29,7 @@ function workspace(name: string, fileName = 'vector_add.cu'): { root: string; fi
   return { root, file, uri: uriOf(file) };
 }
 
-async function withClient(t: TestContext, options: StartOptions, body: (client: LspClient) => Promise<void>): Promise<void> {
-  const client = await LspClient.start({ windowFeatures: true, ...options });
-  try {
-    await body(client);
-  } catch (error) {
-    t.diagnostic(client.transcript());
-    throw error;
-  } finally {
-    await client.dispose();
-  }
-}
+const withClient = (t: TestContext, options: StartOptions, body: (client: LspClient) => Promise<void>) => withLspClient(t, { windowFeatures: true, ...options }, body);
 
 function fakeGpu(root: string, env: Record<string, string> = {}): StartOptions {
   fakeServer ??= bundleForTest(join(__dirname, 'fake-gpu-server.ts'), 'fake-gpu-server');

@@ -379,3 +379,16 @@ export class LspClient {
     this.connection.dispose();
   }
 }
+
+/** Runs `body` with a started client; on failure the test's output gets the server's transcript. Always disposes. */
+export async function withLspClient(t: { diagnostic(message: string): void }, options: StartOptions, body: (client: LspClient) => Promise<void>): Promise<void> {
+  const client = await LspClient.start(options);
+  try {
+    await body(client);
+  } catch (error) {
+    t.diagnostic(client.transcript());
+    throw error;
+  } finally {
+    await client.dispose();
+  }
+}

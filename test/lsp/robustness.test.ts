@@ -6,24 +6,18 @@ import { rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol } from 'vscode-languageserver-protocol';
-import { LspClient, positionOf, sleep, uriOf, type ClientSettings, type StartOptions } from './client';
+import { LspClient, positionOf, sleep, uriOf, withLspClient, type ClientSettings, type StartOptions } from './client';
 import { assertLensesMatchSymbols, expectedCudaKernels, kernelsCu, symbolSummary, tempDir, writeTemp } from './fixtures';
 
 const dir = tempDir('kp-lsp-bad-');
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 async function withClient(t: TestContext, body: (client: LspClient) => Promise<void>, options: StartOptions = {}): Promise<void> {
-  const client = await LspClient.start({ root: dir, ...options });
-  try {
+  await withLspClient(t, { root: dir, ...options }, async (client) => {
     await body(client);
     assert.equal(client.exitCode, undefined, 'the server is still running');
     assert.ok(!/internal error|TypeError|RangeError|ReferenceError|\n\s+at /.test(client.stderr + client.logs.join('\n')), 'no stack traces in the server output');
-  } catch (error) {
-    t.diagnostic(client.transcript());
-    throw error;
-  } finally {
-    await client.dispose();
-  }
+  });
 }
 
 /** The server still answers, with exactly the kernels the text holds, and lenses only on them. */

@@ -6,24 +6,14 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol, MarkupContent, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
-import { applyChange, LspClient, positionOf, processesMentioning, rangeOf, repoRoot, uriOf } from './client';
+import { applyChange, LspClient, positionOf, processesMentioning, rangeOf, repoRoot, uriOf, withLspClient } from './client';
 import { assertLensesMatchSymbols, brokenCu, brokenLines, expectedCudaKernels, kernelsCu, symbolSummary, tempDir, tritonPy, writeTemp } from './fixtures';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Starts a client for one test; prints the server's transcript when the test fails. */
-async function withClient(t: TestContext, body: (client: LspClient) => Promise<void>, settings = {}): Promise<void> {
-  const client = await LspClient.start({ root: dir, settings });
-  try {
-    await body(client);
-  } catch (error) {
-    t.diagnostic(client.transcript());
-    throw error;
-  } finally {
-    await client.dispose();
-  }
-}
+/** A client for one test, on the shared temp workspace. */
+const withClient = (t: TestContext, body: (client: LspClient) => Promise<void>, settings = {}) => withLspClient(t, { root: dir, settings }, body);
 
 async function symbolsOf(client: LspClient, uri: string): Promise<DocumentSymbol[]> {
   const symbols = await client.symbols(uri);
