@@ -62,6 +62,7 @@ test('a binary .cu (NUL bytes): no kernels, no crash, no flood', async (t) => {
     await sleep(2500);
     assertCalm(client, uri, 'binary file');
     assert.deepEqual((await client.symbols(uri)) ?? [], []);
+    assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [uri])), /^KernelPilot: .*binary\.cu is not checked: binary content \(NUL bytes\)/);
   });
 });
 
@@ -185,7 +186,7 @@ test('a file deleted from disk after open: save and recheck answer clearly', asy
     // Closed, or never opened: a clear answer, not an internal error.
     await client.close(uri);
     answer = await client.executeCommand('kernelpilot.server.recheck', [uri]);
-    assert.match(String(answer), /^KernelPilot: /);
+    assert.match(String(answer), /^KernelPilot: .* is not open in the editor; open it to check it\.$/);
     await assert.rejects(client.executeCommand('kernelpilot.server.recheck', []), /needs a CUDA file open/);
     assertCalm(client, uri, 'deleted file', 8);
   }, { settings: { check: { debounceMs: 50 } } });

@@ -223,6 +223,7 @@ test('a Triton file lists its kernel with a lens and a hover', async (t) => {
     await client.save(uri);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(client.lastDiagnostics(uri), undefined);
+    assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [uri])), /add\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check\.$/);
   });
 });
 

@@ -98,10 +98,20 @@ export class CheckService {
     state.generation++;
     if (state.timer) clearTimeout(state.timer);
     const result = await this.run(uri);
-    if (!result) return 'KernelPilot: not a CUDA file — nothing to check.';
+    if (!result) return this.notCheckedReason(uri);
     if (result.error) return `KernelPilot: ${result.error.message}`;
     const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
     return errors ? `KernelPilot: ${errors} compile error(s) for ${result.arch}` : `KernelPilot: ${result.resources.length} kernel instance(s) compiled for ${result.arch} in ${Math.round(result.durationMs)} ms`;
+  }
+
+  /** Why run() compiled nothing, in words the user can act on. */
+  private async notCheckedReason(uri: string): Promise<string> {
+    const file = pathOf(uri);
+    const document = await this.deps.documents.get(uri);
+    if (!document) return `KernelPilot: ${file} is not open in the editor; open it to check it.`;
+    const unreadable = unreadableReason(document.content);
+    if (unreadable) return `KernelPilot: ${file} is not checked: ${unreadable}.`;
+    return `KernelPilot: ${file} is not a CUDA file (.cu, .cuh, or C/C++ with a __global__ function) — nothing to check.`;
   }
 
   private async run(uri: string): Promise<CheckResult | undefined> {
