@@ -118,6 +118,26 @@ test('cancel from the progress UI or the lens stops the job; the lens is back to
   });
 });
 
+test('one job at a time: a second benchmark waits for the first (two at once would time each other\'s load)', async (t) => {
+  const { root, uri } = workspace('bench-queue');
+  mkdirSync(join(root, 'copy'));
+  const second = uriOf(writeTemp(root, 'copy/vector_add.cu', vectorAdd));
+  await withClient(t, fakeGpu(root, { KP_FAKE_HOLD_TIME: '1' }), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.open(second, 'cuda-cpp', vectorAdd);
+    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [second, 'vector_add'])), /will be benchmarked when the running benchmark ends/);
+    assert.equal((await benchLens(client, second))?.command?.title, 'KernelPilot: queued behind another benchmark (click to cancel)');
+    await client.waitFor('the first job to time', () => (client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? true : undefined));
+    assert.equal(client.progressTokens.length, 1, 'the queued job has not started');
+    await client.executeCommand('kernelpilot.server.cancelBenchmark', [uri, 'vector_add']);
+    const running = await client.waitFor('the second job to start', async () => ((await benchLens(client, second))?.command?.title === 'KernelPilot: benchmarking… (click to cancel)' ? true : undefined));
+    assert.ok(running);
+    await client.executeCommand('kernelpilot.server.cancelBenchmark', [second, 'vector_add']);
+    await client.waitFor('both cancelled', () => (client.messages.filter((m) => /cancelled/.test(m.message)).length === 2 ? true : undefined));
+  });
+});
+
 test('a kernel that faults on the GPU: error notification, a diagnostic on the kernel, the reason in the hover', async (t) => {
   const { root, uri } = workspace('bench-crash', 'crash_timed.cu');
   await withClient(t, fakeGpu(root), async (client) => {

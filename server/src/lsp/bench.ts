@@ -32,7 +32,8 @@ interface Deps {
 }
 
 type State =
-  | { kind: 'running'; abort: AbortController }
+  /** queued: waiting for the GPU while another job times on it. */
+  | { kind: 'running'; abort: AbortController; queued: boolean }
   | { kind: 'done'; version: number; lens: string; hover: string }
   | { kind: 'failed'; message: string };
 
@@ -43,6 +44,8 @@ export class BenchService {
   private readonly states = new Map<string, State>();
   /** Per job key: the diagnostics its last failure placed, by URI. */
   private readonly placed = new Map<string, Map<string, Diagnostic[]>>();
+  /** Jobs run one at a time: two kernels timed at once on one GPU would each measure the other's load. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: Deps) {}
 
@@ -56,11 +59,20 @@ export class BenchService {
     if (!document || onDisk === undefined) throw new Error(`KernelPilot: cannot benchmark ${file}: it is not a saved file on disk. Save it first.`);
     if (onDisk !== document.content) throw new Error(`KernelPilot: ${file} has unsaved changes. Save it, then benchmark: the benchmark compiles the file as saved.`);
     const abort = new AbortController();
-    this.states.set(k, { kind: 'running', abort });
+    const busy = [...this.states.values()].some((st) => st.kind === 'running');
+    const state: State = { kind: 'running', abort, queued: busy };
+    this.states.set(k, state);
     this.place(k, new Map());
     this.deps.refreshLenses();
-    void this.run(kernel, uri, document.version, abort);
-    return `KernelPilot: benchmarking ${kernel.qualifiedName}…`;
+    this.queue = this.queue
+      .then(async () => {
+        state.queued = false;
+        if (abort.signal.aborted) await this.fail(k, kernel, uri, new Error('cancelled while queued'), true);
+        else await this.run(kernel, uri, document.version, abort);
+      })
+      .catch((error: unknown) => this.deps.connection.console.error(`benchmark queue: ${String(error)}`))
+      .finally(() => this.deps.refreshLenses());
+    return busy ? `KernelPilot: ${kernel.qualifiedName} will be benchmarked when the running benchmark ends.` : `KernelPilot: benchmarking ${kernel.qualifiedName}…`;
   }
 
   cancel(uri: string, kernel: string): string {
@@ -174,7 +186,7 @@ export class BenchService {
     const state = this.states.get(key(uri, kernel.qualifiedName));
     switch (state?.kind) {
       case 'running':
-        return { title: 'KernelPilot: benchmarking… (click to cancel)', command: benchCommands.cancel };
+        return { title: state.queued ? 'KernelPilot: queued behind another benchmark (click to cancel)' : 'KernelPilot: benchmarking… (click to cancel)', command: benchCommands.cancel };
       case 'done':
         return { title: `${state.lens}${state.version === version ? '' : ' (before your edits)'}`, command: benchCommands.run };
       case 'failed':
