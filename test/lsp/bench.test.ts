@@ -154,6 +154,22 @@ test('a kernel that faults on the GPU: error notification, a diagnostic on the k
   });
 });
 
+test('a compile error: the failure notification names the line, and the diagnostic sits on it', async (t) => {
+  const { root, file, uri } = workspace('bench-compile-error');
+  const broken = vectorAdd.replace('c[i] = a[i] + b[i];', 'c[i] = a[i] + undefined_name;');
+  writeFileSync(file, broken);
+  await withClient(t, fakeGpu(root, { KP_REAL_NVCC: '1' }), async (client) => {
+    await client.open(uri, 'cuda-cpp', broken);
+    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1), 60_000);
+    const line = broken.split('\n').findIndex((l) => l.includes('undefined_name'));
+    assert.match(error.message, new RegExp(`building the harness for .*vector_add\\.cu failed .*\\n  .*vector_add\\.cu:${line + 1}:\\d+: error: identifier "undefined_name" is undefined`));
+    const diagnostics = await client.waitFor('the diagnostic', () => client.lastDiagnostics(uri)?.find((d) => d.source === 'kernelpilot bench'));
+    assert.equal(diagnostics.range.start.line, line);
+    assert.match(diagnostics.message, /identifier "undefined_name" is undefined/);
+  });
+});
+
 test('a spec with problems: the failure lands on the spec file\'s lines', async (t) => {
   const { root, uri } = workspace('bench-bad-spec');
   const specFile = join(root, '.kernelpilot/specs/vector_add.json');

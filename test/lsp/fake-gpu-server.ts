@@ -1,8 +1,10 @@
 // The language server with bench jobs on the stand-in GPU of test/unit/job-fake-gpu.ts (the static check still
 // runs the real nvcc): bundled by bench.test.ts and started as `node fake-gpu-server.cjs --stdio`.
 // KP_FAKE_N: the stand-in's default size. KP_FAKE_HOLD_TIME=1: timing runs wait until cancelled (a long job).
+// KP_REAL_NVCC=1: harness builds use the real nvcc (for compile errors), everything else the stand-in.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startLanguageServer } from '../../server/src/lsp/server';
+import { LocalTarget } from '../../server/src/targets/local';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 import { FakeGpuTarget } from '../unit/job-fake-gpu';
 
@@ -20,5 +22,15 @@ class HoldTimeTarget implements Target {
   }
 }
 
+class RealNvccTarget implements Target {
+  readonly name = 'fake-gpu';
+  private readonly local = new LocalTarget();
+  constructor(private readonly inner: Target) {}
+  exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return (file === 'nvcc' ? this.local : this.inner).exec(file, args, options);
+  }
+}
+
 const fake = new FakeGpuTarget(Number(process.env.KP_FAKE_N ?? 4096));
-startLanguageServer(createConnection(ProposedFeatures.all), { target: process.env.KP_FAKE_HOLD_TIME === '1' ? new HoldTimeTarget(fake) : fake });
+const target = process.env.KP_FAKE_HOLD_TIME === '1' ? new HoldTimeTarget(fake) : process.env.KP_REAL_NVCC === '1' ? new RealNvccTarget(fake) : fake;
+startLanguageServer(createConnection(ProposedFeatures.all), { target });
