@@ -136,6 +136,8 @@ interface Started {
   now: Date;
   shortId: string;
   folder: string;
+  /** Lets other KernelPilot processes time on the GPU again. */
+  release: () => Promise<void>;
 }
 
 async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunResult | Started> {
@@ -147,11 +149,29 @@ async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunR
   if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
   const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };
   for (const b of builds) if (b.command) ctx.commands.push([b.command]);
-  const ceilings = await ceilingsFor(ctx, gpu, builds[0].binary, o.ceilingsPath);
+  const release = await holdGpu(o, gpu.index, prepared.kernel.qualifiedName);
+  let ceilings: ResolvedCeilings;
+  try {
+    ceilings = await ceilingsFor(ctx, gpu, builds[0].binary, o.ceilingsPath);
+  } catch (error) {
+    await release();
+    throw error;
+  }
   const now = o.now ?? new Date();
   const shortId = o.shortId ?? randomBytes(4).toString('hex');
   const folder = runDir(o.workspace, runId(now, prepared.kernel.qualifiedName, shortId));
-  return { prepared, builds, ctx, gpu, ceilings, seeds: pickSeeds(o), now, shortId, folder };
+  return { prepared, builds, ctx, gpu, ceilings, seeds: pickSeeds(o), now, shortId, folder, release };
+}
+
+/** Waits for the GPU while another KernelPilot process times on it (builds need no GPU, so they ran already). */
+async function holdGpu(o: JobOptions, index: number, kernel: string): Promise<() => Promise<void>> {
+  if (!o.target.acquireGpu) return async () => undefined;
+  try {
+    return await o.target.acquireGpu(index, `benchmarking ${kernel}`, { signal: o.signal, onWait: (holder) => o.onProgress?.(`gpu: waiting for GPU ${index}, in use by another KernelPilot job (${holder})`) });
+  } catch (error) {
+    if (o.signal?.aborted) throw new JobError('run', `cancelled while waiting for GPU ${index}`, { cause: error });
+    throw new JobError('run', `cannot take GPU ${index} for timing: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 async function checks(s: Started, binary: string, side: 'baseline' | 'candidate' | 'candidate-repeat', seeds: number[], dumpInputs: boolean): Promise<CheckRun[]> {
@@ -185,6 +205,14 @@ function recordBase(s: Started, o: JobOptions): Omit<RunRecordInput, 'timings' |
 export async function benchKernel(o: JobOptions): Promise<DryRunResult | JobResult> {
   const s = await start(o);
   if ('kind' in s) return s;
+  try {
+    return await benchStarted(s, o);
+  } finally {
+    await s.release();
+  }
+}
+
+async function benchStarted(s: Started, o: JobOptions): Promise<JobResult> {
   const [baseline] = s.builds;
   const sanityRuns = await checks(s, baseline.binary, 'baseline', s.seeds.check, false);
   const warnings = baselineSanity(sanityRuns.map((r) => r.report));
@@ -273,6 +301,14 @@ async function sweepProbes(s: Started, baselineBinary: string, candidateBinary: 
 export async function compareCandidate(o: CompareOptions): Promise<DryRunResult | JobResult> {
   const s = await start(o, { file: o.candidateFile, launch: o.candidateLaunch, launchOrigin: o.candidateLaunchOrigin });
   if ('kind' in s) return s;
+  try {
+    return await compareStarted(s, o);
+  } finally {
+    await s.release();
+  }
+}
+
+async function compareStarted(s: Started, o: CompareOptions): Promise<JobResult> {
   const [baseline, candidate] = s.builds;
   // Same seeds for both sides; the baseline also dumps its inputs so not-trivial can test "output = an input".
   const baseRuns = await checks(s, baseline.binary, 'baseline', s.seeds.check, true);

@@ -1,9 +1,14 @@
 import { execa } from 'execa';
+import { acquireGpuLock } from './gpu-lock';
 import type { ExecOptions, ExecResult, Target } from './target';
 
 /** Runs commands on this machine. Each command gets its own process group so a timeout or a cancel kills the whole tree (nvcc spawns cicc, ptxas, …). */
 export class LocalTarget implements Target {
   readonly name = 'local';
+
+  acquireGpu(index: number, what: string, options: { signal?: AbortSignal; onWait?: (holder: string) => void }): Promise<() => Promise<void>> {
+    return acquireGpuLock(index, what, options);
+  }
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const started = performance.now();

@@ -27,4 +27,9 @@ export interface Target {
   /** Shown in messages: "no CUDA device on target 'local'". */
   readonly name: string;
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Waits until no other KernelPilot process times on GPU `index` of this target, then holds it until the returned
+   * release runs. Optional: a target without it (a test stand-in) is not shared.
+   */
+  acquireGpu?(index: number, what: string, options: { signal?: AbortSignal; onWait?: (holder: string) => void }): Promise<() => Promise<void>>;
 }
