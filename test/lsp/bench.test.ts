@@ -95,6 +95,28 @@ test('benchmark on a GPU: progress, then the result as lens, hover and notificat
   });
 });
 
+test('results survive a restart: on open the newest run record shows, marked when the source differs', async (t) => {
+  const { root, uri } = workspace('bench-restore');
+  let shown = '';
+  await withClient(t, fakeGpu(root), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.waitFor('the result', () => client.messages.find((m) => m.type === 3 && /vector_add:/.test(m.message)));
+    shown = (await benchLens(client, uri))?.command?.title ?? '';
+  });
+  assert.match(shown, / ms ±/);
+  await withClient(t, fakeGpu(root), async (client) => {
+    await client.open(uri, 'cuda-cpp', vectorAdd);
+    await client.waitFor('the recorded result', async () => ((await benchLens(client, uri))?.command?.title === shown ? true : undefined));
+    assert.match(await hoverText(client, uri, vectorAdd), /record: `.*record\.json` \(recorded 20\d\d-/);
+  });
+  await withClient(t, fakeGpu(root), async (client) => {
+    const edited = `// edited since\n${vectorAdd}`;
+    await client.open(uri, 'cuda-cpp', edited);
+    await client.waitFor('the older result', async () => ((await benchLens(client, uri))?.command?.title === `${shown} (before your edits)` ? true : undefined));
+  });
+});
+
 test('cancel from the progress UI or the lens stops the job; the lens is back to "▶ Benchmark"', async (t) => {
   const { root, uri } = workspace('bench-cancel');
   await withClient(t, fakeGpu(root, { KP_FAKE_HOLD_TIME: '1' }), async (client) => {

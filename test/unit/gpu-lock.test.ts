@@ -12,16 +12,18 @@ test('a second holder waits until the first releases; its wait names the holder'
   const dir = fresh();
   const releaseFirst = await acquireGpuLock(0, 'benchmarking a', { dir });
   const waits: string[] = [];
-  let second: (() => Promise<void>) | undefined;
-  const pending = acquireGpuLock(0, 'benchmarking b', { dir, pollMs: 20, onWait: (h) => waits.push(h) }).then((r) => (second = r));
+  let acquired = false;
+  const pending = acquireGpuLock(0, 'benchmarking b', { dir, pollMs: 20, onWait: (h) => waits.push(h) }).then((release) => {
+    acquired = true;
+    return release;
+  });
   await new Promise((resolve) => setTimeout(resolve, 150));
-  assert.equal(second, undefined, 'the second must wait');
+  assert.equal(acquired, false, 'the second must wait');
   assert.deepEqual(waits, [`pid ${process.pid}: benchmarking a`]);
   // Another GPU is not blocked.
   await (await acquireGpuLock(1, 'benchmarking c', { dir }))();
   await releaseFirst();
-  await pending;
-  assert.ok(second);
+  const second = await pending;
   await second();
   assert.equal(existsSync(join(dir, 'gpu-0.lock')), false);
 });

@@ -1,12 +1,15 @@
 // "▶ Benchmark" in the editor: one background bench job per kernel with work-done progress and cancel, its result
 // as a lens and a hover section, its failure as a notification plus diagnostics where the failure has a place.
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Connection, type Diagnostic, DiagnosticSeverity, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { hoverMarkdown, lensText } from '../bench/format';
 import { benchKernel, JobError, type JobResult } from '../bench/job';
 import type { Kernel } from '../kernels/model';
-import { RECORD_FILE } from '../runs/record';
+import type { BenchSummary } from '../bench/summary';
+import { sha256Text } from '../runs/hash';
+import { latestBenchRecord, RECORD_FILE, rederive } from '../runs/record';
 import type { Settings } from '../settings';
 import { specDiagnostics } from '../spec/diagnostics';
 import type { Target } from '../targets/target';
@@ -34,8 +37,16 @@ interface Deps {
 type State =
   /** queued: waiting for the GPU while another job times on it. */
   | { kind: 'running'; abort: AbortController; queued: boolean }
-  | { kind: 'done'; version: number; lens: string; hover: string }
+  | Done
   | { kind: 'failed'; message: string };
+
+/** A result; `version` is the document version it measured (-1: other source text than the open document's). */
+interface Done {
+  kind: 'done';
+  version: number;
+  lens: string;
+  hover: string;
+}
 
 const key = (uri: string, kernel: string) => `${uri}\u0000${kernel}`;
 const SOURCE = 'kernelpilot bench';
@@ -123,12 +134,16 @@ export class BenchService {
     }
   }
 
+  private doneState(summary: BenchSummary, record: string, warnings: string[], version: number, recordedAt?: string): Done {
+    const when = recordedAt ? ` (recorded ${recordedAt})` : '';
+    const notes = warnings.map((w) => `\n\n⚠ ${w}`).join('');
+    return { kind: 'done', version, lens: lensText(summary), hover: `${hoverMarkdown(summary)}\n\nrecord: \`${record}\`${when}${notes}` };
+  }
+
   private finish(k: string, kernel: Kernel, version: number, result: JobResult): void {
-    const lens = lensText(result.summary);
-    const record = `${result.runDir}/${RECORD_FILE}`;
-    const warnings = result.warnings.map((w) => `\n\n⚠ ${w}`).join('');
-    this.states.set(k, { kind: 'done', version, lens, hover: `${hoverMarkdown(result.summary)}\n\nrecord: \`${record}\`${warnings}` });
-    void this.deps.connection.window.showInformationMessage(`KernelPilot: ${kernel.qualifiedName}: ${lens}${result.warnings.length ? ` (${result.warnings.length} warning(s): see the hover)` : ''}`);
+    const state = this.doneState(result.summary, join(result.runDir, RECORD_FILE), result.warnings, version);
+    this.states.set(k, state);
+    void this.deps.connection.window.showInformationMessage(`KernelPilot: ${kernel.qualifiedName}: ${state.lens}${result.warnings.length ? ` (${result.warnings.length} warning(s): see the hover)` : ''}`);
   }
 
   private async fail(k: string, kernel: Kernel, uri: string, error: unknown, cancelled: boolean): Promise<void> {
@@ -201,6 +216,28 @@ export class BenchService {
     if (state?.kind === 'done') return state.hover;
     if (state?.kind === 'failed') return `**Last benchmark failed:** ${state.message}`;
     return undefined;
+  }
+
+  /**
+   * On open: the newest recorded benchmark of each CUDA kernel in the file, so results survive a restart. Read in
+   * the background (never on a request); a record of other source text than the document's shows as older.
+   */
+  async restore(uri: string): Promise<void> {
+    const document = await this.deps.documents.get(uri);
+    if (!document) return;
+    const file = pathOf(uri);
+    const root = workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf));
+    const hash = sha256Text(document.content);
+    let found = false;
+    for (const kernel of document.kernels().kernels.filter((k) => k.language === 'cuda')) {
+      const k = key(uri, kernel.qualifiedName);
+      const latest = await latestBenchRecord(root, kernel.qualifiedName, file);
+      if (!latest || this.states.has(k)) continue; // a job started meanwhile wins
+      const same = latest.record.sources?.find((src) => src.role === 'baseline')?.sha256 === hash;
+      this.states.set(k, this.doneState(rederive(latest.record), join(latest.dir, RECORD_FILE), [], same ? document.version : -1, latest.record.createdAt));
+      found = true;
+    }
+    if (found) this.deps.refreshLenses();
   }
 
   /** Jobs outlive their document's tab (closing a file does not stop a long run); shutdown stops them. */

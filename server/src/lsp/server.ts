@@ -108,6 +108,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     try {
       const document = await documents.open(textDocument.uri, textDocument.languageId, textDocument.version, textDocument.text);
       if (document && settings.check.onOpen) checks.schedule(textDocument.uri);
+      if (document) void bench.restore(textDocument.uri).catch((e: unknown) => connection.console.error(`reading earlier benchmarks of ${textDocument.uri}: ${String(e)}`));
     } catch (error) {
       connection.console.error(`KernelPilot could not analyse ${textDocument.uri}: ${String(error)}`);
     }

@@ -51,6 +51,8 @@ export interface RunRecordInput {
   nvccVersion?: string;
   binaries: Array<FileHash & { role: 'baseline' | 'candidate' }>;
   harnessSources: FileHash[];
+  /** The user's files as built (absolute paths): an editor shows a record only for the source it measured. */
+  sources?: Array<FileHash & { role: 'baseline' | 'candidate' }>;
   /** argv of every command the run executed, in order. */
   commands: string[][];
   ceilings?: Ceilings & { source: 'measured' | 'cache'; measuredAt?: string };
@@ -85,6 +87,23 @@ export function runsDir(workspace: string): string {
 
 export function runDir(workspace: string, id: string): string {
   return join(runsDir(workspace), id);
+}
+
+/**
+ * The newest `bench` record of `kernel` built from `file`, or undefined. Run folders are named by time and kernel,
+ * so only this kernel's folders are read, newest first; unreadable ones are skipped (a run still being written).
+ * A rejected compare also times only the baseline, so records with probes are compares and are passed over.
+ */
+export async function latestBenchRecord(workspace: string, kernel: string, file: string): Promise<{ record: RunRecord; dir: string } | undefined> {
+  const suffix = new RegExp(`Z-${safeKernelName(kernel).replace(/\./g, '\\.')}-[0-9a-f]+$`);
+  const ids = await listRuns(workspace).catch(() => []);
+  for (const id of ids.filter((n) => suffix.test(n)).reverse()) {
+    const dir = runDir(workspace, id);
+    const record = await readRunRecord(dir).catch(() => undefined);
+    if (!record || record.kernel !== kernel || record.timings.order !== 'baseline-only' || record.probes) continue;
+    if (record.sources?.find((s) => s.role === 'baseline')?.path === file) return { record, dir };
+  }
+  return undefined;
 }
 
 /** Everything `deriveSummary` needs, taken from the record alone. */
