@@ -22,6 +22,8 @@ function expectedProbes(candidate: string): string[] | undefined {
   if (candidate.startsWith('fast_')) return undefined;
   if (candidate.startsWith('partial_')) return ['written', 'match'];
   if (candidate.startsWith('mutate_')) return ['inputs-unchanged'];
+  // cache_* is right in every check and wrong only in what its timed launches wrote.
+  if (candidate.startsWith('cache_')) return ['timed'];
   // sweep_wrong_* is wrong at a sweep point, where it may also write out of bounds and fault ('runs').
   if (candidate.startsWith('sweep_')) return ['match', 'runs'];
   return ['match']; // wrong_*, zeros_output

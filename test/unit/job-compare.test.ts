@@ -104,6 +104,20 @@ for (const [candidate, probe] of [
   });
 }
 
+test('a candidate that is right in the checks but skips work when timed is rejected by the \'timed\' probe', async () => {
+  const { common, workspace } = setup();
+  const candidateFile = join(workspace, 'stale_timed.cu');
+  writeFileSync(candidateFile, readFileSync(join(dir, 'candidates', 'fast_float4.cu')));
+  const result = (await compareCandidate({ ...common, candidateFile })) as JobResult;
+  const gate = result.summary.gate;
+  assert.equal(gate?.accepted, false);
+  assert.deepEqual(gate?.failedProbes, ['timed']);
+  assert.equal(gate?.showSpeedup, false);
+  assert.match(result.summary.verification?.probes.find((p) => p.name === 'timed')?.reason ?? '', /^in the last timed launch: .*unwritten|^in the last timed launch: .*poison/);
+  assert.equal(result.summary.verification?.probes.find((p) => p.name === 'match')?.passed, true, 'the checks alone would have passed it');
+  assert.deepEqual(checkRederivation(await readRunRecord(result.runDir)).differences, []);
+});
+
 for (const [name, where] of [
   ['crash_sweep.cu', /^the candidate failed at n=1000: .*illegal memory access/],
   ['crash_timed.cu', /^the candidate failed while timed \(round 1\): .*illegal memory access/],

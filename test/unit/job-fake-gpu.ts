@@ -12,7 +12,7 @@ import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/t
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
 
-type Behaviour = 'honest' | 'fast' | 'wrong' | 'partial' | 'mutate' | 'zeros' | 'nondeterministic' | 'crash-sweep' | 'crash-timed';
+type Behaviour = 'honest' | 'fast' | 'wrong' | 'partial' | 'mutate' | 'zeros' | 'nondeterministic' | 'crash-sweep' | 'crash-timed' | 'stale-timed';
 
 const BEHAVIOUR: Record<string, Behaviour> = {
   'vector_add.cu': 'honest',
@@ -24,10 +24,12 @@ const BEHAVIOUR: Record<string, Behaviour> = {
   // Test-made copies of fast_float4.cu: right at the default size, but they fault elsewhere.
   'crash_sweep.cu': 'crash-sweep',
   'crash_timed.cu': 'crash-timed',
+  // Right in every check, but its timed launches skip work on buffers it has seen (their outputs stay poisoned).
+  'stale_timed.cu': 'stale-timed',
 };
 
 /** Median times the stubs report, ms: the fast candidate is 1.6× faster than the baseline. */
-const MEDIAN_MS: Record<Behaviour, number> = { honest: 1.0, fast: 0.625, wrong: 0.9, partial: 0.5, mutate: 1.0, zeros: 0.4, nondeterministic: 1.0, 'crash-sweep': 0.625, 'crash-timed': 0.625 };
+const MEDIAN_MS: Record<Behaviour, number> = { honest: 1.0, fast: 0.625, wrong: 0.9, partial: 0.5, mutate: 1.0, zeros: 0.4, nondeterministic: 1.0, 'crash-sweep': 0.625, 'crash-timed': 0.625, 'stale-timed': 0.5 };
 
 function fnv(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 16);
@@ -71,7 +73,13 @@ export class FakeGpuTarget implements Target {
       return { ...ok(command, `${JSON.stringify(report)}\n`), exitCode: 1 };
     }
     if (mode === 'check') return ok(command, `kernel printf noise\n${JSON.stringify(this.check(behaviour, seed, n, flag(args, '--out') as string, args.includes('--dump-inputs')))}\n`);
-    if (mode === 'time') return ok(command, JSON.stringify(this.time(behaviour, seed, Number(flag(args, '--iters')), Number(flag(args, '--warmup')), Number(flag(args, '--sets')), n)) + '\n');
+    if (mode === 'time') {
+      const report = this.time(behaviour, seed, Number(flag(args, '--iters')), Number(flag(args, '--warmup')), Number(flag(args, '--sets')), n);
+      const out = flag(args, '--out');
+      // The last timed launch's outputs: computed like a check of the same set, except where the stub skips work.
+      if (out) report.timedOutputs = { seed, outputs: this.check(behaviour === 'stale-timed' ? 'unwritten' : behaviour, seed, n, out, false).outputs };
+      return ok(command, JSON.stringify(report) + '\n');
+    }
     return { ...ok(command, ''), exitCode: 2, stderr: `unknown mode ${mode}` };
   }
 
@@ -90,7 +98,7 @@ export class FakeGpuTarget implements Target {
     return ok(command, '');
   }
 
-  private check(behaviour: Behaviour, seed: number, n: number, outDir: string, dumpInputs: boolean): CheckReport {
+  private check(behaviour: Behaviour | 'unwritten', seed: number, n: number, outDir: string, dumpInputs: boolean): CheckReport {
     const { a, b } = inputs(seed, n);
     const before = { a: fnv(new Uint8Array(a.buffer)), b: fnv(new Uint8Array(b.buffer)) };
     const c = new Float32Array(n);
@@ -98,7 +106,7 @@ export class FakeGpuTarget implements Target {
     bytes.fill(0xff); // poison, as the harness writes it before the launch
     let poisoned = 0;
     for (let i = 0; i < n; i++) {
-      if (behaviour === 'partial' && i >= n / 2) {
+      if ((behaviour === 'partial' && i >= n / 2) || behaviour === 'unwritten') {
         poisoned++;
         continue;
       }
@@ -116,7 +124,7 @@ export class FakeGpuTarget implements Target {
       inputChecksumsBefore: before,
       inputChecksumsAfter: { a: fnv(new Uint8Array(a.buffer)), b: fnv(new Uint8Array(b.buffer)) },
       pointers: { a: '0x7f0000000000', b: '0x7f0000100000', c: '0x7f0000200000' },
-      kernelMs: MEDIAN_MS[behaviour],
+      kernelMs: behaviour === 'unwritten' ? 0 : MEDIAN_MS[behaviour],
       kernel: 'vector_add',
       sizes: { n },
     };

@@ -4,7 +4,7 @@
 // numbers shown come from the run record (rederive), so what is printed is what the record proves.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import type { CheckReport, TimeReport } from '../harness/protocol';
 import { createRunRecord, rederive, runDir, runId, writeRunRecord, type RecordedCheck, type RunRecord, type RunRecordInput } from '../runs/record';
@@ -16,6 +16,7 @@ import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type Resol
 import { buildFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 import { flopsCeilingApplies } from './roofline';
 import { crashProbe } from './runs-probe';
+import { timedCheck, timedProbe } from './timed-probe';
 import { rooflineBytes, rooflineFlops } from './shapes';
 import type { BenchSummary } from './summary';
 import { verdictOf, verify, type CheckRun, type Probe } from './verify';
@@ -335,6 +336,7 @@ async function compareStarted(s: Started, o: CompareOptions): Promise<JobResult>
   const baselineMs: number[] = [];
   const candidateMs: number[] = [];
   const reports: TimeReport[] = [];
+  let timedRuns: { baseline?: CheckRun; candidate?: CheckRun } = {};
   if (!verification.verdict.accepted) {
     // A rejected candidate's time is not a result (it is never shown), so it is not measured; the baseline is
     // timed once so the record still says what the kernel runs at.
@@ -350,8 +352,14 @@ async function compareStarted(s: Started, o: CompareOptions): Promise<JobResult>
       o.onProgress?.(`time: round ${r + 1}/${rounds} (${iters} launches per side)`);
       // Each round gets fresh buffer sets (the seed advances), the same ones for both sides.
       const seed = s.seeds.time + r * sets;
-      const a = await runTime(s.ctx, baseline.binary, { seed, warmup, iters, sets }, `timing the baseline (round ${r + 1})`);
-      const timed = await candidateStep(() => runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets }, `timing the candidate (round ${r + 1})`), `while timed (round ${r + 1})`);
+      // The last round also dumps what each side's last timed launch wrote, for the `timed` probe.
+      const dumps = r === rounds - 1 ? { baseline: join(s.folder, 'timed', 'baseline'), candidate: join(s.folder, 'timed', 'candidate') } : undefined;
+      if (dumps) await Promise.all(Object.values(dumps).map((d) => mkdir(d, { recursive: true })));
+      const a = await runTime(s.ctx, baseline.binary, { seed, warmup, iters, sets, ...(dumps ? { outDir: dumps.baseline } : {}) }, `timing the baseline (round ${r + 1})`);
+      const timed = await candidateStep(
+        () => runTime(s.ctx, candidate.binary, { seed, warmup, iters, sets, ...(dumps ? { outDir: dumps.candidate } : {}) }, `timing the candidate (round ${r + 1})`),
+        `while timed (round ${r + 1})`,
+      );
       if ('probe' in timed) {
         // A crash under timing rejects it like any failed probe; its partial times are not a result.
         probes = [...probes, timed.probe];
@@ -362,12 +370,18 @@ async function compareStarted(s: Started, o: CompareOptions): Promise<JobResult>
         break;
       }
       const b = timed.value;
+      if (dumps) {
+        timedRuns = { baseline: timedCheck(a, dumps.baseline), candidate: timedCheck(b, dumps.candidate) };
+        probes = [...probes, await timedProbe(s.prepared.spec, timedRuns.baseline, timedRuns.candidate)];
+        verification = { probes, verdict: verdictOf(probes) };
+      }
       const n = Math.min(a.timesMs.length, b.timesMs.length);
       baselineMs.push(...a.timesMs.slice(0, n));
       candidateMs.push(...b.timesMs.slice(0, n));
       reports.push(a, b);
     }
   }
+  if (candidateMs.length && !verification.verdict.accepted) o.onProgress?.(`probes: ${verification.verdict.summary}`);
   warnings.push(...timeWarnings(reports));
   const base = recordBase(s, o);
   const input: RunRecordInput = {
@@ -382,6 +396,7 @@ async function compareStarted(s: Started, o: CompareOptions): Promise<JobResult>
       baseline: baseRuns.map((r) => recorded(s.folder, r)),
       candidate: 'value' in cand ? cand.value.runs.map((r) => recorded(s.folder, r)) : [],
       ...('value' in cand ? { candidateRepeat: recorded(s.folder, cand.value.repeat) } : {}),
+      ...(timedRuns.baseline && timedRuns.candidate && candidateMs.length ? { timed: { baseline: recorded(s.folder, timedRuns.baseline), candidate: recorded(s.folder, timedRuns.candidate) } } : {}),
     },
     probes: verification.probes,
     ...(await identities(s.builds)),

@@ -19,7 +19,7 @@ import { POISON_BYTE, poisonPattern } from '../harness/poison';
 import { checkAliasing, checkInputs, checkSeeds } from './report-probes';
 import { sig } from './num';
 
-export type ProbeName = 'runs' | 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
+export type ProbeName = 'runs' | 'timed' | 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
 
 export interface Probe {
   name: ProbeName;

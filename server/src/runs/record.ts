@@ -45,7 +45,13 @@ export interface RunRecordInput {
     warmup?: number;
     l2FlushBytes?: number;
   };
-  checks?: { baseline: RecordedCheck[]; candidate: RecordedCheck[]; candidateRepeat?: RecordedCheck };
+  checks?: {
+    baseline: RecordedCheck[];
+    candidate: RecordedCheck[];
+    candidateRepeat?: RecordedCheck;
+    /** What each side's last timed launch wrote (the `timed` probe), as check reports. */
+    timed?: { baseline: RecordedCheck; candidate: RecordedCheck };
+  };
   probes?: Probe[];
   gpu: { name: string; computeCapability: string; driverVersion: string | number; uuid?: string; index?: number; device?: DeviceInfo };
   nvccVersion?: string;

@@ -2,7 +2,8 @@
 // re-derivable when the harness's --out folders were placed inside the run folder (see checkDir).
 
 import { isAbsolute, join } from 'node:path';
-import { verify } from '../bench/verify';
+import { timedProbe } from '../bench/timed-probe';
+import { verdictOf, verify } from '../bench/verify';
 import type { CheckRun, DumpReader, VerifyResult } from '../bench/verify';
 import type { RecordedCheck, RunRecord } from './record';
 
@@ -16,13 +17,17 @@ function resolve(runFolder: string, c: RecordedCheck): CheckRun {
 }
 
 export async function reverify(record: RunRecord, runFolder: string, readDump?: DumpReader): Promise<VerifyResult> {
-  if (!record.checks) throw new Error(`run record ${record.id} has no check reports to re-verify`);
-  return verify({
+  const checks = record.checks;
+  if (!checks) throw new Error(`run record ${record.id} has no check reports to re-verify`);
+  const result = await verify({
     spec: record.spec,
     sizes: record.sizes,
-    baseline: record.checks.baseline.map((c) => resolve(runFolder, c)),
-    candidate: record.checks.candidate.map((c) => resolve(runFolder, c)),
-    ...(record.checks.candidateRepeat ? { candidateRepeat: resolve(runFolder, record.checks.candidateRepeat) } : {}),
+    baseline: checks.baseline.map((c) => resolve(runFolder, c)),
+    candidate: checks.candidate.map((c) => resolve(runFolder, c)),
+    ...(checks.candidateRepeat ? { candidateRepeat: resolve(runFolder, checks.candidateRepeat) } : {}),
     ...(readDump ? { readDump } : {}),
   });
+  if (!checks.timed) return result;
+  const probes = [...result.probes, await timedProbe(record.spec, resolve(runFolder, checks.timed.baseline), resolve(runFolder, checks.timed.candidate))];
+  return { ...result, probes, verdict: verdictOf(probes) };
 }
