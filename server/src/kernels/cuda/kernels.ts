@@ -183,7 +183,9 @@ function extractPiece(node: Node, macros: Set<string>, file: string, source: str
 
 /** Every live `__global__` function definition in a CUDA translation unit, with its launch sites. */
 export function findCudaKernels(root: Node, file: string, cache = new CudaExtractionCache()): Kernel[] {
-  const source = root.text;
+  // The root node starts at the first token, so a file that opens with whitespace has a root text shorter than
+  // the file; padding it back makes nodes' offsets index it (else every slice below reads a few characters off).
+  const source = root.text.padStart(root.endIndex);
   const macros = macrosOf(source);
   const macroKey = [...macros].sort().join(' ');
   if (cache.macros !== macroKey) {
