@@ -132,3 +132,33 @@ test('an unchanged declaration whose context changed is extracted again', () => 
   const macro = '#define KERNEL __global__\nnamespace ops {\nKERNEL void m(float* x) { x[0] = 3.0f; }\n}\n';
   assert.deepEqual(extractVersions(new CudaExtractionCache(), macro, edit(macro, '__global__', '__device__')), []);
 });
+
+test('a kernel whose head lies before its definition follows where the head is', () => {
+  // `__global__ void LAUNCH_BOUNDS(64)` is a broken declaration before the definition `h(…) {…}`, and h's range
+  // starts there: moving the head without changing either text must move the range.
+  const cache = new CudaExtractionCache();
+  const text = source();
+  const apart = edit(text, 'LAUNCH_BOUNDS(64)\n', 'LAUNCH_BOUNDS(64)\n\n');
+  const column = edit(apart, '/* bounded */', '/* moved right */');
+  const kernels = extractVersions(cache, text, apart, column);
+  const h = kernels.find((k) => k.name === 'h');
+  assert.deepEqual(h?.range.start, { line: text.split('\n').findIndex((l) => l.includes('LAUNCH_BOUNDS(64)')), character: '/* moved right */ '.length });
+});
+
+test('a declaration with a syntax error is extracted afresh in every version', () => {
+  // Error recovery looks past a node's text: these pairs (found by fuzzing, then minimised) hold the same text
+  // parsed as another tree. A clean kernel definition, then an ERROR node:
+  const clean = 'x{0{\n__global__ v() { x; }';
+  const error = '""{#if 0\nk\nt<t<x[t{\n__global__ v() { x; }C"H';
+  extractVersions(new CudaExtractionCache(), clean, error, clean);
+  // The same template declaration, recovered as `typename*/l W` and as `typename W` (a missing type):
+  const recovered = 'template<typename*/l W>\n__global__ o(c T{';
+  const missing = 'e#include<c/*>#e\ntemplate<typename*/l W>\n__global__ o(c T{';
+  extractVersions(new CudaExtractionCache(), recovered, missing, recovered);
+
+  // So a kernel whose macro tree-sitter cannot parse costs a query pass per version, though its text is unchanged.
+  const cache = new CudaExtractionCache();
+  const macro = '#define KERNEL __global__\nKERNEL void m(float* x) { x[0] = 3.0f; }\n__global__ void k(float* x) {}\n';
+  extractVersions(cache, macro, `${macro}\n`);
+  assert.deepEqual(cache.stats, { reused: 1, extracted: 1 });
+});

@@ -130,10 +130,10 @@ function collect(node: Node): { functions: Node[]; launches: Node[] } {
 /** What one extraction unit holds, with positions as they were when it was extracted. */
 interface Piece {
   /**
-   * What the kernels depend on besides the unit's text (contextOf): a piece is reused only where it matches. Of
-   * two units with the same text in different contexts, the later one's piece is kept.
+   * What the kernels depend on besides the unit's text (contextOf): a piece is reused only where it matches,
+   * never where it is undefined. Of two units with the same text in different contexts, the later one's is kept.
    */
-  context: string;
+  context: string | undefined;
   line: number;
   column: number;
   kernels: Kernel[];
@@ -180,14 +180,20 @@ function unitsOf(parent: Node, scope: string[]): Unit[] {
 /**
  * What a unit's kernels depend on besides its text and the macros (which key the whole cache): the headers of
  * the blocks around it, which give qualified names and `extern "C"`; and, for a typeless definition, the broken
- * declaration before it that holds its head (headOf). Liveness needs nothing more: a unit's ancestors are
- * namespaces and linkage blocks, never `#if` branches, which always lie inside one unit. JSON frames the parts
- * so that two different contexts never join into the same string. Kept apart from the text, which keys the
- * map, because joining the two would copy the unit's whole text on every lookup.
+ * declaration before it that holds its head (headOf), with its tree (it always has a syntax error, see below)
+ * and where it starts, since the kernel's range starts there. Liveness needs nothing more: a unit's ancestors
+ * are namespaces and linkage blocks, never `#if` branches, which always lie inside one unit. JSON frames the
+ * parts so that two different contexts never join into the same string. Kept apart from the text, which keys
+ * the map, because joining the two would copy the unit's whole text on every lookup.
+ *
+ * Undefined for a unit with a syntax error, which is then always extracted afresh: error recovery looks past a
+ * node's text, so the same text can come out as another tree in the next version (found by fuzzing).
  */
-function contextOf({ node, scope }: Unit): string {
-  const head = node.type === 'function_definition' && !node.childForFieldName('type') ? (node.previousSibling?.text ?? '') : '';
-  return JSON.stringify([scope, head]);
+function contextOf({ node, scope }: Unit): string | undefined {
+  if (node.hasError) return undefined;
+  const head = node.type === 'function_definition' ? headOf(node) : node;
+  const outside = head.id === node.id ? [] : [head.text, head.toString(), node.startPosition.row - head.startPosition.row, head.startPosition.column];
+  return JSON.stringify([scope, outside]);
 }
 
 function shiftRange(range: Range, lines: number): Range {
@@ -215,7 +221,7 @@ function macrosOf(source: string): Set<string> {
   return kernelMacros([...found].map(([name, value]) => ({ name, value })));
 }
 
-function extractPiece(node: Node, context: string, macros: Set<string>, file: string, source: string): Piece {
+function extractPiece(node: Node, context: string | undefined, macros: Set<string>, file: string, source: string): Piece {
   const { functions, launches } = collect(node);
   const kernels: Kernel[] = [];
   for (const fn of functions) {
@@ -231,7 +237,7 @@ function pieceOf(unit: Unit, text: string, cache: CudaExtractionCache, macros: S
   const context = contextOf(unit);
   const cached = cache.pieces.get(text);
   const { row, column } = unit.node.startPosition;
-  if (!cached || cached.context !== context || cached.column !== column) {
+  if (context === undefined || !cached || cached.context !== context || cached.column !== column) {
     const piece = extractPiece(unit.node, context, macros, file, source);
     cache.stats.extracted += piece.kernels.length;
     return piece;
