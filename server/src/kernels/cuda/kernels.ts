@@ -127,8 +127,13 @@ function collect(node: Node): { functions: Node[]; launches: Node[] } {
   return out;
 }
 
-/** What one top-level node holds, with positions as they were when it was extracted. */
+/** What one extraction unit holds, with positions as they were when it was extracted. */
 interface Piece {
+  /**
+   * What the kernels depend on besides the unit's text (contextOf): a piece is reused only where it matches,
+   * never where it is undefined. Of two units with the same text in different contexts, the later one's is kept.
+   */
+  context: string | undefined;
   line: number;
   column: number;
   kernels: Kernel[];
@@ -136,13 +141,59 @@ interface Piece {
 }
 
 /**
- * Per-document memory of top-level nodes by their text. An edit changes one top-level node (a function, a
- * namespace); every other node's kernels are reused with their lines shifted, so a keystroke costs one small
- * subtree rather than the whole file.
+ * Per-document memory of extraction units by their text. A unit is a top-level node, or a declaration inside a
+ * namespace or `extern "C" { … }` block (nested ones too): files often wrap all their kernels in one namespace,
+ * and an edit there should cost the one declaration it touched, not the whole block. Every other unit's
+ * kernels are reused with their lines shifted.
  */
 export class CudaExtractionCache {
   macros = '';
   pieces = new Map<string, Piece>();
+  /** Kernels the last extraction reused, and kernels it found with a fresh query pass: what an edit cost. */
+  stats = { reused: 0, extracted: 0 };
+}
+
+/** A node whose kernels are extracted and cached together, with the headers of the blocks around it. */
+interface Unit {
+  node: Node;
+  /** Source from each enclosing block's start to its body (`namespace a::b `, `extern "C" `), outermost first. */
+  scope: string[];
+}
+
+/** The `{ … }` body of a namespace or linkage block, whose declarations become units of their own. */
+function blockBody(node: Node): Node | null {
+  if (node.type !== 'namespace_definition' && node.type !== 'linkage_specification') return null;
+  const body = node.childForFieldName('body');
+  // `extern "C" __global__ void k() {…}` has one declaration for a body; it stays whole, as its range includes the linkage.
+  return body?.type === 'declaration_list' ? body : null;
+}
+
+/** The extraction units under `parent`, in document order. */
+function unitsOf(parent: Node, scope: string[]): Unit[] {
+  return parent.children.flatMap((node) => {
+    if (node.type === 'comment' || !node.isNamed) return [];
+    const body = blockBody(node);
+    return body ? unitsOf(body, [...scope, node.text.slice(0, body.startIndex - node.startIndex)]) : [{ node, scope }];
+  });
+}
+
+/**
+ * What a unit's kernels depend on besides its text and the macros (which key the whole cache): the headers of
+ * the blocks around it, which give qualified names and `extern "C"`; and, for a typeless definition, the broken
+ * declaration before it that holds its head (headOf), with its tree (it always has a syntax error, see below)
+ * and where it starts, since the kernel's range starts there. Liveness needs nothing more: a unit's ancestors
+ * are namespaces and linkage blocks, never `#if` branches, which always lie inside one unit. JSON frames the
+ * parts so that two different contexts never join into the same string. Kept apart from the text, which keys
+ * the map, because joining the two would copy the unit's whole text on every lookup.
+ *
+ * Undefined for a unit with a syntax error, which is then always extracted afresh: error recovery looks past a
+ * node's text, so the same text can come out as another tree in the next version (found by fuzzing).
+ */
+function contextOf({ node, scope }: Unit): string | undefined {
+  if (node.hasError) return undefined;
+  const head = node.type === 'function_definition' ? headOf(node) : node;
+  const outside = head.id === node.id ? [] : [head.text, head.toString(), node.startPosition.row - head.startPosition.row, head.startPosition.column];
+  return JSON.stringify([scope, outside]);
 }
 
 function shiftRange(range: Range, lines: number): Range {
@@ -170,7 +221,7 @@ function macrosOf(source: string): Set<string> {
   return kernelMacros([...found].map(([name, value]) => ({ name, value })));
 }
 
-function extractPiece(node: Node, macros: Set<string>, file: string, source: string): Piece {
+function extractPiece(node: Node, context: string | undefined, macros: Set<string>, file: string, source: string): Piece {
   const { functions, launches } = collect(node);
   const kernels: Kernel[] = [];
   for (const fn of functions) {
@@ -178,12 +229,29 @@ function extractPiece(node: Node, macros: Set<string>, file: string, source: str
     const kernel = kernelFrom(fn, macros, file, source);
     if (kernel) kernels.push(kernel);
   }
-  return { line: node.startPosition.row, column: node.startPosition.column, kernels, launches: findLaunches(launches) };
+  return { context, line: node.startPosition.row, column: node.startPosition.column, kernels, launches: findLaunches(launches) };
+}
+
+/** The unit's piece from the previous version, its lines shifted to where the unit is now; else extracted afresh. */
+function pieceOf(unit: Unit, text: string, cache: CudaExtractionCache, macros: Set<string>, file: string, source: string): Piece {
+  const context = contextOf(unit);
+  const cached = cache.pieces.get(text);
+  const { row, column } = unit.node.startPosition;
+  if (context === undefined || !cached || cached.context !== context || cached.column !== column) {
+    const piece = extractPiece(unit.node, context, macros, file, source);
+    cache.stats.extracted += piece.kernels.length;
+    return piece;
+  }
+  cache.stats.reused += cached.kernels.length;
+  const lines = row - cached.line;
+  return lines === 0 ? cached : { context, line: row, column, kernels: cached.kernels.map((k) => shiftKernel(k, lines)), launches: cached.launches.map((l) => shiftLaunch(l, lines)) };
 }
 
 /** Every live `__global__` function definition in a CUDA translation unit, with its launch sites. */
 export function findCudaKernels(root: Node, file: string, cache = new CudaExtractionCache()): Kernel[] {
-  const source = root.text;
+  // The root node starts at the first token, so a file that opens with whitespace has a root text shorter than
+  // the file; padding it back makes nodes' offsets index it (else every slice below reads a few characters off).
+  const source = root.text.padStart(root.endIndex);
   const macros = macrosOf(source);
   const macroKey = [...macros].sort().join(' ');
   if (cache.macros !== macroKey) {
@@ -193,20 +261,11 @@ export function findCudaKernels(root: Node, file: string, cache = new CudaExtrac
   const next = new Map<string, Piece>();
   const kernels: Kernel[] = [];
   const launches: RawLaunch[] = [];
-  for (const node of root.children) {
-    if (node.type === 'comment' || !node.isNamed) continue;
-    // A typeless definition takes its head from the broken declaration before it (headOf), so both key it.
-    const key = (node.type === 'function_definition' && !node.childForFieldName('type') ? (node.previousSibling?.text ?? '') : '') + node.text;
-    const cached = cache.pieces.get(key);
-    const { row, column } = node.startPosition;
-    let piece: Piece;
-    if (cached && cached.column === column) {
-      const lines = row - cached.line;
-      piece = lines === 0 ? cached : { line: row, column, kernels: cached.kernels.map((k) => shiftKernel(k, lines)), launches: cached.launches.map((l) => shiftLaunch(l, lines)) };
-    } else {
-      piece = extractPiece(node, macros, file, source);
-    }
-    next.set(key, piece);
+  cache.stats = { reused: 0, extracted: 0 };
+  for (const unit of unitsOf(root, [])) {
+    const text = unit.node.text;
+    const piece = pieceOf(unit, text, cache, macros, file, source);
+    next.set(text, piece);
     kernels.push(...piece.kernels.map((k) => ({ ...k, id: `cuda:${k.qualifiedName}`, launchSites: [] })));
     launches.push(...piece.launches);
   }
