@@ -111,7 +111,7 @@ function linkLaunches(kernels: Kernel[], launches: RawLaunch[]): void {
   }
 }
 
-/** Every live `__global__` function definition in a CUDA translation unit, with its launch sites. */
+/** One compiled query per grammar: compiling it costs milliseconds, and every extraction needs it. */
 const queries = new WeakMap<Language, Query>();
 
 /** Function definitions and `<<<…>>>` launches under one node, in one pass of a tree-sitter query (native code). */
