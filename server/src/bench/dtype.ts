@@ -2,25 +2,12 @@
 // poison check. float16 and bfloat16 have no JavaScript typed array, so they are decoded to float32 values
 // (exactly: both are subsets of float32).
 
+import { ELEMENT_BYTES } from '../spec/defaults';
 import type { Dtype } from '../spec/model';
 
-export const DTYPE_BYTES: Readonly<Record<Dtype, number>> = {
-  float32: 4,
-  float16: 2,
-  bfloat16: 2,
-  float64: 8,
-  int8: 1,
-  uint8: 1,
-  bool: 1,
-  int16: 2,
-  int32: 4,
-  uint32: 4,
-  int64: 8,
-  uint64: 8,
-};
 
 export function isDtype(s: string): s is Dtype {
-  return Object.prototype.hasOwnProperty.call(DTYPE_BYTES, s);
+  return Object.prototype.hasOwnProperty.call(ELEMENT_BYTES, s);
 }
 
 export function isFloatDtype(d: Dtype): boolean {
@@ -37,7 +24,7 @@ const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 /** The bytes as an ArrayBuffer slice aligned for `dtype`, after checking the length is whole elements. */
 function aligned(bytes: Uint8Array, dtype: Dtype, what: string): { buffer: ArrayBuffer; offset: number; count: number } {
   if (!littleEndianHost) throw new Error('dump decoding assumes a little-endian host (dumps are little-endian)');
-  const width = DTYPE_BYTES[dtype];
+  const width = ELEMENT_BYTES[dtype];
   if (bytes.byteLength % width !== 0) {
     throw new RangeError(`${what}: ${bytes.byteLength} bytes is not a whole number of ${dtype} elements (${width} bytes each)`);
   }
@@ -51,7 +38,7 @@ function aligned(bytes: Uint8Array, dtype: Dtype, what: string): { buffer: Array
 
 export function rawBits(bytes: Uint8Array, dtype: Dtype, what = 'dump'): Bits {
   const { buffer, offset, count } = aligned(bytes, dtype, what);
-  switch (DTYPE_BYTES[dtype]) {
+  switch (ELEMENT_BYTES[dtype]) {
     case 1:
       return new Uint8Array(buffer, offset, count);
     case 2:

@@ -2,7 +2,7 @@
 // (field notes, pattern 2), and outputs that do not alias inputs.
 
 import type { BenchSpec } from '../spec/model';
-import { DTYPE_BYTES } from './dtype';
+import { ELEMENT_BYTES } from '../spec/defaults';
 import { quoteList } from './num';
 import { elementCount } from './shapes';
 import type { ResolvedShapes } from './shapes';
@@ -107,7 +107,7 @@ export function checkAliasing(spec: BenchSpec, candidate: readonly CheckRun[], s
       const dumped = run.report.outputs.find((o) => o.name === arg.name)?.elements;
       const shape = shapes[arg.name];
       const elements = dumped ?? (shape ? elementCount(shape) : undefined);
-      const bytes = elements !== undefined ? BigInt(Math.max(1, elements * DTYPE_BYTES[arg.dtype])) : 1n;
+      const bytes = elements !== undefined ? BigInt(Math.max(1, elements * ELEMENT_BYTES[arg.dtype])) : 1n;
       ranges.push({ name: arg.name, role: arg.role, start, end: start + bytes });
     }
     for (let i = 0; i < ranges.length; i++) {

@@ -3,7 +3,7 @@
 
 import type { BenchSpec } from '../spec/model';
 import { evaluate } from '../spec/expr';
-import { DTYPE_BYTES } from './dtype';
+import { ELEMENT_BYTES } from '../spec/defaults';
 
 export type ResolvedShapes = Record<string, number[] | undefined>;
 
@@ -41,7 +41,7 @@ export function rooflineBytes(spec: BenchSpec, sizes: Record<string, number> = s
     if (arg.role === 'scalar') continue;
     if (!arg.shape) throw new Error(`roofline bytes: buffer argument '${arg.name}' of ${spec.kernel} has no shape`);
     const n = elementCount(arg.shape.map((e) => evaluate(e, sizes)));
-    bytes += n * DTYPE_BYTES[arg.dtype] * (arg.role === 'inout' ? 2 : 1);
+    bytes += n * ELEMENT_BYTES[arg.dtype] * (arg.role === 'inout' ? 2 : 1);
   }
   return bytes;
 }

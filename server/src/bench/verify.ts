@@ -8,13 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { CheckReport, OutputDump } from '../harness/protocol';
 import type { BenchSpec, Dtype, SpecArg } from '../spec/model';
-import { DTYPE_BYTES, decodeValues, isDtype, isFloatDtype, rawBits } from './dtype';
+import { ELEMENT_BYTES, toleranceFor } from '../spec/defaults';
+import { decodeValues, isDtype, isFloatDtype, rawBits } from './dtype';
 import type { Values } from './dtype';
 import { bitwiseDiff, countPoison, finiteMean, matchValues, trivialPasses } from './elementwise';
 import type { MatchStats } from './elementwise';
 import { elementCount, resolveShapes } from './shapes';
 import type { ResolvedShapes } from './shapes';
-import { toleranceFor } from '../spec/defaults';
 import { POISON_BYTE, poisonPattern } from '../harness/poison';
 import { checkAliasing, checkInputs, checkSeeds } from './report-probes';
 import { sig } from './num';
@@ -124,7 +124,7 @@ function poisonOf(dump: OutputDump, dtype: Dtype): bigint {
   if (typeof declared === 'number') byte = declared;
   else if (typeof declared === 'string' && /^(0x)?[0-9a-f]{1,2}$/i.test(declared)) byte = Number.parseInt(declared.replace(/^0x/i, ''), 16);
   else if (declared !== undefined) throw new Error(`output '${dump.name}' declares poison ${JSON.stringify(declared)}, not a byte`);
-  return poisonPattern(byte, DTYPE_BYTES[dtype]);
+  return poisonPattern(byte, ELEMENT_BYTES[dtype]);
 }
 
 async function readChecked(read: DumpReader, run: CheckRun, dump: OutputDump, dtype: Dtype, side: string): Promise<Uint8Array> {
@@ -134,9 +134,9 @@ async function readChecked(read: DumpReader, run: CheckRun, dump: OutputDump, dt
   } catch (error) {
     throw new Error(`reading the ${side} dump of '${dump.name}' (seed ${run.report.seed}) from ${run.dir}: ${(error as Error).message}`, { cause: error });
   }
-  const expected = dump.elements * DTYPE_BYTES[dtype];
+  const expected = dump.elements * ELEMENT_BYTES[dtype];
   if (bytes.byteLength !== expected) {
-    throw new Error(`the ${side} dump of '${dump.name}' (seed ${run.report.seed}, ${join(run.dir, dump.file)}) has ${bytes.byteLength} bytes, expected ${dump.elements} × ${DTYPE_BYTES[dtype]} = ${expected}`);
+    throw new Error(`the ${side} dump of '${dump.name}' (seed ${run.report.seed}, ${join(run.dir, dump.file)}) has ${bytes.byteLength} bytes, expected ${dump.elements} × ${ELEMENT_BYTES[dtype]} = ${expected}`);
   }
   return bytes;
 }
