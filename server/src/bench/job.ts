@@ -235,7 +235,7 @@ async function benchStarted(s: Started, o: JobOptions): Promise<JobResult> {
 }
 
 async function write(s: Started, input: RunRecordInput, kind: JobResult['kind'], warnings: string[], o: JobOptions): Promise<JobResult> {
-  const record = createRunRecord(input, { now: s.now, shortId: s.shortId });
+  const record = createRunRecord({ ...input, kind }, { now: s.now, shortId: s.shortId });
   const folder = await writeRunRecord(o.workspace, record);
   o.onProgress?.(`record: ${folder}`);
   return { kind, kernel: record.kernel, specSource: s.prepared.source, summary: rederive(record), record, runDir: folder, builds: s.builds, warnings };

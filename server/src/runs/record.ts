@@ -30,6 +30,8 @@ export interface RecordedCheck {
 }
 
 export interface RunRecordInput {
+  /** What ran: `bench` times one kernel, `compare` gates a candidate against it (absent in early records). */
+  kind?: 'bench' | 'compare';
   kernel: string;
   spec: BenchSpec;
   /** compare: the candidate's own launch, when it does not use the spec's (the candidate binary was built with it). */
@@ -98,7 +100,6 @@ export function runDir(workspace: string, id: string): string {
 /**
  * The newest `bench` record of `kernel` built from `file`, or undefined. Run folders are named by time and kernel,
  * so only this kernel's folders are read, newest first; unreadable ones are skipped (a run still being written).
- * A rejected compare also times only the baseline, so records with probes are compares and are passed over.
  */
 export async function latestBenchRecord(workspace: string, kernel: string, file: string): Promise<{ record: RunRecord; dir: string } | undefined> {
   const suffix = new RegExp(`Z-${safeKernelName(kernel).replace(/\./g, '\\.')}-[0-9a-f]+$`);
@@ -106,7 +107,7 @@ export async function latestBenchRecord(workspace: string, kernel: string, file:
   for (const id of ids.filter((n) => suffix.test(n)).reverse()) {
     const dir = runDir(workspace, id);
     const record = await readRunRecord(dir).catch(() => undefined);
-    if (!record || record.kernel !== kernel || record.timings.order !== 'baseline-only' || record.probes) continue;
+    if (!record || record.kind !== 'bench' || record.kernel !== kernel) continue;
     if (record.sources?.find((s) => s.role === 'baseline')?.path === file) return { record, dir };
   }
   return undefined;
