@@ -1,6 +1,6 @@
 // Editor latency through the real language server over stdio:
-//   npm run bench:editor            (builds, then: node --import tsx bench/editor.ts)
-//   node --import tsx bench/editor.ts [--edits N] [--profile] [--strict]
+//   npm run bench:editor            (builds, then: node --import ./scripts/ts.mjs bench/editor.ts)
+//   node --import ./scripts/ts.mjs bench/editor.ts [--edits N] [--profile] [--strict]
 // Generates a 10 000-line .cu with 200 varied kernels, opens it in `dist/cli.js lsp --stdio` (static check
 // off, so nvcc does not compete), sends incremental didChange edits (keystrokes in kernel bodies, now and then
 // in a signature), each followed at once by documentSymbol and codeLens, and times didChange → each answer.

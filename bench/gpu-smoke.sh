@@ -4,7 +4,7 @@
 # (each variant's verdict against the baseline, expected PASS for baseline/fast_*, FAIL for the cheats).
 #
 # On a dev machine (node + the repo's node_modules), generate the bundle the GPU machine will build:
-#     node --import tsx scripts/gen-harness.ts bench/gpu-harness
+#     node --import ./scripts/ts.mjs scripts/gen-harness.ts bench/gpu-harness
 # On the GPU machine, from the repository root (needs nvcc and bash; python3 for the table):
 #     bash bench/gpu-smoke.sh                 # results in $OUT when set, else bench/gpu-harness/results
 #     ONLY='vector_add|softmax' ITERS=50 bash bench/gpu-smoke.sh
@@ -17,10 +17,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 bundle=${BUNDLE:-$root/bench/gpu-harness}
 
 if command -v node > /dev/null 2>&1 && [ -d "$root/node_modules/tsx" ]; then
-  (cd "$root" && node --import tsx scripts/gen-harness.ts "$bundle")
+  (cd "$root" && node --import ./scripts/ts.mjs scripts/gen-harness.ts "$bundle")
 fi
 if [ ! -f "$bundle/run.sh" ] || [ ! -f "$bundle/manifest.tsv" ]; then
-  echo "no harness bundle at $bundle: run 'node --import tsx scripts/gen-harness.ts bench/gpu-harness' on a machine with node first" >&2
+  echo "no harness bundle at $bundle: run 'node --import ./scripts/ts.mjs scripts/gen-harness.ts bench/gpu-harness' on a machine with node first" >&2
   exit 2
 fi
 command -v "${NVCC:-nvcc}" > /dev/null 2>&1 || { echo "nvcc not found (set NVCC)" >&2; exit 2; }

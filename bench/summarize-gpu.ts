@@ -1,6 +1,6 @@
 // Turns what bench/gpu-run.sh left in OUTDIR (<ex>.bench.json, <ex>.<candidate>.compare.json, ncu-<ex>.json)
 // into bench/results/gpu-bench.json (one object, per example) and bench/results/gpu-bench.md (a table):
-//   node --import tsx bench/summarize-gpu.ts OUTDIR [RESULTS_DIR]
+//   node --import ./scripts/ts.mjs bench/summarize-gpu.ts OUTDIR [RESULTS_DIR]
 // test/gpu/ reads the same structure through summarizeGpu(), so what CI asserts is what the table shows.
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -113,7 +113,7 @@ export function markdownTable(results: ExampleResult[]): string {
 if (require.main === module) {
   const [outDir, resultsDir = join(__dirname, 'results')] = process.argv.slice(2);
   if (!outDir || !existsSync(outDir)) {
-    console.error('usage: node --import tsx bench/summarize-gpu.ts OUTDIR [RESULTS_DIR]  (OUTDIR: what bench/gpu-run.sh wrote)');
+    console.error('usage: node --import ./scripts/ts.mjs bench/summarize-gpu.ts OUTDIR [RESULTS_DIR]  (OUTDIR: what bench/gpu-run.sh wrote)');
     process.exit(2);
   }
   const results = summarizeGpu(resolve(outDir));

@@ -3,22 +3,14 @@ import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, chmodSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { bundleOptions, WASM_FILES } from './esbuild-options.mjs';
 
 const require = createRequire(import.meta.url);
 const root = dirname(dirname(new URL(import.meta.url).pathname));
 const dist = join(root, 'dist');
 mkdirSync(dist, { recursive: true });
 
-const common = {
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  sourcemap: true,
-  logLevel: 'warning',
-  // web-tree-sitter's ESM build needs import.meta.url, which a CommonJS bundle lacks: bundle its CJS build.
-  alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
-};
+const common = { ...bundleOptions, sourcemap: true, logLevel: 'warning' };
 
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(dist, 'client.js'), external: ['vscode'] }),
@@ -27,7 +19,7 @@ await Promise.all([
 ]);
 chmodSync(join(dist, 'cli.js'), 0o755);
 
-for (const file of ['web-tree-sitter/web-tree-sitter.wasm', 'tree-sitter-cuda/tree-sitter-cuda.wasm', 'tree-sitter-python/tree-sitter-python.wasm']) {
+for (const file of WASM_FILES) {
   copyFileSync(require.resolve(file), join(dist, file.split('/')[1]));
 }
 console.log('built dist/client.js, dist/server.js, dist/cli.js');

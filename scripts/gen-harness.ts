@@ -1,6 +1,6 @@
 // Writes a self-contained bundle of CUDA harness sources for every example and candidate in examples/cuda/,
 // to be built and run on a GPU machine that may have no node: only nvcc, bash and (for the summary) python3.
-//   node --import tsx scripts/gen-harness.ts OUTDIR
+//   node --import ./scripts/ts.mjs scripts/gen-harness.ts OUTDIR
 // Bundle layout:
 //   OUTDIR/run.sh                     builds everything with nvcc, runs ceilings/check/time, saves JSON (bench/gpu-smoke/run.sh)
 //   OUTDIR/summarize.py               compares each variant's outputs with the baseline's, prints a table
@@ -14,9 +14,9 @@ import { chmodSync, copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, 
 import { join, relative, resolve } from 'node:path';
 import { generateCudaHarness } from '../server/src/harness/cuda/generate';
 import { RUNTIME_HEADER, RUNTIME_HEADER_NAME, RUNTIME_SOURCE, RUNTIME_SOURCE_NAME } from '../server/src/harness/cuda/runtime';
-import { defaultBytesExpr, toleranceFor } from '../server/src/spec/defaults';
-import { evaluate } from '../server/src/spec/expr';
-import type { BenchSpec } from '../server/src/spec/model';
+import { defaultBytesExpr, toleranceFor } from '../server/src/benchspec/defaults';
+import { evaluate } from '../server/src/benchspec/expr';
+import type { BenchSpec } from '../server/src/benchspec/model';
 
 const repo = resolve(__dirname, '..');
 const examples = join(repo, 'examples/cuda');
@@ -24,7 +24,7 @@ const examples = join(repo, 'examples/cuda');
 function main(): void {
   const outArg = process.argv[2];
   if (!outArg) {
-    console.error('usage: node --import tsx scripts/gen-harness.ts OUTDIR');
+    console.error('usage: node --import ./scripts/ts.mjs scripts/gen-harness.ts OUTDIR');
     process.exit(2);
   }
   const out = resolve(outArg);

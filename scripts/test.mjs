@@ -14,5 +14,5 @@ const files = suites.flatMap((dir) => {
 });
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { CheckReport, DeviceInfo } from '../../server/src/harness/protocol';
-import type { BenchSpec } from '../../server/src/spec/model';
+import type { BenchSpec } from '../../server/src/benchspec/model';
 import { verify } from '../../server/src/bench/verify';
 import type { CheckRun } from '../../server/src/bench/verify';
 import { lensText } from '../../server/src/bench/format';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { flopsCeilingApplies, roofline } from '../../server/src/bench/roofline';
 import { defaultCeilingsPath, emptyCeilingsCache, gpuKey, loadCeilingsCache, lookupCeilings, saveCeilingsCache, storeCeilings } from '../../server/src/bench/ceilings';
 import { rooflineBytes, rooflineFlops } from '../../server/src/bench/shapes';
-import type { BenchSpec } from '../../server/src/spec/model';
+import type { BenchSpec } from '../../server/src/benchspec/model';
 
 const H200 = { copyBytesPerSecond: 4.3e12, fp32FlopsPerSecond: 60e12 };
 const N = 2 ** 26;

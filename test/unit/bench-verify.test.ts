@@ -4,7 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CheckReport, DeviceInfo } from '../../server/src/harness/protocol';
-import type { BenchSpec, Dtype } from '../../server/src/spec/model';
+import type { BenchSpec, Dtype } from '../../server/src/benchspec/model';
 import { bfloat16ToFloat, decodeValues, halfToFloat, unravelIndex } from '../../server/src/bench/dtype';
 import { POISON_BYTE, poisonPattern } from '../../server/src/harness/poison';
 import { fsDumpReader, verify } from '../../server/src/bench/verify';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { archFlags, buildHarness, BuildError, type BuildOptions, type BuildResult } from '../../server/src/harness/build';
 import { HarnessRunError, runHarness } from '../../server/src/harness/run';
-import type { BenchSpec } from '../../server/src/spec/model';
+import type { BenchSpec } from '../../server/src/benchspec/model';
 import { CountingTarget, exampleFiles, EXAMPLES, mapLimit, tempDir } from './harness-helpers';
 import { localTarget } from './local-target';
 

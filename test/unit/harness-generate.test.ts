@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { generateCudaHarness, HarnessSpecError } from '../../server/src/harness/cuda/generate';
 import { SpecExpressionError } from '../../server/src/harness/cuda/expr';
 import { RUNTIME_HEADER, RUNTIME_SOURCE } from '../../server/src/harness/cuda/runtime';
-import type { BenchSpec } from '../../server/src/spec/model';
+import type { BenchSpec } from '../../server/src/benchspec/model';
 import { exampleFiles, EXAMPLES, FIXTURES, readSpec } from './harness-helpers';
 
 const files = exampleFiles();

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { candidateSpec } from '../../server/src/bench/job-prepare';
-import type { BenchSpec, LaunchConfig } from '../../server/src/spec/model';
+import type { BenchSpec, LaunchConfig } from '../../server/src/benchspec/model';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 import { localTarget } from './local-target';
 

@@ -9,7 +9,7 @@ import { before, describe, it } from 'node:test';
 import { buildHarness, type BuildResult } from '../../server/src/harness/build';
 import type { CheckReport, TimeReport } from '../../server/src/harness/protocol';
 import { harnessArgs, HarnessRunError, parseReport, runHarness, type RunOptions } from '../../server/src/harness/run';
-import type { BenchSpec } from '../../server/src/spec/model';
+import type { BenchSpec } from '../../server/src/benchspec/model';
 import { EXAMPLES, fakeCudartObject, FIXTURES, readSpec, tempDir } from './harness-helpers';
 import { localTarget } from './local-target';
 

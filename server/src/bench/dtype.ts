@@ -2,8 +2,8 @@
 // poison check. float16 and bfloat16 have no JavaScript typed array, so they are decoded to float32 values
 // (exactly: both are subsets of float32).
 
-import { ELEMENT_BYTES } from '../spec/defaults';
-import type { Dtype } from '../spec/model';
+import { ELEMENT_BYTES } from '../benchspec/defaults';
+import type { Dtype } from '../benchspec/model';
 
 
 export function isDtype(s: string): s is Dtype {

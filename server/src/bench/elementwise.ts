@@ -1,7 +1,7 @@
 // Element-by-element work on decoded output arrays: tolerance match, leftover poison, trivial-output checks,
 // bitwise equality. Pure functions over typed arrays; verify.ts decides what they mean.
 
-import type { Tolerance } from '../spec/model';
+import type { Tolerance } from '../benchspec/model';
 import type { Bits, Values } from './dtype';
 import { unravelIndex } from './dtype';
 

@@ -8,10 +8,10 @@ import type { CompilerDiagnostic } from '../check/types';
 import { buildHarness, type BuildResult } from '../harness/build';
 import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
-import type { BenchSpec, LaunchConfig } from '../spec/model';
-import { inferSpec } from '../spec/infer';
-import { findSpec, loadSpec, specPath } from '../spec/store';
-import { validate } from '../spec/validate';
+import type { BenchSpec, LaunchConfig } from '../benchspec/model';
+import { inferSpec } from '../benchspec/infer';
+import { findSpec, loadSpec, specPath } from '../benchspec/store';
+import { validate } from '../benchspec/validate';
 import type { Target } from '../targets/target';
 
 export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'build' | 'no-device' | 'run';

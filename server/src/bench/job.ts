@@ -10,7 +10,7 @@ import type { CheckReport, TimeReport } from '../harness/protocol';
 import { createRunRecord, rederive, runDir, runId, writeRunRecord, type RecordedCheck, type RunRecord, type RunRecordInput } from '../runs/record';
 import { sha256File } from '../runs/hash';
 import { checkDir } from '../runs/reverify';
-import type { LaunchConfig, SpecArg } from '../spec/model';
+import type { LaunchConfig, SpecArg } from '../benchspec/model';
 import { detectArch } from '../harness/build';
 import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { buildFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';

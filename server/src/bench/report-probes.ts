@@ -1,8 +1,8 @@
 // Probes that need only the check reports, not the dumps: enough distinct seeds, inputs left untouched
 // (field notes, pattern 2), and outputs that do not alias inputs.
 
-import type { BenchSpec } from '../spec/model';
-import { ELEMENT_BYTES } from '../spec/defaults';
+import type { BenchSpec } from '../benchspec/model';
+import { ELEMENT_BYTES } from '../benchspec/defaults';
 import { quoteList } from './num';
 import { elementCount } from './shapes';
 import type { ResolvedShapes } from './shapes';

@@ -1,9 +1,9 @@
 // Sizes in numbers: a buffer argument's extents and the default roofline byte count, from the spec's size
 // expressions. Probes need extents to name a failing element as out[3, 17] and pointer ranges to detect overlap.
 
-import type { BenchSpec } from '../spec/model';
-import { evaluate } from '../spec/expr';
-import { ELEMENT_BYTES } from '../spec/defaults';
+import type { BenchSpec } from '../benchspec/model';
+import { evaluate } from '../benchspec/expr';
+import { ELEMENT_BYTES } from '../benchspec/defaults';
 
 export type ResolvedShapes = Record<string, number[] | undefined>;
 

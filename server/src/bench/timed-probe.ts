@@ -4,7 +4,7 @@
 // candidate's must match the baseline's for the same buffer set, and be fully written.
 
 import type { TimeReport } from '../harness/protocol';
-import type { BenchSpec } from '../spec/model';
+import type { BenchSpec } from '../benchspec/model';
 import { verify, type CheckRun, type Probe } from './verify';
 
 /** A timed run's dumps in the shape the checks' probes read (inputs and pointers are not part of it). */

@@ -7,8 +7,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { CheckReport, OutputDump } from '../harness/protocol';
-import type { BenchSpec, Dtype, SpecArg } from '../spec/model';
-import { ELEMENT_BYTES, toleranceFor } from '../spec/defaults';
+import type { BenchSpec, Dtype, SpecArg } from '../benchspec/model';
+import { ELEMENT_BYTES, toleranceFor } from '../benchspec/defaults';
 import { decodeValues, isDtype, isFloatDtype, rawBits } from './dtype';
 import type { Values } from './dtype';
 import { bitwiseDiff, countPoison, finiteMean, matchValues, trivialPasses } from './elementwise';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { LaunchConfig } from '../spec/model';
+import type { LaunchConfig } from '../benchspec/model';
 import { cliReport, lensText } from '../bench/format';
 import { benchKernel, compareCandidate, type DryRunResult, type JobOptions, type JobResult } from '../bench/job';
 import { RECORD_FILE } from '../runs/record';

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { resolveKernel } from '../bench/job-prepare';
-import { formatInference, formatSpecJson } from '../spec/format';
-import { inferSpec } from '../spec/infer';
-import { installedSchemaUri, saveSpec, specPath } from '../spec/store';
+import { formatInference, formatSpecJson } from '../benchspec/format';
+import { inferSpec } from '../benchspec/infer';
+import { installedSchemaUri, saveSpec, specPath } from '../benchspec/store';
 import { CliError } from './errors';
 import { toCliError } from './job-common';
 

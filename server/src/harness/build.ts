@@ -16,7 +16,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { normalizeArch } from '../check/arch';
 import { parseCompilerOutput } from '../check/diagnostics';
 import type { CompilerDiagnostic } from '../check/types';
-import type { BenchSpec } from '../spec/model';
+import type { BenchSpec } from '../benchspec/model';
 import { defaultArch, listGpus } from '../targets/gpus';
 import type { ExecResult, Target } from '../targets/target';
 import { generateCudaHarness, type GeneratedHarness } from './cuda/generate';

@@ -10,7 +10,7 @@
 // neither 0 nor 1. A real integer result can still equal it, so verify only calls an integer element unwritten
 // where the baseline's element differs from the pattern.
 
-import type { Dtype } from '../spec/model';
+import type { Dtype } from '../benchspec/model';
 
 export const POISON_BYTE: Readonly<Record<Dtype, number>> = {
   float32: 0xff,

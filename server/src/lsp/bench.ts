@@ -11,7 +11,7 @@ import type { BenchSummary } from '../bench/summary';
 import { sha256Text } from '../runs/hash';
 import { latestBenchRecord, RECORD_FILE, rederive } from '../runs/record';
 import type { Settings } from '../settings';
-import { specDiagnostics } from '../spec/diagnostics';
+import { specDiagnostics } from '../benchspec/diagnostics';
 import type { Target } from '../targets/target';
 import { toDiagnostic, toLspRange } from './convert';
 import type { DiagnosticSink } from './diagnostics';

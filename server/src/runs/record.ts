@@ -8,7 +8,7 @@ import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CheckReport, DeviceInfo } from '../harness/protocol';
-import type { BenchSpec, LaunchConfig } from '../spec/model';
+import type { BenchSpec, LaunchConfig } from '../benchspec/model';
 import type { CompareOptions } from '../bench/compare';
 import type { Ceilings, RooflineOptions } from '../bench/roofline';
 import { deriveSummary } from '../bench/summary';

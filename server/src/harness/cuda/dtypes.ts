@@ -1,6 +1,6 @@
 // How each spec dtype looks in the generated C++: the element type the harness allocates and fills, and the
 // runtime's enumerator for it. Poison bytes come from harness/poison.ts (shared with bench/verify.ts).
-import type { Dtype } from '../../spec/model';
+import type { Dtype } from '../../benchspec/model';
 
 export interface CudaDtype {
   /** The element type (the kernel may spell it differently, e.g. `long long` or `float4`: kp::DevPtr accepts those). */

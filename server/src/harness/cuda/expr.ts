@@ -2,7 +2,7 @@
 // variables, through the spec's own parser (spec/expr.ts), so the harness and the TypeScript side agree on
 // every operator. This adds only what the harness needs on top: the spec field's name in every error, and a
 // refusal of names that are not size variables (they would otherwise fail later, as C++ errors).
-import { ExprError, parseExpr, toCpp, variablesOf } from '../../spec/expr';
+import { ExprError, parseExpr, toCpp, variablesOf } from '../../benchspec/expr';
 
 export class SpecExpressionError extends Error {
   constructor(

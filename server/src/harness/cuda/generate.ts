@@ -2,8 +2,8 @@
 // then the user's file #included UNCHANGED (its `main`, if any, renamed away), then the spec-specific tables,
 // the launch and the harness's own `main`. Linked with kp_runtime.o (runtime.ts) it is one binary speaking
 // protocol.ts.
-import type { BenchSpec, Distribution, SpecArg } from '../../spec/model';
-import { defaultInit } from '../../spec/defaults';
+import type { BenchSpec, Distribution, SpecArg } from '../../benchspec/model';
+import { defaultInit } from '../../benchspec/defaults';
 import { POISON_BYTE } from '../poison';
 import { CUDA_DTYPES } from './dtypes';
 import { exprToCpp } from './expr';

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { specDiagnostics, type SpecDiagnostic } from '../../server/src/spec/diagnostics';
-import { inferSpec } from '../../server/src/spec/infer';
-import { serializeSpec } from '../../server/src/spec/serialize';
+import { specDiagnostics, type SpecDiagnostic } from '../../server/src/benchspec/diagnostics';
+import { inferSpec } from '../../server/src/benchspec/infer';
+import { serializeSpec } from '../../server/src/benchspec/serialize';
 import type { Kernel } from '../../server/src/kernels/model';
 
 /** The text a diagnostic underlines. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { evaluate, evaluateTyped, ExprError, formatExpr, parseExpr, toCpp, variablesOf } from '../../server/src/spec/expr';
+import { evaluate, evaluateTyped, ExprError, formatExpr, parseExpr, toCpp, variablesOf } from '../../server/src/benchspec/expr';
 
 test('precedence and associativity follow C', () => {
   assert.equal(evaluate('2 + 3 * 4', {}), 14);

@@ -2,10 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kernel, KernelParam, LaunchSite, TemplateParam } from '../../server/src/kernels/model';
-import { inferSpec, type InferResult } from '../../server/src/spec/infer';
-import { formatInference, formatSpecJson } from '../../server/src/spec/format';
-import { validate } from '../../server/src/spec/validate';
-import type { SpecArg } from '../../server/src/spec/model';
+import { inferSpec, type InferResult } from '../../server/src/benchspec/infer';
+import { formatInference, formatSpecJson } from '../../server/src/benchspec/format';
+import { validate } from '../../server/src/benchspec/validate';
+import type { SpecArg } from '../../server/src/benchspec/model';
 
 const zero = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 

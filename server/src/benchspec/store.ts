@@ -95,7 +95,7 @@ export function loadSpecText(path: string, text: string): LoadedSpec {
 /**
  * The schema file shipped with this installation, as a file URI, so editors validate a spec against the exact
  * version that wrote it without fetching anything. Bundles run from dist/ (schemas/ beside it, see
- * .vscodeignore); sources run from server/src/spec/.
+ * .vscodeignore); sources run from server/src/benchspec/.
  */
 export function installedSchemaUri(): string | undefined {
   for (const candidate of [join(__dirname, '..', 'schemas', 'bench-spec.schema.json'), join(__dirname, '..', '..', '..', 'schemas', 'bench-spec.schema.json')]) {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BenchSpec } from '../../server/src/spec/model';
-import { SCHEMA_ID, serializeSpec } from '../../server/src/spec/serialize';
-import { editSpecText, findSpec, installedSchemaUri, loadSpec, loadSpecText, saveSpec, specFileName, specPath } from '../../server/src/spec/store';
-import { DEFAULT_TOLERANCES, defaultBytesExpr, dtypeOfCType, elementSize, toleranceFor, vectorTypeOf } from '../../server/src/spec/defaults';
+import type { BenchSpec } from '../../server/src/benchspec/model';
+import { SCHEMA_ID, serializeSpec } from '../../server/src/benchspec/serialize';
+import { editSpecText, findSpec, installedSchemaUri, loadSpec, loadSpecText, saveSpec, specFileName, specPath } from '../../server/src/benchspec/store';
+import { DEFAULT_TOLERANCES, defaultBytesExpr, dtypeOfCType, elementSize, toleranceFor, vectorTypeOf } from '../../server/src/benchspec/defaults';
 
 function spec(kernel = 'ns::inner::add'): BenchSpec {
   return {

@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { discover } from '../../server/src/kernels/discover';
-import { inferSpec, type InferResult } from '../../server/src/spec/infer';
-import { validate } from '../../server/src/spec/validate';
-import type { SpecArg } from '../../server/src/spec/model';
+import { inferSpec, type InferResult } from '../../server/src/benchspec/infer';
+import { validate } from '../../server/src/benchspec/validate';
+import type { SpecArg } from '../../server/src/benchspec/model';
 
 const root = join(__dirname, '..', '..');
 const fixtures = join(root, 'test', 'fixtures', 'spec');

@@ -2,8 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import schema from '../../schemas/bench-spec.schema.json';
-import type { BenchSpec } from '../../server/src/spec/model';
-import { validate, type SpecIssue } from '../../server/src/spec/validate';
+import type { BenchSpec } from '../../server/src/benchspec/model';
+import { validate, type SpecIssue } from '../../server/src/benchspec/validate';
 
 function vectorAdd(): BenchSpec {
   return {
