@@ -1,12 +1,13 @@
 // One timing job per GPU across processes: an editor's server and a terminal's `kernelpilot bench` on the same
 // machine would otherwise time kernels on one GPU at once, each measuring the other's load. A lock file per GPU
-// in the OS temp folder, created exclusively and holding its owner's pid; a lock whose owner is gone is taken over.
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// in the user's private folder (a shared one let any user hold or fake our locks), created exclusively and holding
+// its owner's pid; a lock whose owner is gone is taken over.
+import { open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensurePrivateDir, privateDir } from './private-dir';
 
 export interface GpuLockOptions {
-  /** Default <tmpdir>/kernelpilot/locks. */
+  /** Default ~/.cache/kernelpilot/locks (private-dir.ts); a given folder must pass the same ownership checks. */
   dir?: string;
   signal?: AbortSignal;
   /** Called once when the lock is held by another process, with its description. */
@@ -34,8 +35,7 @@ async function holderOf(path: string): Promise<{ pid: number; what: string } | u
 
 /** Waits for GPU `index` (cancellable), then holds it until the returned release is called. */
 export async function acquireGpuLock(index: number, what: string, options: GpuLockOptions = {}): Promise<() => Promise<void>> {
-  const dir = options.dir ?? join(tmpdir(), 'kernelpilot', 'locks');
-  await mkdir(dir, { recursive: true });
+  const dir = options.dir === undefined ? await privateDir('locks') : await ensurePrivateDir(options.dir, 'GPU lock');
   const path = join(dir, `gpu-${index}.lock`);
   let told = false;
   for (;;) {
