@@ -57,8 +57,8 @@ export async function createScratch(purpose: string, root?: string): Promise<Scr
   return {
     dir,
     async remove() {
-      live.delete(dir);
       await rm(dir, { recursive: true, force: true });
+      live.delete(dir); // only now: an exit while rm runs still removes it
     },
   };
 }
