@@ -15,7 +15,6 @@ export interface Scratch {
 
 const live = new Set<string>();
 let exitHook = false;
-const swept = new Set<string>();
 
 function removeAllNow(): void {
   for (const dir of live) rmSync(dir, { recursive: true, force: true });
@@ -33,8 +32,6 @@ function alive(pid: number): boolean {
 
 /** Folders `<purpose>-<pid>-<random>` whose process is gone: it was killed before its `exit` listener could run. */
 async function sweepOrphans(root: string): Promise<void> {
-  if (swept.has(root)) return;
-  swept.add(root);
   for (const name of await readdir(root).catch(() => [])) {
     const pid = Number(/^[\w]+-(\d+)-\w+$/.exec(name)?.[1]);
     if (pid > 0 && pid !== process.pid && !alive(pid)) await rm(join(root, name), { recursive: true, force: true }).catch(() => undefined);
