@@ -123,8 +123,3 @@ export function classifyExtraArgs(args: readonly string[]): ExtraArg[] {
   }
   return out;
 }
-
-/** Every spelling of an allowed switch and flag, for the README and the refusal messages. */
-export function allowedFlagNames(): string[] {
-  return [...SWITCHES, ...VALUED.flatMap((f) => f.names.map((n) => (f.each || n.startsWith('--') ? `${n}=…` : `${n} …`)))];
-}

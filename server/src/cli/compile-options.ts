@@ -13,7 +13,7 @@ export interface CompileCliFlags {
   compileCommands?: string;
 }
 
-export const COMPILE_OPTIONS_USAGE = `compiler options of check/spec/bench/compare: --nvcc-path PATH, -I DIR / --include-path DIR, -D NAME[=VALUE] /
+export const COMPILE_OPTIONS_USAGE = `compiler options of check/bench/compare: --nvcc-path PATH, -I DIR / --include-path DIR, -D NAME[=VALUE] /
 --define NAME[=VALUE], --extra-arg=FLAG (one nvcc word each, e.g. --extra-arg=--use_fast_math), --compile-commands FILE
 (default: compile_commands.json found inside the workspace; its flags pass the workspace allow-list, see README).`;
 
