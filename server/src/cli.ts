@@ -23,7 +23,7 @@ commands:
                                        JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
   lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
 
-options of check/spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
+options of spec/bench/compare (check takes --workspace and --arch too): --workspace DIR (default: the current folder; specs and runs live in
 DIR/.kernelpilot/), --arch sm_90, --rounds N, --iters N, --warmup N, --sets N.
 --kernel may be omitted when the file defines exactly one kernel.
 ${COMPILE_OPTIONS_USAGE}

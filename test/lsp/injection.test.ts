@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readdirSync, rmSync, unlinkSync, writeFileSync } 
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Diagnostic } from 'vscode-languageserver-protocol';
-import { cliPath, LspClient, uriOf, withLspClient, type ClientSettings } from './client';
+import { cliPath, LspClient, uriOf, withLspClient } from './client';
 import { tempDir } from './fixtures';
 
 const root = tempDir('kp-inject-');
@@ -75,7 +75,7 @@ test('CLI: file and folder names with shell syntax are checked and built, and no
   const names = Object.entries(payloads('name'));
   for (const [shape, payload] of names) {
     const dir = join(root, 'names');
-    const file = write(join(dir, `k${payload}.cu`), KERNEL);
+    const file = write(join(dir, `k${payload.replace('name_', 'file_')}.cu`), KERNEL);
     const checked = cli(['check', file, '--workspace', dir], dir);
     assert.equal(checked.status, 0, `check of a file named with ${shape}:\n${checked.out}`);
     assert.match(checked.out, /k\(float\*, int\)/, `the kernel was compiled (${shape})`);
@@ -101,28 +101,33 @@ test('CLI: file and folder names with shell syntax are checked and built, and no
   t.diagnostic(`${names.length} payload shapes × (file name, folder name) × (check, bench --dry-run, spec)`);
 });
 
-/** A project whose compile_commands.json carries every payload in -D, -I, -std and --expt-* values. */
-function poisonedDatabase(dir: string, form: 'arguments' | 'command', id: string): void {
-  const p = payloads(id);
-  const args = ['nvcc', ...Object.values(p).flatMap((v, i) => [`-DKP_${i}=${v}`, `-I${join(dir, 'inc')}${v}`]), `-std=c++17${p.dollar}`, '-c', 'k.cu'];
+/** compile_commands.json entries carrying every payload in one kind of flag, in `form`. */
+function poisonedDatabase(dir: string, form: 'arguments' | 'command', id: string, kind: 'define' | 'include' | 'std'): void {
+  const values = Object.values(payloads(`${id}_${kind}`));
+  const flags = kind === 'define' ? values.map((v, i) => `-DKP_${i}=${v}`) : kind === 'include' ? values.map((v) => `-I${join(dir, 'inc')}${v}`) : [`-std=c++17${values[0]}`];
+  const args = ['nvcc', ...flags, '-c', 'k.cu'];
   const entry = form === 'arguments' ? { directory: dir, file: 'k.cu', arguments: args } : { directory: dir, file: 'k.cu', command: args.map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ') };
   write(join(dir, 'compile_commands.json'), JSON.stringify([entry]));
 }
 
 test('CLI: compile_commands.json with payloads in both forms, and one above the workspace that must not be used', { timeout: 300_000 }, () => {
   for (const form of ['arguments', 'command'] as const) {
-    const dir = join(root, `ccdb-${form}`);
-    write(join(dir, 'k.cu'), KERNEL);
-    poisonedDatabase(dir, form, `ccdb_${form}`);
-    const run = cli(['check', join(dir, 'k.cu'), '--workspace', dir], dir);
-    assert.equal(run.status, 0, run.out);
-    // The macros and include folders were used (through the header and links); the bad -std was refused by name.
-    assert.match(run.out, /did not use "-std=c\+\+17\$\(touch \$\{KPM\}ccdb_\w+_dollar\)" from .*compile_commands\.json: its value has "\$", which nvcc's shell would interpret/, run.out);
-    refusalsSeen.push(`compile_commands ${form}: -std`);
-    assertNoMarkers(`compile_commands.json (${form})`);
+    for (const kind of ['define', 'include', 'std'] as const) {
+      const dir = join(root, `ccdb-${form}-${kind}`);
+      write(join(dir, 'k.cu'), KERNEL);
+      poisonedDatabase(dir, form, `ccdb_${form}`, kind);
+      const run = cli(['check', join(dir, 'k.cu'), '--workspace', dir], dir);
+      assert.equal(run.status, 0, run.out);
+      // Macros and include folders are used (through the header and links); a bad -std is refused by name.
+      if (kind === 'std') {
+        assert.match(run.out, /did not use "-std=c\+\+17\$\(touch \$\{KPM\}ccdb_\w+_dollar\)" from .*compile_commands\.json: its value has "\$", which nvcc's shell would interpret/, run.out);
+        refusalsSeen.push(`compile_commands ${form}: -std`);
+      }
+      assertNoMarkers(`compile_commands.json (${form}, ${kind})`);
+    }
   }
   const parent = join(root, 'ccdb-parent');
-  poisonedDatabase(parent, 'command', 'ccdb_parent');
+  poisonedDatabase(parent, 'command', 'ccdb_parent', 'define');
   const ws = join(parent, 'ws');
   write(join(ws, 'k.cu'), `#ifdef KP_0\n#error the database above the workspace was used\n#endif\n${KERNEL}`);
   const run = cli(['check', join(ws, 'k.cu'), '--workspace', ws], ws);
@@ -198,50 +203,52 @@ test('LSP: didOpen of files and folders named with shell syntax compiles them an
   assertNoMarkers('LSP didOpen of shell-named files');
 });
 
-test('LSP: workspace settings cannot pick the compiler or pass flags outside the allow-list; each refusal says what and why', { timeout: 300_000 }, async (t) => {
+test('LSP: workspace settings cannot pick the compiler or pass flags outside the allow-list; each refusal says what and why', { timeout: 600_000 }, async (t) => {
   const ws = join(root, 'lsp-settings');
   const uri = uriOf(write(join(ws, 'k.cu'), KERNEL));
   script(join(ws, 'tools', 'nvcc'));
   const wrapper = script(join(ws, 'tools', 'wrap.sh'));
   for (const name of ['gcc', 'g++', 'c++', 'cc']) script(join(ws, 'evilbin', name));
   write(join(ws, 'opts.txt'), `-Xcompiler -wrapper,${wrapper}`);
-  const outside = write(join(root, 'outside', 'compile_commands.json'), JSON.stringify([{ directory: ws, file: 'k.cu', arguments: ['nvcc', '-DFROM_OUTSIDE', 'k.cu'] }]));
+  const outside = write(join(root, 'outside', 'compile_commands.json'), JSON.stringify([{ directory: ws, file: 'k.cu', arguments: ['nvcc', `-DKP=${payloads('outside').dollar}`, 'k.cu'] }]));
   const p = payloads('setting');
-  const workspace: ClientSettings = {
-    check: { debounceMs: 0 },
-    cuda: {
-      extraArgs: ['-ccbin', join(ws, 'evilbin'), '-Xcompiler', `-wrapper,${wrapper}`, `--compiler-options=-wrapper,${wrapper}`, '--options-file', join(ws, 'opts.txt'), p.dollar, '--use_fast_math', '-Xptxas', '-O3', `-DKP_X=${p.backtick}`],
-      defines: Object.values(p).map((v, i) => `KP_${i}=${v}`),
-      includePaths: Object.values(p).map((v) => join(ws, `inc${v}`)),
-      compileCommands: outside,
-    },
-  };
-  const expected: Array<[string, string, RegExp]> = [
-    ['-ccbin ' + join(ws, 'evilbin'), 'extraArgs', /it chooses the host compiler program nvcc runs/],
-    ['-Xcompiler -wrapper,' + wrapper, 'extraArgs', /it passes options to the host compiler/],
-    [`--compiler-options=-wrapper,${wrapper}`, 'extraArgs', /it passes options to the host compiler/],
-    ['--options-file ' + join(ws, 'opts.txt'), 'extraArgs', /it reads more options from a file/],
-    [p.dollar, 'extraArgs', /which nvcc's shell would interpret/],
-    [`KP_5=${p.newline}`, 'defines', /line break/],
-    [`KP_6=${p.cr}`, 'defines', /line break/],
-    [outside, 'compileCommands', /outside the workspace/],
+  // Each vector alone (one would mask another by failing the compile first), as a repository's settings.
+  const vectors: Array<[setting: string, cuda: Record<string, unknown>, value: string, reason: RegExp]> = [
+    ['nvccPath', { nvccPath: './tools/nvcc' }, './tools/nvcc', /absolute path outside the workspace; using nvcc from PATH instead/],
+    ['nvccPath', { nvccPath: join(ws, 'tools', 'nvcc') }, join(ws, 'tools', 'nvcc'), /it is inside the workspace, so the repository would choose the program that runs/],
+    ['extraArgs', { extraArgs: ['-ccbin', join(ws, 'evilbin')] }, `-ccbin ${join(ws, 'evilbin')}`, /it chooses the host compiler program nvcc runs/],
+    ['extraArgs', { extraArgs: ['-Xcompiler', `-wrapper,${wrapper}`] }, `-Xcompiler -wrapper,${wrapper}`, /it passes options to the host compiler/],
+    ['extraArgs', { extraArgs: [`--compiler-options=-wrapper,${wrapper}`] }, `--compiler-options=-wrapper,${wrapper}`, /it passes options to the host compiler/],
+    ['extraArgs', { extraArgs: ['--options-file', join(ws, 'opts.txt')] }, `--options-file ${join(ws, 'opts.txt')}`, /it reads more options from a file/],
+    ['extraArgs', { extraArgs: [`--diag-suppress=1${p.dollar}`] }, `--diag-suppress=1${p.dollar}`, /its value has "\$", which nvcc's shell would interpret/],
+    ['defines', { defines: [`KP=${p.newline}`] }, `KP=${p.newline}`, /line break/],
+    ['defines', { defines: [`KP=${p.cr}`] }, `KP=${p.cr}`, /line break/],
+    ['compileCommands', { compileCommands: outside }, outside, /outside the workspace/],
   ];
-  for (const nvccPath of ['./tools/nvcc', join(ws, 'tools', 'nvcc')]) {
-    await withLspClient(t, { root: ws, userSettings: { check: { debounceMs: 0 } }, settings: { ...workspace, cuda: { ...workspace.cuda, nvccPath } }, env }, async (client) => {
-      cases += expected.length + Object.keys(p).length * 2 + 1;
+  for (const [setting, cuda, value, reason] of vectors) {
+    cases++;
+    await withLspClient(t, { root: ws, userSettings: { check: { debounceMs: 0 } }, settings: { check: { debounceMs: 0 }, cuda }, env }, async (client) => {
       await client.open(uri, 'cuda-cpp', KERNEL);
-      const diagnostics = await checked(client, uri);
-      const messages = diagnostics.map((d) => d.message);
-      for (const [value, setting, reason] of [...expected, [nvccPath, 'nvccPath', /workspace|inside the workspace/] as [string, string, RegExp]]) {
-        const said = messages.find((m) => m.includes(`did not use ${JSON.stringify(value)} from kernelpilot.cuda.${setting} (workspace settings)`));
-        assert.ok(said, `a message names ${JSON.stringify(value)} from ${setting}; got:\n${messages.join('\n')}`);
-        assert.match(said, reason);
-        refusalsSeen.push(`${setting}: ${JSON.stringify(value).slice(0, 40)}`);
-      }
-      // The allowed flags, macros and include folders were used: the kernel compiled with them.
-      assert.match((await client.lenses(uri))?.[0]?.command?.title ?? '', /regs/);
+      const messages = (await checked(client, uri)).map((d) => d.message);
+      const said = messages.find((m) => m.includes(`did not use ${JSON.stringify(value)} from kernelpilot.cuda.${setting} (workspace settings)`));
+      assert.ok(said, `a message names ${JSON.stringify(value)} from ${setting}; got:\n${messages.join('\n')}`);
+      assert.match(said, reason);
+      refusalsSeen.push(`${setting}: ${JSON.stringify(value).slice(0, 50)}`);
     });
+    assertNoMarkers(`workspace ${setting} ${JSON.stringify(value)}`);
   }
+  // Macros and include folders with shell syntax, and allow-listed flags, are used: the kernel compiles with them.
+  const usable = {
+    extraArgs: ['--use_fast_math', '-Xptxas', '-O3', `-DKP_X=${p.backtick}`],
+    defines: Object.entries(p).filter(([shape]) => shape !== 'newline' && shape !== 'cr').map(([, v], i) => `KP_${i}=${v}`),
+    includePaths: Object.values(p).map((v) => join(ws, `inc${v}`)),
+  };
+  await withLspClient(t, { root: ws, userSettings: { check: { debounceMs: 0 } }, settings: { check: { debounceMs: 0 }, cuda: usable }, env }, async (client) => {
+    cases += usable.extraArgs.length + usable.defines.length + usable.includePaths.length;
+    await client.open(uri, 'cuda-cpp', KERNEL);
+    assert.deepEqual((await checked(client, uri)).map((d) => d.message), [], 'nothing refused');
+    assert.match((await client.lenses(uri))?.[0]?.command?.title ?? '', /regs/);
+  });
   assertNoMarkers('workspace settings');
 });
 

@@ -15,7 +15,7 @@ export interface CompileCliFlags {
 
 export const COMPILE_OPTIONS_USAGE = `compiler options of check/bench/compare: --nvcc-path PATH, -I DIR / --include-path DIR, -D NAME[=VALUE] /
 --define NAME[=VALUE], --extra-arg=FLAG (one nvcc word each, e.g. --extra-arg=--use_fast_math), --compile-commands FILE
-(default: compile_commands.json found inside the workspace; its flags pass the workspace allow-list, see README).`;
+(default: compile_commands.json found inside --workspace; its flags pass the workspace allow-list, see README).`;
 
 /** The request for resolveCompileFlags, without the file: relative paths are relative to where the command runs. */
 export function compileRequest(flags: CompileCliFlags, workspace: string): Omit<FlagRequest, 'file'> {
