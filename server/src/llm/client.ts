@@ -147,10 +147,19 @@ export class ChatClient {
 
   private async once(messages: readonly ChatMessage[], signal: AbortSignal): Promise<Completion> {
     const { model, temperature, maxTokens } = this.config;
-    const answer = await this.client.chat.completions.create(
-      { model, messages: messages.map((m) => ({ role: m.role, content: m.content })), ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}) },
-      { signal },
-    );
+    // The library leaves its listener on the signal it is given; a signal per request keeps the job's signal clean.
+    const request = new AbortController();
+    const onAbort = () => request.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    let answer: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      answer = await this.client.chat.completions.create(
+        { model, messages: messages.map((m) => ({ role: m.role, content: m.content })), ...(temperature !== undefined ? { temperature } : {}), ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}), stream: false },
+        { signal: request.signal },
+      );
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
     const choice = answer.choices?.[0];
     if (!choice) throw new LlmError(`${this.config.baseUrl} answered without a choice (model ${model})`);
     return {
