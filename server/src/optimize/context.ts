@@ -10,8 +10,8 @@ export interface KernelContext {
   kernel: string;
   /** Includes and the declarations the kernel uses, in file order. */
   dependencies: string;
-  /** `k<<<…>>>(…)` lines from the file, for reference. */
-  launchSites: string[];
+  /** `k<<<…>>>(…)` statements in the file (1-based line), for reference. */
+  launchSites: Array<{ line: number; code: string }>;
 }
 
 /** The unit that defines `kernel` in `units` (by name, the scope when given). */
@@ -47,6 +47,6 @@ export async function kernelContext(source: string, kernel: Kernel): Promise<Ker
   return {
     kernel: own.text.trimEnd(),
     dependencies: parts.map((u) => u.text.trimEnd()).join('\n'),
-    launchSites: kernel.launchSites.map((s) => `line ${s.range.start.line + 1}: ${lines.slice(s.range.start.line, s.range.end.line + 1).join('\n').trim()}`),
+    launchSites: kernel.launchSites.map((s) => ({ line: s.range.start.line + 1, code: lines.slice(s.range.start.line, s.range.end.line + 1).join(' ').replace(/\s+/g, ' ').trim() })),
   };
 }
