@@ -4,7 +4,7 @@
 // stub computes depends on that file's name, one behaviour per examples/cuda/vector_add candidate, so the whole
 // gate path (probes, interleaved timing, roofline, record) runs here without a GPU.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { mulberry32, normalSampler } from '../../server/src/bench/prng';
 import type { CheckReport, DeviceInfo, TimeReport } from '../../server/src/harness/protocol';
@@ -90,10 +90,12 @@ export class FakeGpuTarget implements Target {
       writeFileSync(out, 'fake runtime object\n');
       return ok(command, '');
     }
-    // The generated harness #includes the user's file by absolute path: its name picks the behaviour.
-    const harness = readFileSync(join(cwd, 'harness.cu'), 'utf8');
-    const included = [...harness.matchAll(/#include "([^"]+\.cu)"/g)].map((m) => basename(m[1]));
-    const behaviour = included.map((f) => BEHAVIOUR[f]).find(Boolean) ?? 'honest';
+    // The generated harness #includes the user's file by absolute path, or a candidate's translation unit
+    // (candidate.cu), whose #line directives name the baseline and the candidate: the candidate's name picks the behaviour.
+    const candidateUnit = join(cwd, 'candidate.cu');
+    const sources = readFileSync(join(cwd, 'harness.cu'), 'utf8') + (existsSync(candidateUnit) ? readFileSync(candidateUnit, 'utf8') : '');
+    const named = [...sources.matchAll(/#(?:include|line \d+) "([^"]+\.cu)"/g)].map((m) => BEHAVIOUR[basename(m[1])]);
+    const behaviour = named.find((b) => b && b !== 'honest') ?? 'honest';
     writeFileSync(out, `${behaviour}\n`);
     return ok(command, '');
   }

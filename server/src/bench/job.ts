@@ -13,7 +13,7 @@ import { checkDir } from '../runs/reverify';
 import type { LaunchConfig, SpecArg } from '../benchspec/model';
 import { detectArch } from '../harness/build';
 import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
-import { buildFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildFor, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 import { flopsCeilingApplies } from './roofline';
 import { crashProbe } from './runs-probe';
 import { timedCheck, timedProbe } from './timed-probe';
@@ -82,6 +82,8 @@ interface CandidateInput {
   file: string;
   launch?: LaunchConfig;
   launchOrigin?: string;
+  /** Its translation unit, once the candidate check accepted it (prepareCandidate). */
+  source?: string;
 }
 
 async function buildAll(o: JobOptions, prepared: PreparedSpec, candidate?: CandidateInput): Promise<BuildInfo[]> {
@@ -89,7 +91,7 @@ async function buildAll(o: JobOptions, prepared: PreparedSpec, candidate?: Candi
   const builds = [await buildFor('baseline', prepared.file, prepared.spec, arch, o)];
   if (candidate) {
     const spec = candidateSpec(prepared.spec, candidate.launch, candidate.launchOrigin ?? 'given');
-    builds.push(await buildFor('candidate', candidate.file, spec, arch, o));
+    builds.push(await buildFor('candidate', candidate.file, spec, arch, o, candidate.source));
   }
   return builds;
 }
@@ -143,11 +145,12 @@ interface Started {
 }
 
 async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunResult | Started> {
-  // Kernel and spec problems first (cheap, and a GPU would not fix them), then the GPU check before building:
+  // Kernel, spec and candidate problems first (cheap, and a GPU would not fix them), then the GPU check before building:
   // without a device the build would be wasted and the user wants the reason first.
   const prepared = await prepareSpec(o);
+  const source = candidate ? await prepareCandidate(prepared, candidate.file, o) : undefined;
   const gpu = o.dryRun ? undefined : await requireGpu(o.target, o.signal);
-  const builds = await buildAll(o, prepared, candidate);
+  const builds = await buildAll(o, prepared, candidate && { ...candidate, source });
   if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
   const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };
   for (const b of builds) if (b.command) ctx.commands.push([b.command]);
