@@ -11,6 +11,7 @@ import { createRunRecord, rederive, runDir, runId, writeRunRecord, type Recorded
 import { sha256File } from '../runs/hash';
 import { checkDir } from '../runs/reverify';
 import type { LaunchConfig, SpecArg } from '../benchspec/model';
+import type { GpuWait } from '../targets/gpu-gate';
 import { detectArch } from '../harness/build';
 import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { buildFor, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
@@ -39,6 +40,8 @@ export interface JobOptions extends PrepareOptions {
   rounds?: number;
   /** Per harness run. */
   timeoutMs?: number;
+  /** Told when the job waits for the GPU (another job of this process or another one times on it), and when the wait ends (undefined). */
+  onGpuWait?: (wait: GpuWait | undefined) => void;
   /** Fixes the run id (tests). */
   now?: Date;
   shortId?: string;
@@ -168,11 +171,17 @@ async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunR
   return { prepared, builds, ctx, gpu, ceilings, seeds: pickSeeds(o), now, shortId, folder, release };
 }
 
-/** Waits for the GPU while another KernelPilot process times on it (builds need no GPU, so they ran already). */
+/** Waits for the GPU while another KernelPilot job, of this process or another, times on it (builds need no GPU, so they ran already). */
 async function holdGpu(o: JobOptions, index: number, kernel: string): Promise<() => Promise<void>> {
   if (!o.target.acquireGpu) return async () => undefined;
   try {
-    return await o.target.acquireGpu(index, `benchmarking ${kernel}`, { signal: o.signal, onWait: (holder) => o.onProgress?.(`gpu: waiting for GPU ${index}, in use by another KernelPilot job (${holder})`) });
+    const onWait = (wait: GpuWait) => {
+      o.onGpuWait?.(wait);
+      o.onProgress?.(`gpu: ${wait.message}`);
+    };
+    const release = await o.target.acquireGpu(index, `benchmarking ${kernel}`, { signal: o.signal, onWait });
+    o.onGpuWait?.(undefined);
+    return release;
   } catch (error) {
     if (o.signal?.aborted) throw new JobError('run', `cancelled while waiting for GPU ${index}`, { cause: error });
     throw new JobError('run', `cannot take GPU ${index} for timing: ${(error as Error).message}`, { cause: error });
