@@ -105,6 +105,30 @@ describe('candidate check: accepted candidates', { timeout: 120_000 }, () => {
   });
 });
 
+describe('candidate check: template kernels are compared as the spec instantiates them', { timeout: 30_000 }, () => {
+  const baselineText = ['#include <cuda_runtime.h>', 'template <typename T, int Block>', '__global__ void blend(const T* x, T* y, int n) { int i = blockIdx.x * Block + threadIdx.x; if (i < n) y[i] = x[i]; }', ''].join('\n');
+  const baselineFile = join(tmpdir(), 'kp-template-baseline.cu');
+  const run = async (candidate: string) => {
+    const { kernels } = await discover(baselineFile, baselineText);
+    return checkCandidate(candidate, { file: join(tmpdir(), 'kp-template-candidate.cu'), baseline: { file: baselineFile, text: baselineText, kernel: kernels[0] }, templateArgs: ['float', '128'] });
+  };
+  it('accepts other template parameter names and __restrict__', async () => {
+    const r = await run('template <typename U, int B>\n__global__ void blend(const U* __restrict__ x, U* __restrict__ y, int n) {}\n');
+    assert.equal(r.ok, true, r.problems.map((p) => p.reason).join('; '));
+  });
+  it('refuses a non-template, a different instantiated type, and a missing parameter', async () => {
+    for (const [candidate, reason] of [
+      ['__global__ void blend(const float* x, float* y, int n) {}\n', /not a template, but the baseline is one \(launched as blend<float, 128>\)/],
+      ['template <typename U, int B>\n__global__ void blend(const U* x, double* y, int n) {}\n', /parameter 2 is 'double \*', the baseline's is 'float \*'/],
+      ['template <typename U, int B>\n__global__ void blend(const U* x, U* y) {}\n', /2 parameter\(s\), the baseline has 3/],
+    ] as const) {
+      const r = await run(candidate);
+      assert.equal(r.ok, false);
+      assert.match(r.problems.map((p) => p.reason).join('\n'), reason);
+    }
+  });
+});
+
 describe('candidate check: the translation unit compiles with nvcc', { timeout: 300_000 }, () => {
   it('the accepted fixtures and an example compile: the user\'s host code, includes and namespaces stay intact', async () => {
     for (const [file, baseline] of [
