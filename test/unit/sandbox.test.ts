@@ -78,7 +78,8 @@ describe('the sandbox, with the real bwrap', { timeout: 300_000 }, () => {
   before(async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     LocalTarget = (require(bundleForTest(join(__dirname, '../../server/src/targets/local.ts'), 'local-sandbox')) as { LocalTarget: typeof LocalTarget }).LocalTarget;
-    target = new LocalTarget();
+    // KP_BWRAP: a bwrap that is not on PATH (one carried to a machine without bubblewrap).
+    target = new LocalTarget({ sandbox: () => ({ enabled: true, bwrapPath: process.env.KP_BWRAP }) });
     dir = scratch();
     connectBin = await cc(target, dir, 'connect', CONNECT_C);
     allocBin = await cc(target, dir, 'alloc', ALLOC_C);
