@@ -168,7 +168,7 @@ class StructureCheck {
       const inner = d.type === 'init_declarator' ? d.childForFieldName('declarator') : d;
       const name = declaredName(inner);
       if (functionDeclarator(inner) && !(inner?.type === 'parenthesized_declarator')) {
-        if (!s.device) this.refuse(n, `${externC ? 'extern "C" ' : ''}host function declaration '${name?.text ?? '?'}'`, 'a candidate declares only device functions and kernels');
+        if (!s.device || (s.host && !s.global)) this.refuse(n, `${externC ? 'extern "C" ' : ''}host function declaration '${name?.text ?? '?'}'`, 'a candidate declares only device functions and kernels (not __host__ ones)');
         else this.name(name, n);
         continue;
       }
