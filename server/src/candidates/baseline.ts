@@ -12,6 +12,7 @@ import { isCompiledOut } from '../kernels/cuda/preprocessor';
 import type { Kernel } from '../kernels/model';
 import { definitionOf, type UserPreprocessor } from './directives';
 import type { MacroDefinition } from './macros';
+import { definitionIdentity, tokensOf } from './syntax';
 
 export interface BaselineInput {
   /** Absolute path of the user's file. */
@@ -23,8 +24,10 @@ export interface BaselineInput {
 
 export interface BaselineView {
   input: BaselineInput;
-  /** Keys (itemKey) of the file's items outside the kernel. */
+  /** Keys (itemsOf) of the file's items outside the kernel. */
   items: Set<string>;
+  /** What those items define (scope and definitionIdentity) → the line that defines it. */
+  definitions: Map<string, number>;
   preprocessor: UserPreprocessor;
   /** `a`, `b` and `a::b` for a kernel `a::b::k`. */
   kernelNamespaces: Set<string>;
@@ -43,20 +46,8 @@ const blockTypes = new Set(['namespace_definition', 'linkage_specification']);
 const branchTypes = new Set(['preproc_if', 'preproc_ifdef', 'preproc_elif', 'preproc_elifdef', 'preproc_else']);
 const directiveTypes = new Set(['comment', 'preproc_include', 'preproc_def', 'preproc_function_def', 'preproc_call']);
 
-/** The tokens of a node, comments left out: two items with the same key are the same code. */
-function tokensOf(node: Node): string {
-  const out: string[] = [];
-  const walk = (n: Node) => {
-    if (n.type === 'comment') return;
-    if (n.childCount === 0) out.push(n.text);
-    for (const c of n.children) if (c) walk(c);
-  };
-  walk(node);
-  return out.join(' ');
-}
-
 /** Items of a namespace-scope block with the headers of the blocks around them; directives are not items. */
-export function itemsOf(children: readonly (Node | null)[], scope: string[] = []): { node: Node; key: string }[] {
+export function itemsOf(children: readonly (Node | null)[], scope: string[] = []): { node: Node; key: string; scope: string }[] {
   return children.flatMap((n) => {
     if (!n || directiveTypes.has(n.type)) return [];
     const body = n.childForFieldName('body');
@@ -67,7 +58,8 @@ export function itemsOf(children: readonly (Node | null)[], scope: string[] = []
       const skip = new Set([n.childForFieldName('condition')?.id, n.childForFieldName('name')?.id]);
       return itemsOf(n.namedChildren.filter((c) => c && !skip.has(c.id)), scope);
     }
-    return [{ node: n, key: `${scope.join(' | ')}\u0000${tokensOf(n)}` }];
+    const where = scope.join(' | ');
+    return [{ node: n, key: `${where}\u0000${tokensOf(n)}`, scope: where }];
   });
 }
 
@@ -128,13 +120,20 @@ export function viewBaseline(root: Node, input: BaselineInput): BaselineView {
       blocks.unshift(p.text.slice(0, body.startIndex - p.startIndex));
     }
   }
-  const items = new Set(itemsOf(root.namedChildren).filter(({ node: n }) => n.endIndex <= start || n.startIndex >= end).map((i) => i.key));
+  const outside = itemsOf(root.namedChildren).filter(({ node: n }) => n.endIndex <= start || n.startIndex >= end);
+  const items = new Set(outside.map((i) => i.key));
+  const definitions = new Map<string, number>();
+  for (const i of outside) {
+    const identity = definitionIdentity(i.node);
+    if (identity) definitions.set(`${i.scope}\u0000${identity}`, i.node.startPosition.row);
+  }
   const parts = input.kernel.qualifiedName.split('::').slice(0, -1);
   const kernelNamespaces = new Set(parts.flatMap((_, i) => [parts[i], parts.slice(0, i + 1).join('::')]));
   const includes = quotedIncludes(root, input.file);
   return {
     input,
     items,
+    definitions,
     preprocessor: { macros: macrosBefore(root, start), quotedIncludes: includes.paths },
     kernelNamespaces,
     start,

@@ -15,6 +15,7 @@ import type { Kernel } from '../kernels/model';
 import { createParser } from '../kernels/parsers';
 import { attributeProblems } from './attributes';
 import { itemsOf, viewBaseline, type BaselineInput, type BaselineView } from './baseline';
+import { definitionIdentity } from './syntax';
 import { checkDirectives, type DirectiveResult } from './directives';
 import { MacroExpander } from './macros';
 import { formatProblem, type Problem } from './problem';
@@ -61,16 +62,29 @@ function syntaxProblems(root: Node): Problem[] {
   return out;
 }
 
-/** The candidate's text with the items it shares with the baseline blanked (lines kept). */
-function ownCode(parser: Parser, source: string, view: BaselineView): string {
-  const tree = parser.parse(source);
-  if (!tree) throw new Error('tree-sitter returned no tree for the candidate');
+/**
+ * The candidate's text with the items it shares with the baseline blanked (lines kept), and the problems of items
+ * that define again, differently, what the baseline file defines outside the kernel (only the kernel is replaced).
+ */
+function ownCode(parser: Parser, source: string, view: BaselineView): { text: string; problems: Problem[] } {
+  const tree = parse(parser, source, 'the candidate');
   try {
-    let out = source;
-    for (const { node } of itemsOf(tree.rootNode.namedChildren).filter((i) => view.items.has(i.key))) {
-      out = out.slice(0, node.startIndex) + out.slice(node.startIndex, node.endIndex).replace(/[^\n]/g, ' ') + out.slice(node.endIndex);
+    let text = source;
+    const problems: Problem[] = [];
+    for (const item of itemsOf(tree.rootNode.namedChildren)) {
+      const { node } = item;
+      if (view.items.has(item.key)) {
+        text = text.slice(0, node.startIndex) + text.slice(node.startIndex, node.endIndex).replace(/[^\n]/g, ' ') + text.slice(node.endIndex);
+        continue;
+      }
+      const identity = definitionIdentity(node);
+      const theirs = identity === undefined ? undefined : view.definitions.get(`${item.scope}\u0000${identity}`);
+      if (identity && theirs !== undefined) {
+        const name = identity.replace(/^\w+:/, '').replace(/\(.*$/s, '');
+        problems.push({ line: node.startPosition.row, construct: `definition of '${name}'`, reason: `the baseline file defines '${name}' too (its line ${theirs + 1}), and only the kernel is replaced: give the candidate's version another name, or keep the baseline's as it is` });
+      }
     }
-    return out;
+    return { text, problems };
   } finally {
     tree.delete();
   }
@@ -94,7 +108,7 @@ export async function checkCandidate(source: string, options: CandidateCheckOpti
     } finally {
       baseTree.delete();
     }
-    const own = ownCode(parser, source, view);
+    const { text: own, problems: redefinitions } = ownCode(parser, source, view);
     const ownTree = parse(parser, own, options.file);
     let directives: DirectiveResult;
     try {
@@ -104,7 +118,7 @@ export async function checkCandidate(source: string, options: CandidateCheckOpti
     }
     const expander = new MacroExpander(view.preprocessor.macros, directives.events);
     const expanded = expander.expand(own);
-    const problems: Problem[] = [...expander.problems.map((p) => ({ line: p.line, construct: p.construct, reason: p.message })), ...directives.problems];
+    const problems: Problem[] = [...redefinitions, ...expander.problems.map((p) => ({ line: p.line, construct: p.construct, reason: p.message })), ...directives.problems];
     for (const d of expander.directives) {
       if (!BRANCH_DIRECTIVES.has(d.name) && !directives.lines.has(d.line)) problems.push({ line: d.line, construct: `#${d.name}`, reason: 'a directive the checker could not read in context (inside a broken declaration?): put it on its own line between declarations' });
     }

@@ -16,6 +16,7 @@ import { isCompiledOut } from '../kernels/cuda/preprocessor';
 import { pragmaProblem, pragmaWord } from './directives';
 import type { Problem } from './problem';
 import { reservedReason } from './names';
+import { declaredName, functionDeclarator } from './syntax';
 
 /** Namespaces of libraries and of the toolkit: adding to them can change the harness's own calls. */
 const LIBRARY_NAMESPACES = new Set(['std', 'cuda', 'cub', 'thrust', 'cooperative_groups', 'nvcuda', 'cutlass', 'cute']);
@@ -270,18 +271,6 @@ class StructureCheck {
 function oneLine(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   return flat.length > 60 ? `${flat.slice(0, 57)}...` : flat;
-}
-
-function functionDeclarator(node: Node | null | undefined): Node | null {
-  let d = node?.type === 'function_definition' ? node.childForFieldName('declarator') : node;
-  while (d && d.type !== 'function_declarator') d = d.childForFieldName('declarator');
-  return d ?? null;
-}
-
-function declaredName(node: Node | null | undefined): Node | null {
-  let d = node;
-  while (d && d.childForFieldName('declarator')) d = d.childForFieldName('declarator');
-  return d ?? null;
 }
 
 function enclosingFunction(node: Node): Node | null {
