@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { checkCandidate, describeRefusal } from '../candidates/check';
 import type { CompilerDiagnostic } from '../check/types';
 import { buildHarness, type BuildResult } from '../harness/build';
 import { discover } from '../kernels/discover';
@@ -14,7 +15,7 @@ import { findSpec, loadSpec, specPath } from '../benchspec/store';
 import { validate } from '../benchspec/validate';
 import type { Target } from '../targets/target';
 
-export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'build' | 'no-device' | 'run';
+export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'candidate' | 'build' | 'no-device' | 'run';
 
 /** A failure the user can act on; `message` is complete (what happened, where, what to do). */
 export class JobError extends Error {
@@ -56,6 +57,8 @@ export type SpecSource = { kind: 'file'; path: string } | { kind: 'inferred'; as
 
 export interface PreparedSpec {
   file: string;
+  /** The file's text as the kernel was found in it (a candidate replaces the kernel's range in it). */
+  text: string;
   kernel: Kernel;
   spec: BenchSpec;
   source: SpecSource;
@@ -130,7 +133,7 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
       throw new JobError('spec', `${path} cannot be run yet (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}\nfix them in the spec file`, { where: { specFile: path } });
     }
     if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
-    return { file, kernel, spec: loaded.spec, source: { kind: 'file', path } };
+    return { file, text, kernel, spec: loaded.spec, source: { kind: 'file', path } };
   }
   const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: o.workspace });
   if (inferred.unknowns.length) {
@@ -142,7 +145,7 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
     throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
   }
   o.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
-  return { file, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
+  return { file, text, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
 }
 
 function buildFailure(result: BuildResult, file: string): JobError {
@@ -153,13 +156,26 @@ function buildFailure(result: BuildResult, file: string): JobError {
   });
 }
 
-/** Builds (or reuses) the harness binary of `file` for `spec`. */
-export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions): Promise<BuildInfo> {
+/**
+ * Checks a candidate before anything compiles (candidates/check.ts): it must be kernel code that can replace the
+ * baseline's kernel. Returns the translation unit to build it as: the baseline file with its kernel replaced.
+ */
+export async function prepareCandidate(prepared: PreparedSpec, candidateFile: string, o: PrepareOptions): Promise<string> {
+  const file = resolve(o.workspace, candidateFile);
+  const text = await readText(file);
+  const check = await checkCandidate(text, { file, baseline: { file: prepared.file, text: prepared.text, kernel: prepared.kernel }, templateArgs: prepared.spec.templateArgs });
+  if (!check.ok || check.tuSource === undefined) throw new JobError('candidate', describeRefusal(file, check.problems));
+  o.onProgress?.(`candidate: ${basename(file)} is kernel code; built in place of ${prepared.kernel.qualifiedName} in ${basename(prepared.file)}`);
+  return check.tuSource;
+}
+
+/** Builds (or reuses) the harness binary of `file` for `spec`; `source` is a candidate's translation unit. */
+export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions, source?: string): Promise<BuildInfo> {
   if (!isAbsolute(file)) file = resolve(o.workspace, file);
   o.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
   let result: BuildResult;
   try {
-    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel }, { target: o.target, arch, nvcc: o.nvcc, cacheDir: o.buildCacheDir, signal: o.signal });
+    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel, ...(source === undefined ? {} : { userSource: source }) }, { target: o.target, arch, nvcc: o.nvcc, cacheDir: o.buildCacheDir, signal: o.signal });
   } catch (error) {
     throw new JobError('build', `cannot build the harness for ${file}: ${(error as Error).message}`, { cause: error });
   }
