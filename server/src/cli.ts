@@ -25,6 +25,8 @@ commands:
 
 options of spec/bench/compare (check takes --workspace and --arch too): --workspace DIR (default: the current folder; specs and runs live in
 DIR/.kernelpilot/), --arch sm_90, --rounds N, --iters N, --warmup N, --sets N.
+bench/compare build and run candidates in a bubblewrap sandbox: --bwrap PATH names the bwrap program,
+--no-sandbox runs them without one (their code then runs with your rights).
 --kernel may be omitted when the file defines exactly one kernel.
 ${COMPILE_OPTIONS_USAGE}
 `;
@@ -58,6 +60,8 @@ function parseCommandLine(rest: string[]) {
         iters: { type: 'string' },
         warmup: { type: 'string' },
         sets: { type: 'string' },
+        'no-sandbox': { type: 'boolean', default: false },
+        bwrap: { type: 'string' },
       },
     });
   } catch (error) {
@@ -113,7 +117,8 @@ async function main(argv: string[]): Promise<number> {
         warmup: values.warmup,
         sets: values.sets,
       };
-      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags);
+      const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
+      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox });
       process.stdout.write(output + '\n');
       return exitCode;
     }

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { acquireGpuLock } from '../../server/src/targets/gpu-lock';
+import { GpuGate } from '../../server/src/targets/gpu-gate';
 
 const repo = join(__dirname, '..', '..');
 const cli = join(repo, 'dist', 'cli.js');
@@ -47,6 +48,18 @@ function victimBuild(cacheHome: string): { status: number | null; out: string; b
   return { status: run.status, out, binary: /^baseline: (\S+)/m.exec(out)?.[1] };
 }
 
+/** Runs `work` in this process with XDG_CACHE_HOME set (the GPU gate reads it when it takes a lock). */
+async function withCacheHome<T>(home: string, work: () => Promise<T>): Promise<T> {
+  const saved = process.env.XDG_CACHE_HOME;
+  process.env.XDG_CACHE_HOME = home;
+  try {
+    return await work();
+  } finally {
+    if (saved === undefined) delete process.env.XDG_CACHE_HOME;
+    else process.env.XDG_CACHE_HOME = saved;
+  }
+}
+
 /** A program that leaves a marker when run: what the attacker hopes the victim executes. */
 const planted = (name: string) => `#!/bin/sh\ntouch ${markers}/${name}-ran-as-$(id -un)\n`;
 
@@ -71,11 +84,12 @@ test('a second user\'s planted harness, runtime object and lock are never used o
 
   // 1. The old shared location: $TMPDIR/kernelpilot/{builds,locks}, planted by the other user.
   const old = join(shared, 'kernelpilot');
+  const lockName = `gpu-${hostname()}-0.lock`;
   asAttacker([
     `mkdir -p ${old}/builds/${harnessDir} ${old}/builds/${runtimeDir} ${old}/locks`,
     `printf '%s' '${planted('harness')}' > ${old}/builds/${harnessDir}/harness && chmod 755 ${old}/builds/${harnessDir}/harness`,
     `printf 'not an object' > ${old}/builds/${runtimeDir}/kp_runtime.o`,
-    `(sleep 120 >/dev/null 2>&1 &  echo $! > ${old}/locks/gpu-0.lock; echo 'benchmarking a planted job' >> ${old}/locks/gpu-0.lock)`,
+    `(sleep 120 >/dev/null 2>&1 &  printf '%s\\n\\ntoken\\nbenchmarking a planted job\\n' $! > ${old}/locks/${lockName})`,
     `chmod -R a+rwX ${old}`,
   ].join(' && '));
   const victimCache = join(base, 'victim');
@@ -87,20 +101,13 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   assert.equal(readFileSync(fresh.binary ?? '').subarray(1, 4).toString(), 'ELF', 'its own binary, not the planted script');
   const harnessRuns = spawnSync(fresh.binary ?? '', ['--help'], { encoding: 'utf8' }); // run what the victim built
   assert.equal(harnessRuns.error, undefined);
-  say(`planted ${old}/builds/${harnessDir}/harness, ${runtimeDir}/kp_runtime.o and locks/gpu-0.lock as uid ${uid}; the victim built ${fresh.binary} (${/built in [^)]*/.exec(fresh.out)?.[0]}) and ran it; markers: ${JSON.stringify(readdirSync(markers))}`);
+  say(`planted ${old}/builds/${harnessDir}/harness, ${runtimeDir}/kp_runtime.o and locks/${lockName} as uid ${uid}; the victim built ${fresh.binary} (${/built in [^)]*/.exec(fresh.out)?.[0]}) and ran it; markers: ${JSON.stringify(readdirSync(markers))}`);
 
   // The planted lock (a live process's pid) does not hold the victim's GPU: locks are per user now.
-  const savedHome = process.env.XDG_CACHE_HOME;
-  process.env.XDG_CACHE_HOME = victimCache;
-  try {
-    const started = Date.now();
-    const release = await acquireGpuLock(0, 'victim job', { signal: AbortSignal.timeout(10_000) });
-    await release();
-    say(`the victim took GPU 0's lock in ${Date.now() - started} ms despite the planted ${old}/locks/gpu-0.lock`);
-  } finally {
-    if (savedHome === undefined) delete process.env.XDG_CACHE_HOME;
-    else process.env.XDG_CACHE_HOME = savedHome;
-  }
+  const started = Date.now();
+  const release = await withCacheHome(victimCache, () => new GpuGate().acquire(0, 'victim job', { signal: AbortSignal.timeout(10_000) }));
+  await release();
+  say(`the victim took GPU 0's lock in ${Date.now() - started} ms despite the planted ${old}/locks/${lockName}`);
 
   // 2. The new location, pointed at a folder the other user controls (an XDG_CACHE_HOME on a shared disk).
   const theirs = join(shared, 'shared-cache');
@@ -110,6 +117,7 @@ test('a second user\'s planted harness, runtime object and lock are never used o
     `printf 'not an object' > ${theirs}/kernelpilot/builds/${runtimeDir}/kp_runtime.o`,
     `chmod -R a+rwX ${theirs}`,
   ].join(' && '));
+  await assert.rejects(withCacheHome(theirs, () => new GpuGate().acquire(0, 'victim job')), /belongs to another user/, 'nor its locks');
   const refused = victimBuild(theirs);
   assert.equal(refused.status, 1, refused.out);
   assert.match(refused.out, new RegExp(`the KernelPilot cache folder ${theirs}/kernelpilot belongs to another user \\(uid ${uid}, you are 0\\)`));
@@ -135,4 +143,6 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   assert.equal(statSync(join(victimCache, 'kernelpilot')).mode & 0o777, 0o700);
   assert.ok(!existsSync(join(shared, 'kernelpilot', 'scratch')), 'no scratch folder in the shared temp dir');
   say(`markers after all steps: ${JSON.stringify(readdirSync(markers))}`);
+  const sleeper = Number(readFileSync(join(old, 'locks', lockName), 'utf8').split('\n')[0]);
+  if (sleeper > 0) process.kill(sleeper); // the other user's process that held the planted lock
 });

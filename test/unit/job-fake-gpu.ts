@@ -4,10 +4,12 @@
 // stub computes depends on that file's name, one behaviour per examples/cuda/vector_add candidate, so the whole
 // gate path (probes, interleaved timing, roofline, record) runs here without a GPU.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { mulberry32, normalSampler } from '../../server/src/bench/prng';
 import type { CheckReport, DeviceInfo, TimeReport } from '../../server/src/harness/protocol';
+import { GpuGate, type AcquireOptions } from '../../server/src/targets/gpu-gate';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
@@ -55,7 +57,14 @@ export class FakeGpuTarget implements Target {
   readonly runs: string[][] = [];
   /** Per run of the same stub and seed: makes 'nondeterministic' differ between two checks. */
   private counter = 0;
+  /** The real GPU gate, with its lock files in a folder of this stand-in's own. */
+  private readonly gate = new GpuGate({ folder: () => this.lockFolder, pollMs: 20 });
+  private readonly lockFolder = mkdtempSync(join(tmpdir(), 'kp-fake-gpu-locks-'));
   constructor(private readonly defaultN: number) {}
+
+  acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
+    return this.gate.acquire(index, what, options);
+  }
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = [file, ...args].join(' ');
@@ -90,10 +99,12 @@ export class FakeGpuTarget implements Target {
       writeFileSync(out, 'fake runtime object\n');
       return ok(command, '');
     }
-    // The generated harness #includes the user's file by absolute path: its name picks the behaviour.
-    const harness = readFileSync(join(cwd, 'harness.cu'), 'utf8');
-    const included = [...harness.matchAll(/#include "([^"]+\.cu)"/g)].map((m) => basename(m[1]));
-    const behaviour = included.map((f) => BEHAVIOUR[f]).find(Boolean) ?? 'honest';
+    // The generated harness #includes the user's file by absolute path, or a candidate's translation unit
+    // (candidate.cu), whose #line directives name the baseline and the candidate: the candidate's name picks the behaviour.
+    const candidateUnit = join(cwd, 'candidate.cu');
+    const sources = readFileSync(join(cwd, 'harness.cu'), 'utf8') + (existsSync(candidateUnit) ? readFileSync(candidateUnit, 'utf8') : '');
+    const named = [...sources.matchAll(/#(?:include|line \d+) "([^"]+\.cu)"/g)].map((m) => BEHAVIOUR[basename(m[1])]);
+    const behaviour = named.find((b) => b && b !== 'honest') ?? 'honest';
     writeFileSync(out, `${behaviour}\n`);
     return ok(command, '');
   }

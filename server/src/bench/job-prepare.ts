@@ -4,7 +4,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
-import { describeFlags, describeRefusal, resolveCompileFlags, type FlagRequest, type ResolvedFlags } from '../check/compile-flags';
+import { checkCandidate, describeRefusal } from '../candidates/check';
+import { describeFlagRefusal, describeFlags, resolveCompileFlags, type FlagRequest, type ResolvedFlags } from '../check/compile-flags';
 import { stageShared } from '../check/stage-flags';
 import type { CompilerDiagnostic } from '../check/types';
 import { buildHarness, type BuildResult } from '../harness/build';
@@ -16,7 +17,7 @@ import { findSpec, loadSpec, specPath } from '../benchspec/store';
 import { validate } from '../benchspec/validate';
 import type { Target } from '../targets/target';
 
-export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'build' | 'no-device' | 'run';
+export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'candidate' | 'build' | 'no-device' | 'run';
 
 /** A failure the user can act on; `message` is complete (what happened, where, what to do). */
 export class JobError extends Error {
@@ -64,6 +65,8 @@ export type SpecSource = { kind: 'file'; path: string } | { kind: 'inferred'; as
 
 export interface PreparedSpec {
   file: string;
+  /** The file's text as the kernel was found in it (a candidate replaces the kernel's range in it). */
+  text: string;
   kernel: Kernel;
   spec: BenchSpec;
   source: SpecSource;
@@ -140,7 +143,7 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
       throw new JobError('spec', `${path} cannot be run yet (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}\nfix them in the spec file`, { where: { specFile: path } });
     }
     if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
-    return { file, kernel, spec: loaded.spec, source: { kind: 'file', path } };
+    return { file, text, kernel, spec: loaded.spec, source: { kind: 'file', path } };
   }
   const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: o.workspace });
   if (inferred.unknowns.length) {
@@ -152,7 +155,7 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
     throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
   }
   o.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
-  return { file, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
+  return { file, text, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
 }
 
 function buildFailure(result: BuildResult, file: string): JobError {
@@ -174,21 +177,34 @@ function jobFlags(o: PrepareOptions, baselineFile: string): Promise<ResolvedFlag
   if (!flags) {
     const empty: ResolvedFlags = { file: baselineFile, nvcc: o.nvcc ?? 'nvcc', includeDirs: [], systemIncludeDirs: [], macros: [], args: [], refused: [], warnings: [] };
     flags = o.compile ? resolveCompileFlags({ ...o.compile, file: baselineFile }) : Promise.resolve(empty);
-    void flags.then((f) => [...f.refused.map(describeRefusal), ...f.warnings].forEach((line) => o.onProgress?.(`flags: ${line}`)), () => undefined);
+    void flags.then((f) => [...f.refused.map(describeFlagRefusal), ...f.warnings].forEach((line) => o.onProgress?.(`flags: ${line}`)), () => undefined);
     resolvedFlags.set(o, flags);
   }
   return flags;
 }
 
-/** Builds (or reuses) the harness binary of `file` for `spec`. */
-export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions): Promise<BuildInfo> {
+/**
+ * Checks a candidate before anything compiles (candidates/check.ts): it must be kernel code that can replace the
+ * baseline's kernel. Returns the translation unit to build it as: the baseline file with its kernel replaced.
+ */
+export async function prepareCandidate(prepared: PreparedSpec, candidateFile: string, o: PrepareOptions): Promise<string> {
+  const file = resolve(o.workspace, candidateFile);
+  const text = await readText(file);
+  const check = await checkCandidate(text, { file, baseline: { file: prepared.file, text: prepared.text, kernel: prepared.kernel }, templateArgs: prepared.spec.templateArgs });
+  if (!check.ok || check.tuSource === undefined) throw new JobError('candidate', describeRefusal(file, check.problems));
+  o.onProgress?.(`candidate: ${basename(file)} is kernel code; built in place of ${prepared.kernel.qualifiedName} in ${basename(prepared.file)}`);
+  return check.tuSource;
+}
+
+/** Builds (or reuses) the harness binary of `file` for `spec`; `source` is a candidate's translation unit. */
+export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions, source?: string): Promise<BuildInfo> {
   if (!isAbsolute(file)) file = resolve(o.workspace, file);
   const flags = await jobFlags(o, role === 'baseline' ? file : resolve(o.workspace, o.file));
   o.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
   let result: BuildResult;
   try {
     const staged = await stageShared(flags);
-    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel }, { target: o.target, arch, nvcc: flags.nvcc, flags: staged.args, cacheDir: o.buildCacheDir, signal: o.signal });
+    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel, ...(source === undefined ? {} : { userSource: source }) }, { target: o.target, arch, nvcc: flags.nvcc, flags: staged.args, cacheDir: o.buildCacheDir, signal: o.signal });
     result = { ...result, diagnostics: result.diagnostics.map((d) => ({ ...d, file: staged.realPath(d.file) })) };
   } catch (error) {
     throw new JobError('build', `cannot build the harness for ${file}: ${(error as Error).message}`, { cause: error });

@@ -11,9 +11,10 @@ import { createRunRecord, rederive, runDir, runId, writeRunRecord, type Recorded
 import { sha256File } from '../runs/hash';
 import { checkDir } from '../runs/reverify';
 import type { LaunchConfig, SpecArg } from '../benchspec/model';
+import type { GpuWait } from '../targets/gpu-gate';
 import { detectArch } from '../harness/build';
 import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
-import { buildFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildFor, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 import { flopsCeilingApplies } from './roofline';
 import { crashProbe } from './runs-probe';
 import { timedCheck, timedProbe } from './timed-probe';
@@ -39,6 +40,8 @@ export interface JobOptions extends PrepareOptions {
   rounds?: number;
   /** Per harness run. */
   timeoutMs?: number;
+  /** Told when the job waits for the GPU (another job of this process or another one times on it), and when the wait ends (undefined). */
+  onGpuWait?: (wait: GpuWait | undefined) => void;
   /** Fixes the run id (tests). */
   now?: Date;
   shortId?: string;
@@ -82,6 +85,8 @@ interface CandidateInput {
   file: string;
   launch?: LaunchConfig;
   launchOrigin?: string;
+  /** Its translation unit, once the candidate check accepted it (prepareCandidate). */
+  source?: string;
 }
 
 async function buildAll(o: JobOptions, prepared: PreparedSpec, candidate?: CandidateInput): Promise<BuildInfo[]> {
@@ -89,7 +94,7 @@ async function buildAll(o: JobOptions, prepared: PreparedSpec, candidate?: Candi
   const builds = [await buildFor('baseline', prepared.file, prepared.spec, arch, o)];
   if (candidate) {
     const spec = candidateSpec(prepared.spec, candidate.launch, candidate.launchOrigin ?? 'given');
-    builds.push(await buildFor('candidate', candidate.file, spec, arch, o));
+    builds.push(await buildFor('candidate', candidate.file, spec, arch, o, candidate.source));
   }
   return builds;
 }
@@ -144,11 +149,12 @@ interface Started {
 }
 
 async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunResult | Started> {
-  // Kernel and spec problems first (cheap, and a GPU would not fix them), then the GPU check before building:
+  // Kernel, spec and candidate problems first (cheap, and a GPU would not fix them), then the GPU check before building:
   // without a device the build would be wasted and the user wants the reason first.
   const prepared = await prepareSpec(o);
+  const source = candidate ? await prepareCandidate(prepared, candidate.file, o) : undefined;
   const gpu = o.dryRun ? undefined : await requireGpu(o.target, o.signal);
-  const builds = await buildAll(o, prepared, candidate);
+  const builds = await buildAll(o, prepared, candidate && { ...candidate, source });
   if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
   const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };
   for (const b of builds) if (b.command) ctx.commands.push([b.command]);
@@ -166,11 +172,17 @@ async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunR
   return { prepared, builds, ctx, gpu, ceilings, seeds: pickSeeds(o), now, shortId, folder, release };
 }
 
-/** Waits for the GPU while another KernelPilot process times on it (builds need no GPU, so they ran already). */
+/** Waits for the GPU while another KernelPilot job, of this process or another, times on it (builds need no GPU, so they ran already). */
 async function holdGpu(o: JobOptions, index: number, kernel: string): Promise<() => Promise<void>> {
   if (!o.target.acquireGpu) return async () => undefined;
   try {
-    return await o.target.acquireGpu(index, `benchmarking ${kernel}`, { signal: o.signal, onWait: (holder) => o.onProgress?.(`gpu: waiting for GPU ${index}, in use by another KernelPilot job (${holder})`) });
+    const onWait = (wait: GpuWait) => {
+      o.onGpuWait?.(wait);
+      o.onProgress?.(`gpu: ${wait.message}`);
+    };
+    const release = await o.target.acquireGpu(index, `benchmarking ${kernel}`, { signal: o.signal, onWait });
+    o.onGpuWait?.(undefined);
+    return release;
   } catch (error) {
     if (o.signal?.aborted) throw new JobError('run', `cancelled while waiting for GPU ${index}`, { cause: error });
     throw new JobError('run', `cannot take GPU ${index} for timing: ${(error as Error).message}`, { cause: error });

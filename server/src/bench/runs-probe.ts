@@ -1,5 +1,5 @@
-// The `runs` probe: a candidate that crashes on the GPU (an illegal address, a trap, a launch it cannot make) or
-// hangs is a rejected candidate, not a failed job. Failures that are not the candidate's doing — no device, an
+// The `runs` probe: a candidate that crashes on the GPU (an illegal address, a trap, a launch it cannot make),
+// hangs, or hits a sandbox limit (a fork storm, an output flood) is a rejected candidate, not a failed job. Failures that are not the candidate's doing — no device, an
 // allocation the spec asks for, a cancelled job — stay errors.
 
 import { HarnessRunError } from '../harness/run';
@@ -17,7 +17,7 @@ function harnessError(error: unknown): HarnessRunError | undefined {
 export function crashProbe(error: unknown, where: string): Probe | undefined {
   const h = harnessError(error);
   if (!h) return undefined;
-  const blame = h.kind === 'timeout' || h.kind === 'no-report' || (h.kind === 'report' && KERNEL_STAGES.has(h.stage ?? ''));
+  const blame = h.kind === 'timeout' || h.kind === 'no-report' || h.kind === 'sandbox-limit' || (h.kind === 'report' && KERNEL_STAGES.has(h.stage ?? ''));
   if (!blame) return undefined;
   return {
     name: 'runs',

@@ -63,7 +63,7 @@ export function settingLabel(key: FlagSettingKey, origin: SettingOrigin): string
 }
 
 /** One refusal as a sentence: what, from where, why, and how to use it anyway. */
-export function describeRefusal(r: Refusal): string {
+export function describeFlagRefusal(r: Refusal): string {
   return `KernelPilot did not use ${JSON.stringify(r.value)} from ${r.from}: ${r.reason}. A workspace cannot set this; put it in your user settings (or on the command line) if you mean it.`;
 }
 

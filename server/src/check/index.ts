@@ -9,7 +9,7 @@ export type { DemangleOptions, DemangleResult } from './demangle';
 export { parseCompilerOutput } from './diagnostics';
 export type { ParseDiagnosticsOptions } from './diagnostics';
 export { compileFlagsFor, findCompileCommands, loadCompileCommands, pickEntry, extractFlags } from './compileCommands';
-export { resolveCompileFlags, describeRefusal, describeFlags } from './compile-flags';
+export { resolveCompileFlags, describeFlagRefusal, describeFlags } from './compile-flags';
 export type { FlagRequest, ResolvedFlags, Refusal, MacroOp } from './compile-flags';
 export type { CompileCommand, CompileFlags, FoundFlags, FindOptions } from './compileCommands';
 export { matchResources, unmatchedResources, normalizeQualifiedName } from './match';

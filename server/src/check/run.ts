@@ -13,7 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createScratch, type Scratch } from '../targets/scratch';
 import type { Target } from '../targets/target';
 import { normalizeArch } from './arch';
-import { describeRefusal, type ResolvedFlags } from './compile-flags';
+import { describeFlagRefusal, type ResolvedFlags } from './compile-flags';
 import { demangleNames } from './demangle';
 import { parseCompilerOutput } from './diagnostics';
 import { parsePtxasOutput } from './ptxas';
@@ -49,7 +49,7 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
   const nvcc = flags.nvcc || 'nvcc';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   // Settings the check did not use, said on the file (line 1) so the user sees them where they look.
-  const refusals: CompilerDiagnostic[] = (flags.refused ?? []).map((r) => ({ file, line: 0, severity: 'warning', source: 'kernelpilot', message: describeRefusal(r) }));
+  const refusals: CompilerDiagnostic[] = (flags.refused ?? []).map((r) => ({ file, line: 0, severity: 'warning', source: 'kernelpilot', message: describeFlagRefusal(r) }));
   const base = { file, resources: [], deviceFunctions: [], diagnostics: refusals, demangler: 'none' as const, warnings: [] };
   const fail = (arch: string, command: string, error: CheckError): CheckResult => ({
     ...base,

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
 import { cliReport, lensText } from '../bench/format';
-import { describeRefusal, type Refusal } from '../check/compile-flags';
+import { describeFlagRefusal, type Refusal } from '../check/compile-flags';
 import { benchKernel, compareCandidate, type DryRunResult, type JobOptions, type JobResult } from '../bench/job';
 import { RECORD_FILE } from '../runs/record';
 import { compileRequest, type CompileCliFlags } from './compile-options';
@@ -57,7 +57,7 @@ function dryRunText(r: DryRunResult): string {
     if (b.command) lines.push(`  ${b.command}`);
   }
   const refused = (r.builds[0]?.flags.refused ?? []) as Refusal[];
-  for (const refusal of refused) lines.push(`⚠ ${describeRefusal(refusal)}`);
+  for (const refusal of refused) lines.push(`⚠ ${describeFlagRefusal(refusal)}`);
   return lines.join('\n');
 }
 

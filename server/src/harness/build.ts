@@ -33,6 +33,7 @@ export const DEFAULT_BUILD_TIMEOUT_MS = 180_000;
 export const HARNESS_SOURCE_NAME = 'harness.cu';
 export const HARNESS_BINARY_NAME = 'harness';
 const RUNTIME_OBJECT_NAME = 'kp_runtime.o';
+const CANDIDATE_SOURCE_NAME = 'candidate.cu';
 
 export interface BuildOptions {
   target: Target;
@@ -53,6 +54,12 @@ export interface BuildInput {
   spec: BenchSpec;
   /** Absolute path of the user's file; compiled unchanged. */
   userFile: string;
+  /**
+   * What to compile instead of the file on disk: a candidate's translation unit (candidates/check.ts: the user's
+   * file with its kernel replaced). Written into the build folder as candidate.cu; `#line` directives in it keep
+   * messages on the user's and the candidate's files.
+   */
+  userSource?: string;
   /** Default spec.kernel. */
   kernel?: string;
 }
@@ -118,13 +125,13 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
   if (!isAbsolute(input.userFile)) throw new BuildError('spec', `the user file must be an absolute path, got '${input.userFile}'`);
   let userText: string;
   try {
-    userText = readFileSync(input.userFile, 'utf8');
+    userText = input.userSource ?? readFileSync(input.userFile, 'utf8');
   } catch (error) {
     throw new BuildError('io', `cannot read ${input.userFile}: ${(error as Error).message}`, '', { cause: error });
   }
   let generated: GeneratedHarness;
   try {
-    generated = generateCudaHarness(input.spec, input.userFile, input.kernel ?? input.spec.kernel);
+    generated = generateCudaHarness(input.spec, input.userFile, input.kernel ?? input.spec.kernel, input.userSource === undefined ? {} : { includeAs: CANDIDATE_SOURCE_NAME });
   } catch (error) {
     throw new BuildError('spec', `cannot generate the harness for ${input.kernel ?? input.spec.kernel}: ${(error as Error).message}`, '', { cause: error });
   }
@@ -156,7 +163,8 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
 
   return once(dir, async () => {
     await ensureRuntime(runtime, options);
-    await writeFiles(dir, { [HARNESS_SOURCE_NAME]: generated.source, [RUNTIME_HEADER_NAME]: RUNTIME_HEADER });
+    const candidate: Record<string, string> = input.userSource === undefined ? {} : { [CANDIDATE_SOURCE_NAME]: input.userSource };
+    await writeFiles(dir, { [HARNESS_SOURCE_NAME]: generated.source, [RUNTIME_HEADER_NAME]: RUNTIME_HEADER, ...candidate });
     // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written binary under the real name.
     const partial = `${HARNESS_BINARY_NAME}.partial-${randomBytes(6).toString('hex')}`;
     const args = [...baseFlags(arch), ...flags, '-o', partial, HARNESS_SOURCE_NAME, runtime.object];

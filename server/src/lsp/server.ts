@@ -63,7 +63,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     origins: () => origins,
     trusted: () => trusted,
     workspaceRoots: () => workspaceRoots,
-    target: options.target ?? new LocalTarget(),
+    target: options.target ?? new LocalTarget({ sandbox: () => settings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
     refreshLenses,
     progress: () => progressSupport,
     createSpec,
