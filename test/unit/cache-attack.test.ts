@@ -127,6 +127,7 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   const refusedToo = victimBuild(emptyTheirs);
   assert.equal(refusedToo.status, 1, refusedToo.out);
   assert.match(refusedToo.out, /is not private: .* belongs to uid \d+, who could replace it/);
+  assert.deepEqual(readdirSync(emptyTheirs), [], 'nothing was created inside their folder');
   say(`XDG_CACHE_HOME=${emptyTheirs} (empty, the other user's): refused: ${refusedToo.out.trim().split('\n').pop()}`);
 
   // 3. A file swapped inside the victim's own cache (by anyone who could): its hash is not the recorded one, so it

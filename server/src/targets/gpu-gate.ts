@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ensurePrivateDir, privateRoot } from './private-dir';
+import { ensurePrivateDir, privateDir, privateRoot } from './private-dir';
 
 /** Why an acquire waits: behind another job of this process, or for another process that holds the GPU. */
 export type GpuWait = { kind: 'queued'; message: string } | { kind: 'held'; pid: number; message: string };
@@ -143,7 +143,7 @@ export class GpuGate {
 
   /** The cross-process part: create the lock file exclusively, or wait for its holder (taking over a dead one). */
   private async lockFile(path: string, index: number, what: string, o: AcquireOptions): Promise<() => Promise<void>> {
-    await ensurePrivateDir(dirname(path), 'GPU lock');
+    await (this.options.folder ? ensurePrivateDir(dirname(path), 'GPU lock') : privateDir('locks'));
     const me: Holder = { pid: process.pid, start: await startTime(process.pid), token: randomBytes(8).toString('hex'), what };
     let toldPid: number | undefined;
     for (;;) {

@@ -2,6 +2,7 @@
 // manifest of what it built. One per-user folder ($XDG_CACHE_HOME/kernelpilot, else ~/.cache/kernelpilot) that
 // only this user can write. The old default, a predictable folder in the shared temp dir, let another user of a
 // GPU machine plant a `kp_runtime.o` or harness binary that we then linked and ran as ourselves.
+import type { Stats } from 'node:fs';
 import { lstat, mkdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -56,20 +57,26 @@ export async function ensurePrivateDir(dir: string, purpose: string): Promise<st
   if (!isShellInertPath(path)) {
     throw new PrivateDirError(`the ${purpose} folder ${JSON.stringify(path)} has characters nvcc's shell would interpret (allowed: letters, digits and _@%+=:,./~-): ${fix}`);
   }
+  const uid = myUid();
+  const checkItself = (st: Stats) => {
+    if (uid === undefined) return; // no POSIX owners (Windows): nothing to compare
+    if (st.isSymbolicLink()) throw new PrivateDirError(`the ${purpose} folder ${path} is a symbolic link; KernelPilot uses only a real folder of yours: remove the link or ${fix}`);
+    if (!st.isDirectory()) throw new PrivateDirError(`the ${purpose} folder ${path} is not a folder: ${fix}`);
+    if (st.uid !== uid) throw new PrivateDirError(`the ${purpose} folder ${path} belongs to another user (uid ${st.uid}, you are ${uid}); its files could be anyone's: ${fix}`);
+    if (st.mode & 0o022) throw new PrivateDirError(`the ${purpose} folder ${path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); run 'chmod go-w ${path}' or ${fix}`);
+  };
+  const existing = await lstat(path).catch(() => undefined);
+  if (existing) checkItself(existing);
+  // Then its parents, before anything is created inside a folder someone else controls.
+  const ancestor = uid === undefined ? undefined : await unsafeAncestor(path, uid);
+  if (ancestor) throw new PrivateDirError(`the ${purpose} folder ${path} is not private: ${ancestor}, who could replace it: ${fix}`);
+  if (existing) return path;
   try {
     await mkdir(path, { recursive: true, mode: 0o700 });
   } catch (error) {
     throw new PrivateDirError(`cannot create the ${purpose} folder ${path}: ${(error as Error).message}`);
   }
-  const uid = myUid();
-  if (uid === undefined) return path; // no POSIX owners (Windows): nothing to compare
-  const st = await lstat(path);
-  if (st.isSymbolicLink()) throw new PrivateDirError(`the ${purpose} folder ${path} is a symbolic link; KernelPilot uses only a real folder of yours: remove the link or ${fix}`);
-  if (!st.isDirectory()) throw new PrivateDirError(`the ${purpose} folder ${path} is not a folder: ${fix}`);
-  if (st.uid !== uid) throw new PrivateDirError(`the ${purpose} folder ${path} belongs to another user (uid ${st.uid}, you are ${uid}); its files could be anyone's: ${fix}`);
-  if (st.mode & 0o022) throw new PrivateDirError(`the ${purpose} folder ${path} is writable by other users (mode ${(st.mode & 0o777).toString(8)}); run 'chmod go-w ${path}' or ${fix}`);
-  const ancestor = await unsafeAncestor(path, uid);
-  if (ancestor) throw new PrivateDirError(`the ${purpose} folder ${path} is not private: ${ancestor}, who could replace it: ${fix}`);
+  checkItself(await lstat(path));
   return path;
 }
 
