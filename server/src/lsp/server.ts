@@ -63,7 +63,8 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     origins: () => origins,
     trusted: () => trusted,
     workspaceRoots: () => workspaceRoots,
-    target: options.target ?? new LocalTarget({ sandbox: () => settings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
+    // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
+    target: options.target ?? new LocalTarget({ sandbox: () => userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
     refreshLenses,
     progress: () => progressSupport,
     createSpec,
