@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import type { KernelPilotInitializationOptions } from '../../server/src/protocol/trust';
 import { savedForBenchmark } from './commands';
+import { userLevelSettings } from './trust';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
 /** Documents the server analyses: CUDA, C/C++ that may hold `__global__`, and Python (Triton, KernelBench). */
@@ -26,7 +28,8 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     documentSelector,
     outputChannel: output,
     synchronize: { configurationSection: 'kernelpilot' },
-    initializationOptions: { settings: vscode.workspace.getConfiguration('kernelpilot') },
+    // The user's own settings and the trust state; the workspace's settings the server pulls and judges itself.
+    initializationOptions: { settings: userLevelSettings(context), workspaceTrusted: vscode.workspace.isTrusted } satisfies KernelPilotInitializationOptions,
     middleware: {
       // Lenses run server commands directly; in VS Code the benchmark lens first offers to save a modified file,
       // and a refusal (an error answer) is shown like any other command's.

@@ -1,6 +1,7 @@
 // `kernelpilot`: the engine from a terminal, no LSP involved (except `lsp`, which starts the server).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { COMPILE_OPTIONS_USAGE } from './cli/compile-options';
 import { CliError } from './cli/errors';
 import { kernelsCommand } from './cli/kernels';
 
@@ -22,11 +23,12 @@ commands:
                                        JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
   lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
 
-options of spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
-DIR/.kernelpilot/), --arch sm_90, --nvcc-path PATH, --rounds N, --iters N, --warmup N, --sets N.
+options of spec/bench/compare (check takes --workspace and --arch too): --workspace DIR (default: the current folder; specs and runs live in
+DIR/.kernelpilot/), --arch sm_90, --rounds N, --iters N, --warmup N, --sets N.
 bench/compare build and run candidates in a bubblewrap sandbox: --bwrap PATH names the bwrap program,
 --no-sandbox runs them without one (their code then runs with your rights).
 --kernel may be omitted when the file defines exactly one kernel.
+${COMPILE_OPTIONS_USAGE}
 `;
 
 /** parseArgs with its errors (unknown option, missing value) as usage errors rather than internal ones. */
@@ -39,6 +41,10 @@ function parseCommandLine(rest: string[]) {
         json: { type: 'boolean', default: false },
         arch: { type: 'string' },
         'nvcc-path': { type: 'string' },
+        'include-path': { type: 'string', short: 'I', multiple: true },
+        define: { type: 'string', short: 'D', multiple: true },
+        'extra-arg': { type: 'string', multiple: true },
+        'compile-commands': { type: 'string' },
         stdio: { type: 'boolean', default: false },
         'node-ipc': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -66,6 +72,13 @@ function parseCommandLine(rest: string[]) {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseCommandLine(rest);
+  const compile = {
+    nvccPath: values['nvcc-path'],
+    includePaths: values['include-path'],
+    defines: values.define,
+    extraArgs: values['extra-arg'],
+    compileCommands: values['compile-commands'],
+  };
   if (!command || command === 'help' || command === '--help' || command === '-h' || values.help) {
     process.stdout.write(usage);
     return command ? 0 : 2;
@@ -76,7 +89,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'check': {
       const { checkCommand } = await import('./cli/check');
-      const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, nvccPath: values['nvcc-path'] });
+      const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, ...compile, ...(values.workspace ? { workspace: resolve(values.workspace) } : {}) });
       process.stdout.write(output + '\n');
       return exitCode;
     }
@@ -98,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
         json: values.json,
         workspace: resolve(values.workspace ?? '.'),
         arch: values.arch,
-        nvccPath: values['nvcc-path'],
+        ...compile,
         rounds: values.rounds,
         iters: values.iters,
         warmup: values.warmup,

@@ -33,6 +33,13 @@ export const defaultSettings: Settings = {
   sandbox: { enabled: true, bwrapPath: '' },
 };
 
+/**
+ * Who set a value. The command line and the user's own configuration may choose programs and any flag; a
+ * workspace (a repository's settings, or an editor answer that may include them) only what compile-flags.ts allows.
+ */
+export type SettingOrigin = 'cli' | 'user' | 'workspace';
+export type SettingOrigins = Partial<Record<keyof Settings['cuda'], SettingOrigin>>;
+
 type Partial2<T> = { [K in keyof T]?: Partial<T[K]> };
 
 /** Merges what an editor sent over the defaults, ignoring values of the wrong type rather than failing. */
@@ -47,4 +54,17 @@ export function mergeSettings(raw: unknown): Settings {
     return out;
   };
   return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox) };
+}
+
+/**
+ * Origins of the settings an editor answered with (workspace/configuration, or a didChangeConfiguration push),
+ * which may hold a workspace's values: a value equal to the one the user's own configuration gave at start
+ * (initializationOptions) is the user's; anything else may come from the workspace.
+ */
+export function originsOf(effective: Settings, user: Settings): SettingOrigins {
+  const origins: SettingOrigins = {};
+  for (const key of Object.keys(effective.cuda) as (keyof Settings['cuda'])[]) {
+    origins[key] = JSON.stringify(effective.cuda[key]) === JSON.stringify(user.cuda[key]) ? 'user' : 'workspace';
+  }
+  return origins;
 }

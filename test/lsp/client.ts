@@ -35,6 +35,13 @@ export interface StartOptions {
   root?: string;
   /** Also send the settings as `initializationOptions.settings` (default true). */
   initializationSettings?: boolean;
+  /**
+   * The user's own settings, sent as `initializationOptions.settings` instead of `settings`; `settings` are then
+   * only the workspace/configuration answer, as when a repository's settings differ from the user's.
+   */
+  userSettings?: ClientSettings;
+  /** Sent as `initializationOptions.workspaceTrusted` (VS Code's Restricted Mode when false). */
+  workspaceTrusted?: boolean;
   /** Extra node flags for the server process (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
   /** Answer workspace/codeLens/refresh with an error, as a client may. */
@@ -201,7 +208,9 @@ export class LspClient {
       clientInfo: { name: 'kernelpilot-test-client', version: '1' },
       rootUri: uriOf(root),
       workspaceFolders: [{ uri: uriOf(root), name: 'workspace' }],
-      initializationOptions: options.initializationSettings === false ? undefined : { settings: options.settings ?? {} },
+      initializationOptions: options.initializationSettings === false
+        ? undefined
+        : { settings: options.userSettings ?? options.settings ?? {}, ...(options.workspaceTrusted === undefined ? {} : { workspaceTrusted: options.workspaceTrusted }) },
       capabilities: {
         workspace: { configuration: true, codeLens: { refreshSupport: true }, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: false } },
         textDocument: {

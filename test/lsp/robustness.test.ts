@@ -195,7 +195,7 @@ test('a file deleted from disk after open: save and recheck answer clearly', asy
 test('nvcc path set to a missing binary: lenses say so, one warning over several saves, recovery when fixed', async (t) => {
   const uri = uriOf(writeTemp(dir, 'nonvcc.cu', kernelsCu));
   const missing: ClientSettings = { cuda: { nvccPath: join(dir, 'no-such-dir', 'nvcc') }, check: { debounceMs: 50 } };
-  // Settings only through workspace/configuration, as VS Code and Neovim deliver them.
+  // The user's own setting (initializationOptions): a workspace cannot choose the nvcc program (safety.test.ts).
   await withClient(t, async (client) => {
     await client.open(uri, 'cuda-cpp', kernelsCu);
     const notFound = (titles: string[]) => titles.length === 3 && titles.every((x) => /nvcc not found/.test(x));
@@ -216,7 +216,7 @@ test('nvcc path set to a missing binary: lenses say so, one warning over several
     await client.updateSettings({ check: { debounceMs: 50 } });
     await client.waitForLenses(uri, (x) => x.length === 3 && x.every((title) => title.includes('regs')), 'lenses with registers after fixing the path');
     assertCalm(client, uri, 'nvcc missing', 8);
-  }, { settings: missing, initializationSettings: false });
+  }, { settings: missing });
 });
 
 test('a client that refuses workspace/codeLens/refresh: the server carries on', async (t) => {

@@ -2,7 +2,7 @@
 // handshake, symbols, lenses filled in by the background nvcc check, hovers, incremental edits, compile
 // errors as diagnostics, re-check on save, Triton files, and a clean shutdown. Needs `npm run build` and nvcc.
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol, MarkupContent, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
@@ -243,33 +243,37 @@ test('shutdown + exit: the process exits 0', async (t) => {
 });
 
 test('shutdown + exit during a running check: exits 0 and leaves no compiler behind', async (t) => {
-  // A file nvcc needs seconds for (100 dependent transcendental operations); a unique name to find its processes.
-  const name = `slow_${process.pid}_${Date.now()}.cu`;
-  const uri = uriOf(writeTemp(dir, name, readFileSync(join(repoRoot, 'test/fixtures/check/slow.cu'), 'utf8')));
-  const client = await LspClient.start({ root: dir, settings: { check: { debounceMs: 0 } } });
+  // A file nvcc needs seconds for (100 dependent transcendental operations). nvcc compiles a copy under a fixed name
+  // in the server's private scratch folder: a cache folder of this test's own finds its processes, and shows what
+  // is left in it afterwards.
+  const cache = tempDir('kp-lsp-cache-');
+  const uri = uriOf(writeTemp(dir, 'slow.cu', readFileSync(join(repoRoot, 'test/fixtures/check/slow.cu'), 'utf8')));
+  const client = await LspClient.start({ root: dir, settings: { check: { debounceMs: 0 } }, env: { XDG_CACHE_HOME: cache } });
   try {
     await client.open(uri, 'cuda-cpp', readFileSync(join(repoRoot, 'test/fixtures/check/slow.cu'), 'utf8'));
-    await client.waitFor('nvcc to start on the file', () => (processesMentioning(name).length > 0 ? true : undefined), 15_000, 50);
+    await client.waitFor('nvcc to start on the file', () => (processesMentioning(cache).length > 0 ? true : undefined), 15_000, 50);
     const code = await client.stop();
     assert.equal(code, 0, `exit code (signal ${client.exitSignal})`);
     let left: { pid: number; args: string }[] = [];
     for (let i = 0; i < 20; i++) {
-      left = processesMentioning(name);
+      left = processesMentioning(cache);
       if (left.length === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.deepEqual(left.map((p) => p.args.slice(0, 120)), [], 'the check was stopped with the server (no orphaned nvcc / cicc / ptxas)');
+    assert.deepEqual(readdirSync(join(cache, 'kernelpilot', 'scratch')), [], 'the scratch copy and nvcc\'s temporary files are gone');
   } catch (error) {
     t.diagnostic(client.transcript());
     throw error;
   } finally {
     await client.dispose();
-    for (const orphan of processesMentioning(name)) {
+    for (const orphan of processesMentioning(cache)) {
       try {
         process.kill(orphan.pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+    rmSync(cache, { recursive: true, force: true });
   }
 });

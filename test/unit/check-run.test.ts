@@ -4,7 +4,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { compileFlagsFor, flagsToNvccArgs } from '../../server/src/check/compileCommands';
+import { resolveCompileFlags } from '../../server/src/check/compile-flags';
 import { runStaticCheck } from '../../server/src/check/run';
 import { localTarget } from './local-target';
 
@@ -38,7 +38,8 @@ test('templates, extern "C", a host main: registers equal what nvcc -Xptxas -v p
   assert.equal(result.demangler, 'c++filt');
   assert.match(result.nvccVersion ?? '', /^\d+\.\d+\.\d+$/);
   assert.deepEqual(result.diagnostics, []);
-  assert.match(result.command, /^nvcc -arch=sm_90 -cubin -Xptxas -v -lineinfo -o \S+\/out\.cubin -x cu \S+\/kernels\.cu$/);
+  // The copy under a fixed name, the file's folder through a link: nothing of the user's names reaches nvcc's shell.
+  assert.match(result.command, /^nvcc -arch=sm_90 -cubin -Xptxas -v -lineinfo -o \S+\/out\.cubin -I \S+\/kp_inc0 -x cu \S+\/kp_source\.cu$/);
   const direct = await nvccRegisters(file);
   assert.deepEqual(Object.fromEntries(result.resources.map((r) => [r.mangledName, r.registers])), direct);
   assert.deepEqual(
@@ -49,9 +50,9 @@ test('templates, extern "C", a host main: registers equal what nvcc -Xptxas -v p
   assert.ok(!result.resources.some((r) => r.qualifiedName.includes('never')));
 });
 
-test('spills with -maxrregcount=16 through extraArgs', async () => {
+test('spills with -maxrregcount=16 through the flags', async () => {
   const file = join(fixtures, 'spills.cu');
-  const result = await runStaticCheck(target, { file, extraArgs: ['-maxrregcount=16'], scratchRoot });
+  const result = await runStaticCheck(target, { file, flags: { args: ['-maxrregcount=16'] }, scratchRoot });
   assert.equal(result.ok, true);
   const spilly = result.resources.find((r) => r.name === 'spilly');
   assert.equal(spilly?.registers, (await nvccRegisters(file, ['-maxrregcount=16']))._Z6spillyPKfPfii);
@@ -79,7 +80,7 @@ test('unsaved text: lines map to the original path, includes beside it resolve, 
   const result = await runStaticCheck(target, { file, text, scratchRoot });
   assert.deepEqual(result.diagnostics.map((d) => [d.file, d.line, d.column, d.message]), [[file, 3, 9, 'identifier "not_declared" is undefined']]);
   assert.deepEqual(readdirSync(fixtures), before);
-  assert.deepEqual(readdirSync(scratchRoot).filter((f) => f.startsWith('kernelpilot-check-')), [], 'scratch folder removed');
+  assert.deepEqual(readdirSync(scratchRoot).filter((f) => f.startsWith('check-')), [], 'scratch folder removed');
 
   const fixed = await runStaticCheck(target, { file, text: text.replace('not_declared', '3.0f'), scratchRoot });
   assert.equal(fixed.ok, true);
@@ -105,15 +106,15 @@ test('flags from compile_commands.json make a file compile that does not without
   assert.equal(without.diagnostics[0]?.file, file);
   assert.equal(without.diagnostics[0]?.line, 1, 'the #include line');
 
-  const found = await compileFlagsFor({ file, roots: [project] });
-  assert.ok(found);
-  const withFlags = await runStaticCheck(target, { file, extraArgs: flagsToNvccArgs(found.flags), scratchRoot });
+  const flags = await resolveCompileFlags({ file, roots: [project], cuda: { nvccPath: 'nvcc', includePaths: [], defines: [], extraArgs: [], compileCommands: '' }, origins: {} });
+  assert.deepEqual([flags.includeDirs, flags.macros, flags.refused], [[join(project, 'include')], [{ op: 'define', name: 'TILE', value: '64' }], []]);
+  const withFlags = await runStaticCheck(target, { file, flags, scratchRoot });
   assert.equal(withFlags.ok, true, JSON.stringify(withFlags.diagnostics));
   assert.deepEqual(withFlags.resources.map((r) => [r.name, r.sharedMemBytes]), [['tiled', 64 * 4]]);
 });
 
 test('nvcc missing: the clear message', async () => {
-  const result = await runStaticCheck(target, { file: join(fixtures, 'kernels.cu'), nvccPath: '/opt/no-cuda/bin/nvcc', scratchRoot });
+  const result = await runStaticCheck(target, { file: join(fixtures, 'kernels.cu'), flags: { nvcc: '/opt/no-cuda/bin/nvcc' }, scratchRoot });
   assert.equal(result.ok, false);
   assert.deepEqual(result.error, { kind: 'notFound', message: `nvcc not found at '/opt/no-cuda/bin/nvcc'. Install the CUDA toolkit or set "kernelpilot.cuda.nvccPath".` });
 });

@@ -1,4 +1,4 @@
-// Bundles the VS Code test suite to out/test/vscode/suite/index.js: CommonJS because the extension host
+// Bundles the VS Code test suites to out/test/vscode/suite/ (index.js; restricted.js for Restricted Mode): CommonJS because the extension host
 // require()s extensionTestsPath, and `vscode` external because the host provides it at run time.
 import { build } from 'esbuild';
 import { dirname, join } from 'node:path';
@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 
 await build({
-  entryPoints: [join(root, 'test/vscode/suite/index.ts')],
-  outfile: join(root, 'out/test/vscode/suite/index.js'),
+  entryPoints: [join(root, 'test/vscode/suite/index.ts'), join(root, 'test/vscode/suite/restricted.ts')],
+  outdir: join(root, 'out/test/vscode/suite'),
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -17,4 +17,4 @@ await build({
   sourcemap: 'inline',
   logLevel: 'warning',
 });
-console.log('built out/test/vscode/suite/index.js');
+console.log('built out/test/vscode/suite/index.js, restricted.js');

@@ -33,9 +33,11 @@ export function freePort() {
 
 /**
  * Starts code-server in its own process group (so stop() kills its extension hosts and language servers too).
- * `env` reaches the extension host, which is how the suite learns about the screenshot flag file.
+ * `env` reaches the extension host, which is how the suite learns about the screenshot flag file. With `trust`,
+ * workspace trust is on and the folder opens untrusted (Restricted Mode, no startup prompt); `userSettings` are
+ * added to the user-level settings.
  */
-export async function startCodeServer({ bin, tmp, port, workspace, env }) {
+export async function startCodeServer({ bin, tmp, port, workspace, env, trust = false, userSettings = {} }) {
   const userData = join(tmp, 'user-data');
   mkdirSync(join(userData, 'User'), { recursive: true });
   // A calm workbench: no welcome page, tips or update checks in the screenshot or in the timings.
@@ -46,11 +48,13 @@ export async function startCodeServer({ bin, tmp, port, workspace, env }) {
     'telemetry.telemetryLevel': 'off',
     'extensions.autoCheckUpdates': false,
     'extensions.autoUpdate': false,
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': trust,
+    'security.workspace.trust.startupPrompt': 'never',
     'editor.minimap.enabled': false,
     'chat.commandCenter.enabled': false,
     // The repo's own .git sits above the workspace; without this a "open the repository?" toast covers the editor.
     'git.openRepositoryInParentFolders': 'never',
+    ...userSettings,
   }, null, 2));
   // An empty config file keeps ~/.config/code-server/config.yaml (password auth, other ports) out of the run.
   const config = join(tmp, 'config.yaml');
@@ -63,7 +67,7 @@ export async function startCodeServer({ bin, tmp, port, workspace, env }) {
     '--auth', 'none',
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(trust ? [] : ['--disable-workspace-trust']),
     '--user-data-dir', userData,
     '--extensions-dir', join(tmp, 'extensions'),
     workspace,

@@ -3,7 +3,7 @@
 // code-server has no --extensionDevelopmentPath flag; the workbench takes the dev/test paths from the `payload`
 // query parameter and reports the extension host's exit code through window.codeAutomationExit.
 // Usage: node test/vscode/build.mjs && node test/vscode/run-code-server.mjs
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -11,9 +11,15 @@ import { CODE_SERVER_VERSION, ensureCodeServer, freePort, startCodeServer } from
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const workspace = join(root, 'test', 'vscode', 'workspace');
-const testsPath = resolve(process.env.KP_VSCODE_TESTS ?? join(root, 'out', 'test', 'vscode', 'suite', 'index.js'));
+// KP_VSCODE_RESTRICTED=1: the Restricted Mode run. Trust is on and the folder untrusted; nvcc is set (user level) to
+// a wrapper that records every call. It passes when the suite passes, no call was recorded, and the notification
+// saying why showed.
+const restricted = process.env.KP_VSCODE_RESTRICTED === '1';
+const testsPath = resolve(process.env.KP_VSCODE_TESTS ?? join(root, 'out', 'test', 'vscode', 'suite', restricted ? 'restricted.js' : 'index.js'));
 const resultsDir = join(root, 'test-results');
-const screenshot = join(resultsDir, 'vscode-codelens.png');
+const screenshot = join(resultsDir, restricted ? 'vscode-restricted.png' : 'vscode-codelens.png');
+/** The lens text the screenshot waits for: nvcc's numbers, or in Restricted Mode the reason there are none. */
+const shotWhen = restricted ? 'Restricted Mode' : 'regs';
 const TIMEOUT_MS = Number(process.env.KP_VSCODE_TIMEOUT_MS ?? 180_000);
 const CHROMIUM = process.env.KP_CHROMIUM ?? '/usr/bin/chromium';
 // Headless, and nothing that phones home: the machine may reach only the npm registry.
@@ -77,7 +83,15 @@ async function main() {
   const port = await freePort();
   // The suite waits for this file after its lenses are ready, so the screenshot shows them (see suite/util.ts).
   const flag = join(tmp, 'screenshot-taken');
-  server = await startCodeServer({ bin, tmp, port, workspace, env: { KP_VSCODE_SCREENSHOT_FLAG: flag } });
+  const nvccCalls = join(tmp, 'nvcc-calls.log');
+  const wrapper = join(tmp, 'nvcc');
+  writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> ${nvccCalls}\nexec nvcc "$@"\n`);
+  chmodSync(wrapper, 0o755);
+  server = await startCodeServer({
+    bin, tmp, port, workspace,
+    env: { KP_VSCODE_SCREENSHOT_FLAG: flag, KP_NVCC_CALLS: nvccCalls },
+    ...(restricted ? { trust: true, userSettings: { 'kernelpilot.cuda.nvccPath': wrapper } } : {}),
+  });
   console.log(`code-server ${CODE_SERVER_VERSION} up at ${server.base} after ${secs()} s`);
 
   context = await chromium.launchPersistentContext(join(tmp, 'chromium'), {
@@ -106,23 +120,33 @@ async function main() {
 
   // Screenshot the first time the rendered lenses carry nvcc's resource numbers, then tell the suite.
   let shotTaken = false;
+  const toasts = new Set();
   const watcher = setInterval(async () => {
+    const shown = await page.$$eval('.notification-list-item-message', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
+    for (const text of shown) if (text.startsWith('KernelPilot')) toasts.add(text);
     if (shotTaken) return;
     const texts = await page.$$eval('.codelens-decoration a', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
-    if (!texts.some((t) => t.includes('regs')) || shotTaken) return;
+    if (!texts.some((t) => t.includes(shotWhen)) || shotTaken) return;
     shotTaken = true;
     await new Promise((r) => setTimeout(r, 300)); // let the lens row finish its fade-in
     mkdirSync(resultsDir, { recursive: true });
     await page.screenshot({ path: screenshot });
     writeFileSync(flag, 'done\n');
-    console.log(`  screenshot: ${screenshot} (${texts.filter((t) => t.includes('regs')).join(' | ')})`);
+    console.log(`  screenshot: ${screenshot} (${texts.filter((t) => t.includes(shotWhen)).join(' | ')})`);
   }, 250);
 
   const code = await exitCode;
   clearInterval(watcher);
   clearTimeout(overall);
   if (code !== 0) return failWithScreenshot(`extension host exited with code ${code}`);
-  if (!shotTaken && !process.env.KP_VSCODE_TESTS) console.log('  note: no CodeLens with "regs" was rendered, so no screenshot');
+  if (restricted) {
+    const calls = existsSync(nvccCalls) ? readFileSync(nvccCalls, 'utf8').trim().split('\n') : [];
+    console.log(`  restricted mode: nvcc calls recorded by the wrapper: ${calls.length}; KernelPilot notifications: ${JSON.stringify([...toasts])}`);
+    if (calls.length > 0) return failWithScreenshot(`nvcc ran in Restricted Mode: ${calls.join(' | ')}`);
+    const why = [...toasts].filter((t) => t.includes('Restricted Mode'));
+    if (why.length !== 1) return failWithScreenshot(`expected one notification saying why nothing is compiled, saw ${JSON.stringify([...toasts])}`);
+  }
+  if (!shotTaken && !process.env.KP_VSCODE_TESTS) console.log(`  note: no CodeLens with "${shotWhen}" was rendered, so no screenshot`);
   return finish(0);
 }
 

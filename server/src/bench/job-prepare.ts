@@ -5,6 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import { checkCandidate, describeRefusal } from '../candidates/check';
+import { describeFlagRefusal, describeFlags, resolveCompileFlags, type FlagRequest, type ResolvedFlags } from '../check/compile-flags';
+import { stageShared } from '../check/stage-flags';
 import type { CompilerDiagnostic } from '../check/types';
 import { buildHarness, type BuildResult } from '../harness/build';
 import { discover } from '../kernels/discover';
@@ -46,10 +48,16 @@ export interface PrepareOptions {
   target: Target;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
+  /** Used when `compile` is absent (library callers, tests); with `compile`, the nvcc it resolves. */
   nvcc?: string;
+  /**
+   * The settings the static check uses (include paths, defines, extra args, compile_commands.json, nvcc), with who
+   * set each: the harness is built with the same flags as the check (check/compile-flags.ts), and they are recorded.
+   */
+  compile?: Omit<FlagRequest, 'file'>;
   /** Default: the target's GPU, else sm_90. */
   arch?: string;
-  /** Default os.tmpdir()/kernelpilot/builds (build.ts). */
+  /** Default ~/.cache/kernelpilot/builds (build.ts). */
   buildCacheDir?: string;
 }
 
@@ -76,6 +84,8 @@ export interface BuildInfo {
   /** The nvcc command that ran; absent on a cache hit. */
   command?: string;
   durationMs: number;
+  /** The user's flags it was built with (compile-flags.ts describeFlags), as the run record keeps them. */
+  flags: Record<string, unknown>;
 }
 
 async function readText(file: string): Promise<string> {
@@ -156,6 +166,23 @@ function buildFailure(result: BuildResult, file: string): JobError {
   });
 }
 
+const resolvedFlags = new WeakMap<PrepareOptions, Promise<ResolvedFlags>>();
+
+/**
+ * The user's flags for this job, resolved once for the baseline's file (a candidate is a drop-in for it and is built
+ * the same way); refusals are said once, as progress lines, and kept in the record.
+ */
+function jobFlags(o: PrepareOptions, baselineFile: string): Promise<ResolvedFlags> {
+  let flags = resolvedFlags.get(o);
+  if (!flags) {
+    const empty: ResolvedFlags = { file: baselineFile, nvcc: o.nvcc ?? 'nvcc', includeDirs: [], systemIncludeDirs: [], macros: [], args: [], refused: [], warnings: [] };
+    flags = o.compile ? resolveCompileFlags({ ...o.compile, file: baselineFile }) : Promise.resolve(empty);
+    void flags.then((f) => [...f.refused.map(describeFlagRefusal), ...f.warnings].forEach((line) => o.onProgress?.(`flags: ${line}`)), () => undefined);
+    resolvedFlags.set(o, flags);
+  }
+  return flags;
+}
+
 /**
  * Checks a candidate before anything compiles (candidates/check.ts): it must be kernel code that can replace the
  * baseline's kernel. Returns the translation unit to build it as: the baseline file with its kernel replaced.
@@ -172,10 +199,13 @@ export async function prepareCandidate(prepared: PreparedSpec, candidateFile: st
 /** Builds (or reuses) the harness binary of `file` for `spec`; `source` is a candidate's translation unit. */
 export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions, source?: string): Promise<BuildInfo> {
   if (!isAbsolute(file)) file = resolve(o.workspace, file);
+  const flags = await jobFlags(o, role === 'baseline' ? file : resolve(o.workspace, o.file));
   o.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
   let result: BuildResult;
   try {
-    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel, ...(source === undefined ? {} : { userSource: source }) }, { target: o.target, arch, nvcc: o.nvcc, cacheDir: o.buildCacheDir, signal: o.signal });
+    const staged = await stageShared(flags);
+    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel, ...(source === undefined ? {} : { userSource: source }) }, { target: o.target, arch, nvcc: flags.nvcc, flags: staged.args, cacheDir: o.buildCacheDir, signal: o.signal });
+    result = { ...result, diagnostics: result.diagnostics.map((d) => ({ ...d, file: staged.realPath(d.file) })) };
   } catch (error) {
     throw new JobError('build', `cannot build the harness for ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -191,6 +221,7 @@ export async function buildFor(role: BuildInfo['role'], file: string, spec: Benc
     arch: result.arch,
     ...(result.command ? { command: result.command } : {}),
     durationMs: result.durationMs,
+    flags: describeFlags(flags),
   };
 }
 

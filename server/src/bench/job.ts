@@ -121,8 +121,9 @@ function timeWarnings(reports: TimeReport[]): string[] {
   return [...new Set(reports.flatMap((r) => r.warnings ?? []))];
 }
 
-async function identities(builds: BuildInfo[]): Promise<Pick<RunRecordInput, 'binaries' | 'harnessSources' | 'sources'>> {
+async function identities(builds: BuildInfo[]): Promise<Pick<RunRecordInput, 'binaries' | 'harnessSources' | 'sources' | 'buildFlags'>> {
   return {
+    buildFlags: builds[0].flags,
     binaries: await Promise.all(builds.map(async (b) => ({ role: b.role, path: b.binary, sha256: await sha256File(b.binary) }))),
     harnessSources: await Promise.all(builds.map(async (b) => ({ path: b.harnessFile, sha256: await sha256File(b.harnessFile) }))),
     sources: await Promise.all(builds.map(async (b) => ({ role: b.role, path: b.file, sha256: await sha256File(b.file) }))),

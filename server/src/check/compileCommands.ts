@@ -58,11 +58,14 @@ async function isFile(path: string): Promise<boolean> {
   }
 }
 
-const isInside = (dir: string, root: string) => dir === root || dir.startsWith(root.endsWith(sep) ? root : root + sep);
+/** `dir` is `root` or below it (both absolute, resolved). */
+export const isInside = (dir: string, root: string): boolean => dir === root || dir.startsWith(root.endsWith(sep) ? root : root + sep);
 
 /**
  * The explicit path, else the nearest `compile_commands.json` or `build/compile_commands.json` walking up
  * from the file's folder to its workspace root (clangd's search), else one in any root or its build/.
+ * Only inside the workspace: a database in a folder above it (a shared /tmp, a parent checkout) is the
+ * content of a stranger. A file outside every root searches nothing.
  */
 export async function findCompileCommands(options: FindOptions): Promise<string | undefined> {
   const file = resolve(options.file);
@@ -84,11 +87,10 @@ export async function findCompileCommands(options: FindOptions): Promise<string 
     }
     return undefined;
   }
-  for (let dir = dirname(file); ; dir = dirname(dir)) {
+  for (let dir = dirname(file); home !== undefined; dir = dirname(dir)) {
     const found = await inFolder(dir);
     if (found) return found;
-    // Stop at the workspace root; a file outside every root searches up to the filesystem root.
-    if (dir === home || dirname(dir) === dir) break;
+    if (dir === home) break;
   }
   for (const root of roots) {
     const found = await inFolder(root);
@@ -231,16 +233,4 @@ export async function compileFlagsFor(options: FindOptions): Promise<FoundFlags 
   const picked = pickEntry(await loadCompileCommands(database), options.file);
   if (!picked) return undefined;
   return { flags: await extractFlags(picked.entry), database, entryFile: entryPath(picked.entry), exact: picked.exact };
-}
-
-/** The flags as nvcc arguments, for `runStaticCheck`'s `extraArgs`. */
-export function flagsToNvccArgs(flags: CompileFlags): string[] {
-  return [
-    ...flags.includePaths.flatMap((p) => ['-I', p]),
-    ...flags.systemIncludePaths.flatMap((p) => ['-isystem', p]),
-    ...flags.defines.map((d) => `-D${d}`),
-    ...flags.undefines.map((u) => `-U${u}`),
-    ...(flags.std ? [`-std=${flags.std}`] : []),
-    ...flags.switches,
-  ];
 }

@@ -8,7 +8,9 @@ export { demangleNames, parseDemangled, heuristicDemangle, isMangled } from './d
 export type { DemangleOptions, DemangleResult } from './demangle';
 export { parseCompilerOutput } from './diagnostics';
 export type { ParseDiagnosticsOptions } from './diagnostics';
-export { compileFlagsFor, findCompileCommands, loadCompileCommands, pickEntry, extractFlags, flagsToNvccArgs } from './compileCommands';
+export { compileFlagsFor, findCompileCommands, loadCompileCommands, pickEntry, extractFlags } from './compileCommands';
+export { resolveCompileFlags, describeFlagRefusal, describeFlags } from './compile-flags';
+export type { FlagRequest, ResolvedFlags, Refusal, MacroOp } from './compile-flags';
 export type { CompileCommand, CompileFlags, FoundFlags, FindOptions } from './compileCommands';
 export { matchResources, unmatchedResources, normalizeQualifiedName } from './match';
 export { formatLens, formatResourcesMarkdown, formatBytes, instanceLabel } from './format';

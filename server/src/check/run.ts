@@ -1,38 +1,42 @@
 // The static resource check: compile one file to a cubin with ptxas's verbose report and turn the
 // output into per-kernel resources and located diagnostics. Needs nvcc, never a GPU.
-//   nvcc -arch=<arch> -cubin -Xptxas -v -lineinfo -o <scratch>/out.cubin [-I… -D… extra] -x cu <file>
+//   nvcc -arch=<arch> -cubin -Xptxas -v -lineinfo -o <scratch>/out.cubin <staged flags> -x cu <scratch>/kp_source.cu
 // `-cubin` compiles device code only, so a file with `int main` or host-only code is fine (nothing links).
+// nvcc runs its sub-steps through `sh` with file names pasted in, so no name from the user's disk reaches it: the
+// file is compiled as a copy under a fixed name whose `#line` directive names the real file, its folder and the
+// include folders are reached through plainly named links, and macros through a generated header (stage-flags.ts).
+// nvcc runs in the private scratch folder with TMPDIR there too, and the folder is removed however the check ends.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createScratch, type Scratch } from '../targets/scratch';
 import type { Target } from '../targets/target';
 import { normalizeArch } from './arch';
+import { describeFlagRefusal, type ResolvedFlags } from './compile-flags';
 import { demangleNames } from './demangle';
 import { parseCompilerOutput } from './diagnostics';
 import { parsePtxasOutput } from './ptxas';
-import type { CheckError, CheckResult, ResourceRecord } from './types';
+import { stageFlags } from './stage-flags';
+import type { CheckError, CheckResult, CompilerDiagnostic, ResourceRecord } from './types';
+
+/** The fixed name the scratch copy is compiled under; `#line` gives messages the real one. */
+export const CHECKED_SOURCE_NAME = 'kp_source.cu';
 
 export interface StaticCheckOptions {
-  /** The file as the user knows it (absolute). Diagnostics point here even when `text` is checked. */
+  /** The file as the user knows it (absolute). Diagnostics point here. */
   file: string;
-  /** Unsaved editor contents; checked from a scratch copy, never written beside the user's file. */
+  /** Unsaved editor contents; default: the file as saved. Either way a scratch copy is compiled. */
   text?: string;
   /** `sm_90` (default), `90`, `9.0`, `sm_90a` … */
   arch?: string;
-  /** Default `nvcc` (found on PATH). */
-  nvccPath?: string;
-  includePaths?: string[];
-  /** `NAME` or `NAME=VALUE`. */
-  defines?: string[];
-  /** Passed to nvcc as they are (e.g. flagsToNvccArgs(compile_commands flags), `-maxrregcount=64`). */
-  extraArgs?: string[];
+  /** How to call nvcc for this file, from resolveCompileFlags; default nvcc from PATH and no flags. Refusals become warnings. */
+  flags?: Partial<Pick<ResolvedFlags, 'nvcc' | 'includeDirs' | 'systemIncludeDirs' | 'macros' | 'args' | 'refused' | 'warnings'>>;
   /** Default 120 s; the whole nvcc process tree is killed past it. */
   timeoutMs?: number;
   signal?: AbortSignal;
   cxxfiltPath?: string;
-  /** Where scratch folders go; default os.tmpdir(). */
+  /** Where scratch folders go; default the private scratch folder (targets/scratch.ts). */
   scratchRoot?: string;
 }
 
@@ -41,9 +45,12 @@ export const DEFAULT_TIMEOUT_MS = 120_000;
 export async function runStaticCheck(target: Target, options: StaticCheckOptions): Promise<CheckResult> {
   const started = performance.now();
   const file = resolve(options.file);
-  const nvcc = options.nvccPath || 'nvcc';
+  const flags = options.flags ?? {};
+  const nvcc = flags.nvcc || 'nvcc';
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const base = { file, resources: [], deviceFunctions: [], diagnostics: [], demangler: 'none' as const, warnings: [] };
+  // Settings the check did not use, said on the file (line 1) so the user sees them where they look.
+  const refusals: CompilerDiagnostic[] = (flags.refused ?? []).map((r) => ({ file, line: 0, severity: 'warning', source: 'kernelpilot', message: describeFlagRefusal(r) }));
+  const base = { file, resources: [], deviceFunctions: [], diagnostics: refusals, demangler: 'none' as const, warnings: [] };
   const fail = (arch: string, command: string, error: CheckError): CheckResult => ({
     ...base,
     arch,
@@ -62,26 +69,28 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     });
   }
 
-  const scratch = await mkdtemp(join(options.scratchRoot ?? tmpdir(), 'kernelpilot-check-'));
+  let scratch: Scratch;
+  let text: string;
   try {
-    let source = file;
-    const args = [`-arch=${arch}`, '-cubin', '-Xptxas', '-v', '-lineinfo', '-o', join(scratch, 'out.cubin')];
-    if (options.text !== undefined) {
-      // `#line` makes every message name the original path and line; the original folder goes first on
-      // the include path because quoted includes are searched beside the *actual* file (the scratch copy).
-      source = join(scratch, basename(file));
-      await writeFile(source, `#line 1 "${file.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"\n${options.text}`);
-      args.push('-I', dirname(file));
-    }
-    for (const dir of options.includePaths ?? []) args.push('-I', dir);
-    for (const define of options.defines ?? []) args.push(`-D${define}`);
-    args.push(...(options.extraArgs ?? []), '-x', 'cu', source);
+    text = options.text ?? (await readFile(file, 'utf8'));
+    scratch = await createScratch('check', options.scratchRoot);
+  } catch (error) {
+    return fail(arch, '', { kind: 'failed', message: `Cannot check ${file}: ${(error as Error).message}` });
+  }
+  try {
+    const source = join(scratch.dir, CHECKED_SOURCE_NAME);
+    // `#line` makes messages name the real file. ptxas cannot read a quote in the `.file` name -lineinfo gives it,
+    // so such a name (or one with control characters) gets no `#line`: the copy's lines are then the file's own.
+    const named = !/["\p{Cc}]/u.test(file);
+    const lineOffset = named ? 1 : 0;
+    await writeFile(source, named ? `#line 1 ${cppStringLiteral(file)}\n${text}` : text);
+    // Quoted includes are searched beside the actual file (the copy), so the real folder comes first on the path.
+    const staged = await stageFlags({ includeDirs: [dirname(file), ...(flags.includeDirs ?? [])], systemIncludeDirs: flags.systemIncludeDirs ?? [], macros: flags.macros ?? [], args: flags.args ?? [] }, scratch.dir);
+    const args = [`-arch=${arch}`, '-cubin', '-Xptxas', '-v', '-lineinfo', '-o', join(scratch.dir, 'out.cubin'), ...staged.args, '-x', 'cu', source];
     const command = [nvcc, ...args].map(shellWord).join(' ');
-
-    // Relative include paths and relative names in messages mean the user's folder, when it exists.
-    const cwd = isDirectory(dirname(file)) ? dirname(file) : scratch;
-    const version = nvccVersion(target, nvcc);
-    const run = await target.exec(nvcc, args, { cwd, timeoutMs, signal: options.signal });
+    const exec = { cwd: scratch.dir, env: { TMPDIR: scratch.dir } };
+    const version = nvccVersion(target, nvcc, exec);
+    const run = await target.exec(nvcc, args, { ...exec, timeoutMs, signal: options.signal });
 
     if (run.notFound) {
       return fail(arch, command, {
@@ -100,9 +109,11 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     }
 
     const output = `${run.stderr}\n${run.stdout}`;
-    const diagnostics = parseCompilerOutput(output, { mainFile: file, cwd, sourceLine: sourceLines(file, options.text) })
+    const located = (path: string) => staged.realPath(path);
+    const diagnostics = parseCompilerOutput(output, { mainFile: file, cwd: scratch.dir, sourceLine: sourceLines(file, text, located) })
       // Anything still naming the scratch copy is one line off (the `#line` directive above line 1).
-      .map((d) => (d.file === source && source !== file ? { ...d, file, line: Math.max(0, d.line - 1) } : d));
+      .map((d) => (d.file === source ? { ...d, file, line: Math.max(0, d.line - lineOffset) } : { ...d, file: located(d.file) }))
+      .map((d) => (d.related ? { ...d, related: d.related.map((r) => ({ ...r, file: r.file === source ? file : located(r.file) })) } : d));
     const report = parsePtxasOutput(run.stderr);
     const demangled = await demangleNames(target, report.entries.map((e) => e.mangledName), { cxxfiltPath: options.cxxfiltPath, signal: options.signal });
     const resources: ResourceRecord[] = report.entries.map((entry) => {
@@ -125,11 +136,11 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
       ok,
       resources,
       deviceFunctions: report.deviceFunctions,
-      diagnostics,
+      diagnostics: [...refusals, ...diagnostics],
       command,
       durationMs: performance.now() - started,
       demangler: demangled.tool,
-      warnings: demangled.warning ? [demangled.warning] : [],
+      warnings: [...(flags.warnings ?? []), ...(demangled.warning ? [demangled.warning] : [])],
     };
     const nvccVersionText = await version;
     if (nvccVersionText) result.nvccVersion = nvccVersionText;
@@ -139,8 +150,13 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     }
     return result;
   } finally {
-    await rm(scratch, { recursive: true, force: true });
+    await scratch.remove();
   }
+}
+
+/** A C string literal for a `#line` directive (only the preprocessor reads it): backslashes and quotes escaped. */
+function cppStringLiteral(text: string): string {
+  return `"${text.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
 }
 
 /**
@@ -169,25 +185,18 @@ export function shellWord(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 function formatSeconds(ms: number): string {
   return ms >= 1000 ? `${+(ms / 1000).toFixed(1)} s` : `${ms} ms`;
 }
 
-/** Source lines for exact columns: the unsaved text for the checked file, the disk for headers. */
-function sourceLines(file: string, text: string | undefined): (path: string, line: number) => string | undefined {
+/** Source lines for exact columns: the checked text for the checked file, the disk for headers (`located`: their real path). */
+function sourceLines(file: string, text: string, located: (path: string) => string): (path: string, line: number) => string | undefined {
   const cache = new Map<string, string[] | undefined>();
-  return (path, line) => {
+  return (shown, line) => {
+    const path = located(shown);
     if (!cache.has(path)) {
       let content: string | undefined;
-      if (path === file && text !== undefined) content = text;
+      if (path === file) content = text;
       else {
         try {
           // Skip huge generated files: a column is not worth reading megabytes.
@@ -204,12 +213,15 @@ function sourceLines(file: string, text: string | undefined): (path: string, lin
 
 const versions = new Map<string, Promise<string | undefined>>();
 
-/** `13.0.88` from `nvcc --version`, asked once per target and nvcc path (misses are retried next time). */
-export function nvccVersion(target: Target, nvcc: string): Promise<string | undefined> {
+/**
+ * `13.0.88` from `nvcc --version`, asked once per target and nvcc path (misses are retried next time). Runs where
+ * the check runs (`cwd`), never in the user's folder, where a relative PATH entry would find the repository's nvcc.
+ */
+export function nvccVersion(target: Target, nvcc: string, where: { cwd: string; env?: Record<string, string> }): Promise<string | undefined> {
   const key = `${target.name}\0${nvcc}`;
   let pending = versions.get(key);
   if (!pending) {
-    pending = target.exec(nvcc, ['--version'], { timeoutMs: 30_000 }).then((r) => {
+    pending = target.exec(nvcc, ['--version'], { ...where, timeoutMs: 30_000 }).then((r) => {
       const m = /release [\d.]+, V(\d+(?:\.\d+)+)/.exec(r.stdout) ?? /release (\d+(?:\.\d+)+)/.exec(r.stdout);
       if (!m) versions.delete(key);
       return m?.[1];

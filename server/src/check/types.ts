@@ -78,7 +78,7 @@ export interface CompilerDiagnostic {
   code?: string;
   message: string;
   /** Which tool spoke: the CUDA front end (cudafe/cicc), the host compiler's preprocessor, ptxas, or the driver. */
-  source: 'nvcc' | 'gcc' | 'ptxas';
+  source: 'nvcc' | 'gcc' | 'ptxas' | 'kernelpilot';
   /** A mangled entry name a ptxas message is about, so an editor can move it onto that kernel. */
   symbol?: string;
   /** Notes that belong to this message (overload candidates, instantiation points). */

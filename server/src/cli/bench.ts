@@ -2,12 +2,14 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
 import { cliReport, lensText } from '../bench/format';
+import { describeFlagRefusal, type Refusal } from '../check/compile-flags';
 import { benchKernel, compareCandidate, type DryRunResult, type JobOptions, type JobResult } from '../bench/job';
 import { RECORD_FILE } from '../runs/record';
+import { compileRequest, type CompileCliFlags } from './compile-options';
 import { CliError } from './errors';
 import { defaultTarget, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
 
-export interface BenchFlags {
+export interface BenchFlags extends CompileCliFlags {
   kernel?: string;
   spec?: string;
   candidate?: string;
@@ -17,7 +19,6 @@ export interface BenchFlags {
   json: boolean;
   workspace: string;
   arch?: string;
-  nvccPath?: string;
   rounds?: string;
   iters?: string;
   warmup?: string;
@@ -39,7 +40,7 @@ async function jobOptions(file: string, flags: BenchFlags, options: JobCliOption
     signal,
     onProgress: progressTo(options),
     arch: flags.arch,
-    nvcc: flags.nvccPath,
+    compile: compileRequest(flags, flags.workspace),
     ceilingsPath: options.ceilingsPath,
     buildCacheDir: options.buildCacheDir,
     rounds: positiveInt(flags.rounds, 'rounds'),
@@ -55,6 +56,8 @@ function dryRunText(r: DryRunResult): string {
     lines.push(`${b.role}: ${b.binary}${b.cached ? ' (cached build)' : ` (built in ${(b.durationMs / 1000).toFixed(1)} s)`}`);
     if (b.command) lines.push(`  ${b.command}`);
   }
+  const refused = (r.builds[0]?.flags.refused ?? []) as Refusal[];
+  for (const refusal of refused) lines.push(`⚠ ${describeFlagRefusal(refusal)}`);
   return lines.join('\n');
 }
 

@@ -1,20 +1,21 @@
 import { resolve } from 'node:path';
-import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
+import { resolveCompileFlags } from '../check/compile-flags';
 import { formatLens } from '../check/format';
 import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
 import type { CheckResult } from '../check/types';
-import { defaultSettings } from '../settings';
 import { defaultArch, listGpus } from '../targets/gpus';
 import { LocalTarget } from '../targets/local';
+import { compileRequest, type CompileCliFlags } from './compile-options';
 import { CliError } from './errors';
 import { kernelsOf } from './kernels';
 import { table } from './table';
 
-interface CheckFlags {
+interface CheckFlags extends CompileCliFlags {
   json: boolean;
   arch?: string;
-  nvccPath?: string;
+  /** compile_commands.json is looked for only inside it; default the current folder. */
+  workspace?: string;
 }
 
 function describeErrors(result: CheckResult): string {
@@ -30,13 +31,8 @@ export async function checkCommand(files: string[], flags: CheckFlags): Promise<
   const { kernels } = await kernelsOf(file);
   const target = new LocalTarget();
   const arch = flags.arch ?? defaultArch(await listGpus(target));
-  const found = await compileFlagsFor({ file, roots: [process.cwd()] }).catch(() => undefined);
-  const result = await runStaticCheck(target, {
-    file,
-    arch,
-    nvccPath: flags.nvccPath ?? defaultSettings.cuda.nvccPath,
-    extraArgs: found ? flagsToNvccArgs(found.flags) : [],
-  });
+  const compile = await resolveCompileFlags({ ...compileRequest(flags, flags.workspace ?? process.cwd()), file });
+  const result = await runStaticCheck(target, { file, arch, flags: compile });
   const byKernel = matchResources(kernels, result.resources);
   const exitCode = result.ok && !result.error ? 0 : 1;
   if (flags.json) {

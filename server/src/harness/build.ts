@@ -8,17 +8,22 @@
 //
 // The build folder is written with node:fs, so the target must see this machine's file system (LocalTarget
 // does). Only the nvcc calls go through the target.
+// The cache lives in the user's private folder (targets/private-dir.ts) and a cached object or binary is used only
+// when its hash is the one recorded when we built it (targets/owned-files.ts): nothing another user planted is
+// linked or run. nvcc's temporary files go to a scratch folder (TMPDIR) removed when the build ends.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { normalizeArch } from '../check/arch';
 import { parseCompilerOutput } from '../check/diagnostics';
 import type { CompilerDiagnostic } from '../check/types';
 import type { BenchSpec } from '../benchspec/model';
 import { defaultArch, listGpus } from '../targets/gpus';
-import type { ExecResult, Target } from '../targets/target';
+import { forgetOwned, isOwned, recordOwned } from '../targets/owned-files';
+import { ensurePrivateDir, privateDir } from '../targets/private-dir';
+import { withScratch } from '../targets/scratch';
+import type { ExecOptions, ExecResult, Target } from '../targets/target';
 import { generateCudaHarness, type GeneratedHarness } from './cuda/generate';
 import { RUNTIME_HEADER, RUNTIME_HEADER_NAME, RUNTIME_SOURCE, RUNTIME_SOURCE_NAME } from './cuda/runtime';
 
@@ -38,7 +43,7 @@ export interface BuildOptions {
   arch?: string;
   /** More nvcc arguments for the harness (the user's -I/-D/--use_fast_math …); part of the cache key. */
   flags?: readonly string[];
-  /** Default os.tmpdir()/kernelpilot/builds. */
+  /** Default ~/.cache/kernelpilot/builds; a given folder must be private too (owner and mode are checked). */
   cacheDir?: string;
   /** Per nvcc call; default 180 s. The whole nvcc process tree is killed past it. */
   timeoutMs?: number;
@@ -133,7 +138,7 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
 
   const nvcc = options.nvcc ?? 'nvcc';
   const flags = [...(options.flags ?? [])];
-  const cacheDir = options.cacheDir ?? join(tmpdir(), 'kernelpilot', 'builds');
+  const cacheDir = await privateCache(options.cacheDir);
   const version = await nvccVersion(options.target, nvcc, options);
   const runtime = runtimePlan({ nvcc, arch, cacheDir, version, hostFlags: hostCompilerFlags(flags) });
 
@@ -152,7 +157,7 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
   const harnessFile = join(dir, HARNESS_SOURCE_NAME);
   const binary = join(dir, HARNESS_BINARY_NAME);
   const base = { dir, harnessFile, kernelExpr: generated.kernelExpr, key, arch };
-  if (existsSync(binary)) {
+  if (await isOwned(binary)) {
     return { ...base, ok: true, binary, cached: true, diagnostics: [], log: '', durationMs: performance.now() - started };
   }
 
@@ -163,12 +168,15 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
     // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written binary under the real name.
     const partial = `${HARNESS_BINARY_NAME}.partial-${randomBytes(6).toString('hex')}`;
     const args = [...baseFlags(arch), ...flags, '-o', partial, HARNESS_SOURCE_NAME, runtime.object];
-    const result = await options.target.exec(nvcc, args, { cwd: dir, timeoutMs: options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: options.signal });
+    await forgetOwned(binary);
+    const result = await nvccIn(options, nvcc, args, dir);
     throwIfNotRun(result, nvcc, options);
     const log = `${result.stdout}${result.stderr}`;
     const ok = result.exitCode === 0 && existsSync(join(dir, partial));
-    if (ok) await rename(join(dir, partial), binary);
-    else await rm(join(dir, partial), { force: true });
+    if (ok) {
+      await rename(join(dir, partial), binary);
+      await recordOwned(binary);
+    } else await rm(join(dir, partial), { force: true });
     const diagnostics = mapDiagnostics(log, { dir, userFile: input.userFile, userText, harnessFile, harnessText: generated.source });
     if (!ok && !diagnostics.some((d) => d.severity === 'error')) {
       diagnostics.push({ file: input.userFile, line: 0, severity: 'error', source: 'nvcc', origin: 'other', message: `nvcc failed (exit ${result.exitCode}) without a message we could place:\n${tail(log, 20)}` });
@@ -231,15 +239,12 @@ function runtimePlan(o: { nvcc: string; arch: string; cacheDir: string; version:
 }
 
 async function ensureRuntime(plan: RuntimePlan, o: BuildOptions): Promise<void> {
-  if (existsSync(plan.object)) return;
+  if (await isOwned(plan.object)) return;
   await once(plan.dir, async () => {
     await writeFiles(plan.dir, { [RUNTIME_HEADER_NAME]: RUNTIME_HEADER, [RUNTIME_SOURCE_NAME]: RUNTIME_SOURCE });
     const partial = `${RUNTIME_OBJECT_NAME}.partial-${randomBytes(6).toString('hex')}`;
-    const result = await o.target.exec(plan.nvcc, [...plan.compileFlags, '-c', '-o', partial, RUNTIME_SOURCE_NAME], {
-      cwd: plan.dir,
-      timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
-      signal: o.signal,
-    });
+    await forgetOwned(plan.object);
+    const result = await nvccIn(o, plan.nvcc, [...plan.compileFlags, '-c', '-o', partial, RUNTIME_SOURCE_NAME], plan.dir);
     throwIfNotRun(result, plan.nvcc, o);
     const log = `${result.stdout}${result.stderr}`;
     if (result.exitCode !== 0 || !existsSync(join(plan.dir, partial))) {
@@ -250,6 +255,7 @@ async function ensureRuntime(plan: RuntimePlan, o: BuildOptions): Promise<void> 
       throw new BuildError('runtime', `building the harness runtime failed on target '${o.target.name}' (${result.command}):\n${tail(log, 30)}`, log);
     }
     await rename(join(plan.dir, partial), plan.object);
+    await recordOwned(plan.object);
   });
 }
 
@@ -275,7 +281,7 @@ function nvccVersion(target: Target, nvcc: string, options: BuildOptions): Promi
   let version = perTarget.get(nvcc);
   if (!version) {
     version = (async () => {
-      const result = await target.exec(nvcc, ['--version'], { timeoutMs: 30_000, signal: options.signal });
+      const result = await withScratch('nvcc', (dir) => target.exec(nvcc, ['--version'], { cwd: dir, timeoutMs: 30_000, signal: options.signal }));
       throwIfNotRun(result, nvcc, options);
       if (result.exitCode !== 0) throw new BuildError('nvcc-not-found', `'${nvcc} --version' failed on target '${target.name}': ${tail(result.stderr || result.stdout, 5)}`);
       return result.stdout.trim();
@@ -284,6 +290,23 @@ function nvccVersion(target: Target, nvcc: string, options: BuildOptions): Promi
     version.catch(() => perTarget.delete(nvcc)); // A failure (cancel, missing nvcc) is asked again next time.
   }
   return version;
+}
+
+/** The cache folder, checked private (a shared one let another user plant what we link and run). */
+async function privateCache(given: string | undefined): Promise<string> {
+  try {
+    return given === undefined ? await privateDir('builds') : await ensurePrivateDir(given, 'build cache');
+  } catch (error) {
+    throw new BuildError('io', (error as Error).message, '', { cause: error });
+  }
+}
+
+/** One nvcc call in `cwd`, its temporary files in a scratch folder that is removed when it ends (also on cancel and timeout). */
+function nvccIn(o: BuildOptions, nvcc: string, args: string[], cwd: string): Promise<ExecResult> {
+  return withScratch('build', (tmp) => {
+    const exec: ExecOptions = { cwd, env: { TMPDIR: tmp }, timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: o.signal };
+    return o.target.exec(nvcc, args, exec);
+  });
 }
 
 function throwIfNotRun(result: ExecResult, nvcc: string, options: BuildOptions): void {

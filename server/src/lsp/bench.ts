@@ -12,7 +12,7 @@ import type { Kernel } from '../kernels/model';
 import type { BenchSummary } from '../bench/summary';
 import { sha256Text } from '../runs/hash';
 import { latestBenchRecord, RECORD_FILE, rederive } from '../runs/record';
-import type { Settings } from '../settings';
+import type { SettingOrigins, Settings } from '../settings';
 import { specDiagnostics } from '../benchspec/diagnostics';
 import type { Target } from '../targets/target';
 import { toDiagnostic, toLspRange } from './convert';
@@ -27,6 +27,10 @@ interface Deps {
   diagnostics: DiagnosticSink;
   documents: Documents;
   settings: () => Settings;
+  /** Who set each cuda.* value: the build uses the check's flags, validated the same way (check/compile-flags.ts). */
+  origins: () => SettingOrigins;
+  /** False in VS Code's Restricted Mode: a benchmark compiles and runs the folder's code, so none starts. */
+  trusted: () => boolean;
   workspaceRoots: () => string[];
   target: Target;
   refreshLenses: () => void;
@@ -64,6 +68,7 @@ export class BenchService {
   async start(kernel: Kernel, uri: string): Promise<string> {
     const k = key(uri, kernel.qualifiedName);
     if (this.states.get(k)?.kind === 'running') return `KernelPilot: ${kernel.qualifiedName} is already being benchmarked.`;
+    if (!this.deps.trusted()) throw new Error(`KernelPilot: ${kernel.qualifiedName} was not benchmarked: this folder is in Restricted Mode, and a benchmark compiles and runs its code. Trust the folder (Manage Workspace Trust) first.`);
     const document = await this.deps.documents.get(uri);
     const file = pathOf(uri);
     const onDisk = await readFile(file, 'utf8').catch(() => undefined);
@@ -107,7 +112,7 @@ export class BenchService {
           this.deps.refreshLenses();
         },
         ...(settings.cuda.arch ? { arch: settings.cuda.arch } : {}),
-        ...(settings.cuda.nvccPath ? { nvcc: settings.cuda.nvccPath } : {}),
+        compile: { roots: this.deps.workspaceRoots().map(pathOf), cuda: settings.cuda, origins: this.deps.origins() },
       });
       if (result.kind === 'dry-run') throw new Error('the job only built the harness (dry run)');
       this.finish(k, kernel, version, result);
@@ -204,7 +209,7 @@ export class BenchService {
       case 'failed':
         return { title: '▶ Benchmark (last run failed)', command: benchCommands.run };
       default:
-        return { title: '▶ Benchmark', command: benchCommands.run };
+        return { title: this.deps.trusted() ? '▶ Benchmark' : '▶ Benchmark (Restricted Mode: trust the folder first)', command: benchCommands.run };
     }
   }
 

@@ -4,10 +4,10 @@ import { formatLens, formatResourcesMarkdown } from '../check/format';
 import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
 import type { CheckResult } from '../check/types';
-import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
+import { resolveCompileFlags } from '../check/compile-flags';
 import { grammarFor, unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
-import type { Settings } from '../settings';
+import type { SettingOrigins, Settings } from '../settings';
 import { defaultArch, listGpus } from '../targets/gpus';
 import { LocalTarget } from '../targets/local';
 import { toDiagnostic } from './convert';
@@ -19,6 +19,10 @@ interface Deps {
   connection: Connection;
   diagnostics: DiagnosticSink;
   settings: () => Settings;
+  /** Who set each cuda.* value (server.ts): workspace values pass only what compile-flags.ts allows. */
+  origins: () => SettingOrigins;
+  /** False in VS Code's Restricted Mode: nothing is compiled until the user trusts the folder. */
+  trusted: () => boolean;
   workspaceRoots: () => string[];
   documents: Documents;
   refreshLenses: () => void;
@@ -35,6 +39,10 @@ interface State {
   /** URIs (other than the document) that received diagnostics from this check, to clear them later. */
   otherUris: Set<string>;
 }
+
+/** VS Code's own command; in other editors there is no Restricted Mode, so this lens never shows there. */
+const MANAGE_TRUST = 'workbench.trust.manage';
+export const RESTRICTED_LENS = 'KernelPilot: not compiled — Restricted Mode (click to trust this folder; then it is checked)';
 
 export interface Lens {
   title: string;
@@ -84,6 +92,8 @@ export class CheckService {
     const state = this.state(uri);
     state.generation++;
     if (state.timer) clearTimeout(state.timer);
+    state.timer = undefined;
+    if (!this.deps.trusted()) return this.deps.refreshLenses(); // kept: recheckAll compiles it once trusted
     state.timer = setTimeout(() => void this.run(uri).catch((e: unknown) => this.deps.connection.console.error(`static check of ${uri}: ${String(e)}`)), this.deps.settings().check.debounceMs);
     this.deps.refreshLenses();
   }
@@ -109,6 +119,7 @@ export class CheckService {
     const file = pathOf(uri);
     const document = await this.deps.documents.get(uri);
     if (!document) return `KernelPilot: ${file} is not open in the editor; open it to check it.`;
+    if (!this.deps.trusted()) return `KernelPilot: ${file} was not compiled: this folder is in Restricted Mode, where KernelPilot runs no compiler. Trust the folder (Manage Workspace Trust) to check it.`;
     const unreadable = unreadableReason(document.content);
     if (unreadable) return `KernelPilot: ${file} is not checked: ${unreadable}.`;
     return `KernelPilot: ${file} is not a CUDA file (.cu, .cuh, or C/C++ with a __global__ function) — nothing to check.`;
@@ -120,21 +131,18 @@ export class CheckService {
     const generation = state.generation;
     const document = await this.deps.documents.get(uri);
     // Binary or oversized content is not analysed, so not compiled either: nvcc would answer with thousands of errors.
-    if (!document || unreadableReason(document.content) || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
+    if (!this.deps.trusted() || !document || unreadableReason(document.content) || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
     state.running?.abort();
     const abort = new AbortController();
     state.running = abort;
     const settings = this.deps.settings();
     const file = pathOf(uri);
-    const compileCommands = await compileFlagsFor({ file, roots: this.deps.workspaceRoots().map(pathOf), explicitPath: settings.cuda.compileCommands || undefined }).catch(() => undefined);
+    const flags = await resolveCompileFlags({ file, roots: this.deps.workspaceRoots().map(pathOf), cuda: settings.cuda, origins: this.deps.origins() });
     const result = await runStaticCheck(this.target, {
       file,
       text: document.content,
       arch: await this.arch(),
-      nvccPath: settings.cuda.nvccPath,
-      includePaths: settings.cuda.includePaths,
-      defines: settings.cuda.defines,
-      extraArgs: [...(compileCommands ? flagsToNvccArgs(compileCommands.flags) : []), ...settings.cuda.extraArgs],
+      flags,
       timeoutMs: settings.check.timeoutMs,
       signal: abort.signal,
     });
@@ -183,6 +191,7 @@ export class CheckService {
 
   lensFor(uri: string, kernel: Kernel): Lens {
     if (kernel.language !== 'cuda') return { title: `${kernel.language === 'triton' ? 'Triton' : 'KernelBench'} kernel · ${kernel.params.length} params` };
+    if (!this.deps.trusted()) return { title: RESTRICTED_LENS, command: MANAGE_TRUST };
     const state = this.states.get(uri);
     const pending = state?.timer !== undefined || state?.running !== undefined;
     if (!state?.result) return { title: pending ? 'KernelPilot: checking…' : 'KernelPilot: not checked yet', command: 'kernelpilot.server.recheck' };

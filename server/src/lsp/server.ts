@@ -11,7 +11,8 @@ import {
 import { describeKernel } from '../kernels/describe';
 import type { Kernel } from '../kernels/model';
 import { loadGrammars } from '../kernels/parsers';
-import { mergeSettings, type Settings, defaultSettings } from '../settings';
+import { mergeSettings, originsOf, type SettingOrigins, type Settings, defaultSettings } from '../settings';
+import { USER_SETTINGS_NOTIFICATION, WORKSPACE_TRUST_NOTIFICATION, type KernelPilotInitializationOptions, type UserSettingsParams, type WorkspaceTrustParams } from '../protocol/trust';
 import { LocalTarget } from '../targets/local';
 import type { Target } from '../targets/target';
 import { BenchService, benchCommands } from './bench';
@@ -34,6 +35,12 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
   const documents = new Documents();
   const diagnostics = new DiagnosticSink(connection);
   let settings: Settings = defaultSettings;
+  // initializationOptions come from the user's own editor configuration; answers to workspace/configuration may
+  // carry a repository's settings, so their values count as the workspace's unless they equal the user's.
+  let userSettings: Settings = defaultSettings;
+  let origins: SettingOrigins = {};
+  // VS Code's Restricted Mode (the client says so); other editors have no trust gate and get the server's rules.
+  let trusted = true;
   let configurationPull = false;
   let lensRefresh = false;
   let progressSupport = false;
@@ -53,8 +60,11 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     diagnostics,
     documents,
     settings: () => settings,
+    origins: () => origins,
+    trusted: () => trusted,
     workspaceRoots: () => workspaceRoots,
-    target: options.target ?? new LocalTarget({ sandbox: () => settings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
+    // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
+    target: options.target ?? new LocalTarget({ sandbox: () => userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
     refreshLenses,
     progress: () => progressSupport,
     createSpec,
@@ -63,6 +73,8 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     connection,
     diagnostics,
     settings: () => settings,
+    origins: () => origins,
+    trusted: () => trusted,
     workspaceRoots: () => workspaceRoots,
     documents,
     refreshLenses,
@@ -74,7 +86,10 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     progressSupport = params.capabilities.window?.workDoneProgress === true;
     showDocumentSupport = params.capabilities.window?.showDocument?.support === true;
     workspaceRoots = (params.workspaceFolders ?? []).map((f) => f.uri).concat(params.rootUri ? [params.rootUri] : []);
-    settings = mergeSettings((params.initializationOptions as { settings?: unknown } | undefined)?.settings);
+    const init = params.initializationOptions as KernelPilotInitializationOptions | undefined;
+    userSettings = settings = mergeSettings(init?.settings);
+    origins = originsOf(settings, userSettings);
+    trusted = init?.workspaceTrusted !== false;
     void loadGrammars(); // warm the wasm runtime before the first document arrives
     return {
       capabilities: {
@@ -93,12 +108,27 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     if (!configurationPull) return;
     const raw: unknown = await connection.workspace.getConfiguration('kernelpilot');
     settings = mergeSettings(raw);
+    origins = originsOf(settings, userSettings);
   };
+  const reconfigured = () => void pullSettings().then(() => checks.recheckAll(), (e: unknown) => connection.console.error(`reading settings: ${String(e)}`));
+  connection.onNotification(WORKSPACE_TRUST_NOTIFICATION, (params: WorkspaceTrustParams) => {
+    const was = trusted;
+    trusted = params?.trusted === true;
+    refreshLenses();
+    if (trusted && !was) reconfigured(); // trusted: the workspace's settings are readable now, and checks may run
+  });
+  connection.onNotification(USER_SETTINGS_NOTIFICATION, (params: UserSettingsParams) => {
+    userSettings = mergeSettings(params?.settings);
+    if (!configurationPull) settings = userSettings;
+    origins = originsOf(settings, userSettings);
+    reconfigured();
+  });
   connection.onInitialized(() => void pullSettings().catch((e: unknown) => connection.console.error(`reading settings: ${String(e)}`)));
   connection.onDidChangeConfiguration((change) => {
     if (configurationPull) void pullSettings().then(() => checks.recheckAll());
     else {
       settings = mergeSettings((change.settings as { kernelpilot?: unknown } | undefined)?.kernelpilot);
+      origins = originsOf(settings, userSettings);
       checks.recheckAll();
     }
   });

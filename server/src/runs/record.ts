@@ -63,6 +63,8 @@ export interface RunRecordInput {
   sources?: Array<FileHash & { role: 'baseline' | 'candidate' }>;
   /** argv of every command the run executed, in order. */
   commands: string[][];
+  /** The user's flags both sides were built with (include folders, macros, extra args, compile_commands.json, refusals). */
+  buildFlags?: Record<string, unknown>;
   ceilings?: Ceilings & { source: 'measured' | 'cache'; measuredAt?: string };
   roofline: { bytes: number; flops?: number; options?: RooflineOptions };
   analysis: { confidence: number; compare: CompareOptions };

@@ -9,9 +9,10 @@
 //    taken over.
 
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
-import { join } from 'node:path';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
+import { ensurePrivateDir, privateDir, privateRoot } from './private-dir';
 
 /** Why an acquire waits: behind another job of this process, or for another process that holds the GPU. */
 export type GpuWait = { kind: 'queued'; message: string } | { kind: 'held'; pid: number; message: string };
@@ -22,9 +23,9 @@ export interface AcquireOptions {
   onWait?: (wait: GpuWait) => void;
 }
 
-/** The folder of the lock files: per user, private (0700). */
+/** The folder of the lock files: per user, private (0700, owner and mode checked by private-dir.ts). */
 export function gpuLockFolder(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'kernelpilot', 'locks');
+  return join(privateRoot(), 'locks');
 }
 
 interface Holder {
@@ -142,7 +143,7 @@ export class GpuGate {
 
   /** The cross-process part: create the lock file exclusively, or wait for its holder (taking over a dead one). */
   private async lockFile(path: string, index: number, what: string, o: AcquireOptions): Promise<() => Promise<void>> {
-    await mkdir(join(path, '..'), { recursive: true, mode: 0o700 });
+    await (this.options.folder ? ensurePrivateDir(dirname(path), 'GPU lock') : privateDir('locks'));
     const me: Holder = { pid: process.pid, start: await startTime(process.pid), token: randomBytes(8).toString('hex'), what };
     let toldPid: number | undefined;
     for (;;) {

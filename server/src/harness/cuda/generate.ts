@@ -8,6 +8,7 @@ import { POISON_BYTE } from '../poison';
 import { CUDA_DTYPES } from './dtypes';
 import { exprToCpp } from './expr';
 import { RUNTIME_HEADER_NAME } from './runtime';
+import { checkTemplateArg } from './template-args';
 
 export class HarnessSpecError extends Error {
   constructor(message: string) {
@@ -65,22 +66,29 @@ export function generateCudaHarness(spec: BenchSpec, userFile: string, kernel: s
     throw new HarnessSpecError(`the spec has unresolved fields: ${unknowns.map((u) => `${u.path} (${u.message})`).join('; ')}`);
   }
   const kernelExpr = spec.templateArgs?.length ? `${kernel}<${spec.templateArgs.map(templateArg).join(', ')}>` : kernel;
+  const includePath = options.includeAs ?? userFile;
+  // A header name ends at a quote or a line break, and whatever follows would be harness code.
+  const bad = /["\p{Cc}]/u.exec(includePath);
+  if (bad) throw new HarnessSpecError(`the file path ${JSON.stringify(includePath)} has ${JSON.stringify(bad[0])}, which an #include cannot name; rename the file or folder`);
   const source = [
     header(spec, userFile, kernelExpr),
-    userInclude(options.includeAs ?? userFile, sizeNames),
+    userInclude(includePath, sizeNames),
     specPart(spec, kernelExpr, sizeNames),
   ].join('\n');
   return { source, kernelExpr, sizeNames };
 }
 
-function templateArg(arg: string): string {
-  if (arg.trim() === '' || /[;{}\n"]/.test(arg)) throw new HarnessSpecError(`template argument '${arg}' is not a plain C++ type or value`);
-  return arg.trim();
+function templateArg(arg: string, index: number): string {
+  try {
+    return checkTemplateArg(arg);
+  } catch (error) {
+    throw new HarnessSpecError(`templateArgs[${index}]: ${(error as Error).message}`);
+  }
 }
 
 function header(spec: BenchSpec, userFile: string, kernelExpr: string): string {
   return [
-    `// KernelPilot harness for ${kernelExpr} in ${userFile}.`,
+    `// KernelPilot harness for ${kernelExpr} in ${JSON.stringify(userFile)}.`,
     '// Generated from the bench spec; edit the spec, not this file (it is regenerated on every build).',
     `// Sizes: ${Object.entries(spec.sizes).map(([k, v]) => `${k}=${v}`).join(', ') || '(none)'}`,
     '// Run it as: harness check|time|ceilings ... (the modes and options are listed in kp_runtime.cuh).',
@@ -91,7 +99,7 @@ function header(spec: BenchSpec, userFile: string, kernelExpr: string): string {
 }
 
 function userInclude(userFile: string, sizeNames: string[]): string {
-  const path = userFile.replace(/\\/g, '/').replace(/"/g, '\\"');
+  const path = userFile.replace(/\\/g, '/');
   const lines = [
     '',
     '// ===================== the user\'s file, compiled unchanged =====================',
@@ -162,7 +170,7 @@ function specPart(spec: BenchSpec, kernelExpr: string, sizeNames: string[]): str
 }
 
 function bufferRow(arg: SpecArg, index: number): { code: string; note: string } {
-  const dt = CUDA_DTYPES[arg.dtype];
+  const dt = Object.hasOwn(CUDA_DTYPES, arg.dtype) ? CUDA_DTYPES[arg.dtype] : undefined;
   if (!dt) throw new HarnessSpecError(`args[${index}] '${arg.name}': unknown dtype '${arg.dtype}'`);
   const role = arg.role === 'input' ? 'Input' : arg.role === 'output' ? 'Output' : 'Inout';
   const init: Distribution | undefined = arg.role === 'output' ? undefined : (arg.init ?? defaultInit(arg.dtype));
