@@ -4,6 +4,7 @@
 // The ESM entry: the package's default UMD entry hides its requires from esbuild, so a bundle would lack them.
 import { getNodeValue, type Node, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
 import type { Position, Range } from '../kernels/model';
+import { excessiveNestingAt, excessiveNestingMessage } from './json-depth';
 import { JSONC_OPTIONS, normalizeSpec } from './store';
 import { splitPointer, validate, type SpecIssue } from './validate';
 
@@ -100,6 +101,8 @@ function duplicateKeys(root: Node): SpecIssue[] {
 export function specDiagnostics(text: string): SpecDiagnostic[] {
   const lineStarts = lineStartsOf(text);
   const range = (offset: number, length: number): Range => ({ start: positionAt(lineStarts, offset), end: positionAt(lineStarts, offset + length) });
+  const deep = excessiveNestingAt(text);
+  if (deep !== undefined) return [{ range: range(deep, 1), severity: 'error', message: `JSON ${excessiveNestingMessage}` }];
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, JSONC_OPTIONS);
   if (errors.length > 0 || !root) {
