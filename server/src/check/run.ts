@@ -81,7 +81,7 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     // Relative include paths and relative names in messages mean the user's folder, when it exists.
     const cwd = isDirectory(dirname(file)) ? dirname(file) : scratch;
     const version = nvccVersion(target, nvcc);
-    const run = await target.exec(nvcc, args, { cwd, timeoutMs, signal: options.signal });
+    const run = await target.exec(nvcc, args, { cwd, timeoutMs, signal: options.signal, compile: true });
 
     if (run.notFound) {
       return fail(arch, command, {

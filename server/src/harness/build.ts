@@ -163,7 +163,7 @@ export async function buildHarness(input: BuildInput, options: BuildOptions): Pr
     // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written binary under the real name.
     const partial = `${HARNESS_BINARY_NAME}.partial-${randomBytes(6).toString('hex')}`;
     const args = [...baseFlags(arch), ...flags, '-o', partial, HARNESS_SOURCE_NAME, runtime.object];
-    const result = await options.target.exec(nvcc, args, { cwd: dir, timeoutMs: options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: options.signal });
+    const result = await options.target.exec(nvcc, args, { cwd: dir, timeoutMs: options.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: options.signal, compile: true });
     throwIfNotRun(result, nvcc, options);
     const log = `${result.stdout}${result.stderr}`;
     const ok = result.exitCode === 0 && existsSync(join(dir, partial));
@@ -239,6 +239,7 @@ async function ensureRuntime(plan: RuntimePlan, o: BuildOptions): Promise<void> 
       cwd: plan.dir,
       timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS,
       signal: o.signal,
+      compile: true,
     });
     throwIfNotRun(result, plan.nvcc, o);
     const log = `${result.stdout}${result.stderr}`;
