@@ -269,6 +269,7 @@ export class LspClient {
       keepAlive = setInterval(() => undefined, 1000); // a dead server must not leave the event loop empty
       void this.exited.then((code) => reject(new Error(`the server exited (code ${code}, signal ${this.exitSignal}) instead of answering ${method}\n${this.transcript()}`)));
     });
+    died.catch(() => undefined); // the answer may fail first (connection closed); the exit must not then go unobserved
     const answer = params === undefined ? this.connection.sendRequest<T>(method) : this.connection.sendRequest<T>(method, params);
     return Promise.race([answer, died]).finally(() => clearInterval(keepAlive));
   }

@@ -55,6 +55,10 @@ export class SpecFiles {
     return this.open.has(uri);
   }
 
+  text(uri: string): string | undefined {
+    return this.open.get(uri)?.getText();
+  }
+
   private publish(document: TextDocument): void {
     const diagnostics = specDiagnostics(document.getText()).map((d) => ({
       range: toLspRange(d.range),
