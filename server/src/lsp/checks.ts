@@ -4,8 +4,8 @@ import { formatLens, formatResourcesMarkdown } from '../check/format';
 import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
 import type { CheckResult } from '../check/types';
+import { notCheckableReason } from '../check/checkable';
 import { compileFlagsFor, flagsToNvccArgs } from '../check/compileCommands';
-import { grammarFor, unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
 import type { Settings } from '../settings';
 import { defaultArch, listGpus } from '../targets/gpus';
@@ -13,7 +13,7 @@ import { LocalTarget } from '../targets/local';
 import { toDiagnostic } from './convert';
 import type { DiagnosticSink } from './diagnostics';
 import type { Documents } from './documents';
-import { pathOf } from './documents';
+import { localPath, pathOf } from './documents';
 
 interface Deps {
   connection: Connection;
@@ -109,9 +109,8 @@ export class CheckService {
     const file = pathOf(uri);
     const document = await this.deps.documents.get(uri);
     if (!document) return `KernelPilot: ${file} is not open in the editor; open it to check it.`;
-    const unreadable = unreadableReason(document.content);
-    if (unreadable) return `KernelPilot: ${file} is not checked: ${unreadable}.`;
-    return `KernelPilot: ${file} is not a CUDA file (.cu, .cuh, or C/C++ with a __global__ function) — nothing to check.`;
+    if (!localPath(uri)) return `KernelPilot: ${uri} is not a file on this machine — nothing to check.`;
+    return `KernelPilot: ${notCheckableReason(file, document.content) ?? `${file} was not checked`}.`;
   }
 
   private async run(uri: string): Promise<CheckResult | undefined> {
@@ -119,8 +118,9 @@ export class CheckService {
     state.timer = undefined;
     const generation = state.generation;
     const document = await this.deps.documents.get(uri);
-    // Binary or oversized content is not analysed, so not compiled either: nvcc would answer with thousands of errors.
-    if (!document || unreadableReason(document.content) || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
+    // Binary, oversized or non-CUDA content is not compiled (nvcc would answer with thousands of errors), nor is a
+    // document that has no file on this machine (`file://host/…`, `untitled:`).
+    if (!document || !localPath(uri) || notCheckableReason(pathOf(uri), document.content)) return undefined;
     state.running?.abort();
     const abort = new AbortController();
     state.running = abort;

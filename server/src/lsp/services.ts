@@ -9,6 +9,7 @@ import { CheckService } from './checks';
 import { DiagnosticSink } from './diagnostics';
 import { Documents } from './documents';
 import { resolveKernelRef, type KernelRef } from './kernel-ref';
+import { KernelProblems } from './problems';
 import { SpecFiles } from './specs';
 
 export interface ServerOptions {
@@ -37,6 +38,7 @@ export interface Services {
   specs: SpecFiles;
   checks: CheckService;
   bench: BenchService;
+  problems: KernelProblems;
   refreshLenses: () => void;
   createSpec: (ref: KernelRef) => Promise<string>;
 }
@@ -72,5 +74,6 @@ export function createServices(connection: Connection, options: ServerOptions): 
     documents,
     refreshLenses,
   });
-  return { connection, session, documents, diagnostics, specs, checks, bench, refreshLenses, createSpec };
+  const problems = new KernelProblems(documents, diagnostics);
+  return { connection, session, documents, diagnostics, specs, checks, bench, problems, refreshLenses, createSpec };
 }

@@ -5,13 +5,14 @@ import type { Services } from '../services';
 import { isSpecUri } from '../specs';
 
 export function register(connection: Connection, services: Services): ServerCapabilities {
-  const { documents, specs, checks, bench, session } = services;
+  const { documents, specs, checks, bench, problems, session } = services;
 
   connection.onDidOpenTextDocument(async (params) => {
     const { uri, languageId, version, text } = openParams(params, 'textDocument/didOpen');
     if (isSpecUri(uri)) return specs.didOpen(uri, languageId, version, text);
     documents.open(uri, languageId, version, text);
     if (session.settings.check.onOpen) checks.schedule(uri);
+    await problems.update(uri);
     await bench.restore(uri);
   });
 
@@ -19,6 +20,7 @@ export function register(connection: Connection, services: Services): ServerCapa
     const { uri, version, changes } = changeParams(params, 'textDocument/didChange');
     if (specs.isOpen(uri)) return specs.didChange(uri, version, changes);
     documents.change(uri, version, changes);
+    return problems.update(uri);
   });
 
   connection.onDidSaveTextDocument((params) => {
@@ -30,6 +32,7 @@ export function register(connection: Connection, services: Services): ServerCapa
     const uri = documentUri(params, 'textDocument/didClose');
     if (specs.isOpen(uri)) return specs.didClose(uri);
     checks.forget(uri);
+    problems.forget(uri);
     documents.close(uri);
   });
 
