@@ -14,5 +14,8 @@ const files = suites.flatMap((dir) => {
 });
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// Every test has a time limit, so a regression that hangs fails instead of stalling CI; tests that legitimately
+// take longer (real nvcc over every example, a real VS Code) say so with their own `timeout`.
+const timeout = process.env.KP_TEST_TIMEOUT_MS ?? '120000';
+const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', `--test-timeout=${timeout}`, '--test-reporter=spec', ...selected], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
