@@ -11,11 +11,12 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Position, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
+import { mulberry32 } from '../../server/src/bench/prng';
 import { LspClient, uriOf } from './client';
 import { kernelsCu, tempDir, tritonPy } from './fixtures';
 
 const SEED = Number(process.env.KP_FUZZ_SEED ?? 20251128);
-const MAX_STEPS = Number(process.env.KP_FUZZ_STEPS ?? 400);
+const MAX_STEPS = Number(process.env.KP_FUZZ_STEPS ?? 2000);
 /** Wall-clock budget for the steps: CI machines differ; the figures say how many ran. */
 const BUDGET_MS = Number(process.env.KP_FUZZ_BUDGET_MS ?? 120_000);
 const ANSWER_MS = 30_000;
@@ -24,18 +25,6 @@ const MAX_DOC_CHARS = 2_000_000;
 
 const dir = tempDir('kp-lsp-fuzz-');
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** mulberry32: small, seeded, good enough to pick edits. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const specText = JSON.stringify({ kernel: 'vector_add', sizes: { n: 1024 }, args: [{ name: 'a', role: 'input', dtype: 'float32', shape: ['n'] }], launch: { grid: ['cdiv(n, 256)'], block: ['256'] } }, null, 2);
 
@@ -139,7 +128,7 @@ test('fuzz over stdio: no exit, every request answered, the server text equal to
     { uri: uriOf(join(dir, '.kernelpilot', 'specs', 'vector_add.json')), languageId: 'json', initial: specText },
   ].map((d) => ({ ...d, model: new Model(d.languageId, d.initial, 1) }));
   const client = await LspClient.start({ root: dir, settings: { check: { onOpen: false, onSave: false } }, env: { KERNELPILOT_DEBUG_REQUESTS: '1' } });
-  const random = prng(SEED);
+  const random = mulberry32(SEED);
   const figures = { steps: 0, requests: 0, answeredWithError: 0, unanswered: 0, exits: 0, maxRssMb: 0 };
   const pid = client.process.pid as number;
 
