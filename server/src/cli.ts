@@ -1,10 +1,10 @@
 // `kernelpilot`: the engine from a terminal, no LSP involved (except `lsp`, which starts the server).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { version } from '../../package.json';
 import { CliError } from './cli/errors';
 import { kernelsCommand } from './cli/kernels';
 import { commandUsage, isCommand, overview } from './cli/usage';
+import { installedVersion } from './cli/version';
 import { exitOnTermination } from './targets/lifecycle';
 
 
@@ -35,7 +35,6 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         sets: { type: 'string' },
         'no-sandbox': { type: 'boolean', default: false },
         bwrap: { type: 'string' },
-        version: { type: 'boolean', short: 'V', default: false },
       },
     });
   } catch (error) {
@@ -46,7 +45,7 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V' || command === 'version') {
-    process.stdout.write(`kernelpilot ${version}\n`);
+    process.stdout.write(`kernelpilot ${installedVersion()}\n`);
     return 0;
   }
   const { values, positionals } = parseCommandLine(command, rest);

@@ -381,15 +381,26 @@ export class LspClient {
   }
 }
 
-/** Runs `body` with a started client; on failure the test's output gets the server's transcript. Always disposes. */
-export async function withLspClient(t: { diagnostic(message: string): void }, options: StartOptions, body: (client: LspClient) => Promise<void>): Promise<void> {
+/** How long a test body may run with a client before it fails (a server that stops answering must not hang CI). */
+export const DEFAULT_BODY_LIMIT_MS = 120_000;
+
+/**
+ * Runs `body` with a started client; on failure the test's output gets the server's transcript. Always disposes.
+ * The body fails after `limitMs` (default DEFAULT_BODY_LIMIT_MS), whatever it was waiting for.
+ */
+export async function withLspClient(t: { diagnostic(message: string): void }, options: StartOptions, body: (client: LspClient) => Promise<void>, limitMs = DEFAULT_BODY_LIMIT_MS): Promise<void> {
   const client = await LspClient.start(options);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the test did not finish within ${limitMs} ms`)), limitMs);
+  });
   try {
-    await body(client);
+    await Promise.race([body(client), expired]);
   } catch (error) {
     t.diagnostic(client.transcript());
     throw error;
   } finally {
+    clearTimeout(timer);
     await client.dispose();
   }
 }

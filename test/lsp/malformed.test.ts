@@ -86,7 +86,7 @@ test('bad input to commands: a clear refusal before anything is compiled', { tim
   await withLspClient(t, { root: dir, settings: { check: { onOpen: false } } }, async (client) => {
     const py = uriOf(writeTemp(dir, 'kernels.py', tritonPy));
     await client.open(py, 'python', tritonPy);
-    assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [py])), /kernels\.py is a Python file: the static check compiles CUDA only/);
+    assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [py])), /kernels\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check\.$/);
     await rejectsWith(client.executeCommand('kernelpilot.server.benchmark', [py, 'add_kernel']), -32803, /add_kernel is a triton kernel; only CUDA kernels can be benchmarked so far/);
 
     const hugeText = '__global__ void k(float* p) {}\n' + `// ${'x'.repeat(120)}\n`.repeat(140_000);

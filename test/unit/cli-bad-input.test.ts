@@ -36,7 +36,7 @@ function refused(r: ReturnType<typeof run>, pattern: RegExp): string {
 }
 
 test('check refuses Python, binary and oversized files before nvcc, in one line', { skip, timeout: 60_000 }, () => {
-  refused(run('check', kernelBench), /relu\.py is a Python file: the static check compiles CUDA only/);
+  refused(run('check', kernelBench), /relu\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check$/);
   const binary = join(dir, 'blob.cu');
   const bytes = Buffer.alloc(20_000);
   for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919) % 256;

@@ -7,8 +7,7 @@ import { grammarFor, unreadableReason } from '../kernels/language';
 export function notCheckableReason(file: string, text: string, languageId?: string): string | undefined {
   const unreadable = unreadableReason(text);
   if (unreadable) return `${file} is not checked: ${unreadable}`;
-  const grammar = grammarFor(file, text, languageId);
-  if (grammar === 'python') return `${file} is a Python file: the static check compiles CUDA only (.cu, .cuh, or C/C++ with a __global__ function); its Triton and KernelBench kernels are listed, not compiled`;
-  if (grammar !== 'cuda') return `${file} is not a CUDA file (.cu, .cuh, or C/C++ with a __global__ function) — nothing to check`;
+  // Python (Triton, KernelBench) included: its kernels are listed, not compiled.
+  if (grammarFor(file, text, languageId) !== 'cuda') return `${file} is not a CUDA file (.cu, .cuh, or C/C++ with a __global__ function) — nothing to check`;
   return undefined;
 }
