@@ -141,9 +141,15 @@ test('the CLI interrupted (SIGINT) during check and terminated (SIGTERM) during 
   const build = sandbox();
   assert.equal(await cliDuring(build, ['bench', build.file, '--kernel', 'vector_add', '--dry-run', '--arch', 'sm_90', '--workspace', build.root], 'SIGTERM'), 143);
   await assertClean(build, 'kernelpilot bench --dry-run, SIGTERM');
+  // Ctrl-C during a job cancels it: its compiler dies at once, and the command ends by itself, saying so.
+  const interrupted = sandbox();
+  const started = Date.now();
+  assert.equal(await cliDuring(interrupted, ['bench', interrupted.file, '--kernel', 'vector_add', '--dry-run', '--arch', 'sm_90', '--workspace', interrupted.root], 'SIGINT'), 1);
+  assert.ok(Date.now() - started < 60_000);
+  await assertClean(interrupted, 'kernelpilot bench --dry-run, SIGINT');
 });
 
 test('no scratch folder survives any of the above', { todo: !scratchRemoval && 'scratch folders are removed on exit by targets/scratch.ts (private folders), not merged here yet', timeout: 10_000 }, () => {
-  assert.ok(scratchChecks.length >= 5, `${scratchChecks.length} cases ran`);
+  assert.ok(scratchChecks.length >= 6, `${scratchChecks.length} cases ran`);
   assert.deepEqual(scratchChecks.filter((c) => c.left.length > 0), []);
 });

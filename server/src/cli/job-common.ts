@@ -32,8 +32,8 @@ export function progressTo(options: JobCliOptions): (line: string) => void {
 }
 
 /**
- * Runs the job with an AbortSignal that Ctrl-C (or SIGTERM) fires just before the command exits, so the job's
- * nvcc and harness processes are killed as cancelled (targets/lifecycle.ts ends the process).
+ * Runs the job with an AbortSignal that Ctrl-C (or SIGTERM) fires, so the job's nvcc and harness processes are
+ * killed at once; after Ctrl-C the job may end by itself for a few seconds (targets/lifecycle.ts ends it then).
  */
 export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();

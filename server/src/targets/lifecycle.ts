@@ -40,21 +40,33 @@ export function endChildrenOnExit(): void {
   });
 }
 
+/** How long a job that was asked to stop by Ctrl-C may take to end by itself (its message, its record). */
+const INTERRUPT_GRACE_MS = 5000;
+
 /**
  * SIGINT, SIGTERM and SIGHUP end the process through process.exit (exit code 128 + signal number), after the
- * termination hooks (a CLI job's cancel) ran. Installed once per process by the entry points.
+ * termination hooks (a CLI job's cancel, which kills its process trees at once) ran. Ctrl-C during such a job
+ * lets it end by itself for a few seconds first; a second Ctrl-C, or the end of that grace, exits at once.
+ * Installed once per process by the entry points.
  */
 export function exitOnTermination(): void {
   if (signalHandlers) return;
   signalHandlers = true;
+  let interrupted = false;
   for (const [signal, code] of Object.entries(exitCodes)) {
     process.on(signal, () => {
-      for (const hook of terminationHooks) {
+      const hooks = [...terminationHooks];
+      for (const hook of hooks) {
         try {
           hook();
         } catch {
           // Ending matters more than a hook's failure.
         }
+      }
+      if (signal === 'SIGINT' && hooks.length > 0 && !interrupted) {
+        interrupted = true;
+        setTimeout(() => process.exit(code), INTERRUPT_GRACE_MS).unref();
+        return;
       }
       process.exit(code);
     });
