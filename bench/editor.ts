@@ -222,7 +222,8 @@ async function breakdown(file: string, source: string) {
       const { change } = edits.next(text);
       text = applyChange(text, change);
       const t0 = performance.now();
-      await document.applyChanges(['range' in change ? { range: change.range, text: change.text } : { text: change.text }], e + 2);
+      document.applyChanges(['range' in change ? { range: change.range, text: change.text } : { text: change.text }], e + 2);
+      await document.settled();
       const t1 = performance.now();
       const kernels = document.kernels().kernels;
       const t2 = performance.now();

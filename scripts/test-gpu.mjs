@@ -24,6 +24,6 @@ if (gpus.length === 0) {
     if (run.status !== 0) process.exit(run.status ?? 1);
   }
   const files = readdirSync('test/gpu').filter((f) => f.endsWith('.test.ts')).map((f) => join('test/gpu', f));
-  const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit', env });
+  const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', `--test-timeout=${env.KP_TEST_TIMEOUT_MS ?? '1800000'}`, '--test-reporter=spec', ...files], { stdio: 'inherit', env });
   process.exit(result.status ?? 1);
 }

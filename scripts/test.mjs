@@ -14,5 +14,10 @@ const files = suites.flatMap((dir) => {
 });
 const only = process.argv.slice(2);
 const selected = only.length ? files.filter((f) => only.some((o) => f.includes(o))) : files;
-const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
+// Every test file has a time limit (node:test applies --test-timeout to each file's run as a whole, and to the
+// tests in it that set none), so a regression that hangs fails instead of stalling CI. The longest file (real
+// nvcc over every example on a loaded 2-core machine) takes minutes; tests that wait on a server or a process
+// set their own, shorter `timeout`.
+const timeout = process.env.KP_TEST_TIMEOUT_MS ?? '900000';
+const result = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', '--test', `--test-timeout=${timeout}`, '--test-reporter=spec', ...selected], { stdio: 'inherit' });
 process.exit(result.status ?? 1);

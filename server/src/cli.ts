@@ -1,38 +1,15 @@
 // `kernelpilot`: the engine from a terminal, no LSP involved (except `lsp`, which starts the server).
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { COMPILE_OPTIONS_USAGE } from './cli/compile-options';
 import { CliError } from './cli/errors';
 import { kernelsCommand } from './cli/kernels';
+import { commandUsage, isCommand, overview } from './cli/usage';
+import { installedVersion } from './cli/version';
+import { exitOnTermination } from './targets/lifecycle';
 
-const usage = `usage: kernelpilot <command> [options]
-
-commands:
-  kernels FILE... [--json]             list the GPU kernels in files (CUDA, Triton, KernelBench)
-  check FILE [--arch sm_90] [--json]   compile with nvcc and report per-kernel registers, spills, shared memory
-  spec FILE [--kernel K] [--json] [--write [--force]]
-                                       infer a kernel's bench spec (sizes, roles, shapes, launch); --write saves
-                                       it to .kernelpilot/specs/ for editing
-  bench FILE [--kernel K] [--spec F] [--dry-run] [--json]
-                                       build the harness and time the kernel on the GPU: median time, bandwidth,
-                                       % of the measured peak; --dry-run only builds
-  compare FILE --candidate OTHER [--candidate-launch L] [--kernel K] [--spec F] [--json]
-                                       check a drop-in replacement with the correctness probes, time both
-                                       interleaved, and gate it; exit 0 accepted, 3 rejected, 1 error.
-                                       --candidate-launch: the candidate's own launch, a JSON file or inline
-                                       JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
-  lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
-
-options of spec/bench/compare (check takes --workspace and --arch too): --workspace DIR (default: the current folder; specs and runs live in
-DIR/.kernelpilot/), --arch sm_90, --rounds N, --iters N, --warmup N, --sets N.
-bench/compare build and run candidates in a bubblewrap sandbox: --bwrap PATH names the bwrap program,
---no-sandbox runs them without one (their code then runs with your rights).
---kernel may be omitted when the file defines exactly one kernel.
-${COMPILE_OPTIONS_USAGE}
-`;
 
 /** parseArgs with its errors (unknown option, missing value) as usage errors rather than internal ones. */
-function parseCommandLine(rest: string[]) {
+function parseCommandLine(command: string | undefined, rest: string[]) {
   try {
     return parseArgs({
       args: rest,
@@ -65,13 +42,17 @@ function parseCommandLine(rest: string[]) {
       },
     });
   } catch (error) {
-    throw new CliError(`${(error as Error).message}\n\n${usage}`, 2);
+    throw new CliError(`${(error as Error).message}\n\n${isCommand(command) ? commandUsage(command) : overview()}`, 2);
   }
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const { values, positionals } = parseCommandLine(rest);
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`kernelpilot ${installedVersion()}\n`);
+    return 0;
+  }
+  const { values, positionals } = parseCommandLine(command, rest);
   const compile = {
     nvccPath: values['nvcc-path'],
     includePaths: values['include-path'],
@@ -79,9 +60,14 @@ async function main(argv: string[]): Promise<number> {
     extraArgs: values['extra-arg'],
     compileCommands: values['compile-commands'],
   };
-  if (!command || command === 'help' || command === '--help' || command === '-h' || values.help) {
-    process.stdout.write(usage);
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    const about = positionals[0];
+    process.stdout.write(isCommand(about) ? commandUsage(about) : overview());
     return command ? 0 : 2;
+  }
+  if (values.help && isCommand(command)) {
+    process.stdout.write(commandUsage(command));
+    return 0;
   }
   switch (command) {
     case 'kernels':
@@ -129,10 +115,12 @@ async function main(argv: string[]): Promise<number> {
       return -1; // the server keeps the process alive until the client says exit
     }
     default:
-      throw new CliError(`unknown command '${command}'\n\n${usage}`, 2);
+      throw new CliError(`unknown command '${command}'\n\n${overview()}`, 2);
   }
 }
 
+// Ctrl-C, SIGTERM, SIGHUP: end through process.exit, so no compiler or harness outlives the command.
+exitOnTermination();
 main(process.argv.slice(2)).then(
   (code) => {
     if (code >= 0) process.exitCode = code;

@@ -278,6 +278,7 @@ export class LspClient {
       keepAlive = setInterval(() => undefined, 1000); // a dead server must not leave the event loop empty
       void this.exited.then((code) => reject(new Error(`the server exited (code ${code}, signal ${this.exitSignal}) instead of answering ${method}\n${this.transcript()}`)));
     });
+    died.catch(() => undefined); // the answer may fail first (connection closed); the exit must not then go unobserved
     const answer = params === undefined ? this.connection.sendRequest<T>(method) : this.connection.sendRequest<T>(method, params);
     return Promise.race([answer, died]).finally(() => clearInterval(keepAlive));
   }
@@ -389,15 +390,26 @@ export class LspClient {
   }
 }
 
-/** Runs `body` with a started client; on failure the test's output gets the server's transcript. Always disposes. */
-export async function withLspClient(t: { diagnostic(message: string): void }, options: StartOptions, body: (client: LspClient) => Promise<void>): Promise<void> {
+/** How long a test body may run with a client before it fails (a server that stops answering must not hang CI). */
+export const DEFAULT_BODY_LIMIT_MS = 120_000;
+
+/**
+ * Runs `body` with a started client; on failure the test's output gets the server's transcript. Always disposes.
+ * The body fails after `limitMs` (default DEFAULT_BODY_LIMIT_MS), whatever it was waiting for.
+ */
+export async function withLspClient(t: { diagnostic(message: string): void }, options: StartOptions, body: (client: LspClient) => Promise<void>, limitMs = DEFAULT_BODY_LIMIT_MS): Promise<void> {
   const client = await LspClient.start(options);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the test did not finish within ${limitMs} ms`)), limitMs);
+  });
   try {
-    await body(client);
+    await Promise.race([body(client), expired]);
   } catch (error) {
     t.diagnostic(client.transcript());
     throw error;
   } finally {
+    clearTimeout(timer);
     await client.dispose();
   }
 }

@@ -117,7 +117,7 @@ async function snapshot(client: LspClient, uri: string): Promise<Snapshot> {
   };
 }
 
-test('80 random valid edits through didChange answer exactly like a fresh open of the same text', async (t) => {
+test('80 random valid edits through didChange answer exactly like a fresh open of the same text', { timeout: 120_000 }, async (t) => {
   let text = source();
   const uri = uriOf(writeTemp(dir, 'edited.cu', text));
   const client = await LspClient.start({ root: dir, settings: { check: { onOpen: false, onSave: false } } });

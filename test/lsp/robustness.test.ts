@@ -2,7 +2,7 @@
 // deleted after it was opened, and nvcc set to a missing binary. The server must not crash, must not flood the
 // client with errors or messages, must not leave stale lenses, and must still answer documentSymbol afterwards.
 import assert from 'node:assert/strict';
-import { rmSync, unlinkSync } from 'node:fs';
+import { readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol } from 'vscode-languageserver-protocol';
@@ -66,8 +66,8 @@ test('a binary .cu (NUL bytes): no kernels, no crash, no flood', async (t) => {
   });
 });
 
-test('a 5 MB generated .cu: symbols in time, incremental edits stay fast, lenses settle', async (t) => {
-  const kernels = 40;
+/** 40 kernels and a 5 MB lookup table. */
+function generatedBigCu(kernels: number): string {
   const parts: string[] = ['// Generated: 5 MB of lookup table and kernels.', '#include <cstdint>', ''];
   for (let k = 0; k < kernels; k++) {
     parts.push(`__global__ void gen_kernel_${k}(float* out, const float* in, int n) {`, `  int i = blockIdx.x * blockDim.x + threadIdx.x;`, `  if (i < n) out[i] = in[i] * ${k + 1}.0f;`, '}', '');
@@ -81,7 +81,12 @@ test('a 5 MB generated .cu: symbols in time, incremental edits stay fast, lenses
     size += line.length + 1;
   }
   table.push('};', '');
-  const text = [...parts, ...table].join('\n');
+  return [...parts, ...table].join('\n');
+}
+
+test('a 5 MB generated .cu: symbols in time, incremental edits stay fast, lenses settle', { timeout: 120_000 }, async (t) => {
+  const kernels = 40;
+  const text = generatedBigCu(kernels);
   assert.ok(text.length >= 5 * 1024 * 1024);
   const uri = uriOf(writeTemp(dir, 'big.cu', text));
   await withClient(t, async (client) => {
@@ -107,6 +112,48 @@ test('a 5 MB generated .cu: symbols in time, incremental edits stay fast, lenses
     assert.equal(titles.length, kernels);
     assertCalm(client, uri, '5 MB');
   }, { settings: { check: { debounceMs: 50 } } });
+});
+
+test('opening a 5 MB file does not hold up other documents; closing it gives its memory back', { timeout: 180_000 }, async (t) => {
+  const text = generatedBigCu(40);
+  const big = uriOf(writeTemp(dir, 'big-while.cu', text));
+  const small = uriOf(writeTemp(dir, 'small-while.cu', kernelsCu));
+  const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  await withClient(t, async (client) => {
+    await client.open(small, 'cuda-cpp', kernelsCu);
+    await assertAnswers(client, small, kernelsCu, 'small file');
+    const started = performance.now();
+    await client.open(big, 'cuda-cpp', text);
+    const bigSymbols = client.symbols(big).then(() => performance.now() - started);
+    // Requests about the small file while the big one parses: each must come back quickly.
+    const latencies: number[] = [];
+    let done = false;
+    void bigSymbols.then(() => (done = true));
+    while (!done) {
+      const asked = performance.now();
+      await assertAnswers(client, small, kernelsCu, 'small file while the big one opens');
+      latencies.push(performance.now() - asked);
+      await sleep(20);
+    }
+    const openMs = await bigSymbols;
+    const worst = Math.max(...latencies);
+    t.diagnostic(`5 MB open → its symbols ${openMs.toFixed(0)} ms; meanwhile ${latencies.length} requests on another file, slowest ${worst.toFixed(0)} ms`);
+    // The parse runs in ~20 ms slices; one slice plus extraction and the JSON of a 5 MB message fit well within this.
+    assert.ok(worst < 1500, `a request on another file waited ${worst.toFixed(0)} ms while a 5 MB file opened`);
+    assert.ok(latencies.length >= 3, `the big file opened in ${openMs.toFixed(0)} ms: too fast to measure anything`);
+
+    const pid = client.process.pid as number;
+    await client.close(big);
+    const baseline = rssMb(pid);
+    for (let i = 0; i < 4; i++) {
+      await client.open(big, 'cuda-cpp', text);
+      assert.equal(((await client.symbols(big)) ?? []).length, 40);
+      await client.close(big);
+    }
+    const grown = rssMb(pid) - baseline;
+    t.diagnostic(`RSS after 4 more open/close cycles of the 5 MB file: ${grown >= 0 ? '+' : ''}${grown.toFixed(0)} MB`);
+    assert.ok(grown < 400, `RSS grew ${grown.toFixed(0)} MB over 4 open/close cycles: closed documents keep their memory`);
+  }, { settings: { check: { onOpen: false } } });
 });
 
 test('a .cu with no kernels: empty answers, a clean check', async (t) => {

@@ -227,7 +227,7 @@ test('a Triton file lists its kernel with a lens and a hover', async (t) => {
   });
 });
 
-test('shutdown + exit: the process exits 0', async (t) => {
+test('shutdown + exit: the process exits 0', { timeout: 60_000 }, async (t) => {
   const client = await LspClient.start({ root: dir, settings: { check: { onOpen: false } } });
   try {
     await client.open(uriOf(join(dir, 'kernels.cu')), 'cuda-cpp', kernelsCu);
@@ -242,7 +242,7 @@ test('shutdown + exit: the process exits 0', async (t) => {
   }
 });
 
-test('shutdown + exit during a running check: exits 0 and leaves no compiler behind', async (t) => {
+test('shutdown + exit during a running check: exits 0 and leaves no compiler behind', { timeout: 60_000 }, async (t) => {
   // A file nvcc needs seconds for (100 dependent transcendental operations). nvcc compiles a copy under a fixed name
   // in the server's private scratch folder: a cache folder of this test's own finds its processes, and shows what
   // is left in it afterwards.

@@ -10,6 +10,7 @@ import { stageShared } from '../check/stage-flags';
 import type { CompilerDiagnostic } from '../check/types';
 import { buildHarness, type BuildResult } from '../harness/build';
 import { discover } from '../kernels/discover';
+import { unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
 import type { BenchSpec, LaunchConfig } from '../benchspec/model';
 import { inferSpec } from '../benchspec/infer';
@@ -100,18 +101,34 @@ async function readText(file: string): Promise<string> {
 /** The kernel named `wanted` in `file` (or its only kernel), with an error that lists what the file has. */
 export async function resolveKernel(file: string, wanted: string | undefined): Promise<{ kernel: Kernel; text: string }> {
   const text = await readText(file);
-  const { kernels } = await discover(file, text);
-  if (kernels.length === 0) throw new JobError('kernel', `${file}: no GPU kernels found (a CUDA __global__ function, a @triton.jit function or a KernelBench Model)`);
+  const unreadable = unreadableReason(text);
+  if (unreadable) throw new JobError('input', `${file}: ${unreadable}`);
+  const { kernels, problems } = await discover(file, text);
+  const noted = problems.length ? ` (${problems.map((p) => `line ${p.range.start.line + 1}: ${p.message}`).join('; ')})` : '';
+  if (kernels.length === 0) throw new JobError('kernel', `${file}: no GPU kernels found (a CUDA __global__ function, a @triton.jit function or a KernelBench Model)${noted}`);
   const names = kernels.map((k) => k.qualifiedName);
+  let kernel: Kernel | undefined;
   if (wanted === undefined) {
-    const unique = [...new Set(names)];
-    if (unique.length > 1) throw new JobError('kernel', `${file} has ${unique.length} kernels (${unique.join(', ')}): name one with --kernel`);
-    return { kernel: kernels[0], text };
+    // Without --kernel the file's one CUDA kernel is meant; a file of Python kernels gets the refusal naming them.
+    const cuda = kernels.filter((k) => k.language === 'cuda');
+    const unique = [...new Set((cuda.length ? cuda : kernels).map((k) => k.qualifiedName))];
+    if (cuda.length && unique.length > 1) throw new JobError('kernel', `${file} has ${unique.length} CUDA kernels (${unique.join(', ')}): name one with --kernel`);
+    kernel = cuda[0];
+    if (!kernel) throw new JobError('kernel', notCudaMessage(kernels));
+  } else {
+    kernel = kernels.find((k) => k.qualifiedName === wanted) ?? kernels.find((k) => k.name === wanted);
+    if (!kernel) throw new JobError('kernel', `${file} has no kernel '${wanted}'; it has: ${names.join(', ')}${noted}`);
   }
-  const kernel = kernels.find((k) => k.qualifiedName === wanted) ?? kernels.find((k) => k.name === wanted);
-  if (!kernel) throw new JobError('kernel', `${file} has no kernel '${wanted}'; it has: ${names.join(', ')}`);
-  if (kernel.language !== 'cuda') throw new JobError('kernel', `${kernel.qualifiedName} is a ${kernel.language} kernel: only CUDA kernels can be benchmarked so far`);
+  if (kernel.language !== 'cuda') throw new JobError('kernel', notCudaMessage([kernel]));
   return { kernel, text };
+}
+
+/** The same refusal with or without --kernel: what the kernels are, and that only CUDA runs so far. */
+function notCudaMessage(kernels: readonly Kernel[]): string {
+  const names = [...new Set(kernels.map((k) => k.qualifiedName))];
+  const languages = [...new Set(kernels.map((k) => k.language))].join('/');
+  const described = names.length === 1 ? `${names[0]} is a ${languages} kernel` : `${names.join(', ')} are ${languages} kernels`;
+  return `${described}: only CUDA kernels can be benchmarked so far`;
 }
 
 function specFixHint(file: string, kernel: string, workspace: string): string {

@@ -13,6 +13,7 @@ import { checkDir } from '../runs/reverify';
 import type { LaunchConfig, SpecArg } from '../benchspec/model';
 import type { GpuWait } from '../targets/gpu-gate';
 import { detectArch } from '../harness/build';
+import { refuseUnrunnableSizes } from './fits';
 import { ceilingsFor, requireGpu, runCheck, runTime, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { buildFor, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 import { flopsCeilingApplies } from './roofline';
@@ -154,6 +155,7 @@ async function start(o: JobOptions, candidate?: CandidateInput): Promise<DryRunR
   const prepared = await prepareSpec(o);
   const source = candidate ? await prepareCandidate(prepared, candidate.file, o) : undefined;
   const gpu = o.dryRun ? undefined : await requireGpu(o.target, o.signal);
+  refuseUnrunnableSizes(prepared, gpu);
   const builds = await buildAll(o, prepared, candidate && { ...candidate, source });
   if (o.dryRun || !gpu) return dryRunResult(prepared, builds);
   const ctx: GpuContext = { target: o.target, signal: o.signal, onProgress: o.onProgress, commands: [], timeoutMs: o.timeoutMs };

@@ -3,7 +3,9 @@
 
 // The ESM entry: the package's default UMD entry hides its requires from esbuild, so a bundle would lack them.
 import { getNodeValue, type Node, parseTree, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
-import type { Position, Range } from '../kernels/model';
+import { indexLines, positionAt } from '../kernels/lines';
+import type { Range } from '../kernels/model';
+import { excessiveNestingAt, excessiveNestingMessage } from './json-depth';
 import { JSONC_OPTIONS, normalizeSpec } from './store';
 import { splitPointer, validate, type SpecIssue } from './validate';
 
@@ -13,23 +15,6 @@ export interface SpecDiagnostic {
   message: string;
   /** JSON pointer of the node the problem is about (absent for syntax errors). */
   path?: string;
-}
-
-function positionAt(lineStarts: number[], offset: number): Position {
-  let low = 0;
-  let high = lineStarts.length - 1;
-  while (low < high) {
-    const mid = (low + high + 1) >> 1;
-    if (lineStarts[mid] <= offset) low = mid;
-    else high = mid - 1;
-  }
-  return { line: low, character: offset - lineStarts[low] };
-}
-
-function lineStartsOf(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text[i] === '\n') starts.push(i + 1);
-  return starts;
 }
 
 /** Walks a pointer down the tree; stops at the deepest node that exists (a missing property lands on its object). */
@@ -98,8 +83,10 @@ function duplicateKeys(root: Node): SpecIssue[] {
 
 /** Everything wrong or unfinished in a spec's text, each on its own node. Syntax errors hide the rest. */
 export function specDiagnostics(text: string): SpecDiagnostic[] {
-  const lineStarts = lineStartsOf(text);
-  const range = (offset: number, length: number): Range => ({ start: positionAt(lineStarts, offset), end: positionAt(lineStarts, offset + length) });
+  const lines = indexLines(text);
+  const range = (offset: number, length: number): Range => ({ start: positionAt(lines, offset), end: positionAt(lines, offset + length) });
+  const deep = excessiveNestingAt(text);
+  if (deep !== undefined) return [{ range: range(deep, 1), severity: 'error', message: `JSON ${excessiveNestingMessage}` }];
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, JSONC_OPTIONS);
   if (errors.length > 0 || !root) {

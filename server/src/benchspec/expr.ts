@@ -31,6 +31,13 @@ export type ExprNode =
 
 export const FUNCTIONS: readonly FunctionName[] = ['cdiv', 'min', 'max'];
 
+/**
+ * Limits that keep parsing, evaluation and the generated C++ bounded (the parser and every walk recurse): a size
+ * expression is a line of arithmetic, so anything past these is a mistake or an attack, refused with an ExprError.
+ */
+export const MAX_EXPR_LENGTH = 4096;
+export const MAX_EXPR_DEPTH = 64;
+
 const arity: Record<FunctionName, { min: number; max: number }> = {
   cdiv: { min: 2, max: 2 },
   min: { min: 2, max: Infinity },
@@ -62,6 +69,7 @@ const numberPattern = /^(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?/;
 const identPattern = /^[A-Za-z_][A-Za-z0-9_]*/;
 
 function tokenize(source: string): Token[] {
+  if (source.length > MAX_EXPR_LENGTH) throw new ExprError(`expression is ${source.length} characters long (limit ${MAX_EXPR_LENGTH})`, undefined, 0, source.length);
   const tokens: Token[] = [];
   let i = 0;
   while (i < source.length) {
@@ -108,6 +116,10 @@ function tokenize(source: string): Token[] {
 
 class Parser {
   private index = 0;
+  /** Parentheses, calls and unary signs open around the current token: the parser's own recursion. */
+  private nesting = 0;
+  /** Height of each node built so far: evaluation, printing and toCpp recurse that deep. */
+  private readonly heights = new WeakMap<ExprNode, number>();
   constructor(
     private readonly source: string,
     private readonly tokens: Token[],
@@ -125,6 +137,23 @@ class Parser {
     throw new ExprError(reason, this.source, token.start, Math.max(token.end, token.start + 1));
   }
 
+  private tooDeep(token: Token): never {
+    return this.fail(token, `expression nested too deeply (more than ${MAX_EXPR_DEPTH} levels of parentheses, calls and operators)`);
+  }
+
+  /** Enters one level of the parser's recursion (a parenthesis, a call, a sign). */
+  private enter(token: Token): void {
+    if (++this.nesting > MAX_EXPR_DEPTH) this.tooDeep(token);
+  }
+
+  /** Records a node's height, refusing trees that would be too deep to walk. */
+  private built<T extends ExprNode>(node: T, token: Token, children: ExprNode[]): T {
+    const height = 1 + Math.max(0, ...children.map((c) => this.heights.get(c) ?? 1));
+    if (height > MAX_EXPR_DEPTH) this.tooDeep(token);
+    this.heights.set(node, height);
+    return node;
+  }
+
   private describe(token: Token): string {
     return token.kind === 'end' ? 'end of expression' : `'${token.text}'`;
   }
@@ -140,9 +169,9 @@ class Parser {
   private binaryLevel(ops: string[], operand: () => ExprNode): ExprNode {
     let left = operand();
     while (this.peek().kind === 'op' && ops.includes(this.peek().text)) {
-      const op = this.next().text as BinaryOp;
+      const token = this.next();
       const right = operand();
-      left = { kind: 'binary', op, left, right, start: left.start, end: right.end };
+      left = this.built({ kind: 'binary', op: token.text as BinaryOp, left, right, start: left.start, end: right.end }, token, [left, right]);
     }
     return left;
   }
@@ -163,8 +192,10 @@ class Parser {
     const token = this.peek();
     if (token.kind === 'op' && (token.text === '-' || token.text === '+')) {
       this.next();
+      this.enter(token);
       const operand = this.unary();
-      return { kind: 'unary', op: token.text, operand, start: token.start, end: operand.end };
+      this.nesting--;
+      return this.built({ kind: 'unary', op: token.text, operand, start: token.start, end: operand.end }, token, [operand]);
     }
     return this.primary();
   }
@@ -185,6 +216,7 @@ class Parser {
         }
         const fn = token.text as FunctionName;
         this.next();
+        this.enter(token);
         const args: ExprNode[] = [this.shift()];
         while (this.peek().kind === ',') {
           this.next();
@@ -197,14 +229,19 @@ class Parser {
           const wanted = min === max ? `${min}` : `at least ${min}`;
           throw new ExprError(`${fn} takes ${wanted} arguments, got ${args.length}`, this.source, token.start, close.end);
         }
-        return { kind: 'call', fn, args, start: token.start, end: close.end };
+        this.nesting--;
+        return this.built({ kind: 'call', fn, args, start: token.start, end: close.end }, token, args);
       }
       case '(': {
+        this.enter(token);
         const inner = this.shift();
+        this.nesting--;
         const close = this.next();
         if (close.kind !== ')') this.fail(close, `expected ')' to close '(' at column ${token.start + 1}, found ${this.describe(close)}`);
         // Keep the parentheses in the span so errors underline what the user wrote.
-        return { ...inner, start: token.start, end: close.end };
+        const wrapped = { ...inner, start: token.start, end: close.end };
+        this.heights.set(wrapped, this.heights.get(inner) ?? 1);
+        return wrapped;
       }
       default:
         return this.fail(token, `unexpected ${this.describe(token)}; expected a number, a size variable or '('`);

@@ -23,8 +23,10 @@ function dims(list: string[]): string {
 export interface FormatOptions {
   /** Adds the kernel's signature line when given. */
   kernel?: Kernel;
-  /** Where the spec would be saved, to tell the user which file to edit. */
+  /** Where `--write` saves the spec, to tell the user which file to edit. */
   specPath?: string;
+  /** A spec file is already there (bench uses it, not this inference). */
+  specExists?: boolean;
 }
 
 /** A plain-text summary: sizes, one line per argument, launch, tolerances, roofline, assumptions, unknowns. */
@@ -75,6 +77,10 @@ export function formatInference(result: InferResult, options: FormatOptions = {}
   } else {
     lines.push('', 'nothing left to fill in.');
   }
-  if (options.specPath) lines.push('', `spec file: ${options.specPath}`);
+  // Printing is not saving: say what is on disk, so nobody goes looking for a file that was never written.
+  if (options.specPath) {
+    const state = options.specExists ? 'exists: bench runs it, not this inference; --write --force replaces it' : 'not written: --write saves it there';
+    lines.push('', `spec file: ${options.specPath} (${state})`);
+  }
   return `${lines.join('\n')}\n`;
 }

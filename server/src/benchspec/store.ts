@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 // The ESM entry: the package's default UMD entry hides its requires from esbuild, so a bundle would lack them.
 import { applyEdits, modify, parse, printParseErrorCode, type ParseError } from 'jsonc-parser/lib/esm/main.js';
+import { excessiveNestingAt, excessiveNestingMessage } from './json-depth';
 import type { BenchSpec } from './model';
 import { SCHEMA_ID, serializeSpec } from './serialize';
 import { splitPointer, validate, type ValidationResult } from './validate';
@@ -36,6 +37,8 @@ export const JSONC_OPTIONS = { allowTrailingComma: true, disallowComments: false
 
 /** Parses spec text tolerantly (comments, trailing commas). Parse errors are returned, not thrown. */
 export function parseSpecText(text: string): { value: unknown; parseErrors: SpecParseError[] } {
+  const deep = excessiveNestingAt(text);
+  if (deep !== undefined) return { value: undefined, parseErrors: [{ message: excessiveNestingMessage, offset: deep, length: 1 }] };
   const errors: ParseError[] = [];
   const value: unknown = parse(text, errors, JSONC_OPTIONS);
   return { value, parseErrors: errors.map((e) => ({ message: printParseErrorCode(e.error), offset: e.offset, length: e.length })) };

@@ -90,7 +90,7 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     const command = [nvcc, ...args].map(shellWord).join(' ');
     const exec = { cwd: scratch.dir, env: { TMPDIR: scratch.dir } };
     const version = nvccVersion(target, nvcc, exec);
-    const run = await target.exec(nvcc, args, { ...exec, timeoutMs, signal: options.signal });
+    const run = await target.exec(nvcc, args, { ...exec, timeoutMs, signal: options.signal, compile: true });
 
     if (run.notFound) {
       return fail(arch, command, {

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { notCheckableReason } from '../check/checkable';
 import { resolveCompileFlags } from '../check/compile-flags';
 import { formatLens } from '../check/format';
 import { matchResources } from '../check/match';
@@ -8,7 +9,8 @@ import { defaultArch, listGpus } from '../targets/gpus';
 import { LocalTarget } from '../targets/local';
 import { compileRequest, type CompileCliFlags } from './compile-options';
 import { CliError } from './errors';
-import { kernelsOf } from './kernels';
+import { commandUsage } from './usage';
+import { kernelsOf, readSource } from './kernels';
 import { table } from './table';
 
 interface CheckFlags extends CompileCliFlags {
@@ -26,8 +28,11 @@ function describeErrors(result: CheckResult): string {
 
 /** `kernelpilot check FILE [--arch sm_90] [--json]`: exit 0 when it compiled, 1 on compile errors or no nvcc. */
 export async function checkCommand(files: string[], flags: CheckFlags): Promise<{ output: string; exitCode: number }> {
-  if (files.length !== 1) throw new CliError('usage: kernelpilot check FILE [--arch sm_90] [--json] [--nvcc-path PATH]', 2);
+  if (files.length !== 1) throw new CliError(commandUsage('check'), 2);
   const file = resolve(files[0]);
+  // Refused before nvcc: a Python or binary file would come back as thousands of compiler errors.
+  const refusal = notCheckableReason(file, await readSource(file));
+  if (refusal) throw new CliError(refusal);
   const { kernels } = await kernelsOf(file);
   const target = new LocalTarget();
   const arch = flags.arch ?? defaultArch(await listGpus(target));

@@ -3,6 +3,7 @@
 import { BuildError } from '../harness/build';
 import { HarnessRunError } from '../harness/run';
 import { JobError } from '../bench/job-prepare';
+import { onTermination } from '../targets/lifecycle';
 import { SandboxUnavailableError, type SandboxSettings } from '../targets/sandbox';
 import type { Target } from '../targets/target';
 import { CliError } from './errors';
@@ -30,17 +31,19 @@ export function progressTo(options: JobCliOptions): (line: string) => void {
   return options.progress ?? ((line) => process.stderr.write(`· ${line}\n`));
 }
 
-/** Runs the job with an AbortSignal that Ctrl-C fires, so nvcc and harness processes die with the command. */
+/**
+ * Runs the job with an AbortSignal that Ctrl-C (or SIGTERM) fires, so the job's nvcc and harness processes are
+ * killed at once; after Ctrl-C the job may end by itself for a few seconds (targets/lifecycle.ts ends it then).
+ */
 export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const onInt = () => controller.abort();
-  process.once('SIGINT', onInt);
+  const remove = onTermination(() => controller.abort());
   try {
     return await work(controller.signal);
   } catch (error) {
     throw toCliError(error);
   } finally {
-    process.removeListener('SIGINT', onInt);
+    remove();
   }
 }
 

@@ -33,7 +33,7 @@ export async function specCommand(files: string[], flags: SpecFlags): Promise<st
       return `${relative(process.cwd(), path) || path}${todo}`;
     }
     if (flags.json) return formatSpecJson(result.spec).trimEnd();
-    return formatInference(result, { kernel, specPath: relative(process.cwd(), path) || path }).trimEnd();
+    return formatInference(result, { kernel, specPath: relative(process.cwd(), path) || path, specExists: existsSync(path) }).trimEnd();
   } catch (error) {
     throw toCliError(error);
   }

@@ -304,7 +304,7 @@ async function privateCache(given: string | undefined): Promise<string> {
 /** One nvcc call in `cwd`, its temporary files in a scratch folder that is removed when it ends (also on cancel and timeout). */
 function nvccIn(o: BuildOptions, nvcc: string, args: string[], cwd: string): Promise<ExecResult> {
   return withScratch('build', (tmp) => {
-    const exec: ExecOptions = { cwd, env: { TMPDIR: tmp }, timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: o.signal };
+    const exec: ExecOptions = { cwd, env: { TMPDIR: tmp }, timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: o.signal, compile: true };
     return o.target.exec(nvcc, args, exec);
   });
 }

@@ -1,8 +1,10 @@
 import { Edit, type Parser, type Tree } from 'web-tree-sitter';
 import { CudaExtractionCache, extractKernels } from './extract';
 import { grammarFor, unreadableReason } from './language';
-import type { DocumentKernels, Position, Range } from './model';
+import { editorPositionOf, indexLines, offsetAt, remapRanges, treePoint, type LineIndex } from './lines';
+import type { DocumentKernels, Range } from './model';
 import { createParser, type GrammarName } from './parsers';
+import { parseInSlices } from './slices';
 
 /** One edit as editors send them: replace `range` (absent: the whole text) with `text`. */
 export interface TextChange {
@@ -11,45 +13,51 @@ export interface TextChange {
 }
 
 const empty: DocumentKernels = { kernels: [], problems: [] };
-
-/** Offsets of line starts, for turning editor positions into string indices. */
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return starts;
-}
-
-function endPoint(start: Position, inserted: string): { row: number; column: number } {
-  const lines = inserted.split('\n');
-  const last = lines[lines.length - 1];
-  return lines.length === 1 ? { row: start.line, column: start.character + last.length } : { row: start.line + lines.length - 1, column: last.length };
-}
+const atStart: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
 
 /**
- * An open document: its text, its tree-sitter tree kept up to date with the edit API (each change re-parses only
- * what it touched), and its kernels cached per version so editor requests never re-parse.
+ * An open document: its text (always the editor's, changes apply synchronously), its tree-sitter tree kept up to
+ * date with the edit API (each change re-parses only what it touched), and its kernels cached per version so
+ * editor requests never re-parse. The tree catches up in the background, in slices, so a large file never holds
+ * the server for seconds; `settled()` says when it has.
  */
 export class KernelDocument {
-  private starts: number[];
+  private text: string;
+  private lines: LineIndex;
+  private grammar: GrammarName | undefined;
+  private parser: Parser | undefined;
+  private tree: Tree | undefined;
+  /** The text the tree was parsed from; `pendingEdits` lead from it towards `text`. */
+  private parsedText: string | undefined;
+  private pendingEdits: Edit[] = [];
+  /** A whole-text change (or a new grammar) since the tree: the next parse starts from nothing. */
+  private needsFullParse = true;
+  private skipReason: string | undefined;
+  private catchingUp: Promise<void> | undefined;
+  private disposed = false;
   private cached: { version: number; result: DocumentKernels } | undefined;
   private readonly pieces = new CudaExtractionCache();
 
   private constructor(
     readonly file: string,
     private readonly languageId: string | undefined,
-    private grammar: GrammarName | undefined,
-    private parser: Parser | undefined,
-    private tree: Tree | undefined,
-    private text: string,
+    text: string,
     public version: number,
-    private skipReason: string | undefined,
   ) {
-    this.starts = lineStarts(text);
+    this.text = text;
+    this.lines = indexLines(text);
+  }
+
+  /** Opens at once; the first parse runs in the background (await `settled()` for kernels of this text). */
+  static create(file: string, text: string, version: number, languageId?: string): KernelDocument {
+    const document = new KernelDocument(file, languageId, text, version);
+    void document.catchUp();
+    return document;
   }
 
   static async open(file: string, text: string, version: number, languageId?: string): Promise<KernelDocument> {
-    const document = new KernelDocument(file, languageId, undefined, undefined, undefined, text, version, undefined);
-    await document.reset(text);
+    const document = KernelDocument.create(file, text, version, languageId);
+    await document.settled();
     return document;
   }
 
@@ -57,81 +65,144 @@ export class KernelDocument {
     return this.text;
   }
 
-  /** Whole-document parse: on open, and when a change switches grammar (a .cpp gaining its first `__global__`). */
-  private async reset(text: string): Promise<void> {
-    this.text = text;
-    this.starts = lineStarts(text);
-    this.tree?.delete();
-    this.tree = undefined;
-    this.skipReason = unreadableReason(text);
-    const grammar = this.skipReason ? undefined : grammarFor(this.file, text, this.languageId);
-    if (grammar !== this.grammar) {
-      this.parser?.delete();
-      this.parser = grammar ? await createParser(grammar) : undefined;
-      this.grammar = grammar;
-    }
-    this.tree = this.parser?.parse(text) ?? undefined;
-    this.cached = undefined;
+  /** Resolves when the tree (and so `kernels()`) reflects the current text. Never rejects. */
+  settled(): Promise<void> {
+    return this.catchingUp ?? Promise.resolve();
   }
 
-  private offsetAt(position: Position): number {
-    const lineStart = this.starts[Math.min(position.line, this.starts.length - 1)] ?? 0;
-    if (position.line >= this.starts.length) return this.text.length;
-    return Math.min(lineStart + position.character, this.text.length);
-  }
-
-  /** Applies editor changes in order. Synchronous in the common case; returns a promise only when a full reset is needed. */
-  applyChanges(changes: readonly TextChange[], version: number): Promise<void> | void {
+  /** Applies editor changes in order, synchronously; the tree follows in the background. */
+  applyChanges(changes: readonly TextChange[], version: number): void {
     this.version = version;
     this.cached = undefined;
-    let needsReset = false;
     for (const change of changes) {
       if (!change.range) {
         this.text = change.text;
-        this.starts = lineStarts(this.text);
-        needsReset = true;
+        this.lines = indexLines(this.text);
+        this.needsFullParse = true;
+        this.pendingEdits = [];
         continue;
       }
-      const startIndex = this.offsetAt(change.range.start);
-      const oldEndIndex = this.offsetAt(change.range.end);
-      this.text = this.text.slice(0, startIndex) + change.text + this.text.slice(oldEndIndex);
-      this.starts = lineStarts(this.text);
-      if (!needsReset && this.tree) {
-        this.tree.edit(
+      let start = offsetAt(this.text, this.lines, change.range.start);
+      let end = offsetAt(this.text, this.lines, change.range.end);
+      if (start > end) [start, end] = [end, start]; // as editors read a reversed range
+      const before = { text: this.text, lines: this.lines };
+      this.text = this.text.slice(0, start) + change.text + this.text.slice(end);
+      this.lines = indexLines(this.text);
+      if (!this.needsFullParse) {
+        this.pendingEdits.push(
           new Edit({
-            startIndex,
-            oldEndIndex,
-            newEndIndex: startIndex + change.text.length,
-            startPosition: { row: change.range.start.line, column: change.range.start.character },
-            oldEndPosition: { row: change.range.end.line, column: change.range.end.character },
-            newEndPosition: endPoint(change.range.start, change.text),
+            startIndex: start,
+            oldEndIndex: end,
+            newEndIndex: start + change.text.length,
+            startPosition: treePoint(before.text, before.lines, start),
+            oldEndPosition: treePoint(before.text, before.lines, end),
+            newEndPosition: treePoint(this.text, this.lines, start + change.text.length),
           }),
         );
       }
     }
-    const grammar = unreadableReason(this.text) ? undefined : grammarFor(this.file, this.text, this.languageId);
-    if (needsReset || grammar !== this.grammar || unreadableReason(this.text) !== this.skipReason) return this.reset(this.text);
-    if (this.parser && this.tree) {
-      const next = this.parser.parse(this.text, this.tree);
-      this.tree.delete();
-      this.tree = next ?? undefined;
+    void this.catchUp();
+  }
+
+  /** One loop at a time brings the tree to the newest text; changes that arrive meanwhile make it go round again. */
+  private catchUp(): Promise<void> {
+    this.catchingUp ??= this.parseUntilCurrent().finally(() => {
+      this.catchingUp = undefined;
+      if (this.disposed) this.free();
+    });
+    return this.catchingUp;
+  }
+
+  private async parseUntilCurrent(): Promise<void> {
+    while (!this.disposed && (this.parsedText !== this.text || this.pendingEdits.length > 0 || this.needsFullParse)) {
+      try {
+        await this.parseOnce();
+      } catch (error) {
+        // A grammar that fails to load, or a parser fault: this version has no kernels, and says why.
+        this.dropTree();
+        this.skipReason = `could not be parsed (${error instanceof Error ? error.message : String(error)})`;
+        this.parsedText = this.text;
+        this.needsFullParse = false;
+        this.pendingEdits = [];
+      }
     }
   }
 
-  /** The kernels of the current version, computed at most once per version. */
+  /** One step towards the current text. The text is read after every wait, so edits made meanwhile are never lost. */
+  private async parseOnce(): Promise<void> {
+    const { grammar, skipReason } = this.readingOf(this.text);
+    this.skipReason = skipReason;
+    if (grammar !== this.grammar || (grammar && !this.parser)) {
+      this.dropTree();
+      this.parser?.delete();
+      this.parser = undefined;
+      this.grammar = grammar;
+      if (grammar) {
+        const parser = await createParser(grammar);
+        if (this.disposed) return parser.delete();
+        this.parser = parser;
+      }
+      this.needsFullParse = true;
+    }
+    if (!this.parser) {
+      this.dropTree();
+      this.parsedText = this.text;
+      this.needsFullParse = false;
+      this.pendingEdits = [];
+      return;
+    }
+    // From here to the parse nothing waits: the edits and the text are one consistent snapshot.
+    const text = this.text;
+    if (this.readingOf(text).grammar !== grammar) return; // an edit while the grammar loaded changed it: go round again
+    if (this.needsFullParse) this.dropTree();
+    for (const edit of this.pendingEdits) this.tree?.edit(edit);
+    this.pendingEdits = [];
+    this.needsFullParse = false;
+    const old = this.tree;
+    // A newer whole-text change makes this parse moot: stop it between slices rather than finish it.
+    const next = await parseInSlices(this.parser, text, old, () => this.disposed || this.needsFullParse);
+    if (!next) return;
+    if (this.disposed) return next.delete();
+    old?.delete();
+    this.tree = next;
+    this.parsedText = text;
+    this.cached = undefined;
+  }
+
+  /** Which grammar reads a text, or why none does. */
+  private readingOf(text: string): { grammar: GrammarName | undefined; skipReason: string | undefined } {
+    const skipReason = unreadableReason(text);
+    return { grammar: skipReason ? undefined : grammarFor(this.file, text, this.languageId), skipReason };
+  }
+
+  private dropTree(): void {
+    this.tree?.delete();
+    this.tree = undefined;
+  }
+
+  /** The kernels of the text the tree last caught up with (the current text once `settled()`), computed once per version. */
   kernels(): DocumentKernels {
     if (this.cached?.version === this.version) return this.cached.result;
     let result = empty;
-    if (this.skipReason) result = { kernels: [], problems: [{ message: this.skipReason, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } } }] };
-    else if (this.tree && this.grammar) result = extractKernels(this.tree, this.grammar, this.file, this.pieces);
-    this.cached = { version: this.version, result };
+    if (this.skipReason) result = { kernels: [], problems: [{ message: this.skipReason, range: atStart }] };
+    else if (this.tree && this.grammar && this.parsedText !== undefined) {
+      result = extractKernels(this.tree, this.grammar, this.file, this.pieces);
+      if (this.lines.loneCr && this.parsedText === this.text) result = remapRanges(result, editorPositionOf(this.text, this.lines));
+    }
+    if (this.parsedText === this.text && this.pendingEdits.length === 0) this.cached = { version: this.version, result };
     return result;
   }
 
+  /** Frees the tree and parser (wasm memory); a parse in progress stops at its next slice and frees them then. */
   dispose(): void {
-    this.tree?.delete();
+    this.disposed = true;
+    this.cached = undefined;
+    if (!this.catchingUp) this.free();
+  }
+
+  private free(): void {
+    this.dropTree();
     this.parser?.delete();
-    this.tree = undefined;
     this.parser = undefined;
   }
 }

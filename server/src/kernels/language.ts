@@ -19,7 +19,11 @@ export function grammarFor(file: string, text: string, languageId?: string): Gra
 
 /** Why a document is not analysed, or undefined when it is fine to parse. */
 export function unreadableReason(text: string): string | undefined {
-  if (text.slice(0, 8192).includes('\u0000')) return 'binary content (NUL bytes): not analysed for kernels';
+  const sample = text.slice(0, 8192);
+  if (sample.includes('\u0000')) return 'binary content (NUL bytes): not analysed for kernels';
+  // Read as UTF-8, bytes that are not become U+FFFD: a few are a stray Latin-1 comment, this many are not text.
+  const replaced = sample.split('\uFFFD').length - 1;
+  if (replaced > 32 && replaced * 20 > sample.length) return 'binary content (not UTF-8 text): not analysed for kernels';
   if (text.length > maxAnalysedChars) return `file too large (${(text.length / 1e6).toFixed(1)} MB > ${maxAnalysedChars / 1e6} MB): not analysed for kernels`;
   return undefined;
 }

@@ -4,8 +4,8 @@ import { formatLens, formatResourcesMarkdown } from '../check/format';
 import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
 import type { CheckResult } from '../check/types';
+import { notCheckableReason } from '../check/checkable';
 import { resolveCompileFlags } from '../check/compile-flags';
-import { grammarFor, unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
 import type { SettingOrigins, Settings } from '../settings';
 import { defaultArch, listGpus } from '../targets/gpus';
@@ -13,7 +13,7 @@ import { LocalTarget } from '../targets/local';
 import { toDiagnostic } from './convert';
 import type { DiagnosticSink } from './diagnostics';
 import type { Documents } from './documents';
-import { pathOf } from './documents';
+import { localPath, pathOf } from './documents';
 
 interface Deps {
   connection: Connection;
@@ -120,9 +120,8 @@ export class CheckService {
     const document = await this.deps.documents.get(uri);
     if (!document) return `KernelPilot: ${file} is not open in the editor; open it to check it.`;
     if (!this.deps.trusted()) return `KernelPilot: ${file} was not compiled: this folder is in Restricted Mode, where KernelPilot runs no compiler. Trust the folder (Manage Workspace Trust) to check it.`;
-    const unreadable = unreadableReason(document.content);
-    if (unreadable) return `KernelPilot: ${file} is not checked: ${unreadable}.`;
-    return `KernelPilot: ${file} is not a CUDA file (.cu, .cuh, or C/C++ with a __global__ function) — nothing to check.`;
+    if (!localPath(uri)) return `KernelPilot: ${uri} is not a file on this machine — nothing to check.`;
+    return `KernelPilot: ${notCheckableReason(file, document.content) ?? `${file} was not checked`}.`;
   }
 
   private async run(uri: string): Promise<CheckResult | undefined> {
@@ -130,8 +129,9 @@ export class CheckService {
     state.timer = undefined;
     const generation = state.generation;
     const document = await this.deps.documents.get(uri);
-    // Binary or oversized content is not analysed, so not compiled either: nvcc would answer with thousands of errors.
-    if (!this.deps.trusted() || !document || unreadableReason(document.content) || grammarFor(pathOf(uri), document.content) !== 'cuda') return undefined;
+    // Nothing runs in Restricted Mode. Binary, oversized or non-CUDA content is not compiled (nvcc would answer with
+    // thousands of errors), nor is a document that has no file on this machine (`file://host/…`, `untitled:`).
+    if (!this.deps.trusted() || !document || !localPath(uri) || notCheckableReason(pathOf(uri), document.content)) return undefined;
     state.running?.abort();
     const abort = new AbortController();
     state.running = abort;

@@ -2,59 +2,63 @@ import { fileURLToPath } from 'node:url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { KernelDocument } from '../kernels/document';
 
-/** A file path for a document URI; untitled and virtual documents keep their URI as their name. */
+/**
+ * The local file of a `file:` URI; undefined for other schemes (untitled:, vscode-notebook-cell:) and for file
+ * URIs that name no path on this machine (`file://host/…`, an encoded `/` as in `%2F`).
+ */
+export function localPath(uri: string): string | undefined {
+  if (!uri.startsWith('file:')) return undefined;
+  try {
+    return fileURLToPath(uri);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A file path for a document URI; untitled, virtual and non-local documents keep their URI as their name. */
 export function pathOf(uri: string): string {
-  return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
+  return localPath(uri) ?? uri;
 }
 
 /**
- * Open documents by URI. Opening is asynchronous (grammar loading), so changes that arrive meanwhile queue
- * behind it; once open, a change is applied synchronously so the next request sees it at once.
+ * Open documents by URI. Opening and changing apply to the text at once; the parse follows in the background
+ * (in slices for large files), and `get` waits for it, so a request sees the kernels of the text it was sent after.
  */
 export class Documents {
-  private readonly ready = new Map<string, KernelDocument>();
-  private readonly pending = new Map<string, Promise<KernelDocument | undefined>>();
+  private readonly byUri = new Map<string, KernelDocument>();
 
-  open(uri: string, languageId: string, version: number, text: string): Promise<KernelDocument | undefined> {
+  open(uri: string, languageId: string, version: number, text: string): KernelDocument {
     this.close(uri);
-    const opening = KernelDocument.open(pathOf(uri), text, version, languageId).then(
-      (document) => {
-        if (this.pending.get(uri) !== opening) {
-          document.dispose();
-          return undefined;
-        }
-        this.pending.delete(uri);
-        this.ready.set(uri, document);
-        return document;
-      },
-      (error: unknown) => {
-        this.pending.delete(uri);
-        throw error;
-      },
-    );
-    this.pending.set(uri, opening);
-    return opening;
-  }
-
-  async change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): Promise<KernelDocument | undefined> {
-    const document = this.ready.get(uri) ?? (await this.pending.get(uri));
-    if (!document) return undefined;
-    await document.applyChanges(changes.map((c) => ('range' in c ? { range: c.range, text: c.text } : { text: c.text })), version);
+    const document = KernelDocument.create(pathOf(uri), text, version, languageId);
+    this.byUri.set(uri, document);
     return document;
   }
 
-  /** The document as it is now, waiting only if it is still being opened. */
-  async get(uri: string): Promise<KernelDocument | undefined> {
-    return this.ready.get(uri) ?? (await this.pending.get(uri));
+  change(uri: string, version: number, changes: readonly TextDocumentContentChangeEvent[]): KernelDocument | undefined {
+    const document = this.byUri.get(uri);
+    document?.applyChanges(changes.map((c) => ('range' in c ? { range: c.range, text: c.text } : { text: c.text })), version);
+    return document;
   }
 
+  /** The document with its parse caught up with its text; undefined when it is not open (or closed meanwhile). */
+  async get(uri: string): Promise<KernelDocument | undefined> {
+    const document = this.byUri.get(uri);
+    await document?.settled();
+    return this.byUri.get(uri) === document ? document : undefined;
+  }
+
+  /** The text as the editor has it now, without waiting for a parse (for the debug read-back). */
+  text(uri: string): string | undefined {
+    return this.byUri.get(uri)?.content;
+  }
+
+  /** Frees the document's tree and parser: a closed file holds no memory. */
   close(uri: string): void {
-    this.ready.get(uri)?.dispose();
-    this.ready.delete(uri);
-    this.pending.delete(uri);
+    this.byUri.get(uri)?.dispose();
+    this.byUri.delete(uri);
   }
 
   uris(): string[] {
-    return [...this.ready.keys()];
+    return [...this.byUri.keys()];
   }
 }

@@ -40,7 +40,10 @@ export async function resolveKernelRef(documents: Documents, ref: KernelRef, wha
   }
   if (!kernel) {
     if (cuda.length === 1) kernel = cuda[0];
-    else if (cuda.length === 0) throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has no CUDA __global__ kernel.`);
+    else if (cuda.length === 0) {
+      const problems = document.kernels().problems.map((p) => p.message);
+      throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has no CUDA __global__ kernel${problems.length ? ` (${problems.join('; ')})` : ''}.`);
+    }
     else throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has ${cuda.length} kernels; put the cursor inside one, or use its CodeLens.`);
   }
   if (kernel.language !== 'cuda') throw new Error(`KernelPilot: ${what}: ${kernel.qualifiedName} is a ${kernel.language} kernel; only CUDA kernels can be benchmarked so far.`);

@@ -41,9 +41,13 @@ export class SpecFiles {
   }
 
   didChange(uri: string, version: number, changes: TextDocumentContentChangeEvent[]): void {
-    const document = this.open.get(uri);
+    let document = this.open.get(uri);
     if (!document) return;
-    this.publish(TextDocument.update(document, changes, version));
+    // One change at a time on a fresh document: TextDocument.update keeps its line table incrementally, and that
+    // table drifts when an edit joins a `\r` to a `\n` (or lands past the last line), and with it every later position.
+    for (const change of changes) document = TextDocument.create(uri, document.languageId, version, TextDocument.update(document, [change], version).getText());
+    this.open.set(uri, document);
+    this.publish(document);
   }
 
   didClose(uri: string): void {
@@ -53,6 +57,10 @@ export class SpecFiles {
 
   isOpen(uri: string): boolean {
     return this.open.has(uri);
+  }
+
+  text(uri: string): string | undefined {
+    return this.open.get(uri)?.getText();
   }
 
   private publish(document: TextDocument): void {

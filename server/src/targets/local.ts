@@ -1,5 +1,7 @@
 import { execa } from 'execa';
+import { acquireCompileSlot } from './compile-slots';
 import { localGpuGate, type AcquireOptions } from './gpu-gate';
+import { killGroup, trackChild } from './lifecycle';
 import { limitOfExit, LocalSandbox, type SandboxSettings } from './sandbox';
 import { watchSandbox } from './sandbox-watch';
 import type { ExecOptions, ExecResult, Target } from './target';
@@ -11,7 +13,10 @@ export interface LocalTargetOptions {
   onSandboxNotice?: (message: string) => void;
 }
 
-/** Runs commands on this machine. Each command gets its own process group so a timeout or a cancel kills the whole tree (nvcc spawns cicc, ptxas, …). */
+/**
+ * Runs commands on this machine. Each command gets its own process group so a timeout or a cancel kills the whole
+ * tree (nvcc spawns cicc, ptxas, …), and is tracked while it runs so none outlives this process (lifecycle.ts).
+ */
 export class LocalTarget implements Target {
   readonly name = 'local';
   private readonly sandbox: LocalSandbox;
@@ -29,6 +34,10 @@ export class LocalTarget implements Target {
     const started = performance.now();
     const plan = options.sandbox ? await this.sandbox.plan(file, args, options.sandbox, options) : undefined;
     const command = [file, ...args].join(' ');
+    const releaseSlot = options.compile ? await acquireCompileSlot(options.signal) : undefined;
+    if (options.compile && !releaseSlot) {
+      return { command, exitCode: undefined, stdout: '', stderr: '', timedOut: false, cancelled: true, notFound: false, durationMs: performance.now() - started };
+    }
     const child = execa(plan?.file ?? file, plan?.args ?? args, {
       cwd: options.cwd,
       input: options.input,
@@ -40,18 +49,15 @@ export class LocalTarget implements Target {
       stripFinalNewline: false,
       maxBuffer: plan?.limits.outputBytes ?? 256 * 1024 * 1024,
     });
+    const untrack = child.pid === undefined ? undefined : trackChild(child.pid);
     let timedOut = false;
     let cancelled = false;
     let limit: ExecResult['limit'];
     const killTree = () => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
+      if (child.pid !== undefined) killGroup(child.pid);
     };
-    const timer = options.timeoutMs ? setTimeout(() => { timedOut = true; killTree(); }, options.timeoutMs) : undefined;
+    // 0 is a limit like any other (it ends the command at once), not "no limit": only undefined means none.
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => { timedOut = true; killTree(); }, Math.max(0, options.timeoutMs));
     const onAbort = () => { cancelled = true; killTree(); };
     if (options.signal?.aborted) onAbort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -85,6 +91,8 @@ export class LocalTarget implements Target {
       watch?.stop();
       if (timer) clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
+      untrack?.();
+      releaseSlot?.();
     }
   }
 }

@@ -18,7 +18,7 @@ export type SandboxLimit = 'cpu-time' | 'memory' | 'processes' | 'output';
 
 export interface ExecOptions {
   cwd?: string;
-  /** Wall-clock limit; the whole process tree is killed when it passes. */
+  /** Wall-clock limit (0 included); the whole process tree is killed when it passes. Undefined: no limit. */
   timeoutMs?: number;
   /** Cancelling kills the whole process tree. */
   signal?: AbortSignal;
@@ -26,6 +26,8 @@ export interface ExecOptions {
   env?: Record<string, string | undefined>;
   /** Run inside the target's sandbox (candidate builds and harness runs): no network, only these folders, bounded. */
   sandbox?: SandboxPolicy;
+  /** A compile: waits for one of the process's limited compile slots (targets/compile-slots.ts) before it starts. */
+  compile?: boolean;
 }
 
 export interface ExecResult {

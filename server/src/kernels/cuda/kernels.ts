@@ -111,6 +111,13 @@ function linkLaunches(kernels: Kernel[], launches: RawLaunch[]): void {
   }
 }
 
+/**
+ * How deep under a unit a kernel or launch is looked for. Past it, nothing is found: every later step walks a
+ * node's ancestors, and tree-sitter finds a parent by walking down from the root, so thousands of levels (nested
+ * blocks in generated or hostile text) would cost seconds per node. Real kernels sit a few levels down.
+ */
+const MAX_MATCH_DEPTH = 128;
+
 /** One compiled query per grammar: compiling it costs milliseconds, and every extraction needs it. */
 const queries = new WeakMap<Language, Query>();
 
@@ -123,7 +130,7 @@ function collect(node: Node): { functions: Node[]; launches: Node[] } {
     queries.set(language, query);
   }
   const out = { functions: [] as Node[], launches: [] as Node[] };
-  for (const { name, node: captured } of query.captures(node)) (name === 'fn' ? out.functions : out.launches).push(captured);
+  for (const { name, node: captured } of query.captures(node, { maxStartDepth: MAX_MATCH_DEPTH })) (name === 'fn' ? out.functions : out.launches).push(captured);
   return out;
 }
 
@@ -168,11 +175,17 @@ function blockBody(node: Node): Node | null {
   return body?.type === 'declaration_list' ? body : null;
 }
 
+/**
+ * Blocks nested deeper than this stay one unit: real code nests namespaces a few levels, and splitting thousands of
+ * levels (generated or hostile text) would recurse past the stack and copy the scope list at every level.
+ */
+const MAX_SPLIT_DEPTH = 16;
+
 /** The extraction units under `parent`, in document order. */
 function unitsOf(parent: Node, scope: string[]): Unit[] {
   return parent.children.flatMap((node) => {
     if (node.type === 'comment' || !node.isNamed) return [];
-    const body = blockBody(node);
+    const body = scope.length < MAX_SPLIT_DEPTH ? blockBody(node) : null;
     return body ? unitsOf(body, [...scope, node.text.slice(0, body.startIndex - node.startIndex)]) : [{ node, scope }];
   });
 }
@@ -221,7 +234,20 @@ function macrosOf(source: string): Set<string> {
   return kernelMacros([...found].map(([name, value]) => ({ name, value })));
 }
 
-function extractPiece(node: Node, context: string | undefined, macros: Set<string>, file: string, source: string): Piece {
+/**
+ * Whether a unit can hold a kernel or a launch, by its text: a kernel's head says `__global__` (or a macro for
+ * it) and a launch has `<<<`. A typeless definition's head is the broken declaration before it (headOf). The tree
+ * query is native but visits every node, and a multi-megabyte lookup table has millions: this spares it.
+ */
+function mayHoldKernels(node: Node, text: string, macros: Set<string>): boolean {
+  const marked = (t: string) => t.includes('__global__') || t.includes('<<<') || [...macros].some((m) => t.includes(m));
+  if (marked(text)) return true;
+  const head = node.type === 'function_definition' ? headOf(node) : node;
+  return head.id !== node.id && marked(head.text);
+}
+
+function extractPiece(node: Node, text: string, context: string | undefined, macros: Set<string>, file: string, source: string): Piece {
+  if (!mayHoldKernels(node, text, macros)) return { context, line: node.startPosition.row, column: node.startPosition.column, kernels: [], launches: [] };
   const { functions, launches } = collect(node);
   const kernels: Kernel[] = [];
   for (const fn of functions) {
@@ -238,7 +264,7 @@ function pieceOf(unit: Unit, text: string, cache: CudaExtractionCache, macros: S
   const cached = cache.pieces.get(text);
   const { row, column } = unit.node.startPosition;
   if (context === undefined || !cached || cached.context !== context || cached.column !== column) {
-    const piece = extractPiece(unit.node, context, macros, file, source);
+    const piece = extractPiece(unit.node, text, context, macros, file, source);
     cache.stats.extracted += piece.kernels.length;
     return piece;
   }

@@ -41,11 +41,38 @@ export function parseParam(node: Node, index: number): KernelParam {
   };
 }
 
+/**
+ * `const T* KP_RESTRICT in`: an unknown macro after the `*` reads to tree-sitter as the parameter's name, and the
+ * real name lands in an ERROR node right after the declaration. The name is that identifier; the macro stays in
+ * the type as written (and counts as restrict when its name says so).
+ */
+function withTrailingName(param: KernelParam, node: Node, name: Node): KernelParam {
+  return {
+    ...param,
+    name: name.text,
+    type: collapse(node.text),
+    restrict: param.restrict || /restrict/i.test(node.text),
+    range: { start: rangeOf(node).start, end: rangeOf(name).end },
+  };
+}
+
+function trailingName(next: Node | null | undefined): Node | undefined {
+  if (next?.type !== 'ERROR' || next.namedChildren.length !== 1) return undefined;
+  const only = next.namedChildren[0];
+  return only?.type === 'identifier' ? only : undefined;
+}
+
 export function parseParams(parameterList: Node | null): KernelParam[] {
   if (!parameterList) return [];
-  return parameterList.namedChildren
-    .filter((c) => c.type === 'parameter_declaration' || c.type === 'optional_parameter_declaration')
-    .map((c, i) => parseParam(c, i));
+  const children = parameterList.children;
+  const params: KernelParam[] = [];
+  children.forEach((child, i) => {
+    if (!child || (child.type !== 'parameter_declaration' && child.type !== 'optional_parameter_declaration')) return;
+    const param = parseParam(child, params.length);
+    const name = trailingName(children[i + 1]);
+    params.push(name ? withTrailingName(param, child, name) : param);
+  });
+  return params;
 }
 
 export function parseTemplateParams(templateDeclaration: Node | null): TemplateParam[] {

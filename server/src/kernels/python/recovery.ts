@@ -11,8 +11,13 @@ export interface Segment {
   toRow: number;
 }
 
-/** Re-parses are bounded so a file full of errors costs a few parses, not one per line. */
+/**
+ * Re-parses are bounded so a file full of errors costs a few parses, not one per line: at most this many, and at
+ * most this much text in all (tree-sitter-python's error recovery can manage as little as 200 KB/s, and this runs
+ * synchronously while a request waits: a 200 KB file with an error every few kernels took 15 s).
+ */
 const maxReparses = 8;
+const maxReparsedChars = 256 * 1024;
 
 /** A line that can only start a module-level statement that defines something. */
 const restartLine = /^(@|(async\s+)?def\s|class\s)/;
@@ -52,12 +57,16 @@ export function segmentsOf(root: Node): { segments: Segment[]; dispose: () => vo
   let parser: Parser | undefined;
   const lines = root.text.split('\n');
   let current = root;
+  let budget = maxReparsedChars;
   for (let i = 0; i < maxReparses; i++) {
     const errorRow = firstErrorRow(current);
     const restart = errorRow === undefined ? undefined : nextRestart(lines, errorRow);
     if (restart === undefined) break;
+    const rest = lines.slice(restart).join('\n');
+    budget -= rest.length;
+    if (budget < 0) break; // past the budget the rest of the file stays as the first tree read it
     parser ??= new Parser().setLanguage(root.tree.language);
-    const tree = parser.parse('\n'.repeat(restart) + lines.slice(restart).join('\n'));
+    const tree = parser.parse('\n'.repeat(restart) + rest);
     if (!tree) break;
     trees.push(tree);
     segments[segments.length - 1].toRow = restart;

@@ -61,21 +61,25 @@ const statementContainers = new Set([
   'ERROR',
 ]);
 
+/** Python itself refuses code indented ~100 levels deep; past this many statement levels nothing is looked for. */
+const MAX_STATEMENT_DEPTH = 100;
+
 /**
  * Visits every def/class reachable through statements, with the enclosing class/function names as scope.
  * Only statement containers are entered: expressions cannot hold definitions, and strings and comments are
  * leaves in the tree, so text in them is never mistaken for code.
  */
-export function walkDefinitions(node: Node, visit: (definition: Definition, scope: string[]) => void, scope: string[] = []): void {
+export function walkDefinitions(node: Node, visit: (definition: Definition, scope: string[]) => void, scope: string[] = [], depth = 0): void {
+  if (depth > MAX_STATEMENT_DEPTH) return;
   for (const child of node.namedChildren) {
     const definition = asDefinition(child);
     if (definition) {
       visit(definition, scope);
       const name = definition.node.childForFieldName('name')?.text;
       const body = definition.node.childForFieldName('body');
-      if (body) walkDefinitions(body, visit, name ? [...scope, name] : scope);
+      if (body) walkDefinitions(body, visit, name ? [...scope, name] : scope, depth + 1);
     } else if (statementContainers.has(child.type)) {
-      walkDefinitions(child, visit, scope);
+      walkDefinitions(child, visit, scope, depth + 1);
     }
   }
 }

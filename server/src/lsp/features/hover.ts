@@ -1,0 +1,22 @@
+// The hover on a kernel's name or launch: its signature, the check's resource table, the last benchmark.
+import type { Connection, ServerCapabilities } from 'vscode-languageserver';
+import { describeKernel } from '../../kernels/describe';
+import { contains, toLspRange } from '../convert';
+import { documentUri, position as positionOf } from '../params';
+import type { Services } from '../services';
+
+export function register(connection: Connection, { documents, checks, bench }: Services): ServerCapabilities {
+  connection.onHover(async (params) => {
+    const uri = documentUri(params, 'textDocument/hover');
+    const position = positionOf((params as { position?: unknown }).position, 'textDocument/hover');
+    const kernels = (await documents.get(uri))?.kernels().kernels ?? [];
+    const kernel =
+      kernels.find((k) => contains(k.nameRange, position)) ??
+      kernels.find((k) => k.launchSites.some((s) => contains(s.range, position) && position.line === s.range.start.line));
+    if (!kernel) return null;
+    const benchSection = bench.hoverSection(uri, kernel);
+    const sections = [...checks.hoverSections(uri, kernel), ...(benchSection ? [benchSection] : [])];
+    return { contents: { kind: 'markdown', value: describeKernel(kernel, sections) }, range: toLspRange(kernel.nameRange) };
+  });
+  return { hoverProvider: true };
+}

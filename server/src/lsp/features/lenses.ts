@@ -1,0 +1,24 @@
+// Two lenses per CUDA kernel: the static check's resources, and "▶ Benchmark" with its last result.
+import type { CodeLens, Connection, ServerCapabilities } from 'vscode-languageserver';
+import { toLspRange } from '../convert';
+import { documentUri } from '../params';
+import type { Services } from '../services';
+
+export function register(connection: Connection, { documents, checks, bench }: Services): ServerCapabilities {
+  connection.onCodeLens(async (params) => {
+    const uri = documentUri(params, 'textDocument/codeLens');
+    const document = await documents.get(uri);
+    if (!document) return [];
+    return document.kernels().kernels.flatMap((kernel) => {
+      const range = toLspRange(kernel.nameRange);
+      const lens = checks.lensFor(uri, kernel);
+      const lenses: CodeLens[] = [{ range, command: lens.command ? { title: lens.title, command: lens.command, arguments: [uri] } : { title: lens.title, command: '' } }];
+      if (kernel.language === 'cuda') {
+        const b = bench.lensFor(uri, kernel, document.version);
+        lenses.push({ range, command: { title: b.title, command: b.command, arguments: [uri, kernel.qualifiedName] } });
+      }
+      return lenses;
+    });
+  });
+  return { codeLensProvider: { resolveProvider: false } };
+}

@@ -1,0 +1,66 @@
+// The session: initialize (what the client supports, workspace folders, settings), settings changes, shutdown.
+import type { Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
+import { loadGrammars } from '../../kernels/parsers';
+import { USER_SETTINGS_NOTIFICATION, WORKSPACE_TRUST_NOTIFICATION, type KernelPilotInitializationOptions, type UserSettingsParams, type WorkspaceTrustParams } from '../../protocol/trust';
+import { mergeSettings, originsOf } from '../../settings';
+import type { Services } from '../services';
+
+export function register(connection: Connection, services: Services, capabilities: ServerCapabilities): void {
+  const { session, checks, bench } = services;
+
+  connection.onInitialize((params): InitializeResult => {
+    session.configurationPull = params.capabilities?.workspace?.configuration === true;
+    session.lensRefresh = params.capabilities?.workspace?.codeLens?.refreshSupport === true;
+    session.progress = params.capabilities?.window?.workDoneProgress === true;
+    session.showDocument = params.capabilities?.window?.showDocument?.support === true;
+    const folders = Array.isArray(params.workspaceFolders) ? params.workspaceFolders : [];
+    session.workspaceRoots = folders
+      .map((f) => f?.uri)
+      .concat(params.rootUri ? [params.rootUri] : [])
+      .filter((uri): uri is string => typeof uri === 'string');
+    const init = params.initializationOptions as KernelPilotInitializationOptions | undefined;
+    session.userSettings = session.settings = mergeSettings(init?.settings);
+    session.origins = originsOf(session.settings, session.userSettings);
+    session.trusted = init?.workspaceTrusted !== false;
+    void loadGrammars(); // warm the wasm runtime before the first document arrives
+    return { capabilities, serverInfo: { name: 'kernelpilot', version: '0.1.0' } };
+  });
+
+  const pullSettings = async () => {
+    if (!session.configurationPull) return;
+    const raw: unknown = await connection.workspace.getConfiguration('kernelpilot');
+    session.settings = mergeSettings(raw);
+    session.origins = originsOf(session.settings, session.userSettings);
+  };
+  const reconfigured = () =>
+    void pullSettings().then(
+      () => checks.recheckAll(),
+      (e: unknown) => connection.console.error(`reading settings: ${String(e)}`),
+    );
+  connection.onNotification(WORKSPACE_TRUST_NOTIFICATION, (params: WorkspaceTrustParams) => {
+    const was = session.trusted;
+    session.trusted = params?.trusted === true;
+    services.refreshLenses();
+    if (session.trusted && !was) reconfigured(); // trusted: the workspace's settings are readable now, and checks may run
+  });
+  connection.onNotification(USER_SETTINGS_NOTIFICATION, (params: UserSettingsParams) => {
+    session.userSettings = mergeSettings(params?.settings);
+    if (!session.configurationPull) session.settings = session.userSettings;
+    session.origins = originsOf(session.settings, session.userSettings);
+    reconfigured();
+  });
+  connection.onInitialized(() => void pullSettings().catch((e: unknown) => connection.console.error(`reading settings: ${String(e)}`)));
+  connection.onDidChangeConfiguration((change) => {
+    if (session.configurationPull) reconfigured();
+    else {
+      session.settings = mergeSettings((change?.settings as { kernelpilot?: unknown } | undefined)?.kernelpilot);
+      session.origins = originsOf(session.settings, session.userSettings);
+      checks.recheckAll();
+    }
+  });
+
+  connection.onShutdown(() => {
+    checks.dispose();
+    bench.dispose();
+  });
+}

@@ -1,0 +1,92 @@
+// What the LSP features share: open documents, the diagnostics sink, the background services (check, bench,
+// spec files) and the session (settings, workspace folders, what the client supports). Built once per server.
+import { CodeLensRefreshRequest, type Connection } from 'vscode-languageserver';
+import { defaultSettings, type SettingOrigins, type Settings } from '../settings';
+import { LocalTarget } from '../targets/local';
+import type { Target } from '../targets/target';
+import { BenchService } from './bench';
+import { CheckService } from './checks';
+import { DiagnosticSink } from './diagnostics';
+import { Documents } from './documents';
+import { resolveKernelRef, type KernelRef } from './kernel-ref';
+import { KernelProblems } from './problems';
+import { SpecFiles } from './specs';
+
+export interface ServerOptions {
+  /** Where bench jobs run; default this machine. Tests pass a stand-in GPU. */
+  target?: Target;
+}
+
+/** Set by `initialize` and configuration changes; read by everything else. */
+export interface Session {
+  settings: Settings;
+  /** From initializationOptions and the client's user-settings notification: the user's own configuration. Answers
+   * to workspace/configuration may carry a repository's settings, so their values count as the workspace's unless
+   * they equal the user's. */
+  userSettings: Settings;
+  /** Who set each setting that chooses a program or flags (check/compile-flags.ts holds the workspace's to the allow-list). */
+  origins: SettingOrigins;
+  /** VS Code's Restricted Mode (the client says so); other editors have no trust gate and get the server's rules. */
+  trusted: boolean;
+  workspaceRoots: string[];
+  /** The client answers workspace/configuration (else settings come with didChangeConfiguration). */
+  configurationPull: boolean;
+  lensRefresh: boolean;
+  /** The client can show server-created progress (window.workDoneProgress). */
+  progress: boolean;
+  /** The client can open a document on request (window.showDocument). */
+  showDocument: boolean;
+}
+
+export interface Services {
+  connection: Connection;
+  session: Session;
+  documents: Documents;
+  diagnostics: DiagnosticSink;
+  specs: SpecFiles;
+  checks: CheckService;
+  bench: BenchService;
+  problems: KernelProblems;
+  refreshLenses: () => void;
+  createSpec: (ref: KernelRef) => Promise<string>;
+}
+
+export function createServices(connection: Connection, options: ServerOptions): Services {
+  const session: Session = { settings: defaultSettings, userSettings: defaultSettings, origins: {}, trusted: true, workspaceRoots: [], configurationPull: false, lensRefresh: false, progress: false, showDocument: false };
+  const documents = new Documents();
+  const diagnostics = new DiagnosticSink(connection);
+  const refreshLenses = () => {
+    if (session.lensRefresh) connection.sendRequest(CodeLensRefreshRequest.type).catch(() => undefined); // a client may refuse: lenses come on its next request
+  };
+  const specs = new SpecFiles({ connection, diagnostics, workspaceRoots: () => session.workspaceRoots, showDocument: () => session.showDocument });
+  const createSpec = async (ref: KernelRef): Promise<string> => {
+    const kernel = await resolveKernelRef(documents, ref, 'Create Bench Spec');
+    return specs.create(kernel, ref.uri, (await documents.get(ref.uri))?.content ?? '');
+  };
+  const bench = new BenchService({
+    connection,
+    diagnostics,
+    documents,
+    settings: () => session.settings,
+    origins: () => session.origins,
+    trusted: () => session.trusted,
+    workspaceRoots: () => session.workspaceRoots,
+    // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
+    target: options.target ?? new LocalTarget({ sandbox: () => session.userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
+    refreshLenses,
+    progress: () => session.progress,
+    createSpec,
+  });
+  const checks = new CheckService({
+    connection,
+    diagnostics,
+    settings: () => session.settings,
+    origins: () => session.origins,
+    trusted: () => session.trusted,
+    workspaceRoots: () => session.workspaceRoots,
+    documents,
+    refreshLenses,
+  });
+  const problems = new KernelProblems(documents, diagnostics);
+  return { connection, session, documents, diagnostics, specs, checks, bench, problems, refreshLenses, createSpec };
+}
