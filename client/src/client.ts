@@ -1,5 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ServerCommand } from '../../server/src/protocol/commands';
+import { CONFIGURATION_SECTION, type InitializationOptions } from '../../server/src/protocol/configuration';
 import { savedForBenchmark } from './commands';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
@@ -25,13 +27,13 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
   const clientOptions: LanguageClientOptions = {
     documentSelector,
     outputChannel: output,
-    synchronize: { configurationSection: 'kernelpilot' },
-    initializationOptions: { settings: vscode.workspace.getConfiguration('kernelpilot') },
+    synchronize: { configurationSection: CONFIGURATION_SECTION },
+    initializationOptions: { settings: vscode.workspace.getConfiguration(CONFIGURATION_SECTION) } satisfies InitializationOptions,
     middleware: {
       // Lenses run server commands directly; in VS Code the benchmark lens first offers to save a modified file,
       // and a refusal (an error answer) is shown like any other command's.
       executeCommand: async (command, args, next) => {
-        if (command === 'kernelpilot.server.benchmark' && typeof args[0] === 'string' && !(await savedForBenchmark(args[0]))) return undefined;
+        if (command === ServerCommand.benchmark && typeof args[0] === 'string' && !(await savedForBenchmark(args[0]))) return undefined;
         try {
           return await next(command, args);
         } catch (error) {

@@ -12,6 +12,8 @@ import { describeKernel } from '../kernels/describe';
 import type { Kernel } from '../kernels/model';
 import { loadGrammars } from '../kernels/parsers';
 import { mergeSettings, type Settings, defaultSettings } from '../settings';
+import { ServerCommand } from '../protocol/commands';
+import { CONFIGURATION_SECTION, type InitializationOptions } from '../protocol/configuration';
 import { LocalTarget } from '../targets/local';
 import type { Target } from '../targets/target';
 import { BenchService, benchCommands } from './bench';
@@ -22,7 +24,7 @@ import { Documents } from './documents';
 import { kernelRefOf, resolveKernelRef, type KernelRef } from './kernel-ref';
 import { isSpecUri, SpecFiles, specCommands } from './specs';
 
-export const serverCommands = { recheck: 'kernelpilot.server.recheck', ...benchCommands, createSpec: specCommands.create } as const;
+export const serverCommands = { recheck: ServerCommand.recheck, ...benchCommands, createSpec: specCommands.create } as const;
 
 export interface ServerOptions {
   /** Where bench jobs run; default this machine. Tests pass a stand-in GPU. */
@@ -74,7 +76,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     progressSupport = params.capabilities.window?.workDoneProgress === true;
     showDocumentSupport = params.capabilities.window?.showDocument?.support === true;
     workspaceRoots = (params.workspaceFolders ?? []).map((f) => f.uri).concat(params.rootUri ? [params.rootUri] : []);
-    settings = mergeSettings((params.initializationOptions as { settings?: unknown } | undefined)?.settings);
+    settings = mergeSettings((params.initializationOptions as InitializationOptions | undefined)?.settings);
     void loadGrammars(); // warm the wasm runtime before the first document arrives
     return {
       capabilities: {
@@ -91,14 +93,14 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
 
   const pullSettings = async () => {
     if (!configurationPull) return;
-    const raw: unknown = await connection.workspace.getConfiguration('kernelpilot');
+    const raw: unknown = await connection.workspace.getConfiguration(CONFIGURATION_SECTION);
     settings = mergeSettings(raw);
   };
   connection.onInitialized(() => void pullSettings().catch((e: unknown) => connection.console.error(`reading settings: ${String(e)}`)));
   connection.onDidChangeConfiguration((change) => {
     if (configurationPull) void pullSettings().then(() => checks.recheckAll());
     else {
-      settings = mergeSettings((change.settings as { kernelpilot?: unknown } | undefined)?.kernelpilot);
+      settings = mergeSettings((change.settings as Record<string, unknown> | undefined)?.[CONFIGURATION_SECTION]);
       checks.recheckAll();
     }
   });
