@@ -30,8 +30,8 @@ export default {
     // The TypeScript sources run as the tests run them (tsx + the .cu text loader), one file per process, TAP out.
     nodeArgs: ['-r', '{{hookFile}}', '--import', './scripts/ts.mjs', '--test-reporter=tap', '{{testFile}}'],
   },
-  plugins: ['@stryker-mutator/*', './test/mutation/ignore-messages.mjs'],
-  ignorers: ['messages'],
+  plugins: ['@stryker-mutator/*', './test/mutation/ignore.mjs'],
+  ignorers: ['not-decisions'],
   checkers: ['typescript'],
   tsconfigFile: 'test/mutation/tsconfig.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },

@@ -60,7 +60,7 @@ const lines = [];
 lines.push(`# Mutation report${label ? ` (${label})` : ''}`, '');
 lines.push(`Run: ${new Date().toISOString().slice(0, 10)}, StrykerJS ${report.framework?.version ?? '?'} (\`npm run test:mutation\`, stryker.config.mjs).`, '');
 lines.push(`Score: **${pct(score(total, false))}** (${total.killed + total.timeout} detected of ${total.killed + total.timeout + total.survived + total.noCoverage + total.equivalent}); counting the ${total.equivalent} listed equivalent mutants out: **${pct(score(total, true))}**.`);
-lines.push(`Not counted: ${total.compileError} mutants the TypeScript checker rejected, ${total.ignored} ignored (error and problem-report message text, test/mutation/ignore-messages.mjs).`, '');
+lines.push(`Not counted: ${total.compileError} mutants the TypeScript checker rejected, ${total.ignored} ignored (message text and declarations that are not gate decisions, test/mutation/ignore.mjs).`, '');
 lines.push('| file | mutants | killed | timeout | survived | no coverage | equivalent | compile error | ignored | score |', '|---|---|---|---|---|---|---|---|---|---|');
 for (const r of [...rows, { ...total, file: '**all**' }]) {
   lines.push(`| ${r.file} | ${r.mutants} | ${r.killed} | ${r.timeout} | ${r.survived} | ${r.noCoverage} | ${r.equivalent} | ${r.compileError} | ${r.ignored} | ${pct(score(r, true))} |`);
