@@ -5,6 +5,8 @@
 // that pin a constant (benchspec-store's tolerance table) are left out on purpose: a tolerance is killed by a
 // test of what the gate decides with it.
 export const DECISION_TESTS = [
+  'test/unit/bench-decisions.test.ts',
+  'test/unit/bench-elementwise.test.ts',
   'test/unit/bench-gate.test.ts',
   'test/unit/bench-probes.test.ts',
   'test/unit/bench-record.test.ts',
@@ -13,6 +15,7 @@ export const DECISION_TESTS = [
   'test/unit/bench-stats.test.ts',
   'test/unit/bench-verify.test.ts',
   'test/unit/benchspec-validate.test.ts',
+  'test/unit/harness-contract.test.ts',
   'test/unit/harness-report.test.ts',
 ];
 

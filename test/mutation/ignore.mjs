@@ -25,6 +25,11 @@ const NOT_DECISIONS = new Map([
   ['didYouMean', 'the "did you mean" suggestion in a problem text'],
   ['describeType', 'type names in a problem text'],
   ['fmtIndex', 'an element index in a probe reason'],
+  // harness/run.ts: what to do about a harness failure, in words; the decision (the error's kind and stage, which
+  // crashProbe reads) is made in runHarness.
+  ['explainError', 'advice for a harness error report'],
+  ['launchHint', 'advice for a launch failure'],
+  ['runHint', 'advice for a kernel fault'],
 ]);
 
 const isText = (node) => node.type === 'StringLiteral' || node.type === 'TemplateLiteral' || (node.type === 'BinaryExpression' && node.operator === '+');

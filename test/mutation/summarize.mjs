@@ -1,13 +1,18 @@
-// Turns Stryker's JSON report (test/mutation/out/mutation.json) into the summary that is committed:
-// `node test/mutation/summarize.mjs [--label before|after] > test/mutation/report-<date>.md`.
+// Turns Stryker's JSON report into the summary that is committed:
+// `node test/mutation/summarize.mjs [--label TEXT] [REPORT.json …] > test/mutation/report-<date>.md`. Several
+// reports (a run split over parts of the mutate list with --mutate) are merged; default
+// test/mutation/out/mutation.json.
 // Survivors listed in test/mutation/equivalent.md (a mutant that no test can tell apart from the original, with
 // why) are shown as equivalent and count as neither killed nor survived in the adjusted score.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
-const report = JSON.parse(readFileSync(join(root, 'test/mutation/out/mutation.json'), 'utf8'));
-const label = process.argv.includes('--label') ? process.argv[process.argv.indexOf('--label') + 1] : '';
+const args = process.argv.slice(2);
+const labelAt = args.indexOf('--label');
+const label = labelAt >= 0 ? args.splice(labelAt, 2)[1] : '';
+const reports = (args.length ? args : [join(root, 'test/mutation/out/mutation.json')]).map((file) => JSON.parse(readFileSync(file, 'utf8')));
+const report = { framework: reports[0].framework, files: Object.assign({}, ...reports.map((r) => r.files)) };
 
 /**
  * equivalent.md lines: "- `path:line` Mutator `replacement` — why". The replacement is matched too, so an entry

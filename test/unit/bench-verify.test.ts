@@ -423,3 +423,43 @@ test('float64: the poison a harness leaves is a NaN no arithmetic makes, and exa
   assert.deepEqual(bad.verdict.failed.sort(), ['match', 'written']);
   assert.match(probe(bad, 'written').reason, /out\[1, 1\]/);
 });
+
+test("every dtype's default tolerance decides: an fp32 error of 5e-4 fails, 5e-5 passes; an fp64 result rounded to fp32 fails; integers are exact", { timeout: 10_000 }, async () => {
+  /** One output of `dtype` whose element 3 is `value` instead of the baseline's 1 (bool: 0 instead of 1). */
+  const outcome = async (dtype: Dtype, value: number): Promise<boolean> => {
+    const encode = (v: number): ArrayBufferView => {
+      const values = Array.from({ length: N }, (_, i) => (i === 3 ? v : 1));
+      switch (dtype) {
+        case 'float32': return Float32Array.from(values);
+        case 'float64': return Float64Array.from(values);
+        // Values in [1, 2): the exponent bits of 1 plus the fraction in the format's mantissa steps.
+        case 'float16': return Uint16Array.from(values, (x) => 0x3c00 + (x - 1) * 1024);
+        case 'bfloat16': return Uint16Array.from(values, (x) => 0x3f80 + (x - 1) * 128);
+        case 'int8': return Int8Array.from(values);
+        case 'uint8': case 'bool': return Uint8Array.from(values);
+        case 'int16': return Int16Array.from(values);
+        case 'int32': return Int32Array.from(values);
+        case 'uint32': return Uint32Array.from(values);
+        case 'int64': return BigInt64Array.from(values, BigInt);
+        case 'uint64': return BigUint64Array.from(values, BigInt);
+      }
+    };
+    const r = await verify({
+      spec: spec(dtype),
+      baseline: SEEDS.map((seed) => run({ seed, out: encode(1), dtype })),
+      candidate: SEEDS.map((seed) => run({ seed, out: seed === 2 ? encode(value) : encode(1), dtype })),
+    });
+    return probe(r, 'match').passed;
+  };
+  assert.equal(await outcome('float32', 1 + 5e-4), false, 'fp32 |Δ| 5e-4 > 1e-4 + 1e-4·1');
+  assert.equal(await outcome('float32', 1 + 5e-5), true, 'fp32 |Δ| 5e-5 is within');
+  assert.equal(await outcome('float64', 1 + 2 ** -23), false, 'an fp64 result computed in fp32 fails');
+  assert.equal(await outcome('float64', 1 + 1e-12), true);
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    assert.equal(await outcome(dtype, 1.0078125), true, `${dtype}: |Δ| 2^-7 is within 1e-2 + 1e-2·1`);
+    assert.equal(await outcome(dtype, 1.0625), false, `${dtype}: |Δ| 2^-4 is not`);
+  }
+  for (const dtype of ['int8', 'uint8', 'int16', 'int32', 'uint32', 'int64', 'uint64', 'bool'] as const) {
+    assert.equal(await outcome(dtype, dtype === 'bool' ? 0 : 2), false, `${dtype}: off by one fails`);
+  }
+});
