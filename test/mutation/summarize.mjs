@@ -28,7 +28,6 @@ function equivalents() {
   return entries;
 }
 
-const DETECTED = new Set(['Killed', 'Timeout']);
 const UNDETECTED = new Set(['Survived', 'NoCoverage']);
 const known = equivalents();
 const rows = [];
