@@ -8,6 +8,7 @@ export const DECISION_TESTS = [
   'test/unit/bench-decisions.test.ts',
   'test/unit/bench-elementwise.test.ts',
   'test/unit/bench-gate.test.ts',
+  'test/unit/bench-numbers.test.ts',
   'test/unit/bench-probes.test.ts',
   'test/unit/bench-record.test.ts',
   'test/unit/bench-recorded.test.ts',
