@@ -15,6 +15,7 @@ export const DECISION_TESTS = [
   'test/unit/bench-roofline.test.ts',
   'test/unit/bench-stats.test.ts',
   'test/unit/bench-verify.test.ts',
+  'test/unit/bench-verify-edges.test.ts',
   'test/unit/benchspec-validate.test.ts',
   'test/unit/harness-contract.test.ts',
   'test/unit/harness-report.test.ts',
