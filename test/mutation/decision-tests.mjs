@@ -13,6 +13,7 @@ export const DECISION_TESTS = [
   'test/unit/bench-record.test.ts',
   'test/unit/bench-recorded.test.ts',
   'test/unit/bench-roofline.test.ts',
+  'test/unit/bench-statistics.test.ts',
   'test/unit/bench-stats.test.ts',
   'test/unit/bench-verify.test.ts',
   'test/unit/bench-verify-edges.test.ts',
