@@ -17,6 +17,7 @@ export const DECISION_TESTS = [
   'test/unit/bench-stats.test.ts',
   'test/unit/bench-verify.test.ts',
   'test/unit/bench-verify-edges.test.ts',
+  'test/unit/benchspec-defaults.test.ts',
   'test/unit/benchspec-validate.test.ts',
   'test/unit/benchspec-validate-rules.test.ts',
   'test/unit/harness-contract.test.ts',
