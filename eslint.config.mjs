@@ -8,7 +8,7 @@ const rawConnection = ['vscode-languageserver', 'vscode-languageserver/node'].ma
 const netOnly = ['http', 'https', 'node:http', 'node:https', 'net', 'node:net', 'openai'].map((name) => ({ name, message: 'Only server/src/llm/ touches the network.' }));
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test/fixtures/**', 'examples/**', '.kernelpilot/**', '.kp-node/**', 'test-results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'out/**', 'test/fixtures/**', 'examples/**', '.kernelpilot/**', '.kp-node/**', 'test-results/**', '.stryker-tmp/**', 'test/mutation/out/**', 'test/unit/*.test.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -18,6 +18,7 @@ import type { DocumentSymbol, Position, TextDocumentContentChangeEvent } from 'v
 import { KernelDocument } from '../server/src/kernels/document';
 import { kernelSymbol, toLspRange } from '../server/src/lsp/convert';
 import { applyChange, cliPath, LspClient, positionOf, repoRoot, uriOf } from '../test/lsp/client';
+import { ServerCommand } from '../server/src/protocol/commands';
 
 const TARGET_P99_MS = 30;
 const KERNELS = 200;
@@ -228,7 +229,7 @@ async function breakdown(file: string, source: string) {
       const kernels = document.kernels().kernels;
       const t2 = performance.now();
       JSON.stringify(kernels.map(kernelSymbol));
-      JSON.stringify(kernels.map((k) => ({ range: toLspRange(k.nameRange), command: { title: 'KernelPilot: not checked yet', command: 'kernelpilot.recheck', arguments: [file] } })));
+      JSON.stringify(kernels.map((k) => ({ range: toLspRange(k.nameRange), command: { title: 'KernelPilot: not checked yet', command: ServerCommand.recheck, arguments: [file] } })));
       const t3 = performance.now();
       parse.push(t1 - t0);
       extract.push(t2 - t1);

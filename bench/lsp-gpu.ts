@@ -7,6 +7,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LspClient, positionOf, uriOf } from '../test/lsp/client';
+import { ServerCommand } from '../server/src/protocol/commands';
 
 async function main(outFile: string): Promise<void> {
   const example = resolve('examples/cuda/vector_add');
@@ -20,7 +21,7 @@ async function main(outFile: string): Promise<void> {
   const started = Date.now();
   try {
     await client.open(uri, 'cuda-cpp', text);
-    const answer = await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    const answer = await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const outcome = await client.waitFor('the benchmark to finish', () => client.messages.find((m) => /vector_add: |benchmark of vector_add failed/.test(m.message)), 300_000, 500);
     const lenses = (await client.allLenses(uri)) ?? [];
     const hover = await client.hover(uri, positionOf(text, 'vector_add('));

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { KernelPilotInitializationOptions } from '../../server/src/protocol/trust';
+import { ServerCommand } from '../../server/src/protocol/commands';
+import { CONFIGURATION_SECTION, type InitializationOptions } from '../../server/src/protocol/configuration';
 import { savedForBenchmark } from './commands';
 import { userLevelSettings } from './trust';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
@@ -27,14 +28,14 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
   const clientOptions: LanguageClientOptions = {
     documentSelector,
     outputChannel: output,
-    synchronize: { configurationSection: 'kernelpilot' },
+    synchronize: { configurationSection: CONFIGURATION_SECTION },
     // The user's own settings and the trust state; the workspace's settings the server pulls and judges itself.
-    initializationOptions: { settings: userLevelSettings(context), workspaceTrusted: vscode.workspace.isTrusted } satisfies KernelPilotInitializationOptions,
+    initializationOptions: { settings: userLevelSettings(context), workspaceTrusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
     middleware: {
       // Lenses run server commands directly; in VS Code the benchmark lens first offers to save a modified file,
       // and a refusal (an error answer) is shown like any other command's.
       executeCommand: async (command, args, next) => {
-        if (command === 'kernelpilot.server.benchmark' && typeof args[0] === 'string' && !(await savedForBenchmark(args[0]))) return undefined;
+        if (command === ServerCommand.benchmark && typeof args[0] === 'string' && !(await savedForBenchmark(args[0]))) return undefined;
         try {
           return await next(command, args);
         } catch (error) {

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclient/node';
+import { ClientCommand, type CursorPosition, type KernelCommandArgs, ServerCommand, type ServerCommandId } from '../../server/src/protocol/commands';
 
 /** The editor's document for a command: the one the context menu or a lens names, else the active one. */
 function targetUri(arg: unknown): string | undefined {
@@ -9,7 +10,7 @@ function targetUri(arg: unknown): string | undefined {
 }
 
 /** The cursor, when the command is about the active editor: the server picks the kernel around it. */
-function cursorIn(uri: string): { line: number; character: number } | undefined {
+function cursorIn(uri: string): CursorPosition | undefined {
   const editor = vscode.window.activeTextEditor;
   if (editor?.document.uri.toString() !== uri) return undefined;
   const { line, character } = editor.selection.active;
@@ -30,7 +31,7 @@ export async function savedForBenchmark(uri: string): Promise<boolean> {
 
 /** Client commands forward to server commands, so the palette, the context menu and lenses all work. */
 export function registerCommands(context: vscode.ExtensionContext, client: LanguageClient, output: vscode.OutputChannel): void {
-  const forward = (name: string, serverCommand: string, what: string, before?: (uri: string) => Promise<boolean>) =>
+  const forward = (name: string, serverCommand: ServerCommandId, what: string, before?: (uri: string) => Promise<boolean>) =>
     vscode.commands.registerCommand(name, async (arg?: unknown) => {
       const uri = targetUri(arg);
       if (!uri) {
@@ -40,7 +41,7 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
       if (before && !(await before(uri))) return undefined;
       const cursor = cursorIn(uri);
       try {
-        return await client.sendRequest(ExecuteCommandRequest.type, { command: serverCommand, arguments: cursor ? [uri, cursor] : [uri] });
+        return await client.sendRequest(ExecuteCommandRequest.type, { command: serverCommand, arguments: (cursor ? [uri, cursor] : [uri]) satisfies KernelCommandArgs });
       } catch (error) {
         // Errors of commands the user started are shown, not only logged.
         void vscode.window.showErrorMessage(error instanceof Error ? error.message : String(error));
@@ -48,9 +49,9 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
       }
     });
   context.subscriptions.push(
-    forward('kernelpilot.recheck', 'kernelpilot.server.recheck', 're-run the static check'),
-    forward('kernelpilot.benchmark', 'kernelpilot.server.benchmark', 'benchmark a kernel', savedForBenchmark),
-    forward('kernelpilot.createSpec', 'kernelpilot.server.createSpec', 'create a bench spec'),
-    vscode.commands.registerCommand('kernelpilot.showOutput', () => output.show(true)),
+    forward(ClientCommand.recheck, ServerCommand.recheck, 're-run the static check'),
+    forward(ClientCommand.benchmark, ServerCommand.benchmark, 'benchmark a kernel', savedForBenchmark),
+    forward(ClientCommand.createSpec, ServerCommand.createSpec, 'create a bench spec'),
+    vscode.commands.registerCommand(ClientCommand.showOutput, () => output.show(true)),
   );
 }

@@ -4,9 +4,9 @@
 // workspace/configuration, where it holds them to the workspace rules (no program choice, allow-listed flags).
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
+import { CONFIGURATION_SECTION as SECTION } from '../../server/src/protocol/configuration';
 import { USER_SETTINGS_NOTIFICATION, WORKSPACE_TRUST_NOTIFICATION, type UserSettingsParams, type WorkspaceTrustParams } from '../../server/src/protocol/trust';
 
-const SECTION = 'kernelpilot';
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
 /** `{ cuda: { nvccPath: … }, check: { … } }` from the user-level (global) values of every contributed setting, else its default. */

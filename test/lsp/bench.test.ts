@@ -12,6 +12,7 @@ import type { MarkupContent } from 'vscode-languageserver-protocol';
 import { bundleForTest } from '../bundle';
 import { LspClient, positionOf, uriOf, withLspClient, type StartOptions } from './client';
 import { kernelsCu, tempDir, tritonPy, writeTemp } from './fixtures';
+import { ServerCommand } from '../../server/src/protocol/commands';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -46,14 +47,14 @@ test('a benchmark lens and code actions on every CUDA kernel, none on Python ker
     await client.open(cu, 'cuda-cpp', kernelsCu);
     await client.open(py, 'python', tritonPy);
     const lenses = (await client.allLenses(cu)) ?? [];
-    const bench = lenses.filter((l) => l.command?.command === 'kernelpilot.server.benchmark');
+    const bench = lenses.filter((l) => l.command?.command === ServerCommand.benchmark);
     assert.deepEqual(bench.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Benchmark', 'vector_add'], ['▶ Benchmark', 'scale'], ['▶ Benchmark', 'fill']]);
-    assert.ok(!((await client.allLenses(py)) ?? []).some((l) => l.command?.command === 'kernelpilot.server.benchmark'), 'no benchmark lens on Triton kernels yet');
+    assert.ok(!((await client.allLenses(py)) ?? []).some((l) => l.command?.command === ServerCommand.benchmark), 'no benchmark lens on Triton kernels yet');
     const inside = positionOf(kernelsCu, 'x[i] *= alpha');
     const actions = (await client.codeActions(cu, { start: inside, end: inside })) ?? [];
     assert.deepEqual(actions.map((a) => [a.title, a.command?.command, a.command?.arguments?.[1]]), [
-      ['KernelPilot: Benchmark scale', 'kernelpilot.server.benchmark', 'scale'],
-      ['KernelPilot: Create bench spec for scale', 'kernelpilot.server.createSpec', 'scale'],
+      ['KernelPilot: Benchmark scale', ServerCommand.benchmark, 'scale'],
+      ['KernelPilot: Create bench spec for scale', ServerCommand.createSpec, 'scale'],
     ]);
     assert.deepEqual(await client.codeActions(cu, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }), [], 'no actions outside kernels');
   });
@@ -64,7 +65,7 @@ test('a modified file is not benchmarked: the command says to save it first', as
   await withClient(t, fakeGpu(root), async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
     await client.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '// edited\n' }]);
-    await assert.rejects(client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']), /has unsaved changes\. Save it, then benchmark/);
+    await assert.rejects(client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']), /has unsaved changes\. Save it, then benchmark/);
     assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark', 'nothing started');
   });
 });
@@ -73,12 +74,12 @@ test('benchmark on a GPU: progress, then the result as lens, hover and notificat
   const { root, uri } = workspace('bench-ok');
   await withClient(t, fakeGpu(root), async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
-    assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add'])), /^KernelPilot: benchmarking vector_add…$/);
+    assert.match(String(await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add'])), /^KernelPilot: benchmarking vector_add…$/);
     const message = await client.waitFor('the result notification', () => client.messages.find((m) => m.type === 3 && /vector_add:/.test(m.message)));
     assert.match(message.message, /^KernelPilot: vector_add: 1\.0\d? ms ±[\d.]+ % · [\d.]+ [MGT]B\/s · [\d.]+ % of peak · H100$/);
     const lens = await benchLens(client, uri);
     assert.match(lens?.command?.title ?? '', /^1\.0\d? ms ±[\d.]+ % · [\d.]+ [MGT]B\/s · [\d.]+ % of peak · H100$/);
-    assert.equal(lens?.command?.command, 'kernelpilot.server.benchmark', 'clicking the result runs it again');
+    assert.equal(lens?.command?.command, ServerCommand.benchmark, 'clicking the result runs it again');
     const hover = await hoverText(client, uri, vectorAdd);
     assert.match(hover, /\*\*vector\\_add\*\* on NVIDIA H100 80GB HBM3/);
     assert.match(hover, /record: `.*\.kernelpilot\/runs\/.*vector_add.*\/record\.json`/);
@@ -100,7 +101,7 @@ test('results survive a restart: on open the newest run record shows, marked whe
   let shown = '';
   await withClient(t, fakeGpu(root), async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
-    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     await client.waitFor('the result', () => client.messages.find((m) => m.type === 3 && /vector_add:/.test(m.message)));
     shown = (await benchLens(client, uri))?.command?.title ?? '';
   });
@@ -123,13 +124,13 @@ test('cancel from the progress UI or the lens stops the job; the lens is back to
     await client.open(uri, 'cuda-cpp', vectorAdd);
     for (const how of ['progress', 'lens'] as const) {
       const seen = client.messages.length;
-      await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+      await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
       const running = await client.waitFor('the running lens', async () => {
         const lens = await benchLens(client, uri);
-        return lens?.command?.command === 'kernelpilot.server.cancelBenchmark' && client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? lens : undefined;
+        return lens?.command?.command === ServerCommand.cancelBenchmark && client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? lens : undefined;
       });
       assert.equal(running.command?.title, 'KernelPilot: benchmarking… (click to cancel)');
-      assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add'])), /already being benchmarked/);
+      assert.match(String(await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add'])), /already being benchmarked/);
       if (how === 'progress') await client.cancelProgress(client.progressTokens[client.progressTokens.length - 1]);
       else assert.match(String(await client.executeCommand(running.command?.command ?? '', running.command?.arguments ?? [])), /cancelling/);
       await client.waitFor(`the cancelled message (${how})`, () => client.messages.slice(seen).find((m) => /benchmark of vector_add cancelled/.test(m.message)));
@@ -147,9 +148,9 @@ test('one GPU gate: a second benchmark builds at once, then waits for the GPU wh
   await withClient(t, fakeGpu(root, { KP_FAKE_HOLD_TIME: '1' }), async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
     await client.open(second, 'cuda-cpp', vectorAdd);
-    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     await client.waitFor('the first job to time', () => (client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? true : undefined));
-    assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [second, 'vector_add'])), /benchmarking vector_add/);
+    assert.match(String(await client.executeCommand(ServerCommand.benchmark, [second, 'vector_add'])), /benchmarking vector_add/);
     const waiting = await client.waitFor('the second job at the GPU gate', async () => {
       const title = (await benchLens(client, second))?.command?.title ?? '';
       return /^KernelPilot: queued behind another benchmark \(benchmarking vector_add\) \(click to cancel\)$/.test(title) ? title : undefined;
@@ -157,10 +158,10 @@ test('one GPU gate: a second benchmark builds at once, then waits for the GPU wh
     assert.ok(waiting);
     assert.equal(client.progressTokens.length, 2, 'the second job started (and built) at once');
     assert.equal(client.progress.filter((p) => /^time: /.test(p.value.message ?? '')).length, 1, 'only the first one times');
-    await client.executeCommand('kernelpilot.server.cancelBenchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.cancelBenchmark, [uri, 'vector_add']);
     const running = await client.waitFor('the second job to take the GPU', async () => ((await benchLens(client, second))?.command?.title === 'KernelPilot: benchmarking… (click to cancel)' ? true : undefined));
     assert.ok(running);
-    await client.executeCommand('kernelpilot.server.cancelBenchmark', [second, 'vector_add']);
+    await client.executeCommand(ServerCommand.cancelBenchmark, [second, 'vector_add']);
     await client.waitFor('both cancelled', () => (client.messages.filter((m) => /cancelled/.test(m.message)).length === 2 ? true : undefined));
   });
 });
@@ -169,7 +170,7 @@ test('a kernel that faults on the GPU: error notification, a diagnostic on the k
   const { root, uri } = workspace('bench-crash', 'crash_timed.cu');
   await withClient(t, fakeGpu(root), async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
-    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
     assert.match(error.message, /^KernelPilot: benchmark of vector_add failed: timing the baseline: .*illegal memory access/);
     const diagnostics = await client.waitFor('a diagnostic on the kernel', () => client.lastDiagnostics(uri)?.filter((d) => d.source === 'kernelpilot bench').length ? client.lastDiagnostics(uri) : undefined);
@@ -187,7 +188,7 @@ test('a compile error: the failure notification names the line, and the diagnost
   writeFileSync(file, broken);
   await withClient(t, fakeGpu(root, { KP_REAL_NVCC: '1' }), async (client) => {
     await client.open(uri, 'cuda-cpp', broken);
-    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1), 60_000);
     const line = broken.split('\n').findIndex((l) => l.includes('undefined_name'));
     assert.match(error.message, new RegExp(`building the harness for .*vector_add\\.cu failed .*\\n  .*vector_add\\.cu:${line + 1}:\\d+: error: identifier "undefined_name" is undefined`));
@@ -203,7 +204,7 @@ test('a spec with problems: the failure lands on the spec file\'s lines', async 
   writeFileSync(specFile, readFileSync(specFile, 'utf8').replace('"(n + 255) / 256"', '"(m + 255) / 256"'));
   await withClient(t, fakeGpu(root), async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
-    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
     assert.match(error.message, /cannot be run yet .*\n.*\/launch\/grid\/0: 'm' is not a size variable/);
     const onSpec = await client.waitFor('diagnostics in the spec file', () => client.lastDiagnostics(uriOf(specFile)));
@@ -218,7 +219,7 @@ test('no GPU here: the benchmark fails with the no-device message, not silence',
   const { root, uri } = workspace('no-gpu');
   await withClient(t, { root, settings: { check: { onOpen: false } } }, async (client) => {
     await client.open(uri, 'cuda-cpp', vectorAdd);
-    await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
+    await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
     assert.match(error.message, /no CUDA device on target 'local'.*--dry-run/);
     assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark (last run failed)');
@@ -231,12 +232,12 @@ test('Create bench spec: infers, writes .kernelpilot/specs/<kernel>.json, opens 
   const uri = uriOf(writeTemp(root, 'kernels.cu', kernelsCu));
   await withClient(t, { root, settings: { check: { onOpen: false } } }, async (client) => {
     await client.open(uri, 'cuda-cpp', kernelsCu);
-    const answer = String(await client.executeCommand('kernelpilot.server.createSpec', [uri, positionOf(kernelsCu, 'x[i] *= alpha')]));
+    const answer = String(await client.executeCommand(ServerCommand.createSpec, [uri, positionOf(kernelsCu, 'x[i] *= alpha')]));
     const specFile = join(root, '.kernelpilot/specs/scale.json');
     assert.match(answer, new RegExp(`^KernelPilot: wrote ${specFile.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(\\d+ assumptions? to check`));
     assert.ok(existsSync(specFile));
     assert.deepEqual(client.shownDocuments, [{ uri: uriOf(specFile), takeFocus: true }]);
-    assert.match(String(await client.executeCommand('kernelpilot.server.createSpec', [uri, 'scale'])), /already has a bench spec/);
+    assert.match(String(await client.executeCommand(ServerCommand.createSpec, [uri, 'scale'])), /already has a bench spec/);
     assert.equal(JSON.parse(readFileSync(specFile, 'utf8')).kernel, 'scale');
 
     // The spec file in the editor: a "?" left to fill in is a warning on its node; filling it in clears it.

@@ -18,6 +18,7 @@ import type {
   SymbolInformation,
   TextDocumentContentChangeEvent,
 } from 'vscode-languageserver-protocol';
+import { ServerCommand } from '../../server/src/protocol/commands';
 
 export const repoRoot = join(__dirname, '..', '..');
 /** The built CLI; KP_CLI points the tests at another build (e.g. an installed package). */
@@ -55,7 +56,7 @@ export interface StartOptions {
 }
 
 /** The commands of the benchmark lens (one per CUDA kernel, beside the static-check lens). */
-export const BENCH_LENS_COMMANDS = ['kernelpilot.server.benchmark', 'kernelpilot.server.cancelBenchmark'];
+export const BENCH_LENS_COMMANDS: string[] = [ServerCommand.benchmark, ServerCommand.cancelBenchmark];
 
 export interface ShowMessage {
   type: number;

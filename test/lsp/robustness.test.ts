@@ -8,6 +8,7 @@ import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol } from 'vscode-languageserver-protocol';
 import { LspClient, positionOf, sleep, uriOf, withLspClient, type ClientSettings, type StartOptions } from './client';
 import { assertLensesMatchSymbols, expectedCudaKernels, kernelsCu, symbolSummary, tempDir, writeTemp } from './fixtures';
+import { ServerCommand } from '../../server/src/protocol/commands';
 
 const dir = tempDir('kp-lsp-bad-');
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -62,7 +63,7 @@ test('a binary .cu (NUL bytes): no kernels, no crash, no flood', async (t) => {
     await sleep(2500);
     assertCalm(client, uri, 'binary file');
     assert.deepEqual((await client.symbols(uri)) ?? [], []);
-    assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [uri])), /^KernelPilot: .*binary\.cu is not checked: binary content \(NUL bytes\)/);
+    assert.match(String(await client.executeCommand(ServerCommand.recheck, [uri])), /^KernelPilot: .*binary\.cu is not checked: binary content \(NUL bytes\)/);
   });
 });
 
@@ -165,7 +166,7 @@ test('a .cu with no kernels: empty answers, a clean check', async (t) => {
     assert.equal(await client.hover(uri, positionOf(text, 'add')), null);
     await client.waitFor('the check to publish', () => client.lastDiagnostics(uri));
     assert.deepEqual(client.lastDiagnostics(uri), []);
-    const answer = String(await client.executeCommand('kernelpilot.server.recheck', [uri]));
+    const answer = String(await client.executeCommand(ServerCommand.recheck, [uri]));
     assert.match(answer, /^KernelPilot: 0 kernel instance\(s\) compiled/);
     assertCalm(client, uri, 'no kernels');
   }, { settings: { check: { debounceMs: 50 } } });
@@ -218,13 +219,13 @@ test('a file deleted from disk after open: save and recheck answer clearly', asy
     await settled(client, uri, 'the first check');
     unlinkSync(path);
     await client.save(uri);
-    let answer = await client.executeCommand('kernelpilot.server.recheck', [uri]);
+    let answer = await client.executeCommand(ServerCommand.recheck, [uri]);
     assert.match(String(answer), /^KernelPilot: /, 'recheck of a deleted file answers with a message');
     await assertAnswers(client, uri, kernelsCu, 'file deleted');
 
     rmSync(sub, { recursive: true, force: true }); // the folder too
     await client.save(uri);
-    answer = await client.executeCommand('kernelpilot.server.recheck', [uri]);
+    answer = await client.executeCommand(ServerCommand.recheck, [uri]);
     assert.match(String(answer), /^KernelPilot: /, 'recheck with the folder gone answers with a message');
     await assertAnswers(client, uri, kernelsCu, 'folder deleted');
     const titles = await settled(client, uri, 'checks after deletion');
@@ -232,9 +233,9 @@ test('a file deleted from disk after open: save and recheck answer clearly', asy
 
     // Closed, or never opened: a clear answer, not an internal error.
     await client.close(uri);
-    answer = await client.executeCommand('kernelpilot.server.recheck', [uri]);
+    answer = await client.executeCommand(ServerCommand.recheck, [uri]);
     assert.match(String(answer), /^KernelPilot: .* is not open in the editor; open it to check it\.$/);
-    await assert.rejects(client.executeCommand('kernelpilot.server.recheck', []), /needs a CUDA file open/);
+    await assert.rejects(client.executeCommand(ServerCommand.recheck, []), /needs a CUDA file open/);
     assertCalm(client, uri, 'deleted file', 8);
   }, { settings: { check: { debounceMs: 50 } } });
 });
@@ -252,7 +253,7 @@ test('nvcc path set to a missing binary: lenses say so, one warning over several
       await sleep(400);
       await client.waitForLenses(uri, notFound, `lenses after save ${i + 1}`);
     }
-    const answer = String(await client.executeCommand('kernelpilot.server.recheck', [uri]));
+    const answer = String(await client.executeCommand(ServerCommand.recheck, [uri]));
     assert.match(answer, /nvcc not found/);
     const warnings = client.messages.filter((m) => /nvcc/.test(m.message));
     assert.equal(warnings.length, 1, `exactly one nvcc warning, got ${JSON.stringify(client.messages)}`);

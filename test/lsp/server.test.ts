@@ -8,6 +8,7 @@ import { after, test, type TestContext } from 'node:test';
 import type { DocumentSymbol, MarkupContent, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
 import { applyChange, LspClient, positionOf, processesMentioning, rangeOf, repoRoot, uriOf, withLspClient } from './client';
 import { assertLensesMatchSymbols, brokenCu, brokenLines, expectedCudaKernels, kernelsCu, symbolSummary, tempDir, tritonPy, writeTemp } from './fixtures';
+import { ServerCommand } from '../../server/src/protocol/commands';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,7 +41,7 @@ test('initialize advertises incremental sync, symbols, lenses, hovers and the re
     assert.deepEqual(capabilities.codeLensProvider, { resolveProvider: false });
     assert.equal(capabilities.hoverProvider, true);
     assert.equal(capabilities.codeActionProvider, true);
-    assert.deepEqual(capabilities.executeCommandProvider?.commands, ['kernelpilot.server.recheck', 'kernelpilot.server.benchmark', 'kernelpilot.server.cancelBenchmark', 'kernelpilot.server.createSpec']);
+    assert.deepEqual(capabilities.executeCommandProvider?.commands, [ServerCommand.recheck, ServerCommand.benchmark, ServerCommand.cancelBenchmark, ServerCommand.createSpec]);
     assert.equal(client.initializeResult?.serverInfo?.name, 'kernelpilot');
     assert.ok(client.configurationRequests.length >= 1, 'the server pulls kernelpilot.* with workspace/configuration after initialized');
   });
@@ -202,7 +203,7 @@ test('compile errors: diagnostics on the right lines; only didSave re-checks; fi
     await client.waitForLenses(uri, (titles) => titles.length === 2 && titles.every((x) => x.includes('regs')), 'lenses with registers after the fix');
 
     // The recheck command runs now and answers with a summary.
-    const answer = await client.executeCommand('kernelpilot.server.recheck', [uri]);
+    const answer = await client.executeCommand(ServerCommand.recheck, [uri]);
     assert.match(String(answer), /^KernelPilot: \d+ kernel instance\(s\) compiled for sm_\d+/);
   }, { check: { debounceMs: 100 } });
 });
@@ -223,7 +224,7 @@ test('a Triton file lists its kernel with a lens and a hover', async (t) => {
     await client.save(uri);
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(client.lastDiagnostics(uri), undefined);
-    assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [uri])), /add\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check\.$/);
+    assert.match(String(await client.executeCommand(ServerCommand.recheck, [uri])), /add\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check\.$/);
   });
 });
 

@@ -123,3 +123,15 @@ test('GPU names shorten to the model', () => {
   assert.equal(shortGpuName('NVIDIA GeForce RTX 4090'), 'RTX 4090');
   assert.equal(shortGpuName('NVIDIA A100-SXM4-80GB'), 'A100-SXM4-80GB');
 });
+
+test('a baseline measuring faster than the copy ceiling rejects the comparison: the bytes or the ceilings are wrong', { timeout: 10_000 }, () => {
+  // 1.5 GB in ~1 ms is 1.5 TB/s over a 1 TB/s ceiling; the candidate (2× slower, 0.75 TB/s) is possible on its own.
+  const { a, b } = pairs(0.5);
+  const s = deriveSummary({ kernel: 'k', gpuName: 'NVIDIA H200', baselineMs: a, candidateMs: b, bytes: 1.5e9, ceilings: { copyBytesPerSecond: 1e12, fp32FlopsPerSecond: 60e12 }, verification: verification() });
+  assert.equal(s.candidateRoofline?.impossible, false);
+  assert.equal(s.baselineRoofline?.impossible, true);
+  assert.equal(s.gate?.accepted, false);
+  assert.equal(s.gate?.status, 'rejected');
+  assert.equal(s.gate?.showSpeedup, false);
+  assert.match(s.gate?.reasons.join('\n') ?? '', /the baseline itself measures as impossible: .*check the spec's roofline bytes and the ceilings/);
+});

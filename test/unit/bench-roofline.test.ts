@@ -103,3 +103,16 @@ test('a corrupt ceilings cache is reported with its path, not silently replaced'
   writeFileSync(bad, JSON.stringify({ version: 1, entries: { x: { copyBytesPerSecond: -1 } } }));
   await assert.rejects(loadCeilingsCache(bad), /malformed entry 'x'/);
 });
+
+test('a bfloat16 or float16 GEMM beyond the FP32 rate is possible (tensor cores); a float32 one is not', { timeout: 10_000 }, () => {
+  const flops = 2 * 4096 ** 3;
+  const bytes = 3 * 4096 ** 2 * 2;
+  const ms = (flops / 400e12) * 1000;
+  for (const dtype of ['bfloat16', 'float16']) {
+    const r = roofline(ms, bytes, flops, H200, { flopsCeilingApplies: flopsCeilingApplies([dtype, dtype, 'float32']) });
+    assert.equal(r.impossible, false, `${dtype}: ${r.impossibleReason}`);
+  }
+  const fp32 = roofline(ms, bytes * 2, flops, H200, { flopsCeilingApplies: flopsCeilingApplies(['float32', 'float32', 'float32', 'int32']) });
+  assert.equal(fp32.impossible, true);
+  assert.match(fp32.impossibleReason ?? '', /exceeds measured FP32 throughput/);
+});

@@ -171,3 +171,19 @@ test('comparison is reproducible from its seed and validates its input', () => {
   assert.throws(() => compareTimings([1, 2, 3], [1, 2]), /pair up/);
   assert.throws(() => compareTimings([1, 0], [1, 1]), /baseline sample 1/);
 });
+
+test('medians that favour the candidate are not "faster" when the paired test says it lost most pairs', { timeout: 10_000 }, () => {
+  // 21 pairs. In 20 the candidate is 0.1 % slower; in one it is 2× faster. The marginal medians happen to
+  // favour the candidate 2× (its 11th-smallest time is the fast one), but pair by pair it lost 20 of 21:
+  // W+ sits far below its null mean and p ≈ 2e-4.
+  const baseline = [...Array<number>(10).fill(1), ...Array<number>(11).fill(10)];
+  const candidate = baseline.map((b, i) => (i === 10 ? 5 : b * 1.001));
+  const r = compareTimings(baseline, candidate);
+  assert.ok(r.speedup >= 1.99, `medians: speedup ${r.speedup}`);
+  assert.ok(r.test.pValue < r.alpha, `p ${r.test.pValue}`);
+  assert.ok(r.test.wPlus < r.test.nullMean);
+  assert.equal(r.verdict, 'no-significant-difference', r.rule);
+  assert.match(r.rule, /disagrees with the paired direction/);
+  // The mirror image is not "slower" either.
+  assert.equal(compareTimings(candidate, baseline).verdict, 'no-significant-difference');
+});

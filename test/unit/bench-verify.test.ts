@@ -359,3 +359,107 @@ test('a dtype or size mismatch fails match with context; a short dump throws wit
 test('dump names from a report cannot escape their folder', async () => {
   await assert.rejects(fsDumpReader(root, '../etc/passwd'), /not a plain file name/);
 });
+
+// What the gate decides at the edges the mutation run found unguarded (issue 15).
+
+test('an output whose last element alone was never written fails written', { timeout: 10_000 }, async () => {
+  const r = await scenario((seed) => {
+    const out = result(seed);
+    if (seed === 2) new Uint32Array(out.buffer)[N - 1] = Number(poisonPattern(POISON_BYTE.float32, 4));
+    return { out };
+  });
+  const w = probe(r, 'written');
+  assert.equal(w.passed, false);
+  assert.match(w.reason, /seed 2: 1 element\(s\) of 'out' still hold the harness's poison, first out\[3, 7\]/);
+  assert.equal(r.verdict.accepted, false);
+});
+
+test("an input checksum the candidate's report lacks is not taken as unchanged", { timeout: 10_000 }, async () => {
+  for (const side of ['inputChecksumsBefore', 'inputChecksumsAfter'] as const) {
+    const candidate = SEEDS.map((seed) => run({ seed, out: result(seed) }));
+    delete candidate[1].report[side].b;
+    const r = await verify({ spec: spec(), baseline: SEEDS.map((seed) => run({ seed, out: result(seed) })), candidate });
+    const p = probe(r, 'inputs-unchanged');
+    assert.equal(p.passed, false, `${side} without 'b'`);
+    assert.match(p.reason, /seed 2: no before\/after checksum for input\(s\) 'b', so mutation cannot be ruled out/);
+    assert.deepEqual(r.verdict.failed, ['inputs-unchanged']);
+  }
+});
+
+test('an output aliasing an input rejects the candidate, whatever its values', { timeout: 10_000 }, async () => {
+  const r = await scenario(() => ({ pointers: { a: '0x7f0000000000', b: '0x7f0000010000', out: '0x7f0000010000' } }));
+  assert.equal(probe(r, 'match').passed, true);
+  assert.equal(probe(r, 'no-aliasing').gate, true);
+  assert.equal(r.verdict.accepted, false);
+  assert.deepEqual(r.verdict.failed, ['no-aliasing']);
+  // A buffer without a reported pointer cannot be cleared of aliasing either.
+  const unknown = await scenario(() => ({ pointers: { a: '0x7f0000000000', out: '0x7f0000020000' } }));
+  assert.match(probe(unknown, 'no-aliasing').reason, /no pointer reported for buffer 'b'/);
+  assert.deepEqual(unknown.verdict.failed, ['no-aliasing']);
+});
+
+test('float64: the poison a harness leaves is a NaN no arithmetic makes, and exact zeros count as written', { timeout: 10_000 }, async () => {
+  // For every float type, an element the kernel never wrote decodes as NaN (so it can never pass the
+  // tolerance) with the sign bit set (so it is not the canonical NaN a computation yields).
+  for (const dtype of ['float64', 'float32', 'float16', 'bfloat16'] as const) {
+    const width = { float64: 8, float32: 4, float16: 2, bfloat16: 2 }[dtype];
+    const bytes = new Uint8Array(width).fill(POISON_BYTE[dtype]);
+    const [value] = decodeValues(bytes, dtype, 'poison');
+    assert.ok(Number.isNaN(Number(value)), `${dtype}: poison decodes as ${value}`);
+    assert.equal(bytes[width - 1] & 0x80, 0x80, `${dtype}: poison has the sign bit set`);
+  }
+  // A ReLU-like float64 output: exact zeros on both sides are results, not gaps.
+  const relu = (seed: number) => Float64Array.from(result(seed), (v) => Math.max(0, v));
+  const f64 = spec('float64');
+  const ok = await verify({ spec: f64, baseline: SEEDS.map((seed) => run({ seed, out: relu(seed), dtype: 'float64' })), candidate: SEEDS.map((seed) => run({ seed, out: relu(seed), dtype: 'float64' })) });
+  const written = probe(ok, 'written');
+  assert.equal(written.passed, true, written.reason);
+  assert.doesNotMatch(written.reason, /the baseline itself leaves/);
+  assert.equal(ok.verdict.accepted, true, ok.verdict.summary);
+  // And a float64 element left as poisoned is caught by both probes.
+  const left = relu(1);
+  new BigUint64Array(left.buffer)[9] = poisonPattern(POISON_BYTE.float64, 8);
+  const bad = await verify({ spec: f64, baseline: SEEDS.map((seed) => run({ seed, out: relu(seed), dtype: 'float64' })), candidate: [run({ seed: 1, out: left, dtype: 'float64' }), ...[2, 3].map((seed) => run({ seed, out: relu(seed), dtype: 'float64' }))] });
+  assert.deepEqual(bad.verdict.failed.sort(), ['match', 'written']);
+  assert.match(probe(bad, 'written').reason, /out\[1, 1\]/);
+});
+
+test("every dtype's default tolerance decides: an fp32 error of 5e-4 fails, 5e-5 passes; an fp64 result rounded to fp32 fails; integers are exact", { timeout: 10_000 }, async () => {
+  /** One output of `dtype` whose element 3 is `value` instead of the baseline's 1 (bool: 0 instead of 1). */
+  const outcome = async (dtype: Dtype, value: number): Promise<boolean> => {
+    const encode = (v: number): ArrayBufferView => {
+      const values = Array.from({ length: N }, (_, i) => (i === 3 ? v : 1));
+      switch (dtype) {
+        case 'float32': return Float32Array.from(values);
+        case 'float64': return Float64Array.from(values);
+        // Values in [1, 2): the exponent bits of 1 plus the fraction in the format's mantissa steps.
+        case 'float16': return Uint16Array.from(values, (x) => 0x3c00 + (x - 1) * 1024);
+        case 'bfloat16': return Uint16Array.from(values, (x) => 0x3f80 + (x - 1) * 128);
+        case 'int8': return Int8Array.from(values);
+        case 'uint8': case 'bool': return Uint8Array.from(values);
+        case 'int16': return Int16Array.from(values);
+        case 'int32': return Int32Array.from(values);
+        case 'uint32': return Uint32Array.from(values);
+        case 'int64': return BigInt64Array.from(values, BigInt);
+        case 'uint64': return BigUint64Array.from(values, BigInt);
+      }
+    };
+    const r = await verify({
+      spec: spec(dtype),
+      baseline: SEEDS.map((seed) => run({ seed, out: encode(1), dtype })),
+      candidate: SEEDS.map((seed) => run({ seed, out: seed === 2 ? encode(value) : encode(1), dtype })),
+    });
+    return probe(r, 'match').passed;
+  };
+  assert.equal(await outcome('float32', 1 + 5e-4), false, 'fp32 |Δ| 5e-4 > 1e-4 + 1e-4·1');
+  assert.equal(await outcome('float32', 1 + 5e-5), true, 'fp32 |Δ| 5e-5 is within');
+  assert.equal(await outcome('float64', 1 + 2 ** -23), false, 'an fp64 result computed in fp32 fails');
+  assert.equal(await outcome('float64', 1 + 1e-12), true);
+  for (const dtype of ['float16', 'bfloat16'] as const) {
+    assert.equal(await outcome(dtype, 1.0078125), true, `${dtype}: |Δ| 2^-7 is within 1e-2 + 1e-2·1`);
+    assert.equal(await outcome(dtype, 1.0625), false, `${dtype}: |Δ| 2^-4 is not`);
+  }
+  for (const dtype of ['int8', 'uint8', 'int16', 'int32', 'uint32', 'int64', 'uint64', 'bool'] as const) {
+    assert.equal(await outcome(dtype, dtype === 'bool' ? 0 : 2), false, `${dtype}: off by one fails`);
+  }
+});

@@ -15,12 +15,13 @@ import { latestBenchRecord, RECORD_FILE, rederive } from '../runs/record';
 import type { SettingOrigins, Settings } from '../settings';
 import { specDiagnostics } from '../benchspec/diagnostics';
 import type { Target } from '../targets/target';
+import { ServerCommand } from '../protocol/commands';
 import { toDiagnostic, toLspRange } from './convert';
 import type { DiagnosticSink } from './diagnostics';
 import { pathOf, type Documents } from './documents';
 import { workspaceRootFor, type KernelRef } from './kernel-ref';
 
-export const benchCommands = { run: 'kernelpilot.server.benchmark', cancel: 'kernelpilot.server.cancelBenchmark' } as const;
+export const benchCommands = { run: ServerCommand.benchmark, cancel: ServerCommand.cancelBenchmark } as const;
 
 interface Deps {
   connection: Connection;

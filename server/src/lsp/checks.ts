@@ -8,6 +8,7 @@ import { notCheckableReason } from '../check/checkable';
 import { resolveCompileFlags } from '../check/compile-flags';
 import type { Kernel } from '../kernels/model';
 import type { SettingOrigins, Settings } from '../settings';
+import { ServerCommand } from '../protocol/commands';
 import { defaultArch, listGpus } from '../targets/gpus';
 import { LocalTarget } from '../targets/local';
 import { toDiagnostic } from './convert';
@@ -194,12 +195,12 @@ export class CheckService {
     if (!this.deps.trusted()) return { title: RESTRICTED_LENS, command: MANAGE_TRUST };
     const state = this.states.get(uri);
     const pending = state?.timer !== undefined || state?.running !== undefined;
-    if (!state?.result) return { title: pending ? 'KernelPilot: checking…' : 'KernelPilot: not checked yet', command: 'kernelpilot.server.recheck' };
+    if (!state?.result) return { title: pending ? 'KernelPilot: checking…' : 'KernelPilot: not checked yet', command: ServerCommand.recheck };
     const result = state.result;
     if (result.error) return { title: `KernelPilot: ${result.error.kind === 'notFound' ? 'nvcc not found — set kernelpilot.cuda.nvccPath' : result.error.message}` };
     const records = state.byKernel?.get(kernel.id) ?? [];
-    if (!result.ok && records.length === 0) return { title: `${result.arch} · compile errors — see Problems`, command: 'kernelpilot.server.recheck' };
-    return { title: formatLens(result.arch, records, kernel) + (pending ? ' (re-checking…)' : ''), command: 'kernelpilot.server.recheck' };
+    if (!result.ok && records.length === 0) return { title: `${result.arch} · compile errors — see Problems`, command: ServerCommand.recheck };
+    return { title: formatLens(result.arch, records, kernel) + (pending ? ' (re-checking…)' : ''), command: ServerCommand.recheck };
   }
 
   hoverSections(uri: string, kernel: Kernel): string[] {

@@ -8,12 +8,13 @@ import type { Kernel } from '../kernels/model';
 import { specDiagnostics } from '../benchspec/diagnostics';
 import { inferSpec } from '../benchspec/infer';
 import { findSpec, installedSchemaUri, saveSpec, specPath } from '../benchspec/store';
+import { ServerCommand } from '../protocol/commands';
 import { toLspRange } from './convert';
 import type { DiagnosticSink } from './diagnostics';
 import { pathOf } from './documents';
 import { workspaceRootFor } from './kernel-ref';
 
-export const specCommands = { create: 'kernelpilot.server.createSpec' } as const;
+export const specCommands = { create: ServerCommand.createSpec } as const;
 
 /** A spec file by its place: `<workspace>/.kernelpilot/specs/<name>.json` (what the manifest's jsonValidation matches). */
 export function isSpecUri(uri: string): boolean {

@@ -4,9 +4,9 @@
 // proposers' descriptions carry the endpoint and model only.
 
 import { createTwoFilesPatch } from 'diff';
+import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { BenchSpec } from '../benchspec/model';
-import { sha256Text } from '../runs/hash';
 import type { Prices, Spend } from './budget';
 import type { BaselineFacts, CandidateInput, CandidateOutcome } from './evaluator';
 import type { Exchange } from './proposer';
@@ -112,7 +112,7 @@ export function attemptId(round: number, slot: number, attempt: number): string 
 
 /** Equal for the same source, launch and flags: the gate would build and time the same thing. */
 export function candidateKey(candidate: CandidateInput): string {
-  return sha256Text(JSON.stringify([candidate.source, candidate.launch ?? null, [...(candidate.extraFlags ?? [])].sort()]));
+  return createHash('sha256').update(JSON.stringify([candidate.source, candidate.launch ?? null, [...(candidate.extraFlags ?? [])].sort()])).digest('hex');
 }
 
 export function candidateDiff(baselineFile: string, baselineSource: string, candidate: CandidateInput): string {

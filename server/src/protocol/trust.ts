@@ -16,12 +16,3 @@ export interface UserSettingsParams {
   /** Shaped like the `kernelpilot` section: `{ cuda: {...}, check: {...} }`, user-level values only. */
   settings: unknown;
 }
-
-/**
- * `initializationOptions` of the server. `settings` are the user's own (user-level or the editor config that
- * starts the server); `workspaceTrusted: false` starts the server in Restricted Mode. Both optional.
- */
-export interface KernelPilotInitializationOptions {
-  settings?: unknown;
-  workspaceTrusted?: boolean;
-}

@@ -5,13 +5,14 @@
 import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { ClientCommand } from '../../../server/src/protocol/commands';
 import { holdForScreenshot, hoverText, lineOf, poll, symbolNames } from './util';
 
 const EXTENSION_ID = 'kernelpilot.kernelpilot';
-const RECHECK = 'kernelpilot.recheck';
+const RECHECK = ClientCommand.recheck;
 const RECHECK_TITLE = 'KernelPilot: Re-run Static Check';
-const BENCHMARK = 'kernelpilot.benchmark';
-const CREATE_SPEC = 'kernelpilot.createSpec';
+const BENCHMARK = ClientCommand.benchmark;
+const CREATE_SPEC = ClientCommand.createSpec;
 const KERNELS = ['vector_add', 'saxpy'] as const;
 // nvcc takes under a second per file, but the server may start it only after parsing; leave room on slow CI.
 const LENS_TIMEOUT_MS = Number(process.env.KP_VSCODE_LENS_TIMEOUT_MS ?? 20_000);

@@ -5,8 +5,9 @@ import { kernelRefOf, resolveKernelRef } from '../kernel-ref';
 import { MalformedParams } from '../guard';
 import type { Services } from '../services';
 import { specCommands } from '../specs';
+import { ServerCommand } from '../../protocol/commands';
 
-export const serverCommands = { recheck: 'kernelpilot.server.recheck', ...benchCommands, createSpec: specCommands.create } as const;
+export const serverCommands = { recheck: ServerCommand.recheck, ...benchCommands, createSpec: specCommands.create } as const;
 
 export function register(connection: Connection, { documents, checks, bench, createSpec }: Services): ServerCapabilities {
   connection.onExecuteCommand(async (params) => {

@@ -1,7 +1,8 @@
 // The session: initialize (what the client supports, workspace folders, settings), settings changes, shutdown.
 import type { Connection, InitializeResult, ServerCapabilities } from 'vscode-languageserver';
 import { loadGrammars } from '../../kernels/parsers';
-import { USER_SETTINGS_NOTIFICATION, WORKSPACE_TRUST_NOTIFICATION, type KernelPilotInitializationOptions, type UserSettingsParams, type WorkspaceTrustParams } from '../../protocol/trust';
+import { CONFIGURATION_SECTION, type InitializationOptions } from '../../protocol/configuration';
+import { USER_SETTINGS_NOTIFICATION, WORKSPACE_TRUST_NOTIFICATION, type UserSettingsParams, type WorkspaceTrustParams } from '../../protocol/trust';
 import { mergeSettings, originsOf } from '../../settings';
 import type { Services } from '../services';
 
@@ -18,7 +19,7 @@ export function register(connection: Connection, services: Services, capabilitie
       .map((f) => f?.uri)
       .concat(params.rootUri ? [params.rootUri] : [])
       .filter((uri): uri is string => typeof uri === 'string');
-    const init = params.initializationOptions as KernelPilotInitializationOptions | undefined;
+    const init = params.initializationOptions as InitializationOptions | undefined;
     session.userSettings = session.settings = mergeSettings(init?.settings);
     session.origins = originsOf(session.settings, session.userSettings);
     session.trusted = init?.workspaceTrusted !== false;
@@ -28,7 +29,7 @@ export function register(connection: Connection, services: Services, capabilitie
 
   const pullSettings = async () => {
     if (!session.configurationPull) return;
-    const raw: unknown = await connection.workspace.getConfiguration('kernelpilot');
+    const raw: unknown = await connection.workspace.getConfiguration(CONFIGURATION_SECTION);
     session.settings = mergeSettings(raw);
     session.origins = originsOf(session.settings, session.userSettings);
   };
@@ -53,7 +54,7 @@ export function register(connection: Connection, services: Services, capabilitie
   connection.onDidChangeConfiguration((change) => {
     if (session.configurationPull) reconfigured();
     else {
-      session.settings = mergeSettings((change?.settings as { kernelpilot?: unknown } | undefined)?.kernelpilot);
+      session.settings = mergeSettings((change?.settings as Record<string, unknown> | undefined)?.[CONFIGURATION_SECTION]);
       session.origins = originsOf(session.settings, session.userSettings);
       checks.recheckAll();
     }

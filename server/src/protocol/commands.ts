@@ -1,0 +1,37 @@
+// What the client and the server say to each other beyond standard LSP, defined once for both sides (the client
+// bundle and the server bundle each include this file; it imports nothing, so either may). package.json's
+// `contributes.commands` and menus name the client commands too: test/unit/protocol.test.ts keeps them equal.
+
+/** The editor's commands (palette, context menu), registered by the client; each forwards to a server command. */
+export const ClientCommand = {
+  recheck: 'kernelpilot.recheck',
+  benchmark: 'kernelpilot.benchmark',
+  createSpec: 'kernelpilot.createSpec',
+  showOutput: 'kernelpilot.showOutput',
+} as const;
+
+/**
+ * The server's `workspace/executeCommand` commands: lenses and code actions run them directly (so every LSP
+ * editor can), the client's commands forward to them. Every one takes {@link KernelCommandArgs} and answers
+ * with a line to show; a refusal is an error answer whose message says what to do.
+ */
+export const ServerCommand = {
+  recheck: 'kernelpilot.server.recheck',
+  benchmark: 'kernelpilot.server.benchmark',
+  cancelBenchmark: 'kernelpilot.server.cancelBenchmark',
+  createSpec: 'kernelpilot.server.createSpec',
+} as const;
+
+export type ServerCommandId = (typeof ServerCommand)[keyof typeof ServerCommand];
+
+/** A place in a document, 0-based, as LSP counts (UTF-16 code units). */
+export interface CursorPosition {
+  line: number;
+  character: number;
+}
+
+/**
+ * A server command's arguments: the document's URI, then which kernel: its qualified name (lenses, code
+ * actions), a position inside it (the context menu, the palette with a cursor), or nothing (the file's only kernel).
+ */
+export type KernelCommandArgs = [uri: string, kernel?: string | CursorPosition];
