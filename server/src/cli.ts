@@ -13,17 +13,19 @@ commands:
                                        infer a kernel's bench spec (sizes, roles, shapes, launch); --write saves
                                        it to .kernelpilot/specs/ for editing
   bench FILE [--kernel K] [--spec F] [--dry-run] [--json]
-                                       build the harness and time the kernel on the GPU: median time, bandwidth,
-                                       % of the measured peak; --dry-run only builds
-  compare FILE --candidate OTHER [--candidate-launch L] [--kernel K] [--spec F] [--json]
-                                       check a drop-in replacement with the correctness probes, time both
-                                       interleaved, and gate it; exit 0 accepted, 3 rejected, 1 error.
-                                       --candidate-launch: the candidate's own launch, a JSON file or inline
-                                       JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
+                                       build the kernel for the gate and time it on the GPU: kernel time,
+                                       launch overhead, bandwidth, % of the measured peak; --dry-run only builds
+  compare FILE --candidate OTHER [--candidate-launch L] [--candidate OTHER2 ...] [--kernel K] [--spec F] [--json]
+                                       check drop-in replacements with the correctness probes, time each against
+                                       the baseline in interleaved pairs with every launch verified, and gate it;
+                                       the baseline is prepared once for all; exit 0 all accepted, 3 any
+                                       rejected, 1 error. --candidate-launch: the preceding candidate's own
+                                       launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
   lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
 
 options of spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
-DIR/.kernelpilot/), --arch sm_90, --nvcc-path PATH, --rounds N, --iters N, --warmup N, --sets N.
+DIR/.kernelpilot/), --arch sm_90, --nvcc-path PATH, --pairs N (compare: timed pairs per candidate; or
+--rounds N × --iters N), --iters N (bench: timed launches), --warmup N, --sets N, --timing cupti|events.
 --kernel may be omitted when the file defines exactly one kernel.
 `;
 
@@ -42,14 +44,16 @@ function parseCommandLine(rest: string[]) {
         help: { type: 'boolean', short: 'h', default: false },
         kernel: { type: 'string', short: 'k' },
         spec: { type: 'string' },
-        candidate: { type: 'string' },
-        'candidate-launch': { type: 'string' },
+        candidate: { type: 'string', multiple: true },
+        'candidate-launch': { type: 'string', multiple: true },
         'dry-run': { type: 'boolean', default: false },
         write: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         workspace: { type: 'string' },
         rounds: { type: 'string' },
         iters: { type: 'string' },
+        pairs: { type: 'string' },
+        timing: { type: 'string' },
         warmup: { type: 'string' },
         sets: { type: 'string' },
       },
@@ -57,6 +61,22 @@ function parseCommandLine(rest: string[]) {
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n\n${usage}`, 2);
   }
+}
+
+/** --candidate F [--candidate-launch L] pairs, in command-line order: a launch belongs to the candidate before it. */
+function candidatesInOrder(args: readonly string[]): Array<{ file: string; launch?: string }> {
+  const out: Array<{ file: string; launch?: string }> = [];
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    if (flag !== '--candidate' && flag !== '--candidate-launch') continue;
+    const value = inline ?? args[++i];
+    if (value === undefined) continue; // parseArgs has already refused a missing value
+    if (flag === '--candidate') out.push({ file: value });
+    else if (out.length === 0) throw new CliError('--candidate-launch must follow the --candidate it belongs to', 2);
+    else if (out[out.length - 1].launch !== undefined) throw new CliError(`--candidate-launch given twice for ${out[out.length - 1].file}`, 2);
+    else out[out.length - 1].launch = value;
+  }
+  return out;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -88,8 +108,7 @@ async function main(argv: string[]): Promise<number> {
       const flags = {
         kernel: values.kernel,
         spec: values.spec,
-        candidate: values.candidate,
-        candidateLaunch: values['candidate-launch'],
+        candidates: candidatesInOrder(rest),
         dryRun: values['dry-run'],
         json: values.json,
         workspace: resolve(values.workspace ?? '.'),
@@ -97,6 +116,8 @@ async function main(argv: string[]): Promise<number> {
         nvccPath: values['nvcc-path'],
         rounds: values.rounds,
         iters: values.iters,
+        pairs: values.pairs,
+        timing: values.timing,
         warmup: values.warmup,
         sets: values.sets,
       };

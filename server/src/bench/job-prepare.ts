@@ -1,18 +1,18 @@
 // The first half of a bench job, shared by `bench`, `compare` and --dry-run: which kernel, which spec, and the
-// harness binary built for it. Everything here runs without a GPU; failures become JobErrors whose message says
-// what to do, so the CLI can print them as they are.
+// kernel versions built for the gate. Everything here runs without a GPU; failures become JobErrors whose message
+// says what to do, so the CLI can print them as they are.
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { CompilerDiagnostic } from '../check/types';
-import { buildHarness, type BuildResult } from '../harness/build';
+import { buildGateRuntime, buildVersion, type RuntimeBuild, type VersionBuild } from '../harness/build';
 import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
 import type { BenchSpec, LaunchConfig } from '../benchspec/model';
 import { inferSpec } from '../benchspec/infer';
 import { findSpec, loadSpec, specPath } from '../benchspec/store';
 import { validate } from '../benchspec/validate';
-import type { Target } from '../targets/target';
+import type { SandboxPolicy, Target } from '../targets/target';
 
 export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'build' | 'no-device' | 'run';
 
@@ -50,6 +50,8 @@ export interface PrepareOptions {
   arch?: string;
   /** Default os.tmpdir()/kernelpilot/builds (build.ts). */
   buildCacheDir?: string;
+  /** More nvcc arguments for the kernel versions (include paths, defines, the editor's extra arguments). */
+  buildFlags?: readonly string[];
 }
 
 export type SpecSource = { kind: 'file'; path: string } | { kind: 'inferred'; assumptions: string[] };
@@ -63,10 +65,13 @@ export interface PreparedSpec {
 
 /** What a build produced, in the form the CLI and the record show. */
 export interface BuildInfo {
-  role: 'baseline' | 'candidate';
+  role: 'baseline' | 'candidate' | 'runtime';
+  /** The kernel's file (the runtime: its executable). */
   file: string;
+  /** What ran: the version's shared object, or the runtime executable. */
   binary: string;
   dir: string;
+  /** The generated shim the version was compiled from (the runtime: its main source). */
   harnessFile: string;
   cached: boolean;
   arch: string;
@@ -107,10 +112,10 @@ function specFixHint(file: string, kernel: string, workspace: string): string {
 }
 
 /** The spec to run: explicit, stored, or inferred (refused while inference left "?" fields). */
-export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
-  const file = resolve(o.workspace, o.file);
+export async function prepareSpec(job: PrepareOptions): Promise<PreparedSpec> {
+  const file = resolve(job.workspace, job.file);
   let explicit: Awaited<ReturnType<typeof loadSpec>> | undefined;
-  const explicitPath = o.specPath ? resolve(o.workspace, o.specPath) : undefined;
+  const explicitPath = job.specPath ? resolve(job.workspace, job.specPath) : undefined;
   if (explicitPath) {
     try {
       explicit = await loadSpec(explicitPath);
@@ -118,10 +123,10 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
       throw new JobError('spec', (error as Error).message, { cause: error });
     }
   }
-  const { kernel, text } = await resolveKernel(file, o.kernel ?? explicit?.spec?.kernel);
-  const path = explicitPath ?? (await findSpec(o.workspace, { qualifiedName: kernel.qualifiedName, file }));
+  const { kernel, text } = await resolveKernel(file, job.kernel ?? explicit?.spec?.kernel);
+  const path = explicitPath ?? (await findSpec(job.workspace, { qualifiedName: kernel.qualifiedName, file }));
   if (path) {
-    o.onProgress?.(`spec: ${path}`);
+    job.onProgress?.(`spec: ${path}`);
     const loaded = explicit ?? (await loadSpec(path).catch((error: unknown) => { throw new JobError('spec', (error as Error).message, { cause: error }); }));
     if (loaded.parseErrors.length) throw new JobError('spec', `${path}: not valid JSON (${loaded.parseErrors.map((e) => `${e.message} at offset ${e.offset}`).join('; ')})`, { where: { specFile: path } });
     const v = loaded.validation;
@@ -132,50 +137,92 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
     if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
     return { file, kernel, spec: loaded.spec, source: { kind: 'file', path } };
   }
-  const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: o.workspace });
+  const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: job.workspace });
   if (inferred.unknowns.length) {
     const list = inferred.unknowns.map((u) => `${u.path}: ${u.message}`).join('\n  ');
-    throw new JobError('spec', `no spec for ${kernel.qualifiedName}, and inference left ${inferred.unknowns.length} field${inferred.unknowns.length === 1 ? '' : 's'} unknown:\n  ${list}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
+    throw new JobError('spec', `no spec for ${kernel.qualifiedName}, and inference left ${inferred.unknowns.length} field${inferred.unknowns.length === 1 ? '' : 's'} unknown:\n  ${list}\n${specFixHint(file, kernel.qualifiedName, job.workspace)}`);
   }
   const v = validate(inferred.spec);
   if (!v.ok) {
-    throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
+    throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, job.workspace)}`);
   }
-  o.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
+  job.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
   return { file, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
 }
 
-function buildFailure(result: BuildResult, file: string): JobError {
+/** The compiler's errors for `file`, the first ten, one per line. */
+export function buildErrors(result: VersionBuild): string[] {
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const shown = (errors.length ? errors : result.diagnostics).slice(0, 10).map((d) => `${d.file}:${d.line + 1}${d.column !== undefined ? `:${d.column + 1}` : ''}: ${d.severity}: ${d.message}`);
-  return new JobError('build', `building the harness for ${file} failed (build folder ${result.dir}):\n  ${shown.join('\n  ') || result.log.trim().split('\n').slice(-10).join('\n  ')}`, {
+  return shown.length ? shown : result.log.trim().split('\n').slice(-10);
+}
+
+function buildFailure(result: VersionBuild, file: string): JobError {
+  return new JobError('build', `building ${file} for the gate failed (build folder ${result.dir}):\n  ${buildErrors(result).join('\n  ')}`, {
     where: { diagnostics: result.diagnostics.filter((d) => d.origin === 'user') },
   });
 }
 
-/** Builds (or reuses) the harness binary of `file` for `spec`. */
-export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions): Promise<BuildInfo> {
-  if (!isAbsolute(file)) file = resolve(o.workspace, file);
-  o.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
-  let result: BuildResult;
+export interface BuildForOptions extends PrepareOptions {
+  /** Candidate builds run sandboxed. */
+  sandbox?: SandboxPolicy;
+}
+
+/** Builds (or reuses) `file` as a kernel version for `spec`; a compile error comes back as `failed`, not thrown. */
+export async function buildVersionFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions): Promise<{ info?: BuildInfo; failed?: VersionBuild }> {
+  if (!isAbsolute(file)) file = resolve(job.workspace, file);
+  job.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
+  let result: VersionBuild;
   try {
-    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel }, { target: o.target, arch, nvcc: o.nvcc, cacheDir: o.buildCacheDir, signal: o.signal });
+    result = await buildVersion({ spec, file, kernel: spec.kernel }, { target: job.target, arch, nvcc: job.nvcc, cacheDir: job.buildCacheDir, signal: job.signal, flags: job.buildFlags, ...(job.sandbox ? { sandbox: job.sandbox } : {}) });
   } catch (error) {
-    throw new JobError('build', `cannot build the harness for ${file}: ${(error as Error).message}`, { cause: error });
+    throw new JobError('build', `cannot build ${file} for the gate: ${(error as Error).message}`, { cause: error });
   }
-  if (!result.ok || !result.binary) throw buildFailure(result, file);
-  o.onProgress?.(`build: ${role} ${result.cached ? 'cached' : `built in ${(result.durationMs / 1000).toFixed(1)} s`} → ${dirname(result.binary)}`);
+  if (!result.ok || !result.object) return { failed: result };
+  job.onProgress?.(`build: ${role} ${result.cached ? 'cached' : `built in ${(result.durationMs / 1000).toFixed(1)} s`} → ${dirname(result.object)}`);
   return {
-    role,
-    file,
-    binary: result.binary,
-    dir: result.dir,
-    harnessFile: result.harnessFile,
-    cached: result.cached,
-    arch: result.arch,
-    ...(result.command ? { command: result.command } : {}),
-    durationMs: result.durationMs,
+    info: {
+      role,
+      file,
+      binary: result.object,
+      dir: result.dir,
+      harnessFile: result.shimFile,
+      cached: result.cached,
+      arch: result.arch,
+      ...(result.command ? { command: result.command } : {}),
+      durationMs: result.durationMs,
+    },
   };
+}
+
+/** Builds (or reuses) the baseline's version; a compile error is a JobError (the user's own file must build). */
+export async function buildFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions): Promise<BuildInfo> {
+  const { info, failed } = await buildVersionFor(role, file, spec, arch, job);
+  if (failed || !info) throw buildFailure(failed as VersionBuild, file);
+  return info;
+}
+
+/** Builds (or reuses) the gate runtime. */
+export async function buildRuntimeFor(arch: string, job: PrepareOptions): Promise<{ info: BuildInfo; runtime: RuntimeBuild }> {
+  let runtime: RuntimeBuild;
+  try {
+    runtime = await buildGateRuntime({ target: job.target, arch, nvcc: job.nvcc, cacheDir: job.buildCacheDir, signal: job.signal, flags: job.buildFlags });
+  } catch (error) {
+    throw new JobError('build', `cannot build the gate runtime: ${(error as Error).message}`, { cause: error });
+  }
+  job.onProgress?.(`build: gate runtime ${runtime.cached ? 'cached' : `built in ${(runtime.durationMs / 1000).toFixed(1)} s`} → ${runtime.dir}`);
+  const info: BuildInfo = {
+    role: 'runtime',
+    file: runtime.executable,
+    binary: runtime.executable,
+    dir: runtime.dir,
+    harnessFile: `${runtime.dir}/kp_gate.cu`,
+    cached: runtime.cached,
+    arch: runtime.arch,
+    ...(runtime.command ? { command: runtime.command } : {}),
+    durationMs: runtime.durationMs,
+  };
+  return { info, runtime };
 }
 
 /**

@@ -1,6 +1,16 @@
 // A target is where commands run: this machine now; SSH and Slurm later.
 // This folder is the only code that spawns processes (ARCHITECTURE.md).
 
+export interface SandboxPolicy {
+  /** Folders the process may write (its scratch folder); everything else read-only or hidden. */
+  writable: string[];
+  /** Folders it may read besides the system and toolkit (e.g. the user's source folder for includes). */
+  readable?: string[];
+  /** The GPU device files are reachable (harness runs: true; builds: false). */
+  gpu: boolean;
+  limits?: { cpuSeconds?: number; memoryBytes?: number; processes?: number; outputBytes?: number };
+}
+
 export interface ExecOptions {
   cwd?: string;
   /** Wall-clock limit; the whole process tree is killed when it passes. */
@@ -9,6 +19,7 @@ export interface ExecOptions {
   signal?: AbortSignal;
   input?: string;
   env?: Record<string, string | undefined>;
+  sandbox?: SandboxPolicy;
 }
 
 export interface ExecResult {

@@ -4,7 +4,7 @@
 
 import type { TimingComparison } from './compare';
 import type { RooflineResult } from './roofline';
-import type { ProbeName, VerifyResult } from './verify';
+import type { ProbeName, VerifyResult } from './probes';
 
 export type GateStatus = 'faster' | 'slower' | 'no-significant-difference' | 'untimed' | 'rejected';
 

@@ -50,3 +50,15 @@ export function rooflineBytes(spec: BenchSpec, sizes: Record<string, number> = s
 export function rooflineFlops(spec: BenchSpec, sizes: Record<string, number> = spec.sizes): number | undefined {
   return spec.roofline?.flops ? evaluate(spec.roofline.flops, sizes) : undefined;
 }
+
+/** Row-major multi-dimensional index of flat element `flat` in an array of `shape` (flat index if no shape). */
+export function unravelIndex(flat: number, shape: readonly number[] | undefined): number[] {
+  if (!shape || shape.length === 0) return [flat];
+  const index = new Array<number>(shape.length);
+  let rest = flat;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = rest % shape[d];
+    rest = Math.floor(rest / shape[d]);
+  }
+  return index;
+}
