@@ -113,8 +113,11 @@ export interface JobResult {
 export interface CandidateResult extends JobResult {
   kind: 'compare';
   candidate: string;
-  /** Seconds from the candidate's source to its verdict, by part (not part of the record: they are about this machine). */
-  seconds: { build: number; waitForGpu: number; gpu: number; total: number };
+  /**
+   * Seconds from the candidate's source to its verdict, by part, and from the end of preparing to this verdict
+   * (throughput). Not part of the record: they are about this machine.
+   */
+  seconds: { build: number; waitForGpu: number; gpu: number; total: number; sincePrepared: number };
 }
 
 const DEFAULTS = { warmup: 10, iters: 100, pairs: 100, sets: 2 } as const;
@@ -172,6 +175,7 @@ export class Evaluation {
   /** This process's own queue for the GPU; target.acquireGpu serializes across processes. */
   private gpuTurn: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly preparedAt = performance.now();
 
   private constructor(
     private readonly options: EvaluationOptions,
@@ -279,7 +283,7 @@ export class Evaluation {
 
   private async evaluateOne(input: CandidateInput, signal: AbortSignal, onEvent?: (event: EvaluationEvent) => void): Promise<CandidateResult> {
     const started = performance.now();
-    const seconds = { build: 0, waitForGpu: 0, gpu: 0, total: 0 };
+    const seconds = { build: 0, waitForGpu: 0, gpu: 0, total: 0, sincePrepared: 0 };
     const scratch = await mkdtemp(join(this.scratch, 'c-'));
     const file = input.file ? resolve(this.options.workspace, input.file) : join(scratch, 'candidate.cu');
     if (!input.file) {
@@ -346,6 +350,7 @@ export class Evaluation {
     if (s.candidate && s.method) emit({ type: 'timing', candidate: file, method: s.method, pairs: s.candidate.n, baselineMedianMs: s.baseline.median, candidateMedianMs: s.candidate.median });
     if (s.gate) emit({ type: 'verdict', candidate: file, status: s.gate.status, accepted: s.gate.accepted, headline: s.gate.headline });
     seconds.total = (performance.now() - started) / 1000;
+    seconds.sincePrepared = (performance.now() - this.preparedAt) / 1000;
     return { ...result, kind: 'compare', candidate: file, seconds };
   }
 
@@ -452,7 +457,7 @@ function gpuContext(options: EvaluationOptions, runtime: RuntimeBuild, commands:
   return {
     target: options.target,
     runtime: runtime.executable,
-    toolkitLibraryDirs: runtime.toolkitLibraryDirs,
+    cuptiDirs: runtime.cuptiDirs,
     ...(options.timing ? { timing: options.timing } : {}),
     signal: options.signal,
     onProgress: options.onProgress,

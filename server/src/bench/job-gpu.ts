@@ -14,8 +14,8 @@ export interface GpuContext {
   target: Target;
   /** The gate runtime executable. */
   runtime: string;
-  /** Where the toolkit's libraries are (the runtime looks for libcupti there). */
-  toolkitLibraryDirs: readonly string[];
+  /** Where the runtime looks for libcupti when the loader does not find it. */
+  cuptiDirs: readonly string[];
   timing?: TimingChoice;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
@@ -57,7 +57,7 @@ export function runGateCommand(ctx: GpuContext, command: GateCommand, options: {
     target: ctx.target,
     signal: ctx.signal,
     timeoutMs: ctx.timeoutMs,
-    env: { KP_CUPTI_DIRS: ctx.toolkitLibraryDirs.join(':') },
+    env: { KP_CUPTI_DIRS: ctx.cuptiDirs.join(':') },
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });

@@ -213,6 +213,9 @@ function timedProbe(spec: BenchSpec, timing: TimingEvent): Probe {
     if (stop.inputsChanged) parts.push(`${stop.inputsChanged} input(s) changed`);
     return { name: 'timed', passed: false, gate: true, reason: `in ${which}: ${parts.join('; ')}`, details };
   }
+  if (timing.unaccountedActivities !== undefined && timing.unaccountedActivities > 0) {
+    return { name: 'timed', passed: false, gate: true, reason: `${timing.unaccountedActivities} GPU activities ran outside the timed windows that the gate did not issue: work was done where it is not measured`, details };
+  }
   const badPair = v?.inputsChanged.findIndex((c, i) => c > 0 || v.outputs.some((o) => o.failures[i] > 0 || o.unwritten[i] > 0)) ?? -1;
   if (badPair >= 0) return { name: 'timed', passed: false, gate: true, reason: `timed pair ${badPair} did not match the reference`, details };
   const warm = warmups > 0 ? ` (and ${warmups} warm-up launch${warmups > 1 ? 'es' : ''})` : '';

@@ -94,6 +94,8 @@ export interface RuntimeBuild {
   durationMs: number;
   /** Where the toolkit keeps its libraries (libcupti among them), for the runtime's KP_CUPTI_DIRS. */
   toolkitLibraryDirs: string[];
+  /** Folders libcupti may be in besides those (older toolkits keep it under extras/CUPTI). */
+  cuptiDirs: string[];
 }
 
 export type BuildErrorKind = 'spec' | 'nvcc-not-found' | 'invalid-arch' | 'timeout' | 'cancelled' | 'runtime' | 'io';
@@ -222,7 +224,7 @@ export async function buildGateRuntime(options: BuildOptions): Promise<RuntimeBu
   const key = sha256(JSON.stringify({ format: BUILD_FORMAT, files: RUNTIME_FILES, dynamicList: RUNTIME_DYNAMIC_LIST, flags: compile, nvcc: toolkit.version }));
   const dir = join(cacheDir, `gate-${key.slice(0, 24)}`);
   const executable = join(dir, GATE_EXECUTABLE_NAME);
-  const base = { executable, dir, key, arch, toolkitLibraryDirs: toolkit.libraryDirs };
+  const base = { executable, dir, key, arch, toolkitLibraryDirs: toolkit.libraryDirs, cuptiDirs: [...toolkit.libraryDirs, ...toolkit.cuptiDirs] };
   if (existsSync(executable)) return { ...base, cached: true, durationMs: performance.now() - started };
   return once(dir, async () => {
     await writeFiles(dir, { ...RUNTIME_FILES, [DYNAMIC_LIST_NAME]: RUNTIME_DYNAMIC_LIST });
@@ -289,6 +291,8 @@ interface ToolkitInfo {
   version: string;
   /** The toolkit's library folders (from `nvcc -dryrun`), for rpaths and for finding libcupti. */
   libraryDirs: string[];
+  /** Where older toolkits keep libcupti: <toolkit>/extras/CUPTI/lib64. */
+  cuptiDirs: string[];
 }
 
 const toolkits = new WeakMap<Target, Map<string, Promise<ToolkitInfo>>>();
@@ -306,7 +310,9 @@ export function toolkitInfo(target: Target, nvcc: string, options: Pick<BuildOpt
       // -dryrun prints the commands nvcc would run without running any; their LIBRARIES line names the toolkit's -L folders.
       const dry = await target.exec(nvcc, ['-dryrun', '-x', 'cu', '-o', 'kp-dryrun', '/dev/null'], { timeoutMs: 30_000, signal: options.signal });
       throwIfNotRun(dry, nvcc, options);
-      return { version: result.stdout.trim(), libraryDirs: libraryDirsOf(`${dry.stdout}${dry.stderr}`) };
+      const printed = `${dry.stdout}${dry.stderr}`;
+      const top = /^#\$ TOP=(.*)$/m.exec(printed)?.[1]?.trim();
+      return { version: result.stdout.trim(), libraryDirs: libraryDirsOf(printed), cuptiDirs: top ? [resolve(top, 'extras/CUPTI/lib64')] : [] };
     })();
     perTarget.set(nvcc, info);
     info.catch(() => perTarget.delete(nvcc)); // A failure (cancel, missing nvcc) is asked again next time.

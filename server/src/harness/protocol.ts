@@ -124,6 +124,8 @@ export interface TimingEvent {
   warmup: number;
   sets: number;
   l2FlushBytes: number;
+  /** How L2 was emptied before each timed launch. */
+  l2Flush?: string;
   baseline: SampleSeries;
   /** evaluate: */
   pairs?: number;

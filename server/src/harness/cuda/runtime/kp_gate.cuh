@@ -97,6 +97,9 @@ void bitwise_diff(const void* a, const void* b, long long n, size_t elemSize, un
 // Reads element `index` of a buffer as the text JavaScript would print for it (for the first failing element).
 std::string element_text(const BufferArg& b, const void* dev, long long index);
 
+// Reads `bytes` of `dev` (a sum goes to *sink, so the reads stay): leaves L2 holding clean lines of it.
+void flush_read(const void* dev, size_t bytes, unsigned* sink);
+
 // GPU operations this runtime issued itself (launches, memsets, copies), so the timing module can tell them from
 // work nobody here asked for.
 uint64_t own_operations();

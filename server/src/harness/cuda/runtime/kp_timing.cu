@@ -143,6 +143,8 @@ std::string start_cupti() {
   return "";
 }
 
+__global__ void kp_timing_probe_kernel() {}
+
 uint64_t steady_ns() {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
 }
@@ -159,11 +161,29 @@ Timer::Timer(bool allowCupti) {
   note_ = start_cupti();
   cupti_ = note_.empty();
   if (cupti_) {
-    // Activity tracing starts with the next API call: an empty flush makes sure the clock is the tracing one.
     cudaDeviceSynchronize();
     g_cupti.flushAll(1);
+    {
+      std::lock_guard<std::mutex> lock(g_mutex);
+      g_activities.clear();
+    }
+    // A launch whose record must land inside its window: if CUPTI's records and its host clock disagree, time with
+    // events rather than report nothing.
+    Window w;
+    begin(w);
+    kp_timing_probe_kernel<<<1, 1>>>();
+    launched(w);
+    end(w);
+    g_cupti.flushAll(1);
     std::lock_guard<std::mutex> lock(g_mutex);
+    bool inside = false;
+    for (const Activity& a : g_activities) inside = inside || (a.start >= w.begin && a.start <= w.end);
     g_activities.clear();
+    if (!inside) {
+      for (CUpti_ActivityKind kind : {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET}) g_cupti.disable(kind);
+      cupti_ = false;
+      note_ = "CUPTI recorded no activity inside a timed window (its clock and records disagree here)";
+    }
   }
   ownAtResolve_ = own_operations();
 }
