@@ -96,6 +96,15 @@ function at(shapes: ResolvedShapes, name: string, flat: number): string {
   return `${name}[${unravelIndex(flat, shapes[name]).join(', ')}]`;
 }
 
+/** |c − b|, exactly for 64-bit integers (the runtime sends those as decimal strings: a double would round them). */
+function absDiff(b: number | string, c: number | string): number {
+  if (typeof b === 'string' && typeof c === 'string' && /^-?\d+$/.test(b) && /^-?\d+$/.test(c)) {
+    const d = BigInt(c) - BigInt(b);
+    return Number(d < 0n ? -d : d);
+  }
+  return Math.abs(Number(c) - Number(b));
+}
+
 function valueText(v: number | string): string {
   return typeof v === 'number' ? String(v) : v;
 }
@@ -113,7 +122,7 @@ function firstFailure(spec: BenchSpec, shapes: ResolvedShapes, o: OutputComparis
   else {
     const dtype = spec.args.find((a) => a.name === o.name)?.dtype;
     const tol = dtype ? toleranceFor(spec, dtype) : { atol: 0, rtol: 0 };
-    what = `${where} = ${valueText(first.candidate)}, baseline ${valueText(first.baseline)} (|Δ| ${sig(Math.abs(c - b))} > allowed ${sig(tol.atol + tol.rtol * Math.abs(b))})`;
+    what = `${where} = ${valueText(first.candidate)}, baseline ${valueText(first.baseline)} (|Δ| ${sig(absDiff(first.baseline, first.candidate))} > allowed ${sig(tol.atol + tol.rtol * Math.abs(b))})`;
   }
   return `${what}; ${o.failures} of ${o.elements} elements fail`;
 }

@@ -237,10 +237,14 @@ function launchCode(spec: BenchSpec, sizeNames: readonly string[]): string {
   ].join('\n');
 }
 
-/** Every identifier of `code` outside string literals, except the kernel slot, in order of first use. */
+/** Every identifier of `code` outside comments and string literals, except the kernel slot, in order of first use. */
 function identifiersOf(code: string): string[] {
-  const withoutStrings = code.replaceAll(KERNEL_SLOT, ' ').replace(/"(?:[^"\\]|\\.)*"/g, '""');
-  return [...new Set(withoutStrings.match(/[A-Za-z_]\w*/g) ?? [])];
+  const tokens = code
+    .replaceAll(KERNEL_SLOT, ' ')
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .replace(/\/\/[^\n]*/g, ' ')
+    .replace(/\/\*[\s\S]*?\*\//g, ' ');
+  return [...new Set(tokens.match(/[A-Za-z_]\w*/g) ?? [])];
 }
 
 function guards(identifiers: readonly string[]): string {

@@ -572,7 +572,7 @@ void emit_state(const Version& v, const char* phase, const Snapshot& before, con
 int run_describe(const Options& o) {
   std::string versions;
   for (const std::string& path : o.versions) {
-    Version v = load_version("version", path);
+    Version v = load_version("kernel", path);
     const VersionTable& t = *v.table;
     std::string sizes, buffers, vars;
     for (int s = 0; s < t.sizeCount; ++s) {
