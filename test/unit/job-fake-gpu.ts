@@ -192,6 +192,11 @@ export class FakeGpuTarget implements Target {
       const behaviour = readFileSync(flag(args, '--version') as string, 'utf8').trim() as Behaviour;
       const iters = Number(flag(args, '--iters'));
       const events: GateEvent[] = [start];
+      // A baseline that faults while timed (the editor's benchmark of a broken kernel).
+      if (behaviour === 'crash-timed') {
+        events.push({ kind: 'error', stage: 'sync', cudaError: 'cudaErrorIllegalAddress', message: 'the kernel failed while running: an illegal memory access was encountered', doing: 'timed launch 0' });
+        return { ...ok(command, lines(events)), exitCode: 1 };
+      }
       for (const [seed, size] of [...seeds.map((s) => [s, n]), ...sweep.map((s) => [seeds[0], s])]) events.push(this.baselineCheck(behaviour, seed, size));
       events.push({ kind: 'timing', method: 'cupti-activity', sizes: { n }, seed: timeSeed, warmup, sets, l2FlushBytes: 100 << 20, baseline: this.series(behaviour, timeSeed, iters) });
       events.push({ kind: 'end' });
