@@ -120,8 +120,8 @@ softmax rows=1024,cols=1024
 softmax rows=65536,cols=1024
 transpose rows=1024,cols=1024
 transpose rows=8192,cols=8192
-matmul m=512,n=512,k=512
-matmul m=2048,n=2048,k=2048
+matmul M=512,N=512,K=512
+matmul M=2048,N=2048,K=2048
 POINTS
   # The fallback method at one small size: events around launch + device sync include the launch/sync latency.
   echo vector_add | grep -Eq "$ONLY" && { [ "$FIDELITY" = all ] || echo "vector_add n=65536" | grep -Eq "$FIDELITY"; } && fidelity vector_add n=65536 events

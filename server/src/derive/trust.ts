@@ -39,7 +39,7 @@ export function trustOf(candidate: CandidateEvidence): TrustReport {
   const notes: string[] = [];
   if (changed.length) {
     notes.push(
-      `keeps device state across launches: ${changed.map((v) => `'${v.name}' (${v.bytes} B, changed during ${v.changedDuring.join(' and ')})`).join(', ')}; its outputs were verified on every timed launch, so the state did not make them wrong`,
+      `keeps device state across launches: ${changed.map((v) => `'${v.name}' (${v.bytes} B, changed during ${v.changedDuring.join(' and ')})`).join(', ')}`,
     );
   }
   const unread = variables.filter((v) => !v.compared);

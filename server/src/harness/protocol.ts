@@ -124,7 +124,7 @@ export interface TimingEvent {
   warmup: number;
   sets: number;
   l2FlushBytes: number;
-  /** How L2 was emptied before each timed launch. */
+  /** How L2 was emptied before each timed launch (`write-then-read`: 2x the L2 written, then read: clean lines only). */
   l2Flush?: string;
   baseline: SampleSeries;
   /** evaluate: */
