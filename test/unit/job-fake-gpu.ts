@@ -206,7 +206,7 @@ export class FakeGpuTarget implements Target {
     const behaviour = readFileSync(flag(args, '--candidate') as string, 'utf8').trim() as Behaviour;
     if (behaviour === 'hang') return this.hang(command, options.signal);
     const pairs = Number(flag(args, '--pairs'));
-    const events: GateEvent[] = [start, { kind: 'loaded', kernel: 'vector_add', variables: behaviour === 'stateful' ? [{ name: 'launches', bytes: 8 }] : [] }];
+    const events: GateEvent[] = [start, { kind: 'loaded', kernel: 'vector_add', variables: behaviour === 'stateful' ? [{ name: 'launches', bytes: 8, managed: false }] : [] }];
     const fault = (doing: string): ExecResult => {
       events.push({ kind: 'error', stage: 'sync', cudaError: 'cudaErrorIllegalAddress', message: 'the kernel failed while running: an illegal memory access was encountered', doing });
       return { ...ok(command, `kernel printf noise\n${lines(events)}`), exitCode: 1 };

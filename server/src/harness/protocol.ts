@@ -87,7 +87,7 @@ export interface LoadedEvent {
   kind: 'loaded';
   kernel: string;
   /** The candidate module's writable device variables. */
-  variables: Array<{ name: string; bytes: number }>;
+  variables: Array<{ name: string; bytes: number; managed: boolean }>;
 }
 
 export interface CheckEvent {

@@ -563,6 +563,18 @@ void emit_state(const Version& v, const char* phase, const Snapshot& before, con
   emit("state", body);
 }
 
+std::string variables_json(const Version& v) {
+  std::string vars;
+  for (const DeviceVariable& var : v.variables) {
+    std::string one;
+    member(one, "name", json_str(var.name));
+    member(one, "bytes", json_int(static_cast<long long>(var.bytes)));
+    member(one, "managed", var.managed ? "true" : "false");
+    item(vars, "{" + one + "}");
+  }
+  return "[" + vars + "]";
+}
+
 // ---------------------------------------------------------------- mode: describe
 
 int run_describe(const Options& o) {
@@ -570,7 +582,7 @@ int run_describe(const Options& o) {
   for (const std::string& path : o.versions) {
     Version v = load_version("kernel", path);
     const VersionTable& t = *v.table;
-    std::string sizes, buffers, vars;
+    std::string sizes, buffers;
     for (int s = 0; s < t.sizeCount; ++s) {
       std::string one;
       member(one, "name", json_str(t.sizes[s].name));
@@ -588,20 +600,13 @@ int run_describe(const Options& o) {
       member(one, "rtol", json_num(b.rtol));
       item(buffers, "{" + one + "}");
     }
-    for (const DeviceVariable& var : v.variables) {
-      std::string one;
-      member(one, "name", json_str(var.name));
-      member(one, "bytes", json_int(static_cast<long long>(var.bytes)));
-      member(one, "managed", var.managed ? "true" : "false");
-      item(vars, "{" + one + "}");
-    }
     std::string body;
     member(body, "path", json_str(path));
     member(body, "kernel", json_str(t.kernel));
     member(body, "launch", json_str(ptr_text(reinterpret_cast<const void*>(t.launch))));
     member(body, "sizes", "[" + sizes + "]");
     member(body, "buffers", "[" + buffers + "]");
-    member(body, "variables", "[" + vars + "]");
+    member(body, "variables", variables_json(v));
     item(versions, "{" + body + "}");
   }
   std::string body;
@@ -1101,16 +1106,9 @@ int run_evaluate(const Options& o, const Device& dev, Timer& timer) {
   Evaluation e{o, dev, timer, load_version("baseline", o.baseline), load_version("candidate", o.candidate)};
   check_same_buffers(e.base, e.cand);
   {
-    std::string vars;
-    for (const DeviceVariable& var : e.cand.variables) {
-      std::string one;
-      member(one, "name", json_str(var.name));
-      member(one, "bytes", json_int(static_cast<long long>(var.bytes)));
-      item(vars, "{" + one + "}");
-    }
     std::string body;
     member(body, "kernel", json_str(e.cand.table->kernel));
-    member(body, "variables", "[" + vars + "]");
+    member(body, "variables", variables_json(e.cand));
     emit("loaded", body);
   }
   e.digests = static_cast<uint64_t*>(device_alloc(sizeof(uint64_t) * kMaxArgs, "the digests"));
