@@ -1,6 +1,6 @@
 // `npm run example`: the main job on the bundled vector_add example. Lists its kernels, checks them with nvcc,
 // then benchmarks the kernel and puts the fast candidate through the gate when this machine has a GPU; without
-// one it builds the harness (bench --dry-run) and says so. Run after `npm run build`.
+// one it builds the gate's runtime and the kernel (bench --dry-run) and says so. Run after `npm run build`.
 import { spawnSync } from 'node:child_process';
 
 const dir = 'examples/cuda/vector_add';
