@@ -217,13 +217,11 @@ export class Evaluation {
     const seeds = options.seeds ?? randomSeeds();
     if (seeds.length < 3) throw new JobError('input', `at least 3 check seeds are needed, got ${seeds.length}`);
     const release = await holdGpu(options, gpu.index, `benchmarking ${prepared.kernel.qualifiedName}`, undefined, options.signal);
-    let ceilings: ResolvedCeilings;
-    let events: GateEvent[];
     try {
       emit('ceilings', `copy bandwidth and FP32 throughput of ${gpu.name}`);
-      ceilings = await ceilingsFor(ctx, gpu, options.timing === 'events' ? 'cuda-events' : 'cupti-activity', options.ceilingsPath);
+      const ceilings = await ceilingsFor(ctx, gpu, options.timing === 'events' ? 'cuda-events' : 'cupti-activity', options.ceilingsPath);
       emit('baseline', `checking on seeds ${seeds.join(', ')} and timing ${options.iters ?? DEFAULTS.iters} launches`);
-      events = await runGateCommand(ctx, {
+      const events = await runGateCommand(ctx, {
         mode: 'baseline',
         baseline: baselineBuild.binary,
         seeds,
@@ -237,18 +235,17 @@ export class Evaluation {
       }).catch((error: unknown) => {
         throw asJobError(error, `checking and timing the baseline ${prepared.kernel.qualifiedName}`);
       });
+      const timing = events.find((e): e is TimingEvent => e.kind === 'timing');
+      const start = events.find((e): e is StartEvent => e.kind === 'start');
+      if (!timing || !start) throw new JobError('run', 'the gate runtime printed no start or timing event for the baseline');
+      const checks = events.filter((e): e is BaselineCheckEvent => e.kind === 'baseline-check');
+      return new Evaluation(options, prepared, arch, gpu, start.device, ceilings, runtime, baselineBuild, runtimeBuild, { checks }, timing, ctx.commands, scratch);
     } catch (error) {
-      await release();
       await rm(scratch, { recursive: true, force: true });
       throw error;
+    } finally {
+      await release();
     }
-    await release();
-    const timing = events.find((e): e is TimingEvent => e.kind === 'timing');
-    if (!timing) throw new JobError('run', 'the gate runtime timed no baseline launch');
-    const checks = events.filter((e): e is BaselineCheckEvent => e.kind === 'baseline-check');
-    const start = events.find((e): e is StartEvent => e.kind === 'start');
-    if (!start) throw new JobError('run', 'the gate runtime did not say which device it ran on');
-    return new Evaluation(options, prepared, arch, gpu, start.device, ceilings, runtime, baselineBuild, runtimeBuild, { checks }, timing, ctx.commands, scratch);
   }
 
   /** The baseline's own record (`bench`): what preparing measured. */
