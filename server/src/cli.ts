@@ -63,18 +63,26 @@ function parseCommandLine(rest: string[]) {
   }
 }
 
-/** --candidate F [--candidate-launch L] pairs, in command-line order: a launch belongs to the candidate before it. */
+/**
+ * --candidate F [--candidate-launch L] pairs, in command-line order: a launch belongs to the candidate before it
+ * (with a single candidate, wherever it stands).
+ */
 function candidatesInOrder(args: readonly string[]): Array<{ file: string; launch?: string }> {
   const out: Array<{ file: string; launch?: string }> = [];
+  const early: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const [flag, inline] = args[i].split(/=(.*)/s, 2);
     if (flag !== '--candidate' && flag !== '--candidate-launch') continue;
     const value = inline ?? args[++i];
     if (value === undefined) continue; // parseArgs has already refused a missing value
     if (flag === '--candidate') out.push({ file: value });
-    else if (out.length === 0) throw new CliError('--candidate-launch must follow the --candidate it belongs to', 2);
+    else if (out.length === 0) early.push(value);
     else if (out[out.length - 1].launch !== undefined) throw new CliError(`--candidate-launch given twice for ${out[out.length - 1].file}`, 2);
     else out[out.length - 1].launch = value;
+  }
+  if (early.length > 0) {
+    if (out.length !== 1 || early.length > 1 || out[0].launch !== undefined) throw new CliError('--candidate-launch must follow the --candidate it belongs to', 2);
+    out[0].launch = early[0];
   }
   return out;
 }
