@@ -20,5 +20,5 @@ if (gpu) {
   cli('compare', `${dir}/vector_add.cu`, ...spec, '--candidate', `${dir}/candidates/fast_float4.cu`, '--candidate-launch', `${dir}/candidates/fast_float4.launch.json`);
 } else {
   cli('bench', `${dir}/vector_add.cu`, ...spec, '--dry-run');
-  console.log('\nNo GPU here (nvidia-smi lists none): the gate's runtime and the kernel were built, not run. On a machine with an NVIDIA GPU, `npm run example` benchmarks it and gates the fast candidate.');
+  console.log('\nNo GPU here (nvidia-smi lists none): the gate runtime and the kernel were built, not run. On a machine with an NVIDIA GPU, `npm run example` benchmarks it and gates the fast candidate.');
 }
