@@ -11,8 +11,9 @@ export const bundleOptions = {
   target: 'node20',
   // web-tree-sitter's ESM build needs import.meta.url, which a CommonJS bundle lacks: bundle its CJS build.
   alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
-  // The harness runtime's C++ files are imported as text (server/src/harness/cuda/runtime.ts).
-  loader: { '.cu': 'text', '.cuh': 'text' },
+  // Imported as text: the harness runtime's C++ files (server/src/harness/cuda/runtime.ts) and the optimizer's
+  // prompt templates (server/src/llm/prompts/*.md).
+  loader: { '.cu': 'text', '.cuh': 'text', '.md': 'text' },
 };
 
 /** The tree-sitter wasm files, copied beside every bundle that parses. */

@@ -26,6 +26,8 @@ commands:
 options of spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
 DIR/.kernelpilot/), --arch sm_90, --nvcc-path PATH, --pairs N (compare: timed pairs per candidate; or
 --rounds N × --iters N), --iters N (bench: timed launches), --warmup N, --sets N, --timing cupti|events.
+bench/compare build and run candidates in a bubblewrap sandbox: --bwrap PATH names the bwrap program,
+--no-sandbox runs them without one (their code then runs with your rights).
 --kernel may be omitted when the file defines exactly one kernel.
 `;
 
@@ -56,6 +58,8 @@ function parseCommandLine(rest: string[]) {
         timing: { type: 'string' },
         warmup: { type: 'string' },
         sets: { type: 'string' },
+        'no-sandbox': { type: 'boolean', default: false },
+        bwrap: { type: 'string' },
       },
     });
   } catch (error) {
@@ -129,7 +133,8 @@ async function main(argv: string[]): Promise<number> {
         warmup: values.warmup,
         sets: values.sets,
       };
-      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags);
+      const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
+      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox });
       process.stdout.write(output + '\n');
       return exitCode;
     }

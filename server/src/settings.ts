@@ -19,11 +19,18 @@ export interface Settings {
     debounceMs: number;
     timeoutMs: number;
   };
+  /** How candidate processes are sandboxed (targets/sandbox.ts); machine-scoped, never from a workspace. */
+  sandbox: {
+    enabled: boolean;
+    /** Empty: bwrap on PATH. */
+    bwrapPath: string;
+  };
 }
 
 export const defaultSettings: Settings = {
   cuda: { arch: '', nvccPath: 'nvcc', includePaths: [], defines: [], extraArgs: [], compileCommands: '' },
   check: { onOpen: true, onSave: true, debounceMs: 300, timeoutMs: 120_000 },
+  sandbox: { enabled: true, bwrapPath: '' },
 };
 
 type Partial2<T> = { [K in keyof T]?: Partial<T[K]> };
@@ -39,5 +46,5 @@ export function mergeSettings(raw: unknown): Settings {
     }
     return out;
   };
-  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check) };
+  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox) };
 }

@@ -140,7 +140,7 @@ test('cancel from the progress UI or the lens stops the job; the lens is back to
   });
 });
 
-test('one job at a time: a second benchmark waits for the first (two at once would time each other\'s load)', async (t) => {
+test('one GPU gate: a second benchmark builds at once, then waits for the GPU while the first times, and says so', async (t) => {
   const { root, uri } = workspace('bench-queue');
   mkdirSync(join(root, 'copy'));
   const second = uriOf(writeTemp(root, 'copy/vector_add.cu', vectorAdd));
@@ -148,12 +148,17 @@ test('one job at a time: a second benchmark waits for the first (two at once wou
     await client.open(uri, 'cuda-cpp', vectorAdd);
     await client.open(second, 'cuda-cpp', vectorAdd);
     await client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']);
-    assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [second, 'vector_add'])), /will be benchmarked when the running benchmark ends/);
-    assert.equal((await benchLens(client, second))?.command?.title, 'KernelPilot: queued behind another benchmark (click to cancel)');
     await client.waitFor('the first job to time', () => (client.progress.some((p) => /^baseline: /.test(p.value.message ?? '')) ? true : undefined));
-    assert.equal(client.progressTokens.length, 1, 'the queued job has not started');
+    assert.match(String(await client.executeCommand('kernelpilot.server.benchmark', [second, 'vector_add'])), /benchmarking vector_add/);
+    const waiting = await client.waitFor('the second job at the GPU gate', async () => {
+      const title = (await benchLens(client, second))?.command?.title ?? '';
+      return /^KernelPilot: queued behind another benchmark \(benchmarking vector_add\) \(click to cancel\)$/.test(title) ? title : undefined;
+    });
+    assert.ok(waiting);
+    assert.equal(client.progressTokens.length, 2, 'the second job started (and built) at once');
+    assert.equal(client.progress.filter((p) => /^baseline: /.test(p.value.message ?? '')).length, 1, 'only the first one times');
     await client.executeCommand('kernelpilot.server.cancelBenchmark', [uri, 'vector_add']);
-    const running = await client.waitFor('the second job to start', async () => ((await benchLens(client, second))?.command?.title === 'KernelPilot: benchmarking… (click to cancel)' ? true : undefined));
+    const running = await client.waitFor('the second job to take the GPU', async () => ((await benchLens(client, second))?.command?.title === 'KernelPilot: benchmarking… (click to cancel)' ? true : undefined));
     assert.ok(running);
     await client.executeCommand('kernelpilot.server.cancelBenchmark', [second, 'vector_add']);
     await client.waitFor('both cancelled', () => (client.messages.filter((m) => /cancelled/.test(m.message)).length === 2 ? true : undefined));

@@ -5,12 +5,16 @@
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startLanguageServer } from '../../server/src/lsp/server';
 import { LocalTarget } from '../../server/src/targets/local';
+import type { AcquireOptions } from '../../server/src/targets/gpu-gate';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 import { FakeGpuTarget } from '../unit/job-fake-gpu';
 
 class HoldTimeTarget implements Target {
   readonly name = 'fake-gpu';
-  constructor(private readonly inner: Target) {}
+  constructor(private readonly inner: FakeGpuTarget) {}
+  acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
+    return this.inner.acquireGpu(index, what, options);
+  }
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     if (args[0] !== 'baseline') return this.inner.exec(file, args, options);
     const command = [file, ...args].join(' ');
@@ -25,7 +29,10 @@ class HoldTimeTarget implements Target {
 class RealNvccTarget implements Target {
   readonly name = 'fake-gpu';
   private readonly local = new LocalTarget();
-  constructor(private readonly inner: Target) {}
+  constructor(private readonly inner: FakeGpuTarget) {}
+  acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
+    return this.inner.acquireGpu(index, what, options);
+  }
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const versionBuild = file === 'nvcc' && args.includes('version.cu');
     return (versionBuild ? this.local : this.inner).exec(file, args, options);

@@ -8,11 +8,13 @@
 // It also keeps what a test needs to see: every command run, the GPU stages' time spans (to prove they never
 // overlap), the most version compiles in flight at once, and processes still running (to prove a cancel leaves none).
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { countPoison, matchValues } from '../../server/src/bench/elementwise';
 import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 import type { DeviceInfo, GateEvent, OutputComparison, SampleSeries } from '../../server/src/harness/protocol';
+import { GpuGate, type AcquireOptions } from '../../server/src/targets/gpu-gate';
 import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../../server/src/targets/target';
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
@@ -112,28 +114,16 @@ export class FakeGpuTarget implements Target {
   private compiling = 0;
   private counter = 0;
   private readonly born = performance.now();
-  private gpuHeld = false;
-  private readonly gpuWaiters: Array<() => void> = [];
+  /** The real GPU gate, with its lock files in a folder of this stand-in's own. */
+  private readonly lockFolder = mkdtempSync(join(tmpdir(), 'kp-fake-gpu-locks-'));
+  private readonly gate = new GpuGate({ folder: () => this.lockFolder, pollMs: 20 });
   constructor(
     private readonly defaultN: number,
     private readonly options: FakeGpuOptions = {},
   ) {}
 
-  /** One timing job per GPU, as targets/ provides it; waits are reported. */
-  async acquireGpu(_index: number, what: string, options: { signal?: AbortSignal; onWait?: (holder: string) => void }): Promise<() => Promise<void>> {
-    if (this.gpuHeld) {
-      options.onWait?.(`pid ${process.pid}: another job`);
-      await new Promise<void>((resolve, reject) => {
-        const go = () => resolve();
-        this.gpuWaiters.push(go);
-        options.signal?.addEventListener('abort', () => reject(new Error(`cancelled while waiting: ${what}`)), { once: true });
-      });
-    }
-    this.gpuHeld = true;
-    return async () => {
-      this.gpuHeld = false;
-      this.gpuWaiters.shift()?.();
-    };
+  acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
+    return this.gate.acquire(index, what, options);
   }
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -160,10 +150,12 @@ export class FakeGpuTarget implements Target {
       writeFileSync(out, 'runtime\n');
       return ok(command, '');
     }
-    // The shim #includes the version's file by absolute path: its name picks the behaviour.
-    const shim = readFileSync(join(cwd, 'version.cu'), 'utf8');
-    const included = [...shim.matchAll(/#include "([^"]+\.cu)"/g)].map((m) => basename(m[1]));
-    const behaviour = included.map((f) => BEHAVIOUR[f]).find(Boolean) ?? 'honest';
+    // The shim #includes the version's file by absolute path, or a candidate's translation unit (candidate.cu),
+    // whose #line directives name the baseline and the candidate: the candidate's name picks the behaviour.
+    const unit = join(cwd, 'candidate.cu');
+    const sources = readFileSync(join(cwd, 'version.cu'), 'utf8') + (existsSync(unit) ? readFileSync(unit, 'utf8') : '');
+    const included = [...sources.matchAll(/#(?:include|line \d+) "([^"]+\.cu)"/g)].map((m) => basename(m[1]));
+    const behaviour = included.map((f) => BEHAVIOUR[f]).find((b) => b && b !== 'honest') ?? 'honest';
     this.compiling++;
     this.maxConcurrentCompiles = Math.max(this.maxConcurrentCompiles, this.compiling);
     await sleep(this.options.compileMs ?? 0);

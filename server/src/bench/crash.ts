@@ -1,5 +1,6 @@
-// A candidate that crashes on the GPU (an illegal address, a trap, a launch it cannot make), hangs, or takes its
-// process down is a rejected candidate (the `runs` probe), not a failed job. Failures that are not the
+// A candidate that crashes on the GPU (an illegal address, a trap, a launch it cannot make), hangs, takes its
+// process down, or hits a sandbox limit (a fork storm, an output flood) is a rejected candidate (the `runs` probe),
+// not a failed job. Failures that are not the
 // candidate's doing — no device, an allocation the spec asks for, a cancelled job — stay errors.
 
 import { HarnessRunError } from '../harness/run';
@@ -17,6 +18,7 @@ function harnessError(error: unknown): HarnessRunError | undefined {
 export function crashEvidence(error: unknown): CrashEvidence | undefined {
   const h = harnessError(error);
   if (!h) return undefined;
-  if (h.kind !== 'timeout' && h.kind !== 'no-report' && !(h.kind === 'report' && KERNEL_STAGES.has(h.stage ?? ''))) return undefined;
-  return { kind: h.kind, ...(h.stage ? { stage: h.stage } : {}), ...(h.cudaError ? { cudaError: h.cudaError } : {}), message: h.message };
+  const blame = h.kind === 'timeout' || h.kind === 'no-report' || h.kind === 'sandbox-limit' || (h.kind === 'report' && KERNEL_STAGES.has(h.stage ?? ''));
+  if (!blame) return undefined;
+  return { kind: h.kind as CrashEvidence['kind'], ...(h.stage ? { stage: h.stage } : {}), ...(h.cudaError ? { cudaError: h.cudaError } : {}), message: h.message };
 }

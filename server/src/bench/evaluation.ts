@@ -18,9 +18,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
-import { detectArch, type RuntimeBuild } from '../harness/build';
+import { detectArch, includeDirs, type RuntimeBuild } from '../harness/build';
 import type { BaselineCheckEvent, CheckEvent, DeviceInfo, GateEvent, LoadedEvent, RepeatEvent, StartEvent, StateEvent, TimingEvent, TimingMethod } from '../harness/protocol';
 import type { TimingChoice } from '../harness/run';
+import type { GpuWait } from '../targets/gpu-gate';
 import type { SandboxPolicy } from '../targets/target';
 import type { GpuInfo } from '../targets/gpus';
 import { createRunRecord, rederive, writeRunRecord, type RunRecord, type RunRecordInput } from '../runs/record';
@@ -32,14 +33,14 @@ import type { BenchSummary } from '../derive/summary';
 import type { GateStatus } from '../derive/verdict';
 import { crashEvidence } from './crash';
 import { asJobError, ceilingsFor, requireGpu, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
-import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 
 export type EvaluationPhase = 'spec' | 'build' | 'gpu' | 'ceilings' | 'baseline' | 'checks' | 'timing' | 'record';
 
 /** What an evaluation reports as it goes; `candidate` names the candidate's file (absent while preparing). */
 export type EvaluationEvent =
   | { type: 'phase'; phase: EvaluationPhase; candidate?: string; message: string }
-  | { type: 'waiting-for-gpu'; gpu: number; holder: string; candidate?: string }
+  | { type: 'waiting-for-gpu'; gpu: number; wait: GpuWait; candidate?: string }
   | { type: 'probe'; candidate: string; probe: Probe }
   | { type: 'timing'; candidate: string; method: TimingMethod; pairs: number; baselineMedianMs: number; candidateMedianMs: number }
   | { type: 'verdict'; candidate: string; status: GateStatus; accepted: boolean; headline: string };
@@ -51,7 +52,7 @@ export function eventText(event: EvaluationEvent): string {
     case 'phase':
       return `${event.phase}: ${who}${event.message}`;
     case 'waiting-for-gpu':
-      return `gpu: ${who}waiting for GPU ${event.gpu}, in use by another KernelPilot job (${event.holder})`;
+      return `gpu: ${who}${event.wait.message}`;
     case 'probe':
       return `probe: ${who}${event.probe.skipped ? '–' : event.probe.passed ? '✓' : event.probe.gate ? '✗' : '⚠'} ${event.probe.name}: ${event.probe.reason}`;
     case 'timing':
@@ -83,6 +84,8 @@ export interface EvaluationOptions extends PrepareOptions {
   /** Candidate compiles at once; default the machine's cores. */
   parallelBuilds?: number;
   onEvent?: (event: EvaluationEvent) => void;
+  /** Told when a GPU step waits at the GPU gate and why, and when the wait ends (undefined): the editor's lens. */
+  onGpuWait?: (wait: GpuWait | undefined) => void;
   /** Fixes run ids (tests). */
   now?: () => Date;
 }
@@ -297,17 +300,34 @@ export class Evaluation {
     const seeds = this.options.seeds ?? randomSeeds();
     const plan = { seeds, sweep: spec.sweep ?? [], sizes: spec.sizes };
 
-    // Build (sandboxed: it may write only its scratch and its build folder, and read the candidate's folder).
+    // Kernel code only (candidates/check.ts), built as the baseline's file with the kernel replaced; a refusal is a
+    // rejected candidate (the `structure` probe): nothing of it compiles or runs.
+    let unit: string | undefined;
+    let refused: string | undefined;
+    try {
+      unit = await prepareCandidate(this.prepared, file, { ...this.options, onProgress: (line) => phase('build', line) });
+    } catch (error) {
+      if (!(error instanceof JobError && error.kind === 'candidate')) throw error;
+      refused = error.message;
+    }
+    // Build (sandboxed: it may write only its scratch and its build folder, and read the candidate's folder, the
+    // baseline's (the unit includes the baseline's headers) and the include paths).
     const buildStarted = performance.now();
-    const buildSandbox: SandboxPolicy = { writable: [scratch], readable: [dirname(file)], gpu: false };
-    const built = await this.builds.run(() => {
-      phase('build', `compiling ${basename(file)}`);
-      return buildVersionFor('candidate', file, spec, this.arch, { ...this.options, signal, sandbox: buildSandbox, onProgress: (line) => phase('build', line.replace(/^build: /, '')) });
-    });
+    const readable = [...new Set([dirname(file), dirname(this.prepared.file), ...includeDirs(this.options.buildFlags ?? [])])];
+    const buildSandbox: SandboxPolicy = { writable: [scratch], readable, gpu: false };
+    const built =
+      unit === undefined
+        ? {}
+        : await this.builds.run(() => {
+            phase('build', `compiling ${basename(file)}`);
+            return buildVersionFor('candidate', file, spec, this.arch, { ...this.options, signal, sandbox: buildSandbox, onProgress: (line) => phase('build', line.replace(/^build: /, '')) }, unit);
+          });
     seconds.build = (performance.now() - buildStarted) / 1000;
     const builds = built.info ? [this.baselineBuild, built.info] : [this.baselineBuild];
     let evidence: CandidateEvidence;
-    if (!built.info) {
+    if (refused !== undefined) {
+      evidence = { plan, refused, checks: [], state: [] };
+    } else if (!built.info) {
       evidence = { plan, buildErrors: built.failed ? buildErrors(built.failed) : ['nvcc failed'], checks: [], state: [] };
     } else {
       if (built.info.command) ctx.commands.push([built.info.command]);
@@ -463,18 +483,21 @@ function gpuContext(options: EvaluationOptions, runtime: RuntimeBuild, commands:
   };
 }
 
-/** Waits while another KernelPilot process times on the GPU (builds need no GPU, so they ran already). */
+/** Waits at the GPU gate while another KernelPilot job, of this process or another, times on it (builds need no GPU). */
 async function holdGpu(options: EvaluationOptions, index: number, what: string, onWait: ((e: Extract<EvaluationEvent, { type: 'waiting-for-gpu' }>) => void) | undefined, signal: AbortSignal | undefined): Promise<() => Promise<void>> {
   if (!options.target.acquireGpu) return async () => undefined;
   try {
-    return await options.target.acquireGpu(index, what, {
+    const release = await options.target.acquireGpu(index, what, {
       signal,
-      onWait: (holder) => {
-        const event = { type: 'waiting-for-gpu' as const, gpu: index, holder };
+      onWait: (wait) => {
+        options.onGpuWait?.(wait);
+        const event = { type: 'waiting-for-gpu' as const, gpu: index, wait };
         report(options, event);
         onWait?.(event);
       },
     });
+    options.onGpuWait?.(undefined);
+    return release;
   } catch (error) {
     if (signal?.aborted) throw new JobError('run', `cancelled while waiting for GPU ${index}`, { cause: error });
     throw new JobError('run', `cannot take GPU ${index} for timing: ${(error as Error).message}`, { cause: error });

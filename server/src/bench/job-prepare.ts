@@ -4,6 +4,7 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
+import { checkCandidate, describeRefusal } from '../candidates/check';
 import type { CompilerDiagnostic } from '../check/types';
 import { buildGateRuntime, buildVersion, type RuntimeBuild, type VersionBuild } from '../harness/build';
 import { discover } from '../kernels/discover';
@@ -14,7 +15,7 @@ import { findSpec, loadSpec, specPath } from '../benchspec/store';
 import { validate } from '../benchspec/validate';
 import type { SandboxPolicy, Target } from '../targets/target';
 
-export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'build' | 'no-device' | 'run';
+export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'candidate' | 'build' | 'no-device' | 'run';
 
 /** A failure the user can act on; `message` is complete (what happened, where, what to do). */
 export class JobError extends Error {
@@ -58,6 +59,8 @@ export type SpecSource = { kind: 'file'; path: string } | { kind: 'inferred'; as
 
 export interface PreparedSpec {
   file: string;
+  /** The file's text as the kernel was found in it (a candidate replaces the kernel's range in it). */
+  text: string;
   kernel: Kernel;
   spec: BenchSpec;
   source: SpecSource;
@@ -135,7 +138,7 @@ export async function prepareSpec(job: PrepareOptions): Promise<PreparedSpec> {
       throw new JobError('spec', `${path} cannot be run yet (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}\nfix them in the spec file`, { where: { specFile: path } });
     }
     if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
-    return { file, kernel, spec: loaded.spec, source: { kind: 'file', path } };
+    return { file, text, kernel, spec: loaded.spec, source: { kind: 'file', path } };
   }
   const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: job.workspace });
   if (inferred.unknowns.length) {
@@ -147,7 +150,7 @@ export async function prepareSpec(job: PrepareOptions): Promise<PreparedSpec> {
     throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, job.workspace)}`);
   }
   job.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
-  return { file, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
+  return { file, text, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
 }
 
 /** The compiler's errors for `file`, the first ten, one per line. */
@@ -163,18 +166,37 @@ function buildFailure(result: VersionBuild, file: string): JobError {
   });
 }
 
+/**
+ * Checks a candidate before anything compiles (candidates/check.ts): it must be kernel code that can replace the
+ * baseline's kernel. Returns the translation unit to build it as: the baseline file with its kernel replaced.
+ */
+export async function prepareCandidate(prepared: PreparedSpec, candidateFile: string, job: PrepareOptions): Promise<string> {
+  const file = resolve(job.workspace, candidateFile);
+  const text = await readText(file);
+  const check = await checkCandidate(text, { file, baseline: { file: prepared.file, text: prepared.text, kernel: prepared.kernel }, templateArgs: prepared.spec.templateArgs });
+  if (!check.ok || check.tuSource === undefined) throw new JobError('candidate', describeRefusal(file, check.problems));
+  job.onProgress?.(`candidate: ${basename(file)} is kernel code; built in place of ${prepared.kernel.qualifiedName} in ${basename(prepared.file)}`);
+  return check.tuSource;
+}
+
 export interface BuildForOptions extends PrepareOptions {
   /** Candidate builds run sandboxed. */
   sandbox?: SandboxPolicy;
 }
 
-/** Builds (or reuses) `file` as a kernel version for `spec`; a compile error comes back as `failed`, not thrown. */
-export async function buildVersionFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions): Promise<{ info?: BuildInfo; failed?: VersionBuild }> {
+/**
+ * Builds (or reuses) `file` as a kernel version for `spec` (`source`: a candidate's translation unit, built in its
+ * place); a compile error comes back as `failed`, not thrown.
+ */
+export async function buildVersionFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions, source?: string): Promise<{ info?: BuildInfo; failed?: VersionBuild }> {
   if (!isAbsolute(file)) file = resolve(job.workspace, file);
   job.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
   let result: VersionBuild;
   try {
-    result = await buildVersion({ spec, file, kernel: spec.kernel }, { target: job.target, arch, nvcc: job.nvcc, cacheDir: job.buildCacheDir, signal: job.signal, flags: job.buildFlags, ...(job.sandbox ? { sandbox: job.sandbox } : {}) });
+    result = await buildVersion(
+      { spec, file, kernel: spec.kernel, ...(source === undefined ? {} : { source }) },
+      { target: job.target, arch, nvcc: job.nvcc, cacheDir: job.buildCacheDir, signal: job.signal, flags: job.buildFlags, ...(job.sandbox ? { sandbox: job.sandbox } : {}) },
+    );
   } catch (error) {
     throw new JobError('build', `cannot build ${file} for the gate: ${(error as Error).message}`, { cause: error });
   }
@@ -195,9 +217,9 @@ export async function buildVersionFor(role: 'baseline' | 'candidate', file: stri
   };
 }
 
-/** Builds (or reuses) the baseline's version; a compile error is a JobError (the user's own file must build). */
-export async function buildFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions): Promise<BuildInfo> {
-  const { info, failed } = await buildVersionFor(role, file, spec, arch, job);
+/** Builds (or reuses) a version; a compile error is a JobError (the user's own file must build; --dry-run). */
+export async function buildFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions, source?: string): Promise<BuildInfo> {
+  const { info, failed } = await buildVersionFor(role, file, spec, arch, job, source);
   if (failed || !info) throw buildFailure(failed as VersionBuild, file);
   return info;
 }

@@ -3,10 +3,13 @@
 // candidate against it (builds in parallel, GPU work in turns). `--dry-run` builds everything and stops before the
 // GPU. Every number shown comes from the run record (rederive), so what is printed is what the record proves.
 
-import { detectArch } from '../harness/build';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { detectArch, includeDirs } from '../harness/build';
 import type { LaunchConfig } from '../benchspec/model';
 import { prepare, type CandidateResult, type EvaluationOptions, type JobResult } from './evaluation';
-import { buildFor, buildRuntimeFor, candidateSpec, JobError, prepareSpec, type BuildInfo, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildFor, buildRuntimeFor, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PreparedSpec, type SpecSource } from './job-prepare';
 
 export { JobError } from './job-prepare';
 export type { CandidateResult, JobResult } from './evaluation';
@@ -38,16 +41,28 @@ export interface CompareJobOptions extends JobOptions {
   candidates: CandidateFile[];
 }
 
-/** Builds the runtime, the baseline and the candidates, and stops: nothing runs on a GPU. */
+/** Checks the candidates, builds the runtime, the baseline and the candidates, and stops: nothing runs on a GPU. */
 async function dryRun(options: JobOptions, candidates: readonly CandidateFile[]): Promise<DryRunResult> {
   const prepared = await prepareSpec(options);
+  // Candidate problems first: cheap, and nothing may compile a candidate that is not kernel code.
+  const units = await Promise.all(candidates.map((c) => prepareCandidate(prepared, c.file, options)));
   const arch = options.arch ?? (await detectArch(options.target, { signal: options.signal })) ?? 'sm_90';
-  const builds = await Promise.all([
-    buildRuntimeFor(arch, options).then((r) => r.info),
-    buildFor('baseline', prepared.file, prepared.spec, arch, options),
-    ...candidates.map((c) => buildFor('candidate', c.file, candidateSpec(prepared.spec, c.launch, c.launchOrigin ?? 'given'), arch, options)),
-  ]);
-  return { kind: 'dry-run', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, specSource: prepared.source, builds };
+  // Candidate builds run sandboxed, here too: a scratch folder of their own, the sources' folders readable.
+  const scratch = await mkdtemp(join(tmpdir(), 'kernelpilot-dry-'));
+  try {
+    const builds = await Promise.all([
+      buildRuntimeFor(arch, options).then((r) => r.info),
+      buildFor('baseline', prepared.file, prepared.spec, arch, options),
+      ...candidates.map((c, i) => {
+        const readable = [...new Set([dirname(c.file), dirname(prepared.file), ...includeDirs(options.buildFlags ?? [])])];
+        const sandbox = { writable: [scratch], readable, gpu: false };
+        return buildFor('candidate', c.file, candidateSpec(prepared.spec, c.launch, c.launchOrigin ?? 'given'), arch, { ...options, sandbox }, units[i]);
+      }),
+    ]);
+    return { kind: 'dry-run', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, specSource: prepared.source, builds };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 export async function benchKernel(options: JobOptions): Promise<DryRunResult | JobResult> {

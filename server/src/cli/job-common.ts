@@ -3,6 +3,7 @@
 import { BuildError } from '../harness/build';
 import { HarnessRunError } from '../harness/run';
 import { JobError } from '../bench/job-prepare';
+import { SandboxUnavailableError, type SandboxSettings } from '../targets/sandbox';
 import type { Target } from '../targets/target';
 import { CliError } from './errors';
 
@@ -13,13 +14,16 @@ export interface JobCliOptions {
   progress?: (line: string) => void;
   ceilingsPath?: string;
   buildCacheDir?: string;
+  /** --no-sandbox, --bwrap PATH; default: sandboxed, bwrap on PATH. */
+  sandbox?: SandboxSettings;
 }
 
 /** Loaded lazily: execa (ESM-only) cannot load under the tests' tsx/CJS setup, and tests pass their own target. */
 export async function defaultTarget(options: JobCliOptions): Promise<Target> {
   if (options.target) return options.target;
   const { LocalTarget } = await import('../targets/local');
-  return new LocalTarget();
+  const sandbox = options.sandbox ?? { enabled: true };
+  return new LocalTarget({ sandbox: () => sandbox, onSandboxNotice: (message) => process.stderr.write(`kernelpilot: ${message}\n`) });
 }
 
 export function progressTo(options: JobCliOptions): (line: string) => void {
@@ -42,7 +46,7 @@ export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): 
 
 export function toCliError(error: unknown): unknown {
   if (error instanceof CliError) return error;
-  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError) return new CliError(error.message, 1);
+  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof SandboxUnavailableError) return new CliError(error.message, 1);
   return error;
 }
 

@@ -13,7 +13,7 @@ import type { BaselineCheckEvent, CheckEvent, LoadedEvent, OutputComparison, Rep
 import { quoteList, sig } from './num';
 import { elementCount, resolveShapes, unravelIndex, type ResolvedShapes } from './shapes';
 
-export type ProbeName = 'builds' | 'runs' | 'timed' | 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
+export type ProbeName = 'structure' | 'builds' | 'runs' | 'timed' | 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
 
 export interface Probe {
   name: ProbeName;
@@ -60,7 +60,7 @@ export function verdictOf(probes: readonly Probe[]): VerifyVerdict {
 
 /** A candidate run that ended in a fault, a hang or a crash (bench/runs-probe.ts reads it off the error). */
 export interface CrashEvidence {
-  kind: 'report' | 'timeout' | 'no-report';
+  kind: 'report' | 'timeout' | 'no-report' | 'sandbox-limit';
   stage?: string;
   cudaError?: string;
   message: string;
@@ -68,6 +68,8 @@ export interface CrashEvidence {
 
 /** Everything the gate runtime said about one candidate. */
 export interface CandidateEvidence {
+  /** The candidate is not kernel code that can replace the baseline's kernel (candidates/check.ts): why. Nothing ran. */
+  refused?: string;
   /** The candidate did not compile: the compiler's first errors. Nothing else was run. */
   buildErrors?: string[];
   /** What was asked: the check seeds, the sweep points, and the default sizes (with any override). */
@@ -272,6 +274,9 @@ const skipped = (name: ProbeName, gate: boolean, why: string): Probe => ({ name,
 
 /** The probes of one evaluation, in the order the gate ran them. */
 export function probesOf(spec: BenchSpec, candidate: CandidateEvidence, baseline?: BaselineEvidence): Probe[] {
+  if (candidate.refused) {
+    return [{ name: 'structure', passed: false, gate: true, reason: candidate.refused }];
+  }
   if (candidate.buildErrors) {
     return [{ name: 'builds', passed: false, gate: true, reason: `the candidate does not compile: ${candidate.buildErrors[0] ?? 'nvcc failed'}`, details: { errors: candidate.buildErrors } }];
   }

@@ -30,6 +30,7 @@ export const DEFAULT_BUILD_TIMEOUT_MS = 180_000;
 export const SHIM_SOURCE_NAME = 'version.cu';
 export const VERSION_OBJECT_NAME = 'version.so';
 export const GATE_EXECUTABLE_NAME = 'kp_gate';
+const CANDIDATE_SOURCE_NAME = 'candidate.cu';
 const DYNAMIC_LIST_NAME = 'kp_gate.dynlist';
 
 export interface BuildOptions {
@@ -53,6 +54,12 @@ export interface VersionInput {
   spec: BenchSpec;
   /** Absolute path of the version's file; compiled unchanged. */
   file: string;
+  /**
+   * What to compile instead of the file on disk: a candidate's translation unit (candidates/check.ts: the user's
+   * file with its kernel replaced), written into the build folder as candidate.cu; its `#line` directives keep
+   * messages on the user's and the candidate's files.
+   */
+  source?: string;
   /** Default spec.kernel. */
   kernel?: string;
 }
@@ -150,13 +157,13 @@ export async function buildVersion(input: VersionInput, options: BuildOptions): 
   if (!isAbsolute(input.file)) throw new BuildError('spec', `the kernel's file must be an absolute path, got '${input.file}'`);
   let versionText: string;
   try {
-    versionText = readFileSync(input.file, 'utf8');
+    versionText = input.source ?? readFileSync(input.file, 'utf8');
   } catch (error) {
     throw new BuildError('io', `cannot read ${input.file}: ${(error as Error).message}`, '', { cause: error });
   }
   let shim: GeneratedShim;
   try {
-    shim = generateVersionShim(input.spec, input.file, input.kernel ?? input.spec.kernel);
+    shim = generateVersionShim(input.spec, input.file, input.kernel ?? input.spec.kernel, input.source === undefined ? {} : { includeAs: CANDIDATE_SOURCE_NAME });
   } catch (error) {
     throw new BuildError('spec', `cannot generate the shim for ${input.kernel ?? input.spec.kernel}: ${(error as Error).message}`, '', { cause: error });
   }
@@ -186,7 +193,8 @@ export async function buildVersion(input: VersionInput, options: BuildOptions): 
   }
 
   return once(dir, async () => {
-    await writeFiles(dir, { [SHIM_SOURCE_NAME]: shim.source, [VERSION_HEADER_NAME]: VERSION_HEADER });
+    const candidate: Record<string, string> = input.source === undefined ? {} : { [CANDIDATE_SOURCE_NAME]: input.source };
+    await writeFiles(dir, { [SHIM_SOURCE_NAME]: shim.source, [VERSION_HEADER_NAME]: VERSION_HEADER, ...candidate });
     // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written object under the real name.
     const partial = `${VERSION_OBJECT_NAME}.partial-${randomBytes(6).toString('hex')}.so`;
     const args = [...compile, '-o', partial, SHIM_SOURCE_NAME];
@@ -198,7 +206,9 @@ export async function buildVersion(input: VersionInput, options: BuildOptions): 
     const ok = result.exitCode === 0 && existsSync(join(dir, partial));
     if (ok) await rename(join(dir, partial), object);
     else await rm(join(dir, partial), { force: true });
-    const diagnostics = mapDiagnostics(log, { dir, userFile: input.file, userText: versionText, shimFile, shimText: shim.source });
+    // Messages land on the files themselves (a candidate's unit says where with #line): quote their own lines.
+    const fileText = input.source === undefined ? versionText : readOr(input.file, '');
+    const diagnostics = mapDiagnostics(log, { dir, userFile: input.file, userText: fileText, shimFile, shimText: shim.source });
     if (!ok && !diagnostics.some((d) => d.severity === 'error')) {
       diagnostics.push({ file: input.file, line: 0, severity: 'error', source: 'nvcc', origin: 'other', message: `nvcc failed (exit ${result.exitCode}) without a message we could place:\n${tail(log, 20)}` });
     }
@@ -372,6 +382,14 @@ function mapDiagnostics(log: string, c: MapContext): BuildDiagnostic[] {
 
 // ---------------------------------------------------------------- small helpers
 
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -400,7 +418,7 @@ function once<T>(dir: string, work: () => Promise<T>): Promise<T> {
 }
 
 /** -I directories among the flags (`-Idir`, `-I dir`, `--include-path=dir`). */
-function includeDirs(flags: readonly string[]): string[] {
+export function includeDirs(flags: readonly string[]): string[] {
   const dirs: string[] = [];
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i];

@@ -66,6 +66,8 @@ export type HarnessRunErrorKind =
   | 'timeout'
   | 'cancelled'
   | 'not-found'
+  /** A sandbox limit (CPU time, memory, processes, output) ended the run. */
+  | 'sandbox-limit'
   /** Exited without an end or error event (crashed, killed). */
   | 'no-report';
 
@@ -144,6 +146,7 @@ export async function runGate(executable: string, command: GateCommand, options:
   const details = { events, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, command: result.command };
   if (result.notFound) throw new HarnessRunError('not-found', `the gate runtime ${executable} could not be started on ${where}: build it first (or rebuild: the build folder may have been cleaned)`, details);
   if (result.cancelled) throw new HarnessRunError('cancelled', `the ${command.mode} run was cancelled (${result.command})`, details);
+  if (result.limit) throw new HarnessRunError('sandbox-limit', `the ${command.mode} run ${result.limit.message} on ${where}`, details);
   if (result.timedOut) {
     throw new HarnessRunError('timeout', `the ${command.mode} run did not finish within ${Math.round(timeoutMs / 1000)} s on ${where}; the kernel may hang (or the sizes are too large for the time limit)`, details);
   }

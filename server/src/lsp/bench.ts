@@ -1,5 +1,7 @@
 // "▶ Benchmark" in the editor: one background bench job per kernel with work-done progress and cancel, its result
 // as a lens and a hover section, its failure as a notification plus diagnostics where the failure has a place.
+// Jobs start at once and build side by side; the target's GPU gate (targets/gpu-gate.ts) lets one at a time time on
+// a GPU, and a job waiting there says so on its lens.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -35,8 +37,8 @@ interface Deps {
 }
 
 type State =
-  /** queued: waiting for the GPU while another job times on it. */
-  | { kind: 'running'; abort: AbortController; queued: boolean }
+  /** waiting: why the job waits for the GPU (another job times on it), as the gate says it. */
+  | { kind: 'running'; abort: AbortController; waiting?: string }
   | Done
   | { kind: 'failed'; message: string };
 
@@ -55,8 +57,6 @@ export class BenchService {
   private readonly states = new Map<string, State>();
   /** Per job key: the diagnostics its last failure placed, by URI. */
   private readonly placed = new Map<string, Map<string, Diagnostic[]>>();
-  /** Jobs run one at a time: two kernels timed at once on one GPU would each measure the other's load. */
-  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly deps: Deps) {}
 
@@ -70,20 +70,12 @@ export class BenchService {
     if (!document || onDisk === undefined) throw new Error(`KernelPilot: cannot benchmark ${file}: it is not a saved file on disk. Save it first.`);
     if (onDisk !== document.content) throw new Error(`KernelPilot: ${file} has unsaved changes. Save it, then benchmark: the benchmark compiles the file as saved.`);
     const abort = new AbortController();
-    const busy = [...this.states.values()].some((st) => st.kind === 'running');
-    const state: State = { kind: 'running', abort, queued: busy };
+    const state: State = { kind: 'running', abort };
     this.states.set(k, state);
     this.place(k, new Map());
     this.deps.refreshLenses();
-    this.queue = this.queue
-      .then(async () => {
-        state.queued = false;
-        if (abort.signal.aborted) await this.fail(k, kernel, uri, new Error('cancelled while queued'), true);
-        else await this.run(kernel, uri, document.version, abort);
-      })
-      .catch((error: unknown) => this.deps.connection.console.error(`benchmark queue: ${String(error)}`))
-      .finally(() => this.deps.refreshLenses());
-    return busy ? `KernelPilot: ${kernel.qualifiedName} will be benchmarked when the running benchmark ends.` : `KernelPilot: benchmarking ${kernel.qualifiedName}…`;
+    void this.run(kernel, uri, document.version, state).catch((error: unknown) => this.deps.connection.console.error(`benchmark of ${kernel.qualifiedName}: ${String(error)}`));
+    return `KernelPilot: benchmarking ${kernel.qualifiedName}…`;
   }
 
   cancel(uri: string, kernel: string): string {
@@ -93,7 +85,8 @@ export class BenchService {
     return `KernelPilot: cancelling the benchmark of ${kernel}…`;
   }
 
-  private async run(kernel: Kernel, uri: string, version: number, abort: AbortController): Promise<void> {
+  private async run(kernel: Kernel, uri: string, version: number, state: Extract<State, { kind: 'running' }>): Promise<void> {
+    const { abort } = state;
     const k = key(uri, kernel.qualifiedName);
     const file = pathOf(uri);
     const progress = await this.beginProgress(kernel, abort);
@@ -108,6 +101,10 @@ export class BenchService {
         onProgress: (line) => {
           progress?.report(line);
           this.deps.connection.console.log(`[bench ${kernel.qualifiedName}] ${line}`);
+        },
+        onGpuWait: (wait) => {
+          state.waiting = wait?.message;
+          this.deps.refreshLenses();
         },
         ...(settings.cuda.arch ? { arch: settings.cuda.arch } : {}),
         ...(settings.cuda.nvccPath ? { nvcc: settings.cuda.nvccPath } : {}),
@@ -201,7 +198,7 @@ export class BenchService {
     const state = this.states.get(key(uri, kernel.qualifiedName));
     switch (state?.kind) {
       case 'running':
-        return { title: state.queued ? 'KernelPilot: queued behind another benchmark (click to cancel)' : 'KernelPilot: benchmarking… (click to cancel)', command: benchCommands.cancel };
+        return { title: `KernelPilot: ${state.waiting ?? 'benchmarking…'} (click to cancel)`, command: benchCommands.cancel };
       case 'done':
         return { title: `${state.lens}${state.version === version ? '' : ' (before your edits)'}`, command: benchCommands.run };
       case 'failed':

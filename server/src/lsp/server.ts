@@ -54,7 +54,7 @@ export function startLanguageServer(connection: Connection = createConnection(Pr
     documents,
     settings: () => settings,
     workspaceRoots: () => workspaceRoots,
-    target: options.target ?? new LocalTarget(),
+    target: options.target ?? new LocalTarget({ sandbox: () => settings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
     refreshLenses,
     progress: () => progressSupport,
     createSpec,

@@ -1,0 +1,279 @@
+// `kernelpilot optimize FILE --kernel K …`: argument parsing, the key from the environment, the proposers, the run
+// record, progress (one updating status line on a terminal, plain lines otherwise) and the final report. What
+// verifies candidates comes in through `prepare` (the gate's prepared evaluation, wired where the gate lives), so
+// this file knows the loop's interfaces only. `kernelpilot report RUN` prints a recorded run.
+
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { readFile } from 'node:fs/promises';
+import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
+import { apiKeyFromEnv, KEY_VARIABLES } from '../llm/key';
+import { LlmProposer } from '../llm/proposer';
+import { formatSpend } from '../optimize/budget';
+import type { CandidateEvaluator } from '../optimize/evaluator';
+import { runLoop, type LoopEvent } from '../optimize/loop';
+import type { OptimizeProblem, Proposer } from '../optimize/proposer';
+import type { LoopOptions, ProposerInfo } from '../optimize/record';
+import { deriveReport, formatReport } from '../optimize/report';
+import { SearchProposer } from '../optimize/search';
+import { STRATEGY_TITLES } from '../optimize/strategies';
+import { sha256Text } from '../runs/hash';
+import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
+import { runDir } from '../runs/record';
+import { CliError } from './errors';
+import { positiveInt, withCancel } from './job-common';
+
+export const OPTIMIZE_USAGE = `usage: kernelpilot optimize FILE [--kernel K] [--spec S] [options]
+       kernelpilot report RUN [--json]
+
+Rewrites one CUDA kernel in rounds of candidates and keeps only what the gate verifies (correct on fresh inputs
+at every spec size, significantly faster). Nothing is written to FILE; candidates, diffs, prompts and answers go
+to .kernelpilot/runs/<id>/.
+
+The model: an OpenAI-compatible endpoint. The key is read from ${KEY_VARIABLES.join(', then ')} (never from the
+command line); without one, the built-in search runs alone (launch shape, nvcc options, __restrict__/const,
+__launch_bounds__, unroll pragmas).
+
+  --rounds N            rounds (default 4)             --candidates K      candidates per round (default 4)
+  --model M             model name (default gpt-4.1)   --base-url U        endpoint (default https://api.openai.com/v1;
+                                                                           vLLM http://localhost:8000/v1, Ollama
+                                                                           http://localhost:11434/v1)
+  --temperature T       sampling temperature           --max-tokens N      answer length limit
+  --parallel N          model requests at once (4)     --request-timeout S per request (300)
+  --repairs N           repair turns per candidate (2) --seed S            bandit seed (default 1)
+  --budget-usd X        stop when spent (needs prices) --price-in P / --price-out P  USD per million tokens
+  --token-budget N      stop after N tokens            --time-limit MIN    stop after MIN minutes
+  --patience N          stop after N rounds without a new best
+  --roofline-target F   stop at F of the roofline (0..1, default 0.9)
+  --no-search           the model alone                --no-model          the built-in search alone
+  --resume RUN          continue an interrupted run from its record (a run id or folder)
+  --workspace DIR       where .kernelpilot/ lives (default .)
+  --json                the run's report as JSON
+`;
+
+export interface OptimizeFlags {
+  kernel?: string;
+  spec?: string;
+  workspace: string;
+  json: boolean;
+  resume?: string;
+  search: boolean;
+  model: boolean;
+  modelName: string;
+  baseUrl: string;
+  temperature?: number;
+  maxTokens?: number;
+  parallel: number;
+  requestTimeoutMs: number;
+  loop: LoopOptions;
+}
+
+/** What the gate side provides: the problem (kernel, spec, baseline figures) and a prepared evaluation. */
+export interface PreparedOptimization {
+  problem: OptimizeProblem;
+  evaluator: CandidateEvaluator;
+  close(): Promise<void>;
+}
+
+export interface OptimizeDeps {
+  prepare(request: { file: string; kernel?: string; spec?: string; workspace: string; signal: AbortSignal; onProgress: (line: string) => void }): Promise<PreparedOptimization>;
+  env?: Record<string, string | undefined>;
+  /** Default: stderr. */
+  progress?: { write(text: string): void; isTTY?: boolean };
+}
+
+function number(value: string | undefined, flag: string, check: (n: number) => boolean, what: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || !check(n)) throw new CliError(`--${flag} must be ${what}, got '${value}'`, 2);
+  return n;
+}
+
+/** Parses `optimize` arguments (everything after the command name). */
+export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: OptimizeFlags; help: boolean } {
+  if (argv.some((a) => /^--(api-?key|key)(=|$)/.test(a))) {
+    throw new CliError(`there is no key option: a key on the command line shows in every process list; set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]}) in the environment`, 2);
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: Object.fromEntries(
+        [
+          ...['kernel', 'spec', 'workspace', 'resume', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'].map((name) => [name, { type: 'string' as const }]),
+          ...['json', 'help', 'no-search', 'no-model'].map((name) => [name, { type: 'boolean' as const, default: false }]),
+        ],
+      ),
+    });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\n\n${OPTIMIZE_USAGE}`, 2);
+  }
+  const v = parsed.values as Record<string, string | boolean | undefined>;
+  const s = (name: string) => v[name] as string | undefined;
+  const modelName = s('model') ?? 'gpt-4.1';
+  const priceIn = number(s('price-in'), 'price-in', (n) => n >= 0, 'a non-negative number');
+  const priceOut = number(s('price-out'), 'price-out', (n) => n >= 0, 'a non-negative number');
+  if ((priceIn === undefined) !== (priceOut === undefined)) throw new CliError('--price-in and --price-out go together (USD per million input and output tokens)', 2);
+  const timeLimit = number(s('time-limit'), 'time-limit', (n) => n > 0, 'a positive number of minutes');
+  const loop: LoopOptions = {
+    rounds: positiveInt(s('rounds'), 'rounds') ?? 4,
+    candidatesPerRound: positiveInt(s('candidates'), 'candidates') ?? 4,
+    seed: number(s('seed'), 'seed', Number.isInteger, 'an integer') ?? 1,
+    maxRepairs: number(s('repairs'), 'repairs', (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer') ?? 2,
+    rooflineTarget: number(s('roofline-target'), 'roofline-target', (n) => n > 0 && n <= 1, 'a fraction in (0, 1]') ?? 0.9,
+    ...(timeLimit !== undefined ? { timeLimitMs: timeLimit * 60_000 } : {}),
+    ...(s('token-budget') !== undefined ? { maxTokens: positiveInt(s('token-budget'), 'token-budget') } : {}),
+    ...(s('budget-usd') !== undefined ? { budgetUsd: number(s('budget-usd'), 'budget-usd', (n) => n > 0, 'a positive number') } : {}),
+    ...(s('patience') !== undefined ? { patience: positiveInt(s('patience'), 'patience') } : {}),
+    ...(priceIn !== undefined && priceOut !== undefined ? { prices: { [modelName]: { inputPerMillion: priceIn, outputPerMillion: priceOut } } } : {}),
+  };
+  if (v['no-search'] && v['no-model']) throw new CliError('--no-search and --no-model leave nothing to propose candidates', 2);
+  const requestTimeout = number(s('request-timeout'), 'request-timeout', (n) => n > 0, 'a positive number of seconds');
+  return {
+    files: parsed.positionals,
+    help: Boolean(v.help),
+    flags: {
+      kernel: s('kernel'),
+      spec: s('spec'),
+      workspace: resolve(s('workspace') ?? '.'),
+      json: Boolean(v.json),
+      resume: s('resume'),
+      search: !v['no-search'],
+      model: !v['no-model'],
+      modelName,
+      baseUrl: s('base-url') ?? 'https://api.openai.com/v1',
+      temperature: number(s('temperature'), 'temperature', (n) => n >= 0 && n <= 2, 'between 0 and 2'),
+      maxTokens: positiveInt(s('max-tokens'), 'max-tokens'),
+      parallel: positiveInt(s('parallel'), 'parallel') ?? ENDPOINT_DEFAULTS.parallel,
+      requestTimeoutMs: requestTimeout !== undefined ? requestTimeout * 1000 : ENDPOINT_DEFAULTS.timeoutMs,
+      loop,
+    },
+  };
+}
+
+/** Progress: a status line redrawn in place on a terminal, one plain line per event elsewhere. */
+export function progressPrinter(out: { write(text: string): void; isTTY?: boolean }, rounds: number): { onEvent(e: LoopEvent): void; line(text: string): void; done(): void } {
+  let round = 0;
+  let inFlight = 0;
+  let best = 'none yet';
+  let spend = '';
+  let status = false;
+  const clear = () => {
+    if (out.isTTY && status) out.write('\r\x1b[2K');
+    status = false;
+  };
+  const redraw = () => {
+    if (!out.isTTY) return;
+    clear();
+    out.write(`⚡ round ${round}/${rounds} · ${inFlight} in flight · best ${best}${spend ? ` · ${spend}` : ''}`);
+    status = true;
+  };
+  const line = (text: string) => {
+    clear();
+    out.write(`${text}\n`);
+    redraw();
+  };
+  return {
+    line,
+    done: clear,
+    onEvent(e) {
+      switch (e.kind) {
+        case 'round-start':
+          round = e.round;
+          line(`round ${e.round}/${e.rounds} from ${e.parent === 'baseline' ? 'the baseline' : `${e.parent} (${e.parentSpeedup.toFixed(2)}×)`}`);
+          break;
+        case 'attempt-start':
+          inFlight++;
+          redraw();
+          break;
+        case 'attempt-end':
+          if (!e.replayed) inFlight = Math.max(0, inFlight - 1);
+          line(`  ${e.record.id} ${STRATEGY_TITLES[e.record.strategy]}${e.replayed ? ' (recorded)' : ''}: ${e.line}`);
+          break;
+        case 'round-end':
+          best = e.best ? `${e.best.speedup.toFixed(2)}× verified (${e.best.id})` : 'none yet';
+          spend = formatSpend(e.spend);
+          line(`round ${e.round} done · best ${best} · ${spend}`);
+          break;
+        case 'stop':
+          line(`stopped: ${e.detail}`);
+          break;
+      }
+    },
+  };
+}
+
+async function loadRun(workspace: string, which: string) {
+  const dir = which.includes('/') ? resolve(which) : runDir(workspace, which);
+  try {
+    return await openOptimizeRun(dir);
+  } catch (error) {
+    throw new CliError((error as Error).message, 1);
+  }
+}
+
+/** `kernelpilot report RUN [--json]`: the history of a recorded optimize run, re-derived from its attempts. */
+export async function reportCommand(run: string | undefined, options: { workspace: string; json: boolean }): Promise<{ output: string; exitCode: number }> {
+  if (!run) throw new CliError('usage: kernelpilot report RUN [--json] [--workspace DIR]', 2);
+  const report = deriveReport((await loadRun(options.workspace, run)).run);
+  return { output: options.json ? JSON.stringify(report, null, 2) : formatReport(report), exitCode: report.mismatches.length ? 1 : 0 };
+}
+
+/** `kernelpilot optimize …` → the report; exit 0 whether or not a faster candidate was found, 1 on errors. */
+export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promise<{ output: string; exitCode: number }> {
+  const { files, flags, help } = parseOptimizeArgs(argv);
+  if (help) return { output: OPTIMIZE_USAGE, exitCode: 0 };
+  if (files.length !== 1) throw new CliError(OPTIMIZE_USAGE, 2);
+  const file = resolve(files[0]);
+  const printer = progressPrinter(deps.progress ?? process.stderr, flags.loop.rounds);
+  const key = flags.model ? apiKeyFromEnv(deps.env ?? process.env) : undefined;
+  const proposers: Proposer[] = [];
+  const infos: ProposerInfo[] = [];
+  if (key) {
+    const client = new ChatClient(
+      { baseUrl: flags.baseUrl, model: flags.modelName, temperature: flags.temperature, maxTokens: flags.maxTokens, timeoutMs: flags.requestTimeoutMs, parallel: flags.parallel, maxRetries: ENDPOINT_DEFAULTS.maxRetries, backoffMs: ENDPOINT_DEFAULTS.backoffMs, maxRetryWaitMs: ENDPOINT_DEFAULTS.maxRetryWaitMs },
+      key.key,
+      (n) => printer.line(`  model endpoint: ${n.reason}, retry ${n.attempt} in ${(n.waitMs / 1000).toFixed(1)} s`),
+    );
+    proposers.push(new LlmProposer(client));
+    infos.push({ kind: 'llm', model: flags.modelName, baseUrl: flags.baseUrl, ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}), ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}) });
+  } else if (flags.model && !flags.search) {
+    throw new CliError(`--no-search needs a model, and no key is set: set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]})`, 1);
+  } else if (flags.model) {
+    printer.line(`no API key in ${KEY_VARIABLES.join(' or ')}: the built-in search runs alone`);
+  }
+  if (flags.search) {
+    proposers.push(new SearchProposer());
+    infos.push({ kind: 'search' });
+  }
+
+  return withCancel(async (signal) => {
+    const prepared = await deps.prepare({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, signal, onProgress: (l) => printer.line(`· ${l}`) });
+    try {
+      const { problem, evaluator } = prepared;
+      let resumed;
+      if (flags.resume) {
+        resumed = await loadRun(flags.workspace, flags.resume);
+        const current = sha256Text(await readFile(file, 'utf8'));
+        if (resumed.run.header.baselineSha256 !== current || resumed.run.header.kernel !== problem.kernel.qualifiedName) {
+          throw new CliError(`run ${resumed.run.header.id} optimized ${resumed.run.header.kernel} of a different version of ${file}: start a new run instead of --resume`, 1);
+        }
+      }
+      const { header, store } = resumed
+        ? { header: resumed.run.header, store: resumed.store }
+        : await createOptimizeRun(flags.workspace, { file, baselineSha256: sha256Text(problem.source), kernel: problem.kernel.qualifiedName, spec: problem.spec, baseline: problem.baseline, options: flags.loop, proposers: infos });
+      printer.line(`run ${header.id}: ${proposers.map((p) => (p.kind === 'llm' ? `model ${flags.modelName} at ${flags.baseUrl}` : 'built-in search')).join(' + ')}`);
+      const result = await runLoop({ problem, proposers, evaluator, sink: store, options: resumed ? resumed.run.header.options : flags.loop, ...(resumed ? { resume: resumed.run } : {}), signal, onEvent: printer.onEvent });
+      printer.done();
+      const report = deriveReport((await openOptimizeRun(store.dir)).run);
+      if (flags.json) return { output: JSON.stringify({ ...report, runDir: store.dir }, null, 2), exitCode: 0 };
+      const lines = [formatReport(report), '', result.message];
+      if (result.best) lines.push(`candidate: ${store.dir}/attempts/${result.best.id}/ (diff: candidate.diff)${result.best.record.candidate?.launch ? ' — it brings its own launch, see attempt.json' : ''}`);
+      lines.push(`record: ${store.dir}`);
+      return { output: lines.join('\n'), exitCode: 0 };
+    } finally {
+      await prepared.close();
+    }
+  });
+}

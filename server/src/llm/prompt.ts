@@ -1,0 +1,113 @@
+// Fills the prompt templates (prompts/*.md, plain files a user can read and that ship inside the bundle) with what a
+// GPU expert would want: the kernel and what it depends on, the bench spec, the GPU and its ceilings, the
+// baseline's figures, a profiler report when there is one, and what was already tried with its outcome.
+
+import Mustache from 'mustache';
+import { describeDistribution, toleranceFor } from '../benchspec/defaults';
+import type { BenchSpec, LaunchConfig } from '../benchspec/model';
+import { discover } from '../kernels/discover';
+import { kernelContext } from '../optimize/context';
+import type { AttemptFeedback, ChatMessage, ProposalRequest } from '../optimize/proposer';
+import { STRATEGY_TITLES, type StrategyId } from '../optimize/strategies';
+import proposeTemplate from './prompts/propose.md';
+import repairTemplate from './prompts/repair.md';
+import strategiesText from './prompts/strategies.md';
+import systemTemplate from './prompts/system.md';
+
+/** Templates are text with `{{…}}` fields; nothing is HTML, so nothing is escaped. */
+function render(template: string, view: object): string {
+  return Mustache.render(template, view, {}, { escape: (text: string) => text }).replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** The `## <strategy>` sections of strategies.md. */
+function strategyGuidance(strategy: StrategyId): string {
+  const sections = new Map<string, string>();
+  for (const part of strategiesText.split(/^## /m).slice(1)) {
+    const newline = part.indexOf('\n');
+    sections.set(part.slice(0, newline).trim(), part.slice(newline + 1).trim());
+  }
+  return sections.get(strategy) ?? '';
+}
+
+export function formatLaunch(launch: LaunchConfig): string {
+  return `<<<grid (${launch.grid.join(', ')}), block (${launch.block.join(', ')})${launch.sharedMem ? `, shared memory ${launch.sharedMem} bytes` : ''}>>>`;
+}
+
+function sizesText(sizes: Record<string, number>): string {
+  return Object.entries(sizes)
+    .map(([k, v]) => `${k} = ${v}`)
+    .join(', ');
+}
+
+function specView(spec: BenchSpec) {
+  const dtypes = [...new Set(spec.args.filter((a) => a.role !== 'scalar').map((a) => a.dtype))];
+  return {
+    sizes: sizesText(spec.sizes),
+    sweep: spec.sweep?.length ? spec.sweep.map(sizesText).join('; ') : '',
+    args: spec.args.map((a) => ({
+      name: a.name,
+      description:
+        a.role === 'scalar'
+          ? `scalar ${a.dtype} = ${a.value ?? '?'}`
+          : `${a.role} ${a.dtype}[${(a.shape ?? []).join(', ')}]${a.init ? `, filled ${describeDistribution(a.init)}` : ''}`,
+    })),
+    launch: formatLaunch(spec.launch),
+    tolerance: dtypes.map((d) => `${d}: rtol ${toleranceFor(spec, d).rtol}, atol ${toleranceFor(spec, d).atol}`).join('; ') || 'exact',
+    roofline: [spec.roofline?.bytes ? `bytes ${spec.roofline.bytes}` : '', spec.roofline?.flops ? `flops ${spec.roofline.flops}` : ''].filter(Boolean).join(', '),
+  };
+}
+
+function rate(value: number | undefined, unit: string): string {
+  return value === undefined ? '' : `${(value / 1e12).toFixed(2)} ${unit}`;
+}
+
+/** The first user message of a proposal: the parent's kernel in context, the spec, the GPU, the history. */
+export async function proposalPrompt(request: ProposalRequest): Promise<string> {
+  const { problem, parent, strategy } = request;
+  const { kernels } = await discover(problem.file, parent.candidate.source);
+  const kernel = kernels.find((k) => k.qualifiedName === problem.kernel.qualifiedName) ?? problem.kernel;
+  const context = await kernelContext(parent.candidate.source, kernel);
+  const { baseline } = problem;
+  const ceilings = [rate(baseline.gpu.copyBytesPerSecond, 'TB/s copy'), rate(baseline.gpu.fp32FlopsPerSecond, 'TFLOP/s FP32')].filter(Boolean).join(', ');
+  return render(proposeTemplate, {
+    kernel: { qualifiedName: problem.kernel.qualifiedName, text: context.kernel },
+    context,
+    strategy: { title: STRATEGY_TITLES[strategy], guidance: strategyGuidance(strategy) },
+    parent: {
+      derived: parent.id !== 'baseline',
+      id: parent.id,
+      speedup: parent.speedup.toFixed(2),
+      launch: parent.candidate.launch ? formatLaunch(parent.candidate.launch) : '',
+      flags: parent.candidate.extraFlags?.join(' ') ?? '',
+    },
+    spec: specView(problem.spec),
+    gpu: { name: baseline.gpu.name, computeCapability: baseline.gpu.computeCapability ?? '', ceilings },
+    baseline: {
+      time: `${baseline.timeMs.toPrecision(3)} ms median`,
+      roofline: baseline.fractionOfRoofline !== undefined ? `${(baseline.fractionOfRoofline * 100).toFixed(0)} % of the roofline${baseline.bound ? ` (${baseline.bound}-bound)` : ''}` : '',
+    },
+    profile: problem.profile ?? '',
+    tried: request.tried,
+  });
+}
+
+export function systemPrompt(): string {
+  return render(systemTemplate, {});
+}
+
+export function repairPrompt(feedback: string): string {
+  return render(repairTemplate, { feedback });
+}
+
+/** The whole conversation for a request: system, the proposal, then each earlier answer and its feedback. */
+export async function conversation(request: ProposalRequest, earlier: readonly AttemptFeedback[]): Promise<ChatMessage[]> {
+  const messages: ChatMessage[] = [
+    { role: 'system', content: systemPrompt() },
+    { role: 'user', content: await proposalPrompt(request) },
+  ];
+  for (const { proposal, feedback } of earlier) {
+    const response = proposal.kind === 'exhausted' ? '' : (proposal.exchange?.response ?? '');
+    messages.push({ role: 'assistant', content: response }, { role: 'user', content: repairPrompt(feedback) });
+  }
+  return messages;
+}

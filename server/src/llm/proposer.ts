@@ -1,0 +1,55 @@
+// The model as a proposer: one conversation per candidate (the proposal, then at most a few repairs carrying the
+// compiler's errors or the failed probes), each answer parsed, its launch checked against the spec, and its code
+// merged into the parent file. An answer that cannot be used is reported as such, with the reason for the repair.
+
+import { candidateSpec } from '../bench/job-prepare';
+import { assembleCandidate } from '../optimize/assemble';
+import type { AttemptFeedback, Exchange, Proposal, ProposalRequest, Proposer } from '../optimize/proposer';
+import { MODEL_STRATEGIES, type StrategyId } from '../optimize/strategies';
+import { parseAnswer } from './answer';
+import type { ChatClient } from './client';
+import { conversation } from './prompt';
+
+export class LlmProposer implements Proposer {
+  readonly kind = 'llm';
+  readonly strategies: readonly StrategyId[];
+  readonly model: string;
+
+  constructor(
+    private readonly client: ChatClient,
+    strategies: readonly StrategyId[] = MODEL_STRATEGIES,
+  ) {
+    this.model = client.config.model;
+    this.strategies = strategies;
+  }
+
+  propose(request: ProposalRequest, signal: AbortSignal): Promise<Proposal> {
+    return this.ask(request, [], signal);
+  }
+
+  repair(request: ProposalRequest, earlier: readonly AttemptFeedback[], signal: AbortSignal): Promise<Proposal> {
+    return this.ask(request, earlier, signal);
+  }
+
+  private async ask(request: ProposalRequest, earlier: readonly AttemptFeedback[], signal: AbortSignal): Promise<Proposal> {
+    const messages = await conversation(request, earlier);
+    const answer = await this.client.complete(messages, signal);
+    const exchange: Exchange = { messages, response: answer.text, model: answer.model, usage: answer.usage, ...(answer.truncated ? { truncated: true } : {}) };
+    const cutOff = answer.truncated ? ' (the answer was cut off at the token limit: answer with less prose)' : '';
+    const { problem, parent } = request;
+    const parsed = parseAnswer(answer.text, problem.kernel.name);
+    if (parsed.problem || parsed.code === undefined) return { kind: 'unusable', problem: `${parsed.problem ?? 'no code'}${cutOff}`, exchange };
+    const launch = parsed.launch ?? parent.candidate.launch;
+    if (parsed.launch) {
+      try {
+        candidateSpec(problem.spec, parsed.launch, "the answer's JSON launch block");
+      } catch (error) {
+        return { kind: 'unusable', problem: (error as Error).message, exchange };
+      }
+    }
+    const assembly = await assembleCandidate(parent.candidate.source, problem.file, problem.kernel, parsed.code);
+    if (!assembly.ok) return { kind: 'unusable', problem: `${assembly.problem}${cutOff}`, exchange };
+    const candidate = { source: assembly.source, ...(launch ? { launch } : {}), ...(parent.candidate.extraFlags ? { extraFlags: parent.candidate.extraFlags } : {}) };
+    return { kind: 'candidate', candidate, exchange, notes: assembly.notes, ...(parsed.prose ? { description: parsed.prose } : {}) };
+  }
+}

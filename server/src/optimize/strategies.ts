@@ -1,0 +1,39 @@
+// The arms of the bandit. The model's strategies are families of rewrites a GPU expert would try; the built-in
+// search's are the source- and flag-level variants it can make without a model (search.ts). One strategy per
+// candidate, so the bandit learns which family pays on this kernel.
+
+export const MODEL_STRATEGIES = [
+  'memory-coalescing',
+  'shared-memory-tiling',
+  'occupancy-launch',
+  'warp-primitives',
+  'unrolling-ilp',
+  'tensor-cores',
+  'fusion',
+] as const;
+
+export const SEARCH_STRATEGIES = ['block-size', 'work-per-thread', 'compiler-flags', 'restrict-const', 'launch-bounds', 'unroll-pragmas'] as const;
+
+export type ModelStrategy = (typeof MODEL_STRATEGIES)[number];
+export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number];
+export type StrategyId = ModelStrategy | SearchStrategy;
+
+export const STRATEGY_TITLES: Record<StrategyId, string> = {
+  'memory-coalescing': 'memory coalescing / vectorized access',
+  'shared-memory-tiling': 'shared-memory tiling',
+  'occupancy-launch': 'occupancy / launch configuration',
+  'warp-primitives': 'warp-level primitives',
+  'unrolling-ilp': 'unrolling / instruction-level parallelism',
+  'tensor-cores': 'tensor cores',
+  fusion: 'fusion',
+  'block-size': 'block size',
+  'work-per-thread': 'work per thread',
+  'compiler-flags': 'compiler options',
+  'restrict-const': '__restrict__ / const pointers',
+  'launch-bounds': '__launch_bounds__',
+  'unroll-pragmas': 'unroll pragmas',
+};
+
+export function isStrategy(value: string): value is StrategyId {
+  return value in STRATEGY_TITLES;
+}
