@@ -21,6 +21,10 @@ commands:
                                        the baseline is prepared once for all; exit 0 all accepted, 3 any
                                        rejected, 1 error. --candidate-launch: the preceding candidate's own
                                        launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
+  optimize FILE [--kernel K] [--spec F] [--rounds N] [--model M] ...
+                                       rewrite the kernel in rounds of candidates, each through the gate; only what
+                                       the gate verifies counts (kernelpilot optimize --help)
+  report RUN [--json]                  the history of an optimize run, re-derived from its records
   lsp --stdio                          start the language server (for Neovim, Helix, Emacs)
 
 options of spec/bench/compare: --workspace DIR (default: the current folder; specs and runs live in
@@ -93,6 +97,7 @@ function candidatesInOrder(args: readonly string[]): Array<{ file: string; launc
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command === 'optimize' || command === 'report') return optimizeOrReport(command, rest);
   const { values, positionals } = parseCommandLine(rest);
   if (!command || command === 'help' || command === '--help' || command === '-h' || values.help) {
     process.stdout.write(usage);
@@ -147,6 +152,21 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new CliError(`unknown command '${command}'\n\n${usage}`, 2);
   }
+}
+
+/** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from cli/optimize-gate.ts. */
+async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]): Promise<number> {
+  const { optimizeCommand, reportCommand } = await import('./cli/optimize');
+  if (command === 'report') {
+    const { values, positionals } = parseCommandLine(rest);
+    const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json });
+    process.stdout.write(output + '\n');
+    return exitCode;
+  }
+  const { prepareOptimization } = await import('./cli/optimize-gate');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request) });
+  process.stdout.write(output + '\n');
+  return exitCode;
 }
 
 main(process.argv.slice(2)).then(

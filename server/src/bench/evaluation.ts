@@ -18,6 +18,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
+import type { CompilerDiagnostic } from '../check/types';
 import { detectArch, includeDirs, type RuntimeBuild } from '../harness/build';
 import type { BaselineCheckEvent, CheckEvent, DeviceInfo, GateEvent, LoadedEvent, RepeatEvent, StartEvent, StateEvent, TimingEvent, TimingMethod } from '../harness/protocol';
 import type { TimingChoice } from '../harness/run';
@@ -29,7 +30,7 @@ import { sha256File } from '../runs/hash';
 import type { BaselineEvidence, CandidateEvidence, Probe } from '../derive/probes';
 import { flopsCeilingApplies } from '../derive/roofline';
 import { rooflineBytes, rooflineFlops } from '../derive/shapes';
-import type { BenchSummary } from '../derive/summary';
+import { deriveSummary, type BenchSummary } from '../derive/summary';
 import type { GateStatus } from '../derive/verdict';
 import { crashEvidence } from './crash';
 import { asJobError, ceilingsFor, requireGpu, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
@@ -98,6 +99,10 @@ export interface CandidateInput {
   launch?: LaunchConfig;
   /** Where `launch` came from, for messages. */
   launchOrigin?: string;
+  /** More nvcc options for this candidate alone (the optimizer's allow-listed flags), one argv token each. */
+  extraFlags?: string[];
+  /** Names its run record (the optimizer's attempt id); letters, digits, '-' and '_' kept. */
+  name?: string;
 }
 
 export interface JobResult {
@@ -116,6 +121,8 @@ export interface JobResult {
 export interface CandidateResult extends JobResult {
   kind: 'compare';
   candidate: string;
+  /** A candidate that did not compile: the compiler's messages on its file. */
+  diagnostics?: CompilerDiagnostic[];
   /**
    * Seconds from the candidate's source to its verdict, by part, and from the end of preparing to this verdict
    * (throughput). Not part of the record: they are about this machine.
@@ -320,7 +327,8 @@ export class Evaluation {
         ? {}
         : await this.builds.run(() => {
             phase('build', `compiling ${basename(file)}`);
-            return buildVersionFor('candidate', file, spec, this.arch, { ...this.options, signal, sandbox: buildSandbox, onProgress: (line) => phase('build', line.replace(/^build: /, '')) }, unit);
+            const buildFlags = [...(this.options.buildFlags ?? []), ...(input.extraFlags ?? [])];
+            return buildVersionFor('candidate', file, spec, this.arch, { ...this.options, buildFlags, signal, sandbox: buildSandbox, onProgress: (line) => phase('build', line.replace(/^build: /, '')) }, unit);
           });
     seconds.build = (performance.now() - buildStarted) / 1000;
     const builds = built.info ? [this.baselineBuild, built.info] : [this.baselineBuild];
@@ -361,14 +369,15 @@ export class Evaluation {
       commands: ctx.commands,
       ...(await identities(builds.concat(this.runtimeBuild))),
     };
-    const result = await this.write(recordInput, 'compare', builds, baselineWarnings(this.baselineEvidence.checks));
+    const result = await this.write(recordInput, 'compare', builds, baselineWarnings(this.baselineEvidence.checks), input.name);
     for (const probe of result.summary.verification?.probes ?? []) emit({ type: 'probe', candidate: file, probe });
     const s = result.summary;
     if (s.candidate && s.method) emit({ type: 'timing', candidate: file, method: s.method, pairs: s.candidate.n, baselineMedianMs: s.baseline.median, candidateMedianMs: s.candidate.median });
     if (s.gate) emit({ type: 'verdict', candidate: file, status: s.gate.status, accepted: s.gate.accepted, headline: s.gate.headline });
     seconds.total = (performance.now() - started) / 1000;
     seconds.sincePrepared = (performance.now() - this.preparedAt) / 1000;
-    return { ...result, kind: 'compare', candidate: file, seconds };
+    const diagnostics = built.failed?.diagnostics.filter((d) => d.severity === 'error');
+    return { ...result, kind: 'compare', candidate: file, seconds, ...(diagnostics?.length ? { diagnostics } : {}) };
   }
 
   private pairs(): number {
@@ -448,9 +457,31 @@ export class Evaluation {
     };
   }
 
-  private async write(input: RunRecordInput, kind: JobResult['kind'], builds: BuildInfo[], warnings: string[]): Promise<JobResult> {
+  /** The baseline as preparing measured it: kernel time, launch overhead, wall time, roofline. */
+  baselineSummary(): BenchSummary {
+    const t = this.baselineTiming;
+    const { spec } = this.prepared;
+    const flops = rooflineFlops(spec);
+    const dtypes = spec.args.filter((a) => a.role !== 'scalar').map((a) => a.dtype);
+    return deriveSummary({
+      kernel: this.kernel,
+      gpuName: this.device.name,
+      method: t.method,
+      baselineMs: t.baseline.kernelMs,
+      baselineLaunchMs: t.baseline.launchMs,
+      baselineWallMs: t.baseline.wallMs,
+      bytes: rooflineBytes(spec),
+      ...(flops !== undefined ? { flops } : {}),
+      ceilings: this.ceilings,
+      rooflineOptions: { flopsCeilingApplies: flopsCeilingApplies(dtypes) },
+      confidence: CONFIDENCE,
+    });
+  }
+
+  private async write(input: RunRecordInput, kind: JobResult['kind'], builds: BuildInfo[], warnings: string[], name?: string): Promise<JobResult> {
     const now = this.options.now?.() ?? new Date();
-    const record = createRunRecord({ ...input, kind }, { now, shortId: randomBytes(4).toString('hex') });
+    const shortId = name ? `${name.replace(/[^A-Za-z0-9_-]+/g, '_').slice(0, 40)}-${randomBytes(2).toString('hex')}` : randomBytes(4).toString('hex');
+    const record = createRunRecord({ ...input, kind }, { now, shortId });
     const folder = await writeRunRecord(this.options.workspace, record);
     this.options.onProgress?.(`record: ${folder}`);
     return { kind, kernel: record.kernel, specSource: this.prepared.source, summary: rederive(record), record, runDir: folder, builds, warnings };
