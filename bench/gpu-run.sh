@@ -12,6 +12,8 @@
 #    is compiled) gated in one call (OUTDIR/throughput.json).
 # The LAST output is the summary table (also OUTDIR/summary.txt): verdicts, fidelity, speed, verification cost.
 # 4. Run-to-run: REPEATS (5) separate `bench` runs of REPEAT_EXAMPLES ("vector_add softmax"): the CV of their medians.
+# CLI_ARGS: more options for every bench/compare, e.g. "--bwrap /path/to/bwrap" where bubblewrap is not installed
+# (candidates run sandboxed; README says how to carry bwrap) or "--no-sandbox".
 # Knobs: ONLY (extended regex on example names), CANDS (regex on candidate names), PAIRS (100), SKIP_NCU=1,
 # FIDELITY ("all", or a regex on "example point" lines, e.g. 'vector_add n=(4096|65536)$'), THROUGHPUT (20; 0 skips), REPEATS, NCU (ncu), WS (scratch
 # workspace; records are copied to OUTDIR/records/). Results accumulate in OUTDIR, so it can run in parts.
@@ -30,6 +32,8 @@ THROUGHPUT=${THROUGHPUT:-20}
 WS=${WS:-/tmp/kp-gpu-ws}
 CLI=dist/cli.js
 TOOLS=bench/gpu-tools.mjs
+read -r -a EXTRA <<< "${CLI_ARGS:-}"
+kp() { "$NODE" "$CLI" "$@" "${EXTRA[@]}"; }
 
 [ -f "$CLI" ] || { echo "no $CLI: run 'npm run build' where node_modules exist and carry dist/" >&2; exit 2; }
 "$NODE" --version > /dev/null || { echo "node binary '$NODE' does not run" >&2; exit 2; }
@@ -57,7 +61,7 @@ for dir in examples/cuda/*/; do
   kernel=$("$NODE" "$TOOLS" kernel "$spec")
   echo "== $ex ($kernel) [${SECONDS}s]"
   t0=$(now_ms)
-  "$NODE" "$CLI" bench "$src" --kernel "$kernel" --spec "$spec" --workspace "$WS" --json > "$OUT/$ex.bench.json" 2> "$OUT/$ex.bench.log"
+  kp bench "$src" --kernel "$kernel" --spec "$spec" --workspace "$WS" --json > "$OUT/$ex.bench.json" 2> "$OUT/$ex.bench.log"
   rc=$?
   echo "{\"example\":\"$ex\",\"seconds\":$(seconds_since "$t0")}" > "$OUT/$ex.prepare-seconds.json"
   echo "bench rc=$rc $(tail -n 1 "$OUT/$ex.bench.log")"
@@ -70,7 +74,7 @@ for dir in examples/cuda/*/; do
     [ -f "${cand%.cu}.launch.json" ] && args+=(--candidate-launch "${cand%.cu}.launch.json")
   done
   ((${#args[@]})) || continue
-  "$NODE" "$CLI" compare "$src" --kernel "$kernel" --spec "$spec" "${args[@]}" --workspace "$WS" --pairs "$PAIRS" --json > "$OUT/$ex.compare.json" 2> "$OUT/$ex.compare.log"
+  kp compare "$src" --kernel "$kernel" --spec "$spec" "${args[@]}" --workspace "$WS" --pairs "$PAIRS" --json > "$OUT/$ex.compare.json" 2> "$OUT/$ex.compare.log"
   rc=$?
   echo "compare rc=$rc [${SECONDS}s] $( [ $rc = 0 ] || [ $rc = 3 ] && "$NODE" "$TOOLS" verdicts "$OUT/$ex.compare.json" || echo "ERROR: $(tail -n 1 "$OUT/$ex.compare.log")")"
   keep_records "$ex.compare"
@@ -84,9 +88,9 @@ fidelity() {
   local spec=$WS/fidelity-$tag.spec.json kernel
   kernel=$("$NODE" "$TOOLS" kernel "$dir$ex.spec.json")
   "$NODE" "$TOOLS" spec-at "$dir$ex.spec.json" "$point" "$(cd "$dir" && pwd)/$ex.cu" > "$spec" || return
-  "$NODE" "$CLI" bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --iters 50 --timing "$timing" --json > "$OUT/fidelity-$tag.bench.json" 2> "$OUT/fidelity-$tag.log" || { echo "fidelity $tag: bench failed"; return; }
+  kp bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --iters 50 --timing "$timing" --json > "$OUT/fidelity-$tag.bench.json" 2> "$OUT/fidelity-$tag.log" || { echo "fidelity $tag: bench failed"; return; }
   rm -rf "$WS/.kernelpilot/runs"
-  "$NODE" "$CLI" bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --dry-run --json > "$OUT/fidelity-$tag.build.json" 2>> "$OUT/fidelity-$tag.log"
+  kp bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --dry-run --json > "$OUT/fidelity-$tag.build.json" 2>> "$OUT/fidelity-$tag.log"
   local runtime so
   runtime=$("$NODE" "$TOOLS" binary "$OUT/fidelity-$tag.build.json" runtime)
   so=$("$NODE" "$TOOLS" binary "$OUT/fidelity-$tag.build.json" baseline)
@@ -141,7 +145,7 @@ if [ "$THROUGHPUT" -gt 0 ] && echo vector_add | grep -Eq "$ONLY"; then
     args+=(--candidate "$tdir/cand$i.cu" --candidate-launch examples/cuda/vector_add/candidates/fast_float4.launch.json)
   done
   t0=$(now_ms)
-  "$NODE" "$CLI" compare examples/cuda/vector_add/vector_add.cu --spec examples/cuda/vector_add/vector_add.spec.json "${args[@]}" --workspace "$WS" --pairs "$PAIRS" --json > "$OUT/throughput.compare.json" 2> "$OUT/throughput.log"
+  kp compare examples/cuda/vector_add/vector_add.cu --spec examples/cuda/vector_add/vector_add.spec.json "${args[@]}" --workspace "$WS" --pairs "$PAIRS" --json > "$OUT/throughput.compare.json" 2> "$OUT/throughput.log"
   rc=$?
   echo "{\"candidates\":$THROUGHPUT,\"seconds\":$(seconds_since "$t0"),\"exitCode\":$rc,\"cores\":$(nproc)}" > "$OUT/throughput.json"
   echo "throughput: $(cat "$OUT/throughput.json")"
@@ -156,7 +160,7 @@ if [ "${REPEATS:-5}" -gt 1 ]; then
     echo "$ex" | grep -Eq "$ONLY" || continue
     dir=examples/cuda/$ex/
     for ((r = 1; r <= ${REPEATS:-5}; r++)); do
-      "$NODE" "$CLI" bench "$dir$ex.cu" --spec "$dir$ex.spec.json" --workspace "$WS" --json > "$OUT/repeat-$ex.$r.json" 2>> "$OUT/repeat-$ex.log"
+      kp bench "$dir$ex.cu" --spec "$dir$ex.spec.json" --workspace "$WS" --json > "$OUT/repeat-$ex.$r.json" 2>> "$OUT/repeat-$ex.log"
       rm -rf "$WS/.kernelpilot/runs"
     done
     "$NODE" "$TOOLS" repeat-cv "$ex" "$OUT"/repeat-"$ex".*.json > "$OUT/repeat-$ex.summary.json" && echo "repeat $(cat "$OUT/repeat-$ex.summary.json")"
