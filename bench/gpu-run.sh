@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
-# KernelPilot on a GPU machine, through the bundled CLI (dist/cli.js) and a carried node binary:
-#   bash bench/gpu-run.sh NODE_BIN OUTDIR          (from the repository root; needs nvcc, nvidia-smi, ncu)
-# For every example in examples/cuda/: `bench` (OUTDIR/<ex>.bench.json), then `compare` of every candidate
-# (OUTDIR/<ex>.<candidate>.compare.json; exit 0 accepted, 3 rejected), with its own launch where
-# candidates/<name>.launch.json exists; then ncu timing fidelity for a few examples (OUTDIR/ncu-<ex>.txt);
-# the LAST output is the summary table (also OUTDIR/summary.txt).
-# Knobs: ONLY (extended regex on example names), CANDS (regex on candidate names), ROUNDS (4), ITERS (30),
-# NCU_EXAMPLES ("vector_add transpose softmax matmul"), NCU (ncu), SKIP_NCU=1, REPEATS (5 runs for the run-to-run CV), WS (scratch workspace; run
-# folders' check dumps are deleted after each command, records are copied to OUTDIR/records/).
-# Results accumulate in OUTDIR, so it can be run in parts (ONLY=...) within a per-command time limit.
+# KernelPilot's gate on a GPU machine, through the bundled CLI (dist/cli.js) and a carried node binary:
+#   bash bench/gpu-run.sh NODE_BIN OUTDIR          (from the repository root; needs nvcc, nvidia-smi; ncu for fidelity)
+# 1. Per example in examples/cuda/: `bench` (OUTDIR/<ex>.bench.json), then ONE `compare` of all its candidates
+#    against one prepared baseline (OUTDIR/<ex>.compare.json, an array; each candidate with its own launch where
+#    candidates/<name>.launch.json exists). Exit 0 all accepted, 3 some rejected: either is a result.
+# 2. Fidelity (ncu): the harness's kernel time (CUPTI) against ncu's gpu__time_duration (--clock-control none) for
+#    the same kernel at the same sizes: vector_add from 2^12 to 2^26 elements and the other examples at 2-3 sizes
+#    (OUTDIR/fidelity-<ex>-<point>.json); one point also timed with CUDA events, the method the gate falls back to.
+# 3. Speed: the seconds from a candidate's source to its verdict (from compare's JSON), baseline preparation (bench
+#    wall time), and throughput: THROUGHPUT copies of vector_add's fast candidate (each a distinct source, so each
+#    is compiled) gated in one call (OUTDIR/throughput.json).
+# The LAST output is the summary table (also OUTDIR/summary.txt): verdicts, fidelity, speed, verification cost.
+# 4. Run-to-run: REPEATS (5) separate `bench` runs of REPEAT_EXAMPLES ("vector_add softmax"): the CV of their medians.
+# CLI_ARGS: more options for every bench/compare, e.g. "--bwrap /path/to/bwrap" where bubblewrap is not installed
+# (candidates run sandboxed; README says how to carry bwrap) or "--no-sandbox".
+# Knobs: ONLY (extended regex on example names), CANDS (regex on candidate names), PAIRS (100), SKIP_NCU=1,
+# FIDELITY ("all", or a regex on "example point" lines, e.g. 'vector_add n=(4096|65536)$'), THROUGHPUT (20; 0 skips), REPEATS, NCU (ncu), WS (scratch
+# workspace; records are copied to OUTDIR/records/). Results accumulate in OUTDIR, so it can run in parts.
 set -uo pipefail
 
 NODE=${1:?usage: bash bench/gpu-run.sh NODE_BIN OUTDIR}
@@ -17,20 +25,21 @@ mkdir -p "$OUT/records"
 OUT=$(cd "$OUT" && pwd)
 ONLY=${ONLY:-.}
 CANDS=${CANDS:-.}
-ROUNDS=${ROUNDS:-4}
-ITERS=${ITERS:-30}
+PAIRS=${PAIRS:-100}
 NCU=${NCU:-ncu}
-NCU_EXAMPLES=${NCU_EXAMPLES:-"vector_add transpose softmax matmul"}
+FIDELITY=${FIDELITY:-all}
+THROUGHPUT=${THROUGHPUT:-20}
 WS=${WS:-/tmp/kp-gpu-ws}
 CLI=dist/cli.js
 TOOLS=bench/gpu-tools.mjs
+read -r -a EXTRA <<< "${CLI_ARGS:-}"
+kp() { "$NODE" "$CLI" "$@" "${EXTRA[@]}"; }
 
 [ -f "$CLI" ] || { echo "no $CLI: run 'npm run build' where node_modules exist and carry dist/" >&2; exit 2; }
 "$NODE" --version > /dev/null || { echo "node binary '$NODE' does not run" >&2; exit 2; }
 mkdir -p "$WS"
 { date; nvidia-smi 2>&1; nvcc --version 2>&1; "$NODE" --version; } > "$OUT/env${CUDA_VISIBLE_DEVICES:+-gpu$CUDA_VISIBLE_DEVICES}.txt"
 
-# Records are small (timings, reports, probes); the dumps (up to GBs per compare) are not kept.
 keep_records() {
   local tag=$1 rec
   for rec in "$WS"/.kernelpilot/runs/*/record.json; do
@@ -40,6 +49,10 @@ keep_records() {
   rm -rf "$WS/.kernelpilot/runs"
 }
 
+now_ms() { date +%s%3N; }
+seconds_since() { local t=$(( $(now_ms) - $1 )); printf "%d.%03d" $((t / 1000)) $((t % 1000)); }
+
+# ---------------------------------------------------------------- 1. every example and every candidate
 for dir in examples/cuda/*/; do
   ex=$(basename "$dir")
   echo "$ex" | grep -Eq "$ONLY" || continue
@@ -47,68 +60,111 @@ for dir in examples/cuda/*/; do
   spec=$dir$ex.spec.json
   kernel=$("$NODE" "$TOOLS" kernel "$spec")
   echo "== $ex ($kernel) [${SECONDS}s]"
-  "$NODE" "$CLI" bench "$src" --kernel "$kernel" --spec "$spec" --workspace "$WS" --json > "$OUT/$ex.bench.json" 2> "$OUT/$ex.bench.log"
-  echo "bench rc=$? $(tail -n 1 "$OUT/$ex.bench.log")"
+  t0=$(now_ms)
+  kp bench "$src" --kernel "$kernel" --spec "$spec" --workspace "$WS" --json > "$OUT/$ex.bench.json" 2> "$OUT/$ex.bench.log"
+  rc=$?
+  echo "{\"example\":\"$ex\",\"seconds\":$(seconds_since "$t0")}" > "$OUT/$ex.prepare-seconds.json"
+  echo "bench rc=$rc $(tail -n 1 "$OUT/$ex.bench.log")"
   keep_records "$ex.bench"
+  args=()
   for cand in "$dir"candidates/*.cu; do
     c=$(basename "$cand" .cu)
     echo "$c" | grep -Eq "$CANDS" || continue
-    # A candidate with its own launch has it next to it: candidates/<name>.launch.json.
-    launch=()
-    [ -f "${cand%.cu}.launch.json" ] && launch=(--candidate-launch "${cand%.cu}.launch.json")
-    "$NODE" "$CLI" compare "$src" --kernel "$kernel" --spec "$spec" --candidate "$cand" "${launch[@]}" --workspace "$WS" \
-      --rounds "$ROUNDS" --iters "$ITERS" --json > "$OUT/$ex.$c.compare.json" 2> "$OUT/$ex.$c.compare.log"
-    rc=$?
-    echo "compare $c rc=$rc [${SECONDS}s] ($( [ $rc = 0 ] && echo accepted || { [ $rc = 3 ] && echo rejected || echo "ERROR: $(tail -n 1 "$OUT/$ex.$c.compare.log")"; }))"
-    keep_records "$ex.$c"
+    args+=(--candidate "$cand")
+    [ -f "${cand%.cu}.launch.json" ] && args+=(--candidate-launch "${cand%.cu}.launch.json")
   done
+  ((${#args[@]})) || continue
+  kp compare "$src" --kernel "$kernel" --spec "$spec" "${args[@]}" --workspace "$WS" --pairs "$PAIRS" --json > "$OUT/$ex.compare.json" 2> "$OUT/$ex.compare.log"
+  rc=$?
+  echo "compare rc=$rc [${SECONDS}s] $( [ $rc = 0 ] || [ $rc = 3 ] && "$NODE" "$TOOLS" verdicts "$OUT/$ex.compare.json" || echo "ERROR: $(tail -n 1 "$OUT/$ex.compare.log")")"
+  keep_records "$ex.compare"
 done
 
-# Run-to-run variation: REPEATS separate runs of each example's (cached) baseline harness, 100 timed launches
-# each; the CV of their medians is what a user sees benchmarking the same kernel twice.
-if [ "${REPEATS:-5}" -gt 1 ]; then
-  for dir in examples/cuda/*/; do
-    ex=$(basename "$dir")
+# ---------------------------------------------------------------- 2. fidelity against ncu
+# fidelity EX POINT: the gate's kernel time at POINT (NAME=VALUE,...) vs ncu's gpu__time_duration, same sizes.
+fidelity() {
+  local ex=$1 point=$2 timing=${3:-cupti} dir=examples/cuda/$1/ tag
+  tag=$ex-$(echo "$point" | tr ',=' '_-')${3:+-$3}
+  local spec=$WS/fidelity-$tag.spec.json kernel
+  kernel=$("$NODE" "$TOOLS" kernel "$dir$ex.spec.json")
+  "$NODE" "$TOOLS" spec-at "$dir$ex.spec.json" "$point" "$(cd "$dir" && pwd)/$ex.cu" > "$spec" || return
+  kp bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --iters 50 --timing "$timing" --json > "$OUT/fidelity-$tag.bench.json" 2> "$OUT/fidelity-$tag.log" || { echo "fidelity $tag: bench failed"; return; }
+  rm -rf "$WS/.kernelpilot/runs"
+  kp bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --dry-run --json > "$OUT/fidelity-$tag.build.json" 2>> "$OUT/fidelity-$tag.log"
+  local runtime so
+  runtime=$("$NODE" "$TOOLS" binary "$OUT/fidelity-$tag.build.json" runtime)
+  so=$("$NODE" "$TOOLS" binary "$OUT/fidelity-$tag.build.json" baseline)
+  # Same launches as the gate's baseline mode (3 checks, 3 warm-ups, 20 samples), the kernel's only.
+  "$NCU" --clock-control none -k "regex:^${kernel##*::}" --metrics gpu__time_duration.sum --csv \
+    "$runtime" baseline --version "$so" --seeds 1,2,3 --time-seed 7 --warmup 3 --iters 20 --sets 2 --timing events > "$OUT/fidelity-$tag.ncu.csv" 2>> "$OUT/fidelity-$tag.log"
+  "$NODE" "$TOOLS" fidelity "$ex" "$point" "$OUT/fidelity-$tag.bench.json" "$OUT/fidelity-$tag.ncu.csv" > "$OUT/fidelity-$tag.json" && echo "fidelity $(cat "$OUT/fidelity-$tag.json")"
+}
+
+if [ "${SKIP_NCU:-0}" != 1 ] && command -v "$NCU" > /dev/null 2>&1; then
+  echo "== fidelity [${SECONDS}s]"
+  while read -r ex point; do
+    [ -n "$ex" ] || continue
     echo "$ex" | grep -Eq "$ONLY" || continue
-    spec=$dir$ex.spec.json
-    kernel=$("$NODE" "$TOOLS" kernel "$spec")
-    "$NODE" "$CLI" bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --dry-run --json > "$OUT/repeat-$ex.build.json" 2> "$OUT/repeat-$ex.log" || { echo "repeat $ex: build failed"; continue; }
-    bin=$("$NODE" "$TOOLS" binary "$OUT/repeat-$ex.build.json")
-    logs=()
-    for ((r = 1; r <= ${REPEATS:-5}; r++)); do
-      "$bin" time --seed $((100 + r)) --warmup 10 --iters 100 --sets 3 > "$OUT/repeat-$ex.$r.log" 2>&1 && logs+=("$OUT/repeat-$ex.$r.log")
-    done
-    "$NODE" "$TOOLS" repeat-cv "$ex" "${logs[@]}" > "$OUT/repeat-$ex.json" && echo "repeat $ex: $(cat "$OUT/repeat-$ex.json") [${SECONDS}s]"
-  done
+    [ "$FIDELITY" = all ] || echo "$ex $point" | grep -Eq "$FIDELITY" || continue
+    fidelity "$ex" "$point"
+  done <<'POINTS'
+vector_add n=4096
+vector_add n=16384
+vector_add n=65536
+vector_add n=262144
+vector_add n=1048576
+vector_add n=4194304
+vector_add n=16777216
+vector_add n=67108864
+saxpy n=1048576
+saxpy n=67108864
+reduce_sum n=1048576
+reduce_sum n=134217728
+softmax rows=1024,cols=1024
+softmax rows=65536,cols=1024
+transpose rows=1024,cols=1024
+transpose rows=8192,cols=8192
+matmul M=512,N=512,K=512
+matmul M=2048,N=2048,K=2048
+POINTS
+  # The fallback method at one small size: events around launch + device sync include the launch/sync latency.
+  echo vector_add | grep -Eq "$ONLY" && { [ "$FIDELITY" = all ] || echo "vector_add n=65536" | grep -Eq "$FIDELITY"; } && fidelity vector_add n=65536 events
+else
+  echo "fidelity: skipped (SKIP_NCU=1 or no '$NCU' on PATH)"
 fi
 
-# ncu timing fidelity: the harness's own median (minus its measured empty-kernel launch+sync latency, which every
-# sample includes) against ncu's gpu__time_duration median for the same kernel, same sizes, unlocked clocks.
-if [ "${SKIP_NCU:-0}" != 1 ] && command -v "$NCU" > /dev/null 2>&1; then
-  for ex in $NCU_EXAMPLES; do
+# ---------------------------------------------------------------- 3. throughput
+if [ "$THROUGHPUT" -gt 0 ] && echo vector_add | grep -Eq "$ONLY"; then
+  echo "== throughput: $THROUGHPUT distinct candidates in one compare [${SECONDS}s]"
+  tdir=$WS/throughput
+  rm -rf "$tdir" && mkdir -p "$tdir"
+  args=()
+  for ((i = 0; i < THROUGHPUT; i++)); do
+    # A distinct source each (a comment), so each is really compiled: what an optimizer's stream of candidates costs.
+    { echo "// throughput candidate $i $(now_ms)"; cat examples/cuda/vector_add/candidates/fast_float4.cu; } > "$tdir/cand$i.cu"
+    args+=(--candidate "$tdir/cand$i.cu" --candidate-launch examples/cuda/vector_add/candidates/fast_float4.launch.json)
+  done
+  t0=$(now_ms)
+  kp compare examples/cuda/vector_add/vector_add.cu --spec examples/cuda/vector_add/vector_add.spec.json "${args[@]}" --workspace "$WS" --pairs "$PAIRS" --json > "$OUT/throughput.compare.json" 2> "$OUT/throughput.log"
+  rc=$?
+  echo "{\"candidates\":$THROUGHPUT,\"seconds\":$(seconds_since "$t0"),\"exitCode\":$rc,\"cores\":$(nproc)}" > "$OUT/throughput.json"
+  echo "throughput: $(cat "$OUT/throughput.json")"
+  rm -rf "$WS/.kernelpilot/runs"
+fi
+
+# ---------------------------------------------------------------- 4. run-to-run variation
+# REPEATS separate `bench` runs (separate processes, fresh seeds); the CV of their medians is what a user sees
+# benchmarking the same kernel twice.
+if [ "${REPEATS:-5}" -gt 1 ]; then
+  for ex in ${REPEAT_EXAMPLES:-vector_add softmax}; do
     echo "$ex" | grep -Eq "$ONLY" || continue
     dir=examples/cuda/$ex/
-    [ -d "$dir" ] || continue
-    spec=$dir$ex.spec.json
-    kernel=$("$NODE" "$TOOLS" kernel "$spec")
-    "$NODE" "$CLI" bench "$dir$ex.cu" --kernel "$kernel" --spec "$spec" --workspace "$WS" --dry-run --json > "$OUT/ncu-$ex.build.json" 2>> "$OUT/ncu-$ex.log" || { echo "ncu $ex: build failed" | tee "$OUT/ncu-$ex.txt"; continue; }
-    bin=$("$NODE" "$TOOLS" binary "$OUT/ncu-$ex.build.json")
-    warm=10
-    "$bin" time --seed 7 --warmup $warm --iters 50 --sets 3 > "$OUT/ncu-$ex.harness.log" 2>&1
-    read -r hmed empty < <("$NODE" "$TOOLS" harness-median "$OUT/ncu-$ex.harness.log") || { echo "ncu $ex: harness time failed" | tee "$OUT/ncu-$ex.txt"; continue; }
-    # -s skips the warm-up launches of the kernel (the filter counts only its launches); 5 timed launches profiled.
-    "$NCU" --clock-control none -k "regex:$kernel" -s $warm -c 5 --metrics gpu__time_duration.sum --csv "$bin" time --seed 7 --warmup $warm --iters 10 --sets 3 > "$OUT/ncu-$ex.csv" 2> "$OUT/ncu-$ex.log"
-    nmed=$("$NODE" "$TOOLS" ncu-median "$OUT/ncu-$ex.csv" 2>> "$OUT/ncu-$ex.log") || { echo "ncu $ex: no ncu result (see ncu-$ex.log)" | tee "$OUT/ncu-$ex.txt"; continue; }
-    "$NODE" -e '
-      const [ex, h, e, n, json] = process.argv.slice(1); const H = +h, E = +e, N = +n;
-      const raw = (H - N) / N, net = (H - E - N) / N;
-      const ok = Math.abs(net) <= 0.03 || Math.abs(raw) <= 0.03;
-      require("fs").writeFileSync(json, JSON.stringify({ example: ex, harnessMedianMs: H, emptyKernelMs: E, ncuMedianMs: N, rawDiff: raw, netDiff: net, withinTolerance: ok }) + "\n");
-      console.log(`${ex}: harness ${H.toPrecision(4)} ms (empty-kernel latency ${E.toPrecision(3)} ms), ncu ${N.toPrecision(4)} ms: raw ${(raw * 100).toFixed(1)} %, net ${(net * 100).toFixed(1)} % → ${ok ? "OK" : "OUTSIDE 3 %"}`);
-    ' "$ex" "$hmed" "$empty" "$nmed" "$OUT/ncu-$ex.json" | tee "$OUT/ncu-$ex.txt"
+    for ((r = 1; r <= ${REPEATS:-5}; r++)); do
+      kp bench "$dir$ex.cu" --spec "$dir$ex.spec.json" --workspace "$WS" --json > "$OUT/repeat-$ex.$r.json" 2>> "$OUT/repeat-$ex.log"
+      rm -rf "$WS/.kernelpilot/runs"
+    done
+    "$NODE" "$TOOLS" repeat-cv "$ex" "$OUT"/repeat-"$ex".*.json > "$OUT/repeat-$ex.summary.json" && echo "repeat $(cat "$OUT/repeat-$ex.summary.json")"
   done
-else
-  echo "ncu: skipped (SKIP_NCU=1 or no '$NCU' on PATH)"
 fi
 
 echo

@@ -1,6 +1,6 @@
 // `npm run example`: the main job on the bundled vector_add example. Lists its kernels, checks them with nvcc,
 // then benchmarks the kernel and puts the fast candidate through the gate when this machine has a GPU; without
-// one it builds the harness (bench --dry-run) and says so. Run after `npm run build`.
+// one it builds the gate's runtime and the kernel (bench --dry-run) and says so. Run after `npm run build`.
 import { spawnSync } from 'node:child_process';
 
 const dir = 'examples/cuda/vector_add';
@@ -20,5 +20,5 @@ if (gpu) {
   cli('compare', `${dir}/vector_add.cu`, ...spec, '--candidate', `${dir}/candidates/fast_float4.cu`, '--candidate-launch', `${dir}/candidates/fast_float4.launch.json`);
 } else {
   cli('bench', `${dir}/vector_add.cu`, ...spec, '--dry-run');
-  console.log('\nNo GPU here (nvidia-smi lists none): the harness was generated and compiled, not run. On a machine with an NVIDIA GPU, `npm run example` benchmarks it and gates the fast candidate.');
+  console.log('\nNo GPU here (nvidia-smi lists none): the gate runtime and the kernel were built, not run. On a machine with an NVIDIA GPU, `npm run example` benchmarks it and gates the fast candidate.');
 }

@@ -27,14 +27,16 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         help: { type: 'boolean', short: 'h', default: false },
         kernel: { type: 'string', short: 'k' },
         spec: { type: 'string' },
-        candidate: { type: 'string' },
-        'candidate-launch': { type: 'string' },
+        candidate: { type: 'string', multiple: true },
+        'candidate-launch': { type: 'string', multiple: true },
         'dry-run': { type: 'boolean', default: false },
         write: { type: 'boolean', default: false },
         force: { type: 'boolean', default: false },
         workspace: { type: 'string' },
         rounds: { type: 'string' },
         iters: { type: 'string' },
+        pairs: { type: 'string' },
+        timing: { type: 'string' },
         warmup: { type: 'string' },
         sets: { type: 'string' },
         'no-sandbox': { type: 'boolean', default: false },
@@ -46,12 +48,37 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
   }
 }
 
+/**
+ * --candidate F [--candidate-launch L] pairs, in command-line order: a launch belongs to the candidate before it
+ * (with a single candidate, wherever it stands).
+ */
+function candidatesInOrder(args: readonly string[]): Array<{ file: string; launch?: string }> {
+  const out: Array<{ file: string; launch?: string }> = [];
+  const early: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const [flag, inline] = args[i].split(/=(.*)/s, 2);
+    if (flag !== '--candidate' && flag !== '--candidate-launch') continue;
+    const value = inline ?? args[++i];
+    if (value === undefined) continue; // parseArgs has already refused a missing value
+    if (flag === '--candidate') out.push({ file: value });
+    else if (out.length === 0) early.push(value);
+    else if (out[out.length - 1].launch !== undefined) throw new CliError(`--candidate-launch given twice for ${out[out.length - 1].file}`, 2);
+    else out[out.length - 1].launch = value;
+  }
+  if (early.length > 0) {
+    if (out.length !== 1 || early.length > 1 || out[0].launch !== undefined) throw new CliError('--candidate-launch must follow the --candidate it belongs to', 2);
+    out[0].launch = early[0];
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--version' || command === '-V' || command === 'version') {
     process.stdout.write(`kernelpilot ${installedVersion()}\n`);
     return 0;
   }
+  if (command === 'optimize' || command === 'report') return optimizeOrReport(command, rest);
   const { values, positionals } = parseCommandLine(command, rest);
   const compile = {
     nvccPath: values['nvcc-path'],
@@ -91,8 +118,7 @@ async function main(argv: string[]): Promise<number> {
       const flags = {
         kernel: values.kernel,
         spec: values.spec,
-        candidate: values.candidate,
-        candidateLaunch: values['candidate-launch'],
+        candidates: candidatesInOrder(rest),
         dryRun: values['dry-run'],
         json: values.json,
         workspace: resolve(values.workspace ?? '.'),
@@ -100,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
         ...compile,
         rounds: values.rounds,
         iters: values.iters,
+        pairs: values.pairs,
+        timing: values.timing,
         warmup: values.warmup,
         sets: values.sets,
       };
@@ -117,6 +145,21 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new CliError(`unknown command '${command}'\n\n${overview()}`, 2);
   }
+}
+
+/** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from cli/optimize-gate.ts. */
+async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]): Promise<number> {
+  const { optimizeCommand, reportCommand } = await import('./cli/optimize');
+  if (command === 'report') {
+    const { values, positionals } = parseCommandLine(command, rest);
+    const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json });
+    process.stdout.write(output + '\n');
+    return exitCode;
+  }
+  const { prepareOptimization } = await import('./cli/optimize-gate');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request) });
+  process.stdout.write(output + '\n');
+  return exitCode;
 }
 
 // Ctrl-C, SIGTERM, SIGHUP: end through process.exit, so no compiler or harness outlives the command.

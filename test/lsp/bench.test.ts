@@ -90,7 +90,7 @@ test('benchmark on a GPU: progress, then the result as lens, hover and notificat
     assert.equal(kinds[0], 'begin');
     assert.equal(kinds[kinds.length - 1], 'end');
     assert.deepEqual({ title: client.progress[0].value.title, cancellable: client.progress[0].value.cancellable }, { title: 'KernelPilot: benchmarking vector_add', cancellable: true });
-    assert.ok(client.progress.some((p) => p.value.kind === 'report' && /^time: /.test(p.value.message ?? '')), 'reports name the steps');
+    assert.ok(client.progress.some((p) => p.value.kind === 'report' && /^baseline: .*timing \d+ launches/.test(p.value.message ?? '')), 'reports name the steps');
     await client.change(uri, [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, text: '\n' }]);
     assert.match((await benchLens(client, uri))?.command?.title ?? '', /H100 \(before your edits\)$/);
   });
@@ -127,7 +127,7 @@ test('cancel from the progress UI or the lens stops the job; the lens is back to
       await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
       const running = await client.waitFor('the running lens', async () => {
         const lens = await benchLens(client, uri);
-        return lens?.command?.command === ServerCommand.cancelBenchmark && client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? lens : undefined;
+        return lens?.command?.command === ServerCommand.cancelBenchmark && client.progress.some((p) => /^baseline: /.test(p.value.message ?? '')) ? lens : undefined;
       });
       assert.equal(running.command?.title, 'KernelPilot: benchmarking… (click to cancel)');
       assert.match(String(await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add'])), /already being benchmarked/);
@@ -149,7 +149,7 @@ test('one GPU gate: a second benchmark builds at once, then waits for the GPU wh
     await client.open(uri, 'cuda-cpp', vectorAdd);
     await client.open(second, 'cuda-cpp', vectorAdd);
     await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
-    await client.waitFor('the first job to time', () => (client.progress.some((p) => /^time: /.test(p.value.message ?? '')) ? true : undefined));
+    await client.waitFor('the first job to time', () => (client.progress.some((p) => /^baseline: /.test(p.value.message ?? '')) ? true : undefined));
     assert.match(String(await client.executeCommand(ServerCommand.benchmark, [second, 'vector_add'])), /benchmarking vector_add/);
     const waiting = await client.waitFor('the second job at the GPU gate', async () => {
       const title = (await benchLens(client, second))?.command?.title ?? '';
@@ -157,7 +157,7 @@ test('one GPU gate: a second benchmark builds at once, then waits for the GPU wh
     });
     assert.ok(waiting);
     assert.equal(client.progressTokens.length, 2, 'the second job started (and built) at once');
-    assert.equal(client.progress.filter((p) => /^time: /.test(p.value.message ?? '')).length, 1, 'only the first one times');
+    assert.equal(client.progress.filter((p) => /^baseline: /.test(p.value.message ?? '')).length, 1, 'only the first one times');
     await client.executeCommand(ServerCommand.cancelBenchmark, [uri, 'vector_add']);
     const running = await client.waitFor('the second job to take the GPU', async () => ((await benchLens(client, second))?.command?.title === 'KernelPilot: benchmarking… (click to cancel)' ? true : undefined));
     assert.ok(running);
@@ -172,7 +172,7 @@ test('a kernel that faults on the GPU: error notification, a diagnostic on the k
     await client.open(uri, 'cuda-cpp', vectorAdd);
     await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
-    assert.match(error.message, /^KernelPilot: benchmark of vector_add failed: timing the baseline: .*illegal memory access/);
+    assert.match(error.message, /^KernelPilot: benchmark of vector_add failed: checking and timing the baseline vector_add: .*illegal memory access/);
     const diagnostics = await client.waitFor('a diagnostic on the kernel', () => client.lastDiagnostics(uri)?.filter((d) => d.source === 'kernelpilot bench').length ? client.lastDiagnostics(uri) : undefined);
     assert.equal(diagnostics.length, 1);
     assert.deepEqual(diagnostics[0].range.start, positionOf(vectorAdd, 'vector_add('));
@@ -191,7 +191,7 @@ test('a compile error: the failure notification names the line, and the diagnost
     await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1), 60_000);
     const line = broken.split('\n').findIndex((l) => l.includes('undefined_name'));
-    assert.match(error.message, new RegExp(`building the harness for .*vector_add\\.cu failed .*\\n  .*vector_add\\.cu:${line + 1}:\\d+: error: identifier "undefined_name" is undefined`));
+    assert.match(error.message, new RegExp(`building .*vector_add\\.cu for the gate failed .*\\n  .*vector_add\\.cu:${line + 1}:\\d+: error: identifier "undefined_name" is undefined`));
     const diagnostics = await client.waitFor('the diagnostic', () => client.lastDiagnostics(uri)?.find((d) => d.source === 'kernelpilot bench'));
     assert.equal(diagnostics.range.start.line, line);
     assert.match(diagnostics.message, /identifier "undefined_name" is undefined/);

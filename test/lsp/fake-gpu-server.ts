@@ -1,7 +1,7 @@
 // The language server with bench jobs on the stand-in GPU of test/unit/job-fake-gpu.ts (the static check still
 // runs the real nvcc): bundled by bench.test.ts and started as `node fake-gpu-server.cjs --stdio`.
-// KP_FAKE_N: the stand-in's default size. KP_FAKE_HOLD_TIME=1: timing runs wait until cancelled (a long job).
-// KP_REAL_NVCC=1: harness builds use the real nvcc (for compile errors), everything else the stand-in.
+// KP_FAKE_N: the stand-in's default size. KP_FAKE_HOLD_TIME=1: the baseline's GPU run waits until cancelled (a long
+// job). KP_REAL_NVCC=1: kernel versions build with the real nvcc (for compile errors), everything else the stand-in.
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startLanguageServer } from '../../server/src/lsp/server';
 import { LocalTarget } from '../../server/src/targets/local';
@@ -16,7 +16,7 @@ class HoldTimeTarget implements Target {
     return this.inner.acquireGpu(index, what, options);
   }
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    if (args[0] !== 'time') return this.inner.exec(file, args, options);
+    if (args[0] !== 'baseline') return this.inner.exec(file, args, options);
     const command = [file, ...args].join(' ');
     return new Promise((resolve) => {
       const cancelled = () => resolve({ command, exitCode: undefined, stdout: '', stderr: '', timedOut: false, cancelled: true, notFound: false, durationMs: 1 });
@@ -34,7 +34,8 @@ class RealNvccTarget implements Target {
     return this.inner.acquireGpu(index, what, options);
   }
   exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return (file === 'nvcc' ? this.local : this.inner).exec(file, args, options);
+    const versionBuild = file === 'nvcc' && args.includes('version.cu');
+    return (versionBuild ? this.local : this.inner).exec(file, args, options);
   }
 }
 

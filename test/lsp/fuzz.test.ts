@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import type { Position, TextDocumentContentChangeEvent } from 'vscode-languageserver-protocol';
-import { mulberry32 } from '../../server/src/bench/prng';
+import { mulberry32 } from '../../server/src/derive/prng';
 import { LspClient, uriOf } from './client';
 import { kernelsCu, tempDir, tritonPy } from './fixtures';
 

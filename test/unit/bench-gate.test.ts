@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { deriveSummary } from '../../server/src/bench/summary';
+import { deriveSummary } from '../../server/src/derive/summary';
 import { cliReport, hoverMarkdown, lensText, shortGpuName } from '../../server/src/bench/format';
-import { verdictOf } from '../../server/src/bench/verify';
-import type { Probe, ProbeName, VerifyResult } from '../../server/src/bench/verify';
-import { mulberry32, normalSampler } from '../../server/src/bench/prng';
+import { verdictOf } from '../../server/src/derive/probes';
+import type { Probe, ProbeName, VerifyResult } from '../../server/src/derive/probes';
+import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 
 const GATE: ProbeName[] = ['seeds', 'match', 'written', 'inputs-unchanged', 'no-aliasing'];
 
@@ -114,6 +114,39 @@ test('hover markdown and CLI report carry the stats, the rule and every probe', 
   assert.match(cli, /⚠ +deterministic +\(advisory\) +two runs differ/);
   assert.match(cli, /95 % CI of median +[\d.]+ ms – [\d.]+ ms/);
   assert.match(cli, /roofline +[\d.]+ TB\/s \(\d+ % of copy\), (memory|latency)-bound/);
+});
+
+test('withheld: a rejected candidate keeps its reasons but shows no time, speedup, interval or roofline of its own', () => {
+  const { a, b } = pairs(1.25);
+  const rejected = verification({ match: { passed: false, reason: 'seed 2: out[0] = 1.5, baseline 1' } });
+  const s = deriveSummary({ kernel: 'vadd', gpuName: 'NVIDIA H200', baselineMs: a, candidateMs: b, bytes: 1e9, ceilings: CEILINGS, verification: rejected, withholdRejected: true });
+  assert.equal(s.gate?.accepted, false);
+  for (const key of ['candidate', 'candidateLaunch', 'candidateWall', 'comparison', 'candidateRoofline'] as const) assert.equal(s[key], undefined, key);
+  assert.equal(s.gate?.speedup, undefined);
+  assert.equal(s.gate?.speedupCI, undefined);
+  // Impossibly fast: rejected by the roofline, and its figures withheld too.
+  const fast = pairs(3);
+  const t = deriveSummary({ kernel: 'vadd', gpuName: 'NVIDIA H200', baselineMs: fast.a, candidateMs: fast.b, bytes: 1e9, ceilings: { copyBytesPerSecond: 1e12, fp32FlopsPerSecond: 60e12 }, verification: verification(), withholdRejected: true });
+  assert.match(t.gate?.headline ?? '', /^rejected: impossible: /);
+  assert.equal(t.candidate, undefined);
+  assert.equal(t.gate?.speedup, undefined);
+});
+
+test('the timing method, launch overhead, wall time and trust notes reach the hover and the CLI report', () => {
+  const { a, b } = pairs(1.25);
+  const launch = a.map(() => 0.004);
+  const wall = a.map((x) => x + 0.012);
+  const trust = { keepsDeviceState: true, variables: [], notes: ["keeps device state across launches: 'n' (4 B, changed during timing)"] };
+  const s = deriveSummary({ kernel: 'vadd', gpuName: 'NVIDIA H200', baselineMs: a, candidateMs: b, method: 'cupti-activity', baselineLaunchMs: launch, baselineWallMs: wall, candidateLaunchMs: launch, candidateWallMs: b.map((x) => x + 0.012), bytes: 1e9, ceilings: CEILINGS, verification: verification(), trust });
+  const md = hoverMarkdown(s);
+  assert.match(md, /\| launch overhead \(median\) \| 4\.00 µs \| 4\.00 µs \|/);
+  assert.match(md, /\| wall, launch to sync \(median\) \| 1\.01 ms \| 0\.81 ms \|/);
+  assert.match(md, /first to last GPU activity of the launch, on any stream \(CUPTI\)/);
+  assert.match(md, /\*\*trust\*\*\n- keeps device state/);
+  const cli = cliReport(s);
+  assert.match(cli, /launch overhead \(median\) +4\.00 µs +4\.00 µs/);
+  assert.match(cli, /timing: kernel time: first to last GPU activity/);
+  assert.match(cli, /trust:\n +· keeps device state/);
 });
 
 test('GPU names shorten to the model', () => {

@@ -2,9 +2,10 @@
 // half-precision edge values), the normal distribution behind p-values, and the figures in lenses and reasons.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bfloat16ToFloat, decodeValues, halfToFloat, isDtype, isFloatDtype, rawBits, unravelIndex } from '../../server/src/bench/dtype';
-import { erfc, normalCdf, normalQuantile, twoSidedP } from '../../server/src/bench/normal';
-import { formatMs, percent, quoteList, sig, siRate } from '../../server/src/bench/num';
+import { bfloat16ToFloat, decodeValues, halfToFloat, isDtype, isFloatDtype, rawBits } from '../../server/src/bench/dtype';
+import { unravelIndex } from '../../server/src/derive/shapes';
+import { erfc, normalCdf, normalQuantile, twoSidedP } from '../../server/src/derive/normal';
+import { formatMs, percent, quoteList, sig, siRate } from '../../server/src/derive/num';
 
 const bytesOf = (view: ArrayBufferView) => new Uint8Array(view.buffer, view.byteOffset, view.byteLength);
 

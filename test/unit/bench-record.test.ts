@@ -1,17 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
-import type { CheckReport, DeviceInfo } from '../../server/src/harness/protocol';
+import { join } from 'node:path';
+import type { CheckEvent, DeviceInfo, TimingEvent } from '../../server/src/harness/protocol';
 import type { BenchSpec } from '../../server/src/benchspec/model';
-import { verify } from '../../server/src/bench/verify';
-import type { CheckRun } from '../../server/src/bench/verify';
+import type { CandidateEvidence } from '../../server/src/derive/probes';
 import { lensText } from '../../server/src/bench/format';
-import { mulberry32, normalSampler } from '../../server/src/bench/prng';
+import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 import { checkRederivation, createRunRecord, listRuns, readRunRecord, rederive, runDir, runId, writeRunRecord } from '../../server/src/runs/record';
 import type { RunRecord, RunRecordInput } from '../../server/src/runs/record';
-import { checkDir, reverify } from '../../server/src/runs/reverify';
 import { sha256File, sha256Text } from '../../server/src/runs/hash';
 
 const device: DeviceInfo = { name: 'NVIDIA H200', computeCapability: '9.0', smCount: 132, l2Bytes: 60 << 20, globalMemBytes: 141e9, driverVersion: 13000, runtimeVersion: 13000 };
@@ -28,28 +26,23 @@ const spec: BenchSpec = {
   launch: { grid: ['cdiv(n, 256)'], block: ['256'] },
 };
 
-function values(seed: number): Float32Array {
-  const r = mulberry32(seed);
-  return Float32Array.from({ length: N }, () => r() * 2 - 1);
-}
+const span = { kernelMs: 0.01, launchMs: 0.004, wallMs: 0.02, activities: 1, streams: 1 };
 
-/** Writes a check's dump where a real run would put it (inside the run folder) and returns its report. */
-function check(folder: string, side: 'baseline' | 'candidate', seed: number): CheckRun {
-  const dir = checkDir(folder, side, seed);
-  mkdirSync(dir, { recursive: true });
-  const v = values(seed);
-  writeFileSync(join(dir, 'out.bin'), new Uint8Array(v.buffer));
-  const report: CheckReport = {
+/** One check as the gate runtime reports it: the candidate matched the reference everywhere. */
+function check(seed: number): CheckEvent {
+  return {
     kind: 'check',
     seed,
-    device,
-    outputs: [{ name: 'out', dtype: 'float32', elements: N, file: 'out.bin' }],
-    inputChecksumsBefore: { x: '01', y: '02' },
-    inputChecksumsAfter: { x: '01', y: '02' },
+    sizes: { n: N },
+    candidateLaunch: span,
+    baselineLaunch: span,
+    inputs: [
+      { name: 'x', before: '01', after: '01' },
+      { name: 'y', before: '02', after: '02' },
+    ],
+    outputs: [{ name: 'out', elements: N, failures: 0, nonFiniteBaseline: 0, nonFiniteCandidate: 0, maxAbsErr: 1e-7, maxRelErr: 1e-6, unwritten: 0, baselineUnwritten: 0 }],
     pointers: { x: '0x1000', y: '0x2000', out: '0x3000' },
-    kernelMs: 0.01,
   };
-  return { report, dir };
 }
 
 function timings(): { baselineMs: number[]; candidateMs: number[] } {
@@ -59,43 +52,74 @@ function timings(): { baselineMs: number[]; candidateMs: number[] } {
   return { baselineMs, candidateMs };
 }
 
+function evidence(): CandidateEvidence {
+  const { baselineMs, candidateMs } = timings();
+  const series = (ms: number[]) => ({ kernelMs: ms, launchMs: ms.map(() => 0.004), wallMs: ms.map((x) => x + 0.01), activities: ms.map(() => 1), streams: ms.map(() => 1) });
+  const timing: TimingEvent = {
+    kind: 'timing',
+    method: 'cupti-activity',
+    sizes: { n: N },
+    seed: 100,
+    warmup: 3,
+    sets: 2,
+    l2FlushBytes: 256 << 20,
+    pairs: baselineMs.length,
+    verifiedLaunches: baselineMs.length + 3,
+    baseline: series(baselineMs),
+    candidate: series(candidateMs),
+    verification: { outputs: [{ name: 'out', failures: baselineMs.map(() => 0), unwritten: baselineMs.map(() => 0) }], inputsChanged: baselineMs.map(() => 0) },
+    unaccountedActivities: 0,
+  };
+  return { plan: { seeds: [11, 12, 13], sweep: [], sizes: spec.sizes }, checks: [11, 12, 13].map(check), repeat: { kind: 'repeat', seed: 11, outputs: [{ name: 'out', differing: 0 }] }, timing, state: [] };
+}
+
 async function recordedRun(): Promise<{ workspace: string; folder: string; record: RunRecord }> {
   const workspace = mkdtempSync(join(tmpdir(), 'kp-ws-'));
   const now = new Date('2026-11-21T12:34:56.789Z');
   const id = runId(now, spec.kernel, 'abcd1234');
   const folder = runDir(workspace, id);
-  const seeds = [11, 12, 13];
-  const baseline = seeds.map((s) => check(folder, 'baseline', s));
-  const candidate = seeds.map((s) => check(folder, 'candidate', s));
-  const verification = await verify({ spec, baseline, candidate });
-  const bin = join(workspace, 'cand.bin');
+  const bin = join(workspace, 'cand.so');
   writeFileSync(bin, 'not really an ELF');
+  const candidate = evidence();
+  const timing = candidate.timing as TimingEvent;
   const input: RunRecordInput = {
+    kind: 'compare',
     kernel: spec.kernel,
     spec,
     sizes: spec.sizes,
-    seeds: { check: seeds, time: 100, sets: 4 },
-    timings: { order: 'interleaved', ...timings(), warmup: 3, l2FlushBytes: 256 << 20 },
-    checks: {
-      baseline: baseline.map((c) => ({ report: c.report, dir: relative(folder, c.dir) })),
-      candidate: candidate.map((c) => ({ report: c.report, dir: relative(folder, c.dir) })),
+    seeds: { check: [11, 12, 13], time: 100, sets: 2 },
+    timings: {
+      order: 'interleaved',
+      method: 'cupti-activity',
+      baselineMs: timing.baseline.kernelMs,
+      baselineLaunchMs: timing.baseline.launchMs,
+      baselineWallMs: timing.baseline.wallMs,
+      candidateMs: timing.candidate?.kernelMs,
+      candidateLaunchMs: timing.candidate?.launchMs,
+      candidateWallMs: timing.candidate?.wallMs,
+      warmup: 3,
+      l2FlushBytes: 256 << 20,
     },
-    probes: verification.probes,
+    evidence: { candidate },
     gpu: { name: device.name, computeCapability: device.computeCapability, driverVersion: '580.159.04', index: 0, device },
     nvccVersion: '13.0.88',
     binaries: [{ role: 'candidate', path: bin, sha256: await sha256File(bin) }],
-    harnessSources: [{ path: 'harness.cu', sha256: sha256Text('int main() {}') }],
-    commands: [['./cand.bin', 'check', '--seed', '11', '--out', 'checks/candidate/seed-11']],
+    harnessSources: [{ path: 'version.cu', sha256: sha256Text('int main() {}') }],
+    commands: [['./kp_gate', 'evaluate', '--baseline', 'b.so', '--candidate', 'cand.so']],
     ceilings: { copyBytesPerSecond: 4.3e12, fp32FlopsPerSecond: 60e12, source: 'cache', measuredAt: '2026-11-20T00:00:00.000Z' },
     roofline: { bytes: 3 * 4 * N, flops: N },
     analysis: { confidence: 0.99, compare: { alpha: 0.01, minEffect: 0.01 } },
   };
   const record = createRunRecord(input, { now, shortId: 'abcd1234' });
   assert.equal(record.id, id);
+  assert.equal(record.version, 2);
   // The record's analysis parameters are the ones applied (and pinned: the bootstrap seed defaults to 1).
   assert.equal(record.summary.candidate?.medianCI.requested, 0.99);
   assert.equal(record.summary.comparison?.speedupCI.seed, 1);
   assert.equal(record.analysis.compare.seed, 1);
+  // The probes were derived from the evidence, and kept for readers.
+  assert.deepEqual(record.probes?.filter((p) => !p.passed).map((p) => p.name), []);
+  assert.ok(record.probes?.some((p) => p.name === 'timed' && p.passed));
   await writeRunRecord(workspace, record);
   return { workspace, folder, record };
 }
@@ -121,9 +145,9 @@ test('a record round-trips through disk and re-derives every shown number', asyn
   assert.equal(lensText(fresh), lensText({ ...loaded.summary }));
   assert.match(lensText(fresh), /^1\.25× faster · /);
   assert.deepEqual(await listRuns(workspace), [record.id]);
-  // The probes re-derive too, from the dumps kept in the run folder.
-  const again = await reverify(loaded, folder);
-  assert.deepEqual(again.probes, loaded.probes);
+  assert.equal(fresh.candidateLaunch?.median, 0.004);
+  assert.equal(fresh.method, 'cupti-activity');
+  assert.deepEqual(fresh.verification?.probes, loaded.probes, 'the probes re-derive from the evidence');
 });
 
 test('a tampered record no longer re-derives', async () => {
@@ -133,10 +157,15 @@ test('a tampered record no longer re-derives', async () => {
   const r1 = checkRederivation(faster);
   assert.equal(r1.ok, false);
   assert.ok(r1.differences.some((d) => d.startsWith('/summary/candidate/median')), r1.differences.join('\n'));
-  const lied = { ...loaded, probes: loaded.probes!.map((p) => (p.name === 'match' ? { ...p, passed: false } : p)) };
+  // Evidence that a timed launch did not match: the stored verdict no longer follows from it.
+  const candidate = loaded.evidence?.candidate as CandidateEvidence;
+  const timing = candidate.timing as TimingEvent;
+  const failures = timing.verification?.outputs[0].failures.map((f, i) => (i === 7 ? 3 : f)) ?? [];
+  const lied = { ...loaded, evidence: { candidate: { ...candidate, timing: { ...timing, verification: { outputs: [{ name: 'out', failures, unwritten: failures.map(() => 0) }], inputsChanged: failures.map(() => 0) } } } } };
   const r2 = checkRederivation(lied);
   assert.ok(r2.differences.some((d) => d.startsWith('/summary/gate/status')), r2.differences.join('\n'));
   assert.ok(r2.differences.some((d) => d.startsWith('/verdict/accepted')), r2.differences.join('\n'));
+  assert.ok(r2.differences.some((d) => d.startsWith('/probes/')), r2.differences.join('\n'));
 });
 
 test('records are never overwritten, and malformed ones are named', async () => {
@@ -144,8 +173,8 @@ test('records are never overwritten, and malformed ones are named', async () => 
   await assert.rejects(writeRunRecord(workspace, record), /already exists/);
   writeFileSync(join(folder, 'record.json'), JSON.stringify({ version: 1, id: 'x' }));
   await assert.rejects(readRunRecord(folder), /lacks or has malformed: kernel, spec, timings\.baselineMs/);
-  writeFileSync(join(folder, 'record.json'), JSON.stringify({ version: 2 }));
-  await assert.rejects(readRunRecord(folder), /has version 2/);
+  writeFileSync(join(folder, 'record.json'), JSON.stringify({ version: 3 }));
+  await assert.rejects(readRunRecord(folder), /has version 3; this KernelPilot reads versions 1 and 2/);
   assert.deepEqual(await listRuns(join(workspace, 'nowhere')), []);
 });
 

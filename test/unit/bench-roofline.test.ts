@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flopsCeilingApplies, roofline } from '../../server/src/bench/roofline';
+import { flopsCeilingApplies, roofline } from '../../server/src/derive/roofline';
 import { defaultCeilingsPath, emptyCeilingsCache, gpuKey, loadCeilingsCache, lookupCeilings, saveCeilingsCache, storeCeilings } from '../../server/src/bench/ceilings';
-import { rooflineBytes, rooflineFlops } from '../../server/src/bench/shapes';
+import { rooflineBytes, rooflineFlops } from '../../server/src/derive/shapes';
 import type { BenchSpec } from '../../server/src/benchspec/model';
 
 const H200 = { copyBytesPerSecond: 4.3e12, fp32FlopsPerSecond: 60e12 };

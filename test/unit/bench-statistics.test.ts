@@ -3,8 +3,8 @@
 // comparison's options and refusals.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compareTimings, medianInPlace, signedRankTest } from '../../server/src/bench/compare';
-import { coefficientOfVariation, mad, mean, median, medianCI, quantile, quantileSorted, sortedCopy, stddev, summarize } from '../../server/src/bench/stats';
+import { compareTimings, medianInPlace, signedRankTest } from '../../server/src/derive/compare';
+import { coefficientOfVariation, mad, mean, median, medianCI, quantile, quantileSorted, sortedCopy, stddev, summarize } from '../../server/src/derive/stats';
 
 test('a summary of 1..9 plus an outlier: quantiles, spread, fences', { timeout: 10_000 }, () => {
   const s = summarize([9, 1, 8, 2, 7, 3, 6, 4, 5, 100]);

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coefficientOfVariation, compareTimings, mad, median, medianCI, quantile, summarize } from '../../server/src/bench/stats';
-import { medianInPlace, signedRankTest } from '../../server/src/bench/compare';
-import { mulberry32, normalSampler } from '../../server/src/bench/prng';
-import { normalCdf, normalQuantile } from '../../server/src/bench/normal';
+import { coefficientOfVariation, compareTimings, mad, median, medianCI, quantile, summarize } from '../../server/src/derive/stats';
+import { medianInPlace, signedRankTest } from '../../server/src/derive/compare';
+import { mulberry32, normalSampler } from '../../server/src/derive/prng';
+import { normalCdf, normalQuantile } from '../../server/src/derive/normal';
 
 function normalSample(seed: number, n: number, mu: number, sigma: number): number[] {
   const z = normalSampler(mulberry32(seed));

@@ -78,8 +78,10 @@ describe('candidate check: the refusal corpus', { timeout: 60_000 }, () => {
 });
 
 describe('candidate check: accepted candidates', { timeout: 120_000 }, () => {
-  it('accepts every example candidate against its baseline', async () => {
+  it('accepts every example candidate against its baseline, and refuses the cheats that bring host code', async () => {
     const refused: string[] = [];
+    // These take the launch over on the host (examples/cuda/README.md): a structural refusal is their verdict.
+    const hostCheats = new Set(['escape_stream.cu', 'escape_two_streams.cu', 'unchecked_launch_count.cu']);
     let count = 0;
     for (const example of readdirSync(EXAMPLES).filter((d) => !d.includes('.'))) {
       const baseline = join(EXAMPLES, example, `${example}.cu`);
@@ -87,7 +89,8 @@ describe('candidate check: accepted candidates', { timeout: 120_000 }, () => {
         const file = join(EXAMPLES, example, 'candidates', c);
         const r = await check(file, baseline);
         count++;
-        if (!r.ok) refused.push(describeRefusal(file, r.problems));
+        if (hostCheats.has(c)) assert.ok(!r.ok && r.problems.some((p) => /host function '__cudaLaunchKernel'/.test(p.construct)), `${c} is refused as host code`);
+        else if (!r.ok) refused.push(describeRefusal(file, r.problems));
       }
     }
     assert.ok(count >= 30, `${count} example candidates`);

@@ -109,14 +109,16 @@ it('two bench jobs at once: both build at once, one at a time on the GPU, the wa
     const file = join(workspace, 'vector_add.cu');
     writeFileSync(file, `// job ${job}\n${readFileSync(join(EXAMPLES, 'vector_add', 'vector_add.cu'), 'utf8')}`);
     const specPath = join(workspace, 'spec.json');
-    writeFileSync(specPath, JSON.stringify({ ...spec, sizes: { n: 4096 }, file: undefined }));
+    // No sweep: the stand-in computes every point of the baseline's checks for real.
+    writeFileSync(specPath, JSON.stringify({ ...spec, sizes: { n: 4096 }, sweep: undefined, file: undefined }));
     return benchKernel({ file, kernel: 'vector_add', specPath, workspace, target, buildCacheDir: join(workspace, 'builds'), ceilingsPath: join(workspace, 'ceilings.json'), seeds: [1, 2, 3], timeSeed: 5, iters: 10, onGpuWait: (w) => waits[job].push(w) });
   });
   await Promise.all(jobs);
   const gpu = (job: string) => target.timeline.filter((e) => e.job === job && e.kind === 'gpu');
   const span = (job: string) => ({ start: Math.min(...gpu(job).map((e) => e.start)), end: Math.max(...gpu(job).map((e) => e.end)) });
   const [first, second] = span('a').start < span('b').start ? ['a', 'b'] : ['b', 'a'];
-  assert.ok(gpu('a').length > 3 && gpu('b').length > 3, 'both used the GPU');
+  // Each bench job is two GPU processes of the gate runtime (the ceilings, then the baseline's checks and timing).
+  assert.ok(gpu('a').length >= 2 && gpu('b').length >= 2, 'both used the GPU');
   assert.ok(span(first).end <= span(second).start, `the GPU phases do not overlap: ${JSON.stringify([span(first), span(second)])}`);
   const secondBuilds = target.timeline.filter((e) => e.job === second && e.kind === 'build');
   assert.ok(secondBuilds.length > 0 && Math.max(...secondBuilds.map((e) => e.end)) < span(first).end, 'the waiting job built while the first used the GPU');

@@ -1,11 +1,12 @@
-// The generated harness source, without compiling it: what every example's harness must contain, and the
-// spec mistakes the generator must refuse with a message that names the spec field.
+// The generated version shims, without compiling them: what every example's shim must contain (everything from the
+// spec before the version's source, a guarded launch after it), the order of the runtime's steps around every
+// timed launch, and the spec mistakes the generator must refuse with a message that names the spec field.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { generateCudaHarness, HarnessSpecError } from '../../server/src/harness/cuda/generate';
+import { generateVersionShim, HarnessSpecError } from '../../server/src/harness/cuda/generate';
 import { SpecExpressionError } from '../../server/src/harness/cuda/expr';
-import { RUNTIME_HEADER, RUNTIME_SOURCE } from '../../server/src/harness/cuda/runtime';
+import { RUNTIME_FILES, VERSION_HEADER } from '../../server/src/harness/cuda/runtime';
 import type { BenchSpec } from '../../server/src/benchspec/model';
 import { exampleFiles, EXAMPLES, FIXTURES, readSpec } from './harness-helpers';
 
@@ -38,55 +39,69 @@ describe('harness generation for the examples', () => {
   }
 
   for (const f of files.filter((x) => !x.relative.startsWith('candidates/'))) {
-    it(`${f.example}: includes the user's file unchanged, renames its main, launches through typed pointers`, () => {
-      const { source, kernelExpr, sizeNames } = generateCudaHarness(f.spec, f.path);
+    it(`${f.example}: the spec's tables before the source, the source unchanged, a guarded launch through typed pointers after it`, () => {
+      const { source, kernelExpr, sizeNames, guarded } = generateVersionShim(f.spec, f.path);
       assert.equal(kernelExpr, f.spec.kernel);
       assert.deepEqual(sizeNames, Object.keys(f.spec.sizes));
       const lines = source.split('\n');
+      const header = lines.indexOf('#include "kp_version.cuh"');
       const define = lines.indexOf('#define main kp_user_main_');
       const include = lines.indexOf(`#include "${f.path}"`);
       const undef = lines.indexOf('#undef main');
-      const runtime = lines.indexOf('#include "kp_runtime.cuh"');
-      assert.ok(runtime >= 0 && runtime < define && define + 1 === include && include + 1 === undef, 'runtime header, then #define main, #include, #undef main');
-      assert.ok(lines.indexOf('int main(int argc, char** argv) {') > undef, 'the harness main comes after the user file');
-      assert.match(source, new RegExp(`${f.spec.kernel}<<<kp_grid, kp_block, size_t\\(kp_p\\.smem\\)>>>\\(`));
+      assert.ok(header >= 0 && header < define && define + 1 === include && include + 1 === undef, 'interface, then #define main, #include, #undef main');
+      const before = lines.slice(0, include).join('\n');
+      const after = lines.slice(undef + 1).join('\n');
+      // Everything spec-derived is before the source: sizes, buffers, every expression.
+      for (const name of sizeNames) {
+        assert.ok(before.includes(`const long long ${name} = kp_size[`), `${name} is a long long in describe()`);
+        assert.ok(before.includes(`{"${name}", ${f.spec.sizes[name]}LL}`), `${name}'s default is in the table`);
+        assert.ok(!new RegExp(`\\b${name}\\b`).test(after.replace(/#(ifdef|error|endif).*\n/g, '')), `size variable ${name} is not used after the source`);
+      }
       for (const arg of f.spec.args) {
         if (arg.role === 'scalar') {
-          assert.match(source, new RegExp(`static_cast<\\w+>\\(.*\\)\\s+/\\* ${arg.name} \\*/`));
+          assert.match(before, new RegExp(`::kp::set_scalar\\(kp_p, \\d+, .*\\);  // ${arg.name}`));
         } else {
-          assert.match(source, new RegExp(`kp::DevPtr<float>\\{kp_buf\\[\\d\\]\\}\\s+/\\* ${arg.name} \\*/`));
-          const role = { input: 'Input', output: 'Output', inout: 'Inout' }[arg.role];
-          // Floats are poisoned with 0xff (NaN in every float format).
-          assert.match(source, new RegExp(`\\{"${arg.name}", kp::Role::${role}, kp::Dtype::Float32, "float32", sizeof\\(float\\), kp::Dist::\\w+, [^,]+, [^,]+, 0xff, \\d\\}`));
+          const role = { input: 'RoleInput', output: 'RoleOutput', inout: 'RoleInout' }[arg.role];
+          // Floats are poisoned with 0xff (NaN in every float format); the spec's tolerance travels with the buffer.
+          assert.match(before, new RegExp(`\\{"${arg.name}", ::kp::${role}, ::kp::Float32, "float32", sizeof\\(float\\), ::kp::Dist\\w+, [^,]+, [^,]+, 0xff, \\d, [^,]+, [^,}]+\\}`));
         }
       }
-      for (const name of sizeNames) {
-        assert.ok(lines.includes(`#undef ${name}`), `size variable ${name} is protected from user macros`);
-        assert.ok(source.includes(`const long long ${name} = kp_size[`), `${name} is a long long in describe()`);
-        assert.ok(source.includes(`{"${name}", ${f.spec.sizes[name]}LL}`), `${name}'s default is in the table`);
-      }
+      assert.match(after, new RegExp(`${f.spec.kernel}<<<::kp::grid_of\\(kp_p\\), ::kp::block_of\\(kp_p\\), ::kp::smem_of\\(kp_p\\)>>>\\(`));
+      assert.ok(after.includes('::kp::DevPtr< ::kp::f32>{kp_b[0]}'));
+      // Every identifier after the source is guarded, before it is used.
+      for (const id of guarded) assert.ok(lines.indexOf(`#ifdef ${id}`) > undef, `${id} is guarded after the source`);
+      for (const id of ['kp', 'DevPtr', 'f32', 'kp_launch', 'kp_version_table', 'static_assert', 'void', 'extern', '__attribute__']) assert.ok(guarded.includes(id), id);
+      assert.ok(!guarded.includes(f.spec.kernel), 'the kernel expression is the version\'s own');
+      assert.ok(after.indexOf('static_assert(sizeof(::kp_global_scope_marker) == 1') < after.indexOf('static ::kp::status kp_launch('), 'the scope marker comes first');
     });
   }
 
-  it('the runtime poisons before every launch, flushes L2, times with events around a whole-device sync', () => {
-    // prepare() poisons outputs and restores inouts; it must run before the check launch, every warm-up and every timed launch.
-    assert.match(RUNTIME_SOURCE, /void prepare\([^)]*\) \{[\s\S]*?cudaMemsetAsync\(s\.dev\[i\], b\.poison[\s\S]*?cudaMemcpyAsync\(s\.dev\[i\], s\.pristine\[i\]/);
-    const check = RUNTIME_SOURCE.slice(RUNTIME_SOURCE.indexOf('int run_check('), RUNTIME_SOURCE.indexOf('// ---------------------------------------------------------------- mode: time'));
-    assert.ok(check.indexOf('prepare(h, p, s);') < check.indexOf('launch_checked(h, p, s);'));
-    const timeMode = RUNTIME_SOURCE.slice(RUNTIME_SOURCE.indexOf('int run_time('), RUNTIME_SOURCE.indexOf('// ---------------------------------------------------------------- mode: ceilings'));
-    const warmup = timeMode.slice(timeMode.indexOf('for (long long i = 0; i < o.warmup; ++i)'), timeMode.indexOf('auto sample_once'));
-    assert.ok(warmup.indexOf('prepare(h, p, s);') < warmup.indexOf('launch_checked(h, p, s);'), 'warm-up launches are poisoned too');
-    const sample = timeMode.slice(timeMode.indexOf('auto sample_once'), timeMode.indexOf('std::string times, walls;'));
-    const order = ['prepare(h, p, s);', 'reset_persisting_l2();', 'cudaMemsetAsync(scratch', 'cudaDeviceSynchronize()', 'cudaEventRecord(ev.start, 0)', 'body();', 'cudaEventRecord(ev.end, 0)', 'cudaEventSynchronize(ev.end)'];
-    const at = order.map((s) => sample.indexOf(s));
-    assert.ok(at.every((x) => x >= 0), `sample_once has ${order.filter((_, i) => at[i] < 0).join(', ') || 'everything'}`);
-    assert.deepEqual([...at].sort((a, b) => a - b), at, 'poison, flush, sync, start event, launch (+ whole-device sync), end event — in that order');
-    assert.match(timeMode, /launch_checked\(h, p, all\[last\]\); sync_checked\(h, p\);/);
-    assert.match(RUNTIME_SOURCE, /std::max<size_t>\(2 \* l2, size_t\(64\) << 20\)/, 'the flush writes at least twice the L2 size');
-    assert.match(RUNTIME_SOURCE, /last = static_cast<size_t>\(\(o\.warmup \+ i\) % sets\)/, 'buffer sets rotate across warm-up and timed launches');
-    assert.match(RUNTIME_SOURCE, /cudaError_t err = cudaDeviceSynchronize\(\);\s+if \(err == cudaSuccess\) err = cudaGetLastError\(\);/);
-    assert.match(RUNTIME_SOURCE, /fail\("device", cudaErrorNoDevice, "no CUDA device: cudaGetDeviceCount returned 0"\)/);
-    assert.match(RUNTIME_HEADER, /static_assert\(compatible<T, E>::value/);
+  it('the runtime verifies every timed launch: fresh inputs, candidate timed first, reference after into fresh poison, then the comparison', () => {
+    const gate = RUNTIME_FILES['kp_gate.cu'];
+    const timing = gate.slice(gate.indexOf('bool evaluate_timing('), gate.indexOf('int run_evaluate('));
+    const pair = timing.slice(timing.indexOf('for (long long i = 0; i < total && !stopped; ++i) {'));
+    const order = [
+      'prepare_side(t, pc, s.candidate, seed, true);',
+      'input_digests(t, pc, s.candidate, e.digests);',
+      'flush(2 * i);',
+      'launch_timed(e.cand, pc, s.candidate, e.timer, wc);',
+      'input_digests(t, pc, s.candidate, e.digests);',
+      'prepare_side(t, pb, s.baseline, seed, false);',
+      'flush(2 * i + 1);',
+      'launch_timed(e.base, pb, s.baseline, e.timer, wb);',
+      'compare_outputs(t, pb, s, e.counts);',
+    ];
+    let from = 0;
+    for (const step of order) {
+      const at = pair.indexOf(step, from);
+      assert.ok(at >= 0, `after the previous step: ${step}`);
+      from = at + step.length;
+    }
+    // Each side's outputs are poisoned and its inouts refilled right before its own launch.
+    assert.match(gate, /if \(b\.role == RoleOutput\) poison_buffer\(ptrs\[i\], bytes_of\(t, p, i\), b\.poison\);/);
+    assert.match(gate, /std::max<size_t>\(2 \* l2, size_t\(64\) << 20\)/, 'the flush covers at least twice the L2 size');
+    assert.match(RUNTIME_FILES['kp_timing.cu'], /cudaError_t err = cudaDeviceSynchronize\(\);\s+if \(err == cudaSuccess\) err = cudaGetLastError\(\);/, 'a window closes on a whole-device sync');
+    assert.match(VERSION_HEADER, /static_assert\(compatible<T, E>::value/);
   });
 
   it('passes template arguments and opts in to more than 48 KB of shared memory when the spec asks for shared memory', () => {
@@ -102,14 +117,15 @@ describe('harness generation for the examples', () => {
       ],
       launch: { grid: ['cdiv(n, 128)'], block: ['128'], sharedMem: '128 * 4 * 2' },
     };
-    const { source, kernelExpr } = generateCudaHarness(spec, '/abs/k.cu');
+    const { source, kernelExpr } = generateVersionShim(spec, '/abs/k.cu');
     assert.equal(kernelExpr, 'ns::tiled<float, 128>');
-    assert.ok(source.includes('ns::tiled<float, 128><<<kp_grid, kp_block, size_t(kp_p.smem)>>>('));
-    assert.ok(source.includes('cudaFuncSetAttribute(ns::tiled<float, 128>, cudaFuncAttributeMaxDynamicSharedMemorySize, int(kp_p.smem))'));
-    assert.ok(source.includes('&kp_spec::setup,'));
-    assert.match(source, /kp_p\.grid\[0\] = .*n.*128LL/);
-    assert.ok(source.includes('static_cast<int64_t>(n)  /* n */'), 'a scalar named like a size variable defaults to it');
-    assert.ok(source.includes('kp::Dist::Uniform, -1.0, 1.0'), 'an input without init gets the default fill, never zeros');
+    assert.ok(source.includes('ns::tiled<float, 128><<<::kp::grid_of(kp_p), ::kp::block_of(kp_p), ::kp::smem_of(kp_p)>>>('));
+    assert.ok(source.includes('return ::kp::allow_smem(&ns::tiled<float, 128>, kp_p);'));
+    assert.ok(source.includes('return ::kp::install(&kp_table, &kp_launch, &kp_setup);'));
+    assert.match(source, /kp_p->grid\[0\] = .*n.*128LL/);
+    assert.ok(source.includes('::kp::set_scalar(kp_p, 2, n);  // n'), 'a scalar named like a size variable defaults to it');
+    assert.ok(source.includes('::kp::scalar_of< ::kp::i64>(kp_p, 2)'));
+    assert.ok(source.includes('::kp::DistUniform, -1.0, 1.0'), 'an input without init gets the default fill, never zeros');
   });
 
   it('poisons integer outputs with 0xab and converts half scalars explicitly', () => {
@@ -123,9 +139,10 @@ describe('harness generation for the examples', () => {
       ],
       launch: { grid: ['1'], block: ['32'] },
     };
-    const { source } = generateCudaHarness(spec, '/abs/k.cu');
-    assert.match(source, /\{"idx", kp::Role::Output, kp::Dtype::Int32, "int32", sizeof\(int32_t\), kp::Dist::None, 0\.0, 0\.0, 0xab, 0\}/);
-    assert.ok(source.includes('kp::from_double<__half>(static_cast<double>(0.5))  /* alpha */'));
+    const { source } = generateVersionShim(spec, '/abs/k.cu');
+    assert.match(source, /\{"idx", ::kp::RoleOutput, ::kp::Int32, "int32", sizeof\(int32_t\), ::kp::DistNone, 0\.0, 0\.0, 0xab, 0, 0\.0, 0\.0\}/);
+    assert.ok(source.includes('::kp::set_scalar(kp_p, 1, 0.5);  // alpha'));
+    assert.ok(source.includes('::kp::scalar_of< ::kp::f16>(kp_p, 1)'), 'half scalars convert through from_double in scalar_of');
   });
 
   describe('refuses specs it cannot launch, naming the field', () => {
@@ -152,17 +169,17 @@ describe('harness generation for the examples', () => {
     ];
     for (const [what, spec, message, type] of cases) {
       it(what, () => {
-        assert.throws(() => generateCudaHarness(spec, `${EXAMPLES}/vector_add/vector_add.cu`), (e: Error) => e instanceof type && message.test(e.message));
+        assert.throws(() => generateVersionShim(spec, `${EXAMPLES}/vector_add/vector_add.cu`), (e: Error) => e instanceof type && message.test(e.message));
       });
     }
     it('a relative user path and a bad kernel name', () => {
-      assert.throws(() => generateCudaHarness(base, 'vector_add.cu'), /absolute path/);
-      assert.throws(() => generateCudaHarness(base, '/abs/x.cu', 'not a name'), /not a C\+\+ \(qualified\) identifier/);
+      assert.throws(() => generateVersionShim(base, 'vector_add.cu'), /absolute path/);
+      assert.throws(() => generateVersionShim(base, '/abs/x.cu', 'not a name'), /not a C\+\+ \(qualified\) identifier/);
     });
   });
 
   it('the test fixture spec generates', () => {
-    const { source } = generateCudaHarness(readSpec(`${FIXTURES}/scale_shift.spec.json`), `${FIXTURES}/fake_kernels.cu`);
-    assert.match(source, /kp::Role::Inout/);
+    const { source } = generateVersionShim(readSpec(`${FIXTURES}/scale_shift.spec.json`), `${FIXTURES}/fake_kernels.cu`);
+    assert.match(source, /::kp::RoleInout/);
   });
 });

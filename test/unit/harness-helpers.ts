@@ -1,12 +1,11 @@
 // Shared by the harness-*.test.ts files: the examples as data, throwaway build caches, a Target that counts
-// what it runs, and the fake CUDA runtime that lets harness binaries run on a machine without a GPU.
+// what it runs.
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { candidateSpec } from '../../server/src/bench/job-prepare';
 import type { BenchSpec, LaunchConfig } from '../../server/src/benchspec/model';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
-import { localTarget } from './local-target';
 
 export const REPO = resolve(__dirname, '../..');
 export const EXAMPLES = join(REPO, 'examples/cuda');
@@ -56,22 +55,6 @@ export class CountingTarget implements Target {
     this.calls.push({ file, args });
     return this.inner.exec(file, args, options);
   }
-}
-
-let fakeRuntime: Promise<string> | undefined;
-
-/**
- * fake_cudart.o, built once per test process: link a harness with `-cudart none <it>` and it runs here, with
- * CPU stand-ins for the kernels (see the fixture's header).
- */
-export function fakeCudartObject(): Promise<string> {
-  fakeRuntime ??= (async () => {
-    const out = join(tempDir('fake-cudart'), 'fake_cudart.o');
-    const result = await localTarget().exec('nvcc', ['-x', 'c++', '-std=c++17', '-c', '-o', out, join(FIXTURES, 'fake_cudart.cpp')], { timeoutMs: 120_000 });
-    if (result.exitCode !== 0) throw new Error(`building fake_cudart.o failed:\n${result.stdout}${result.stderr}`);
-    return out;
-  })();
-  return fakeRuntime;
 }
 
 /** Runs `work` over `items` with at most `limit` in flight (nvcc on a 2-core machine). */

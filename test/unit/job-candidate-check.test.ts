@@ -1,10 +1,11 @@
 // The candidate check on the compare path: a candidate that is not kernel code, lacks the kernel or does not parse
-// is refused before anything compiles, with a message that names the candidate file, the construct and its line.
+// is refused before anything compiles, with a message that names the candidate file, the construct and its line:
+// a JobError for --dry-run (there is nothing to gate), a rejected candidate (the `structure` probe) when gating.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { compareCandidate } from '../../server/src/bench/job';
+import { compareCandidates, type CandidateResult } from '../../server/src/bench/job';
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 import { FakeGpuTarget } from './job-fake-gpu';
 import { EXAMPLES, tempDir } from './harness-helpers';
@@ -34,7 +35,7 @@ for (const [name, source, expected] of [
     writeFileSync(candidateFile, source);
     const target = new Counting();
     await assert.rejects(
-      compareCandidate({ file: baseline, kernel: 'vector_add', specPath: spec, workspace, target, candidateFile, buildCacheDir: join(workspace, 'builds'), dryRun: true }),
+      compareCandidates({ file: baseline, kernel: 'vector_add', specPath: spec, workspace, target, candidates: [{ file: candidateFile }], buildCacheDir: join(workspace, 'builds'), dryRun: true }),
       (error: Error & { kind?: string }) => {
         assert.equal(error.name, 'JobError');
         assert.equal(error.kind, 'candidate');
@@ -46,3 +47,22 @@ for (const [name, source, expected] of [
     assert.deepEqual(target.ran, [], 'nothing ran: no nvcc, no nvidia-smi');
   });
 }
+
+test('when gating, a refused candidate is rejected by the structure probe and never compiled, beside an accepted one', { timeout: 60_000 }, async () => {
+  const workspace = tempDir('job-candidate-gate');
+  const refused = join(workspace, 'host_code.cu');
+  writeFileSync(refused, '#include <cstdlib>\n__global__ void vector_add(const float* a, const float* b, float* c, int n) {}\nstatic int armed = std::system("id");\n');
+  const target = new FakeGpuTarget(1024);
+  const fast = join(EXAMPLES, 'vector_add', 'candidates', 'fast_float4.cu');
+  // The example's spec at the stand-in's small size, without its sweep (the stand-in computes every point for real).
+  const small = join(workspace, 'small.spec.json');
+  writeFileSync(small, JSON.stringify({ ...JSON.parse(readFileSync(spec, 'utf8')), sizes: { n: 1024 }, sweep: undefined }));
+  const common = { file: baseline, kernel: 'vector_add', specPath: small, workspace, target, buildCacheDir: join(workspace, 'builds'), ceilingsPath: join(workspace, 'ceilings.json'), seeds: [1, 2, 3], pairs: 10 };
+  const [bad, good] = (await compareCandidates({ ...common, candidates: [{ file: refused }, { file: fast }] })) as CandidateResult[];
+  assert.equal(bad.summary.gate?.accepted, false);
+  assert.deepEqual(bad.summary.gate?.failedProbes, ['structure']);
+  assert.match(bad.summary.verification?.probes[0].reason ?? '', /host_code\.cu:3: host global variable 'armed'/);
+  assert.equal(bad.builds.length, 1, 'only the baseline was built');
+  assert.equal(good.summary.gate?.accepted, true);
+  assert.equal(target.runs.filter((r) => r[0] === 'evaluate').length, 1, 'only the accepted candidate reached the GPU');
+});

@@ -60,6 +60,21 @@ test('the bundled CLI: bench without a GPU exits 1 with one line on stderr, no s
   assert.doesNotMatch(usage.stderr, /\n\s+at /);
 });
 
+test('the bundled CLI: compare takes several candidates, each --candidate-launch belonging to the candidate before it', { skip: !existsSync(join(REPO, 'dist/cli.js')) && 'dist/cli.js not built (npm run build)', timeout: 600_000 }, () => {
+  const va = 'examples/cuda/vector_add';
+  const common = ['dist/cli.js', 'compare', `${va}/vector_add.cu`, '--spec', `${va}/vector_add.spec.json`, '--workspace', tempDir('job-multi'), '--dry-run', '--json'];
+  const r = spawnSync(process.execPath, [...common, '--candidate', `${va}/candidates/fast_float4.cu`, '--candidate-launch', `${va}/candidates/fast_float4.launch.json`, '--candidate', `${va}/candidates/zeros_output.cu`], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const builds = (JSON.parse(r.stdout) as { builds: Array<{ role: string; file: string; harnessFile: string }> }).builds;
+  assert.deepEqual(builds.map((b) => [b.role, b.file.split('/').pop()]), [['runtime', 'kp_gate'], ['baseline', 'vector_add.cu'], ['candidate', 'fast_float4.cu'], ['candidate', 'zeros_output.cu']]);
+  const grid = (shim: string) => /kp_p->grid\[0\] = (.*);/.exec(readFileSync(shim, 'utf8'))?.[1];
+  assert.equal(grid(builds[2].harnessFile), '(((n)+(1024LL)-1)/(1024LL))', 'fast_float4 got its own launch');
+  assert.equal(grid(builds[3].harnessFile), '((n + 255LL) / 256LL)', "zeros_output kept the spec's");
+  const misplaced = spawnSync(process.execPath, [...common, '--candidate-launch', `${va}/candidates/fast_float4.launch.json`, '--candidate', `${va}/candidates/fast_float4.cu`, '--candidate', `${va}/candidates/zeros_output.cu`], { cwd: REPO, encoding: 'utf8' });
+  assert.equal(misplaced.status, 2);
+  assert.match(misplaced.stderr, /--candidate-launch must follow the --candidate it belongs to/);
+});
+
 test('spec prints roles and shapes for every example; --json is a spec; --write saves it', async () => {
   for (const example of examples) {
     const file = join(EXAMPLES, example, `${example}.cu`);

@@ -14,12 +14,7 @@ const map = parseLayerMap(readFileSync(join(REPO, 'ARCHITECTURE.md'), 'utf8'));
  * Edges the tree still has but the map does not allow. Delete an entry when its edge is gone (the test then
  * says so); never add one for new code: change the code or the map.
  */
-const KNOWN_EXCEPTIONS: KnownException[] = [
-  // runs/ re-derives a record's figures with bench/'s pure modules (summary, verify, roofline, compare,
-  // timed-probe) while bench/ writes runs: a cycle. "gate-core" moves re-derivation into a pure module below
-  // both (issue 16 item 3); delete this entry with that merge.
-  { from: 'runs', to: 'bench', why: 're-derivation still lives in bench/' },
-];
+const KNOWN_EXCEPTIONS: KnownException[] = [];
 
 const show = (violations: Violation[]) => violations.map((v) => `${v.path}:${v.line}: ${v.message}`).join('\n');
 

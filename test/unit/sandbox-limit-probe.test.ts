@@ -1,9 +1,11 @@
-// A harness run ended by a sandbox limit (a fork storm, an output flood, CPU time) is a rejected candidate with
-// the limit as its reason (the `runs` probe), not a failed job.
+// A gate run ended by a sandbox limit (a fork storm, an output flood, CPU time) is a rejected candidate with the
+// limit as its reason (the `runs` probe), not a failed job.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { crashProbe } from '../../server/src/bench/runs-probe';
-import { HarnessRunError, runHarness } from '../../server/src/harness/run';
+import { crashEvidence } from '../../server/src/bench/crash';
+import { probesOf, verdictOf } from '../../server/src/derive/probes';
+import { HarnessRunError, runGate } from '../../server/src/harness/run';
+import type { BenchSpec } from '../../server/src/benchspec/model';
 import type { ExecResult, Target } from '../../server/src/targets/target';
 
 const limited: Target = {
@@ -22,15 +24,21 @@ const limited: Target = {
   }),
 };
 
+const spec: BenchSpec = { version: 1, kernel: 'k', sizes: { n: 8 }, args: [{ name: 'out', role: 'output', dtype: 'float32', shape: ['n'] }], launch: { grid: ['1'], block: ['32'] } };
+
 test('a run ended by a sandbox limit rejects the candidate with the limit named', { timeout: 10_000 }, async () => {
-  const error = await runHarness('/scratch/harness', { mode: 'time', seed: 1, warmup: 1, iters: 2, sets: 1 }, { target: limited }).then(
+  const command = { mode: 'evaluate' as const, baseline: '/b.so', candidate: '/c.so', seeds: [1, 2, 3], timeSeed: 1, warmup: 1, pairs: 2, sets: 1, time: true };
+  const error = await runGate('/scratch/kp_gate', command, { target: limited }).then(
     () => assert.fail('the run must fail'),
     (e: unknown) => e,
   );
   assert.ok(error instanceof HarnessRunError);
   assert.equal(error.kind, 'sandbox-limit');
-  const probe = crashProbe(error, 'while timed (round 1)');
-  assert.equal(probe?.name, 'runs');
-  assert.equal(probe?.passed, false);
-  assert.match(probe?.reason ?? '', /^the candidate failed while timed \(round 1\): the time run wrote more than the sandbox's limit of 1048576 bytes of output and was ended/);
+  const crash = crashEvidence(error);
+  assert.equal(crash?.kind, 'sandbox-limit');
+  const probes = probesOf(spec, { plan: { seeds: [1, 2, 3], sweep: [], sizes: spec.sizes }, checks: [], state: [], ...(crash ? { crash } : {}) });
+  const runs = probes.find((p) => p.name === 'runs');
+  assert.equal(runs?.passed, false);
+  assert.match(runs?.reason ?? '', /^the candidate failed: the evaluate run wrote more than the sandbox's limit of 1048576 bytes of output and was ended/);
+  assert.deepEqual(verdictOf(probes).failed, ['runs']);
 });

@@ -4,16 +4,18 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { DeviceInfo } from '../harness/protocol';
-import type { Ceilings } from './roofline';
+import type { DeviceInfo, TimingMethod } from '../harness/protocol';
+import type { Ceilings } from '../derive/roofline';
 
-/** What makes two measurements comparable: same GPU model, same driver, same physical device. */
+/** What makes two measurements comparable: same GPU model, same driver, same physical device, same timing method. */
 export interface GpuIdentity {
   name: string;
   driverVersion: string | number;
   /** `GPU-…` from nvidia-smi when known; otherwise the device index stands in. */
   uuid?: string;
   index?: number;
+  /** Ceilings bound kernel times only when timed the same way (absent: the events method of earlier versions). */
+  method?: TimingMethod;
 }
 
 export interface CeilingsEntry extends Ceilings {
@@ -33,7 +35,7 @@ export function defaultCeilingsPath(home: string): string {
 }
 
 export function gpuKey(id: GpuIdentity): string {
-  return `${id.name} | driver ${id.driverVersion} | ${id.uuid ?? `index ${id.index ?? 0}`}`;
+  return `${id.name} | driver ${id.driverVersion} | ${id.uuid ?? `index ${id.index ?? 0}`}${id.method && id.method !== 'cuda-events' ? ` | ${id.method}` : ''}`;
 }
 
 export function emptyCeilingsCache(): CeilingsCache {

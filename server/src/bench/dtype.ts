@@ -106,15 +106,3 @@ export function decodeValues(bytes: Uint8Array, dtype: Dtype, what = 'dump'): Va
       return new BigUint64Array(buffer, offset, count);
   }
 }
-
-/** Row-major multi-dimensional index of flat element `flat` in an array of `shape` (flat index if no shape). */
-export function unravelIndex(flat: number, shape: readonly number[] | undefined): number[] {
-  if (!shape || shape.length === 0) return [flat];
-  const index = new Array<number>(shape.length);
-  let rest = flat;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    index[d] = rest % shape[d];
-    rest = Math.floor(rest / shape[d]);
-  }
-  return index;
-}

@@ -3,7 +3,7 @@
 
 import type { Tolerance } from '../benchspec/model';
 import type { Bits, Values } from './dtype';
-import { unravelIndex } from './dtype';
+import { unravelIndex } from '../derive/shapes';
 
 export interface ElementFailure {
   flat: number;

@@ -7,7 +7,7 @@ import type { BenchSpec, Dtype } from '../benchspec/model';
 import type { Kernel } from '../kernels/model';
 import type { GpuInfo } from '../targets/gpus';
 import { JobError, type PreparedSpec } from './job-prepare';
-import { elementCount } from './shapes';
+import { elementCount } from '../derive/shapes';
 
 const INTEGER_RANGE: Partial<Record<Dtype, [bigint, bigint]>> = {
   int8: [-(2n ** 7n), 2n ** 7n - 1n],

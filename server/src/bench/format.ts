@@ -1,10 +1,11 @@
 // Text for people: the one-line code lens, the hover's markdown, the CLI's report. Only formatting; every
 // number comes from a BenchSummary, so what is shown is what the run record re-derives.
 
-import { formatMs, percent, sig, siRate } from './num';
-import type { RooflineResult } from './roofline';
-import type { SampleSummary } from './stats';
-import type { BenchSummary } from './summary';
+import type { TimingMethod } from '../harness/protocol';
+import { formatMs, percent, sig, siRate } from '../derive/num';
+import type { RooflineResult } from '../derive/roofline';
+import type { SampleSummary } from '../derive/stats';
+import type { BenchSummary } from '../derive/summary';
 
 /** "NVIDIA H100 80GB HBM3" → "H100", "NVIDIA GeForce RTX 4090" → "RTX 4090". */
 export function shortGpuName(name: string): string {
@@ -43,8 +44,15 @@ function mdEscape(text: string): string {
   return text.replace(/[\\`*_[\]|<>#]/g, (c) => `\\${c}`);
 }
 
+const METHOD_TEXT: Record<TimingMethod, string> = {
+  'cupti-activity': 'kernel time: first to last GPU activity of the launch, on any stream (CUPTI); launch overhead: host time inside the launch call; wall: launch to whole-device sync',
+  'cuda-events': 'kernel time: CUDA events around the launch and a whole-device sync (CUPTI unavailable: includes launch and sync latency)',
+};
+
 function statRows(s: BenchSummary): Array<[string, string, string?]> {
   const row = (label: string, f: (x: SampleSummary) => string): [string, string, string?] => [label, f(s.baseline), s.candidate ? f(s.candidate) : undefined];
+  const extra = (label: string, b: SampleSummary | undefined, c: SampleSummary | undefined): Array<[string, string, string?]> =>
+    b ? [[label, formatMs(b.median), s.candidate ? (c ? formatMs(c.median) : '–') : undefined]] : [];
   return [
     row('median', (x) => formatMs(x.median)),
     row(`${Math.round(s.baseline.medianCI.requested * 100)} % CI of median`, (x) => `${formatMs(x.medianCI.low, 1)} – ${formatMs(x.medianCI.high, 1)} (±${percent(x.ciHalfWidthRel)})`),
@@ -54,6 +62,8 @@ function statRows(s: BenchSummary): Array<[string, string, string?]> {
       const o = x.outliers.low + x.outliers.high;
       return `${x.n}${o ? ` (${o} outlier${o > 1 ? 's' : ''})` : ''}`;
     }),
+    ...extra('launch overhead (median)', s.baselineLaunch, s.candidateLaunch),
+    ...extra('wall, launch to sync (median)', s.baselineWall, s.candidateWall),
   ];
 }
 
@@ -82,6 +92,8 @@ export function hoverMarkdown(s: BenchSummary): string {
   }
   const speed = speedupLine(s);
   if (speed) lines.push('', mdEscape(speed));
+  if (s.method) lines.push('', `*${mdEscape(METHOD_TEXT[s.method])}*`);
+  if (s.trust?.notes.length) lines.push('', '**trust**', ...s.trust.notes.map((n) => `- ${mdEscape(n)}`));
   if (s.verification) {
     lines.push('', '| probe | | |', '|---|---|---|');
     for (const p of s.verification.probes) {
@@ -113,6 +125,8 @@ export function cliReport(s: BenchSummary): string {
   out.push(...table(rows));
   const speed = speedupLine(s);
   if (speed) out.push('', speed);
+  if (s.method) out.push('', `timing: ${METHOD_TEXT[s.method]}`);
+  if (s.trust?.notes.length) out.push('', 'trust:', ...s.trust.notes.map((n) => `  · ${n}`));
   if (s.verification) {
     out.push('', 'probes:');
     const probeRows = s.verification.probes.map((p) => [`  ${p.skipped ? '–' : p.passed ? '✓' : p.gate ? '✗' : '⚠'}`, p.name, p.gate ? '' : '(advisory)', p.reason]);

@@ -1,21 +1,25 @@
-// The GPU side of a bench job: which device, its measured ceilings (cached per GPU), and running the harness
-// with errors turned into JobErrors. All process work goes through the Target.
+// The GPU side of a bench job: which device, its measured ceilings (cached per GPU and timing method), and running
+// the gate runtime with its failures turned into JobErrors. All process work goes through the Target.
 
 import { homedir } from 'node:os';
-import { mkdir } from 'node:fs/promises';
-import type { CeilingsReport, CheckReport, TimeReport } from '../harness/protocol';
-import { HarnessRunError, harnessArgs, runHarness, type CheckCommand, type TimeCommand } from '../harness/run';
+import type { CeilingsEvent, GateEvent, TimingMethod } from '../harness/protocol';
+import { HarnessRunError, gateArgs, runGate, type GateCommand, type TimingChoice } from '../harness/run';
 import { firstVisibleGpu, listGpus, type GpuInfo } from '../targets/gpus';
-import type { Target } from '../targets/target';
+import type { SandboxPolicy, Target } from '../targets/target';
 import { defaultCeilingsPath, loadCeilingsCache, lookupCeilings, saveCeilingsCache, storeCeilings, type GpuIdentity } from './ceilings';
 import { JobError } from './job-prepare';
-import type { Ceilings } from './roofline';
+import type { Ceilings } from '../derive/roofline';
 
 export interface GpuContext {
   target: Target;
+  /** The gate runtime executable. */
+  runtime: string;
+  /** Where the runtime looks for libcupti when the loader does not find it. */
+  cuptiDirs: readonly string[];
+  timing?: TimingChoice;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
-  /** Every harness command line run, in order (the run record keeps them). */
+  /** Every runtime command line run, in order (the run record keeps them). */
   commands: string[][];
   timeoutMs?: number;
 }
@@ -26,7 +30,7 @@ export async function requireGpu(target: Target, signal?: AbortSignal): Promise<
   if (gpus.length === 0) {
     throw new JobError('no-device', `no CUDA device on target '${target.name}' (nvidia-smi found no GPU): run on a machine with an NVIDIA GPU, or use --dry-run to only build`);
   }
-  // The harness runs on CUDA device 0, which CUDA_VISIBLE_DEVICES (inherited by the target's processes) may map to
+  // The runtime uses CUDA device 0, which CUDA_VISIBLE_DEVICES (inherited by the target's processes) may map to
   // another GPU than nvidia-smi's first; records and the ceilings cache must name the GPU that ran.
   const visible = process.env.CUDA_VISIBLE_DEVICES;
   const gpu = firstVisibleGpu(gpus, visible);
@@ -36,7 +40,7 @@ export async function requireGpu(target: Target, signal?: AbortSignal): Promise<
   return gpu;
 }
 
-function asJobError(error: unknown, what: string): JobError {
+export function asJobError(error: unknown, what: string): JobError {
   if (error instanceof JobError) return error;
   if (error instanceof HarnessRunError) {
     const kind = error.stage === 'device' ? 'no-device' : 'run';
@@ -46,67 +50,63 @@ function asJobError(error: unknown, what: string): JobError {
   return new JobError('run', `${what}: ${(error as Error).message}`, { cause: error });
 }
 
-export async function runCheck(ctx: GpuContext, binary: string, command: Omit<CheckCommand, 'mode'>, what: string): Promise<CheckReport> {
-  await mkdir(command.outDir, { recursive: true });
-  const full: CheckCommand = { mode: 'check', ...command };
-  ctx.commands.push([binary, ...harnessArgs(full)]);
-  try {
-    return await runHarness(binary, full, { target: ctx.target, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
-  } catch (error) {
-    throw asJobError(error, what);
-  }
-}
-
-export async function runTime(ctx: GpuContext, binary: string, command: Omit<TimeCommand, 'mode'>, what: string): Promise<TimeReport> {
-  const full: TimeCommand = { mode: 'time', ...command };
-  ctx.commands.push([binary, ...harnessArgs(full)]);
-  try {
-    return await runHarness(binary, full, { target: ctx.target, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
-  } catch (error) {
-    throw asJobError(error, what);
-  }
+/** Runs one gate command; a HarnessRunError is left as it is (the caller decides whose fault it is). */
+export function runGateCommand(ctx: GpuContext, command: GateCommand, options: { cwd?: string; sandbox?: SandboxPolicy } = {}): Promise<GateEvent[]> {
+  ctx.commands.push([ctx.runtime, ...gateArgs(command)]);
+  return runGate(ctx.runtime, command, {
+    target: ctx.target,
+    signal: ctx.signal,
+    timeoutMs: ctx.timeoutMs,
+    env: { KP_CUPTI_DIRS: ctx.cuptiDirs.join(':') },
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+  });
 }
 
 export interface ResolvedCeilings extends Ceilings {
   source: 'measured' | 'cache';
   measuredAt?: string;
+  /** How the ceiling kernels were timed: the same way as the kernels they bound. */
+  method?: TimingMethod;
 }
 
 /**
- * The GPU's copy and FMA ceilings: from the cache file when this GPU (name, driver, index) was measured before,
- * else measured now with the harness's `ceilings` mode and stored. A cache that cannot be read is reported and
- * re-measured in memory rather than silently overwritten.
+ * The GPU's copy and FMA ceilings: from the cache file when this GPU (name, driver, index) was measured before
+ * with this timing method, else measured now with the runtime's `ceilings` mode and stored. A cache that cannot be
+ * read is reported and re-measured in memory rather than silently overwritten.
  */
-export async function ceilingsFor(ctx: GpuContext, gpu: GpuInfo, binary: string, cachePath = defaultCeilingsPath(homedir())): Promise<ResolvedCeilings> {
-  const id: GpuIdentity = { name: gpu.name, driverVersion: gpu.driver, index: gpu.index };
+export async function ceilingsFor(ctx: GpuContext, gpu: GpuInfo, method: TimingMethod, cachePath = defaultCeilingsPath(homedir())): Promise<ResolvedCeilings> {
+  const id: GpuIdentity = { name: gpu.name, driverVersion: gpu.driver, index: gpu.index, method };
   let cache: Awaited<ReturnType<typeof loadCeilingsCache>> | undefined;
   try {
     cache = await loadCeilingsCache(cachePath);
     const hit = lookupCeilings(cache, id);
     if (hit) {
       ctx.onProgress?.(`ceilings: cached for ${gpu.name} (${cachePath})`);
-      return { copyBytesPerSecond: hit.copyBytesPerSecond, fp32FlopsPerSecond: hit.fp32FlopsPerSecond, source: 'cache', measuredAt: hit.measuredAt };
+      return { copyBytesPerSecond: hit.copyBytesPerSecond, fp32FlopsPerSecond: hit.fp32FlopsPerSecond, source: 'cache', measuredAt: hit.measuredAt, method };
     }
   } catch (error) {
     ctx.onProgress?.(`ceilings: ${(error as Error).message}; measuring without saving`);
     cache = undefined;
   }
   ctx.onProgress?.(`ceilings: measuring copy bandwidth and FP32 throughput on ${gpu.name}`);
-  ctx.commands.push([binary, 'ceilings']);
-  let report: CeilingsReport;
+  let report: CeilingsEvent | undefined;
   try {
-    report = await runHarness(binary, { mode: 'ceilings' }, { target: ctx.target, signal: ctx.signal, timeoutMs: ctx.timeoutMs });
+    report = (await runGateCommand(ctx, { mode: 'ceilings', ...(ctx.timing ? { timing: ctx.timing } : {}) })).find((e): e is CeilingsEvent => e.kind === 'ceilings');
   } catch (error) {
     throw asJobError(error, 'measuring the GPU ceilings');
   }
+  if (!report) throw new JobError('run', 'measuring the GPU ceilings: the gate runtime printed no ceilings event');
   const now = new Date();
   const ceilings = { copyBytesPerSecond: report.copyBytesPerSecond, fp32FlopsPerSecond: report.fp32FlopsPerSecond };
+  // Cached under the method that really ran (CUPTI may have been unavailable).
+  const measuredId = { ...id, method: report.method };
   if (cache) {
     try {
-      await saveCeilingsCache(cachePath, storeCeilings(cache, id, ceilings, { now, device: report.device }));
+      await saveCeilingsCache(cachePath, storeCeilings(cache, measuredId, ceilings, { now, device: report.device }));
     } catch (error) {
       ctx.onProgress?.(`ceilings: not cached (${(error as Error).message})`);
     }
   }
-  return { ...ceilings, source: 'measured', measuredAt: now.toISOString() };
+  return { ...ceilings, source: 'measured', measuredAt: now.toISOString(), method: report.method };
 }

@@ -1,6 +1,6 @@
 // The first half of a bench job, shared by `bench`, `compare` and --dry-run: which kernel, which spec, and the
-// harness binary built for it. Everything here runs without a GPU; failures become JobErrors whose message says
-// what to do, so the CLI can print them as they are.
+// kernel versions built for the gate. Everything here runs without a GPU; failures become JobErrors whose message
+// says what to do, so the CLI can print them as they are.
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, relative, resolve } from 'node:path';
@@ -8,7 +8,7 @@ import { checkCandidate, describeRefusal } from '../candidates/check';
 import { describeFlagRefusal, describeFlags, resolveCompileFlags, type FlagRequest, type ResolvedFlags } from '../check/compile-flags';
 import { stageShared } from '../check/stage-flags';
 import type { CompilerDiagnostic } from '../check/types';
-import { buildHarness, type BuildResult } from '../harness/build';
+import { buildGateRuntime, buildVersion, type RuntimeBuild, type VersionBuild } from '../harness/build';
 import { discover } from '../kernels/discover';
 import { unreadableReason } from '../kernels/language';
 import type { Kernel } from '../kernels/model';
@@ -16,7 +16,7 @@ import type { BenchSpec, LaunchConfig } from '../benchspec/model';
 import { inferSpec } from '../benchspec/infer';
 import { findSpec, loadSpec, specPath } from '../benchspec/store';
 import { validate } from '../benchspec/validate';
-import type { Target } from '../targets/target';
+import type { SandboxPolicy, Target } from '../targets/target';
 
 export type JobErrorKind = 'input' | 'kernel' | 'spec' | 'candidate' | 'build' | 'no-device' | 'run';
 
@@ -75,10 +75,13 @@ export interface PreparedSpec {
 
 /** What a build produced, in the form the CLI and the record show. */
 export interface BuildInfo {
-  role: 'baseline' | 'candidate';
+  role: 'baseline' | 'candidate' | 'runtime';
+  /** The kernel's file (the runtime: its executable). */
   file: string;
+  /** What ran: the version's shared object, or the runtime executable. */
   binary: string;
   dir: string;
+  /** The generated shim the version was compiled from (the runtime: its main source). */
   harnessFile: string;
   cached: boolean;
   arch: string;
@@ -137,10 +140,10 @@ function specFixHint(file: string, kernel: string, workspace: string): string {
 }
 
 /** The spec to run: explicit, stored, or inferred (refused while inference left "?" fields). */
-export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
-  const file = resolve(o.workspace, o.file);
+export async function prepareSpec(job: PrepareOptions): Promise<PreparedSpec> {
+  const file = resolve(job.workspace, job.file);
   let explicit: Awaited<ReturnType<typeof loadSpec>> | undefined;
-  const explicitPath = o.specPath ? resolve(o.workspace, o.specPath) : undefined;
+  const explicitPath = job.specPath ? resolve(job.workspace, job.specPath) : undefined;
   if (explicitPath) {
     try {
       explicit = await loadSpec(explicitPath);
@@ -148,10 +151,10 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
       throw new JobError('spec', (error as Error).message, { cause: error });
     }
   }
-  const { kernel, text } = await resolveKernel(file, o.kernel ?? explicit?.spec?.kernel);
-  const path = explicitPath ?? (await findSpec(o.workspace, { qualifiedName: kernel.qualifiedName, file }));
+  const { kernel, text } = await resolveKernel(file, job.kernel ?? explicit?.spec?.kernel);
+  const path = explicitPath ?? (await findSpec(job.workspace, { qualifiedName: kernel.qualifiedName, file }));
   if (path) {
-    o.onProgress?.(`spec: ${path}`);
+    job.onProgress?.(`spec: ${path}`);
     const loaded = explicit ?? (await loadSpec(path).catch((error: unknown) => { throw new JobError('spec', (error as Error).message, { cause: error }); }));
     if (loaded.parseErrors.length) throw new JobError('spec', `${path}: not valid JSON (${loaded.parseErrors.map((e) => `${e.message} at offset ${e.offset}`).join('; ')})`, { where: { specFile: path } });
     const v = loaded.validation;
@@ -162,23 +165,28 @@ export async function prepareSpec(o: PrepareOptions): Promise<PreparedSpec> {
     if (loaded.spec.kernel !== kernel.qualifiedName) throw new JobError('spec', `${path} is the spec of '${loaded.spec.kernel}', not of '${kernel.qualifiedName}'`);
     return { file, text, kernel, spec: loaded.spec, source: { kind: 'file', path } };
   }
-  const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: o.workspace });
+  const inferred = inferSpec(kernel, { fileText: text, workspaceRoot: job.workspace });
   if (inferred.unknowns.length) {
     const list = inferred.unknowns.map((u) => `${u.path}: ${u.message}`).join('\n  ');
-    throw new JobError('spec', `no spec for ${kernel.qualifiedName}, and inference left ${inferred.unknowns.length} field${inferred.unknowns.length === 1 ? '' : 's'} unknown:\n  ${list}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
+    throw new JobError('spec', `no spec for ${kernel.qualifiedName}, and inference left ${inferred.unknowns.length} field${inferred.unknowns.length === 1 ? '' : 's'} unknown:\n  ${list}\n${specFixHint(file, kernel.qualifiedName, job.workspace)}`);
   }
   const v = validate(inferred.spec);
   if (!v.ok) {
-    throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, o.workspace)}`);
+    throw new JobError('spec', `the inferred spec for ${kernel.qualifiedName} is not runnable:\n  ${v.errors.map((e) => `${e.path}: ${e.message}`).join('\n  ')}\n${specFixHint(file, kernel.qualifiedName, job.workspace)}`);
   }
-  o.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
+  job.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
   return { file, text, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
 }
 
-function buildFailure(result: BuildResult, file: string): JobError {
+/** The compiler's errors for `file`, the first ten, one per line. */
+export function buildErrors(result: VersionBuild): string[] {
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   const shown = (errors.length ? errors : result.diagnostics).slice(0, 10).map((d) => `${d.file}:${d.line + 1}${d.column !== undefined ? `:${d.column + 1}` : ''}: ${d.severity}: ${d.message}`);
-  return new JobError('build', `building the harness for ${file} failed (build folder ${result.dir}):\n  ${shown.join('\n  ') || result.log.trim().split('\n').slice(-10).join('\n  ')}`, {
+  return shown.length ? shown : result.log.trim().split('\n').slice(-10);
+}
+
+function buildFailure(result: VersionBuild, file: string): JobError {
+  return new JobError('build', `building ${file} for the gate failed (build folder ${result.dir}):\n  ${buildErrors(result).join('\n  ')}`, {
     where: { diagnostics: result.diagnostics.filter((d) => d.origin === 'user') },
   });
 }
@@ -201,45 +209,104 @@ function jobFlags(o: PrepareOptions, baselineFile: string): Promise<ResolvedFlag
 }
 
 /**
+ * What a sandboxed candidate build may read besides the system and toolkit: the candidate's and the baseline's
+ * folders, the include folders of the job's flags, and where those flags are staged (links, the macro header).
+ */
+export async function candidateReadable(job: PrepareOptions, prepared: PreparedSpec, candidateFile: string): Promise<string[]> {
+  const flags = await jobFlags(job, resolve(job.workspace, job.file));
+  const staged = await stageShared(flags);
+  return [...new Set([dirname(candidateFile), dirname(prepared.file), ...flags.includeDirs, ...flags.systemIncludeDirs, ...(staged.dir ? [staged.dir] : [])])];
+}
+
+/**
  * Checks a candidate before anything compiles (candidates/check.ts): it must be kernel code that can replace the
  * baseline's kernel. Returns the translation unit to build it as: the baseline file with its kernel replaced.
  */
-export async function prepareCandidate(prepared: PreparedSpec, candidateFile: string, o: PrepareOptions): Promise<string> {
-  const file = resolve(o.workspace, candidateFile);
+export async function prepareCandidate(prepared: PreparedSpec, candidateFile: string, job: PrepareOptions): Promise<string> {
+  const file = resolve(job.workspace, candidateFile);
   const text = await readText(file);
   const check = await checkCandidate(text, { file, baseline: { file: prepared.file, text: prepared.text, kernel: prepared.kernel }, templateArgs: prepared.spec.templateArgs });
   if (!check.ok || check.tuSource === undefined) throw new JobError('candidate', describeRefusal(file, check.problems));
-  o.onProgress?.(`candidate: ${basename(file)} is kernel code; built in place of ${prepared.kernel.qualifiedName} in ${basename(prepared.file)}`);
+  job.onProgress?.(`candidate: ${basename(file)} is kernel code; built in place of ${prepared.kernel.qualifiedName} in ${basename(prepared.file)}`);
   return check.tuSource;
 }
 
-/** Builds (or reuses) the harness binary of `file` for `spec`; `source` is a candidate's translation unit. */
-export async function buildFor(role: BuildInfo['role'], file: string, spec: BenchSpec, arch: string, o: PrepareOptions, source?: string): Promise<BuildInfo> {
-  if (!isAbsolute(file)) file = resolve(o.workspace, file);
-  const flags = await jobFlags(o, role === 'baseline' ? file : resolve(o.workspace, o.file));
-  o.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
-  let result: BuildResult;
+export interface BuildForOptions extends PrepareOptions {
+  /** Candidate builds run sandboxed. */
+  sandbox?: SandboxPolicy;
+  /** A candidate's own nvcc options (the optimizer's, from its allow-list), after the user's flags. */
+  extraFlags?: readonly string[];
+}
+
+/**
+ * Builds (or reuses) `file` as a kernel version for `spec` (`source`: a candidate's translation unit, built in its
+ * place) with the job's flags, the static check's (jobFlags); a compile error comes back as `failed`, not thrown.
+ */
+export async function buildVersionFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions, source?: string): Promise<{ info?: BuildInfo; failed?: VersionBuild }> {
+  if (!isAbsolute(file)) file = resolve(job.workspace, file);
+  const flags = await jobFlags(job, resolve(job.workspace, job.file));
+  job.onProgress?.(`build: ${role} ${basename(file)} for ${arch}`);
+  let result: VersionBuild;
   try {
     const staged = await stageShared(flags);
-    result = await buildHarness({ spec, userFile: file, kernel: spec.kernel, ...(source === undefined ? {} : { userSource: source }) }, { target: o.target, arch, nvcc: flags.nvcc, flags: staged.args, cacheDir: o.buildCacheDir, signal: o.signal });
+    result = await buildVersion(
+      { spec, file, kernel: spec.kernel, ...(source === undefined ? {} : { source }) },
+      { target: job.target, arch, nvcc: flags.nvcc, cacheDir: job.buildCacheDir, signal: job.signal, flags: [...staged.args, ...(job.extraFlags ?? [])], ...(job.sandbox ? { sandbox: job.sandbox } : {}) },
+    );
     result = { ...result, diagnostics: result.diagnostics.map((d) => ({ ...d, file: staged.realPath(d.file) })) };
   } catch (error) {
-    throw new JobError('build', `cannot build the harness for ${file}: ${(error as Error).message}`, { cause: error });
+    throw new JobError('build', `cannot build ${file} for the gate: ${(error as Error).message}`, { cause: error });
   }
-  if (!result.ok || !result.binary) throw buildFailure(result, file);
-  o.onProgress?.(`build: ${role} ${result.cached ? 'cached' : `built in ${(result.durationMs / 1000).toFixed(1)} s`} → ${dirname(result.binary)}`);
+  if (!result.ok || !result.object) return { failed: result };
+  job.onProgress?.(`build: ${role} ${result.cached ? 'cached' : `built in ${(result.durationMs / 1000).toFixed(1)} s`} → ${dirname(result.object)}`);
   return {
-    role,
-    file,
-    binary: result.binary,
-    dir: result.dir,
-    harnessFile: result.harnessFile,
-    cached: result.cached,
-    arch: result.arch,
-    ...(result.command ? { command: result.command } : {}),
-    durationMs: result.durationMs,
-    flags: describeFlags(flags),
+    info: {
+      role,
+      file,
+      binary: result.object,
+      dir: result.dir,
+      harnessFile: result.shimFile,
+      cached: result.cached,
+      arch: result.arch,
+      ...(result.command ? { command: result.command } : {}),
+      durationMs: result.durationMs,
+      flags: describeFlags(flags),
+    },
   };
+}
+
+/** Builds (or reuses) a version; a compile error is a JobError (the user's own file must build; --dry-run). */
+export async function buildFor(role: 'baseline' | 'candidate', file: string, spec: BenchSpec, arch: string, job: BuildForOptions, source?: string): Promise<BuildInfo> {
+  const { info, failed } = await buildVersionFor(role, file, spec, arch, job, source);
+  if (failed || !info) throw buildFailure(failed as VersionBuild, file);
+  return info;
+}
+
+/** Builds (or reuses) the gate runtime. */
+export async function buildRuntimeFor(arch: string, job: PrepareOptions): Promise<{ info: BuildInfo; runtime: RuntimeBuild }> {
+  let runtime: RuntimeBuild;
+  let info: BuildInfo;
+  try {
+    // The runtime holds no user code: of the user's flags only the nvcc and host-compiler choices matter to it.
+    const flags = await jobFlags(job, resolve(job.workspace, job.file));
+    runtime = await buildGateRuntime({ target: job.target, arch, nvcc: flags.nvcc, cacheDir: job.buildCacheDir, signal: job.signal, flags: flags.args });
+    info = {
+      role: 'runtime',
+      file: runtime.executable,
+      binary: runtime.executable,
+      dir: runtime.dir,
+      harnessFile: `${runtime.dir}/kp_gate.cu`,
+      cached: runtime.cached,
+      arch: runtime.arch,
+      ...(runtime.command ? { command: runtime.command } : {}),
+      durationMs: runtime.durationMs,
+      flags: describeFlags(flags),
+    };
+  } catch (error) {
+    throw new JobError('build', `cannot build the gate runtime: ${(error as Error).message}`, { cause: error });
+  }
+  job.onProgress?.(`build: gate runtime ${runtime.cached ? 'cached' : `built in ${(runtime.durationMs / 1000).toFixed(1)} s`} → ${runtime.dir}`);
+  return { info, runtime };
 }
 
 /**

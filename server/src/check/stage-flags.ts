@@ -15,6 +15,8 @@ export const DEFINES_HEADER = 'kp_defines.h';
 export interface StagedFlags {
   /** The nvcc arguments: links for include folders, the macro header, then the verbatim flags. */
   args: string[];
+  /** The folder holding the links and the macro header, when there are any (a sandboxed build must read it). */
+  dir?: string;
   /** A path nvcc printed through one of the links, as the user knows it. */
   realPath(path: string): string;
 }
@@ -60,6 +62,7 @@ export async function stageFlags(flags: Pick<ResolvedFlags, 'includeDirs' | 'sys
   args.push(...flags.args);
   return {
     args,
+    ...(dirs.length > 0 || flags.macros.length > 0 ? { dir } : {}),
     realPath(path) {
       for (const [link, real] of links) if (path === link || path.startsWith(link + sep)) return real + path.slice(link.length);
       return path;

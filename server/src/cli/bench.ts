@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
 import { cliReport, lensText } from '../bench/format';
 import { describeFlagRefusal, type Refusal } from '../check/compile-flags';
-import { benchKernel, compareCandidate, type DryRunResult, type JobOptions, type JobResult } from '../bench/job';
+import { benchKernel, compareCandidates, type CandidateFile, type CandidateResult, type DryRunResult, type JobOptions, type JobResult } from '../bench/job';
+import type { TimingChoice } from '../harness/run';
 import { RECORD_FILE } from '../runs/record';
 import { compileRequest, type CompileCliFlags } from './compile-options';
 import { CliError } from './errors';
@@ -12,24 +13,31 @@ import { defaultTarget, positiveInt, progressTo, withCancel, type JobCliOptions 
 export interface BenchFlags extends CompileCliFlags {
   kernel?: string;
   spec?: string;
-  candidate?: string;
-  /** A JSON file, or inline JSON (starts with "{"), holding the candidate's own launch. */
-  candidateLaunch?: string;
+  /** compare: each candidate file with, optionally, its own launch (a JSON file, or inline JSON starting with "{"). */
+  candidates?: Array<{ file: string; launch?: string }>;
   dryRun: boolean;
   json: boolean;
   workspace: string;
   arch?: string;
   rounds?: string;
   iters?: string;
+  pairs?: string;
   warmup?: string;
   sets?: string;
+  timing?: string;
 }
 
 /** Exit codes of `compare`: 0 accepted (faster, slower or no difference: the text says which), 3 rejected. */
 export const EXIT_REJECTED = 3;
 
+function timingOf(value: string | undefined): TimingChoice | undefined {
+  if (value === undefined || value === 'cupti' || value === 'events') return value;
+  throw new CliError(`--timing must be 'cupti' or 'events', got '${value}'`, 2);
+}
+
 async function jobOptions(file: string, flags: BenchFlags, options: JobCliOptions, signal: AbortSignal): Promise<JobOptions> {
   // Paths on the command line are relative to where the command runs, not to --workspace.
+  const timing = timingOf(flags.timing);
   return {
     file: resolve(file),
     kernel: flags.kernel,
@@ -45,8 +53,10 @@ async function jobOptions(file: string, flags: BenchFlags, options: JobCliOption
     buildCacheDir: options.buildCacheDir,
     rounds: positiveInt(flags.rounds, 'rounds'),
     iters: positiveInt(flags.iters, 'iters'),
+    pairs: positiveInt(flags.pairs, 'pairs'),
     warmup: positiveInt(flags.warmup, 'warmup'),
     sets: positiveInt(flags.sets, 'sets'),
+    ...(timing ? { timing } : {}),
   };
 }
 
@@ -61,36 +71,45 @@ function dryRunText(r: DryRunResult): string {
   return lines.join('\n');
 }
 
-/** The headline numbers, so scripts need not dig into the summary. */
+/**
+ * The headline numbers, so scripts need not dig into the summary. Figures that were not measured are absent: a
+ * rejected candidate has no time, speedup, interval or bandwidth of its own.
+ */
 function jsonResult(r: JobResult): Record<string, unknown> {
   const s = r.summary;
-  const roof = s.candidate ? s.candidateRoofline : s.baselineRoofline;
+  const candidate = 'candidate' in r ? (r as CandidateResult) : undefined;
   return {
     kind: r.kind,
     kernel: r.kernel,
     gpu: s.gpuName,
     specSource: r.specSource,
+    ...(s.method ? { timingMethod: s.method } : {}),
     medianMs: s.baseline.median,
-    ...(s.candidate ? { candidateMedianMs: s.candidate.median } : {}),
+    ...(s.baselineLaunch ? { launchOverheadMs: s.baselineLaunch.median } : {}),
+    ...(s.baselineWall ? { wallMs: s.baselineWall.median } : {}),
     bytesPerSecond: s.baselineRoofline?.achievedBytesPerSecond,
     fractionOfPeak: s.baselineRoofline?.fractionOfPeak,
     bound: s.baselineRoofline?.bound,
+    ...(s.candidate ? { candidateMedianMs: s.candidate.median } : {}),
+    ...(s.candidateLaunch ? { candidateLaunchOverheadMs: s.candidateLaunch.median } : {}),
+    ...(s.candidateWall ? { candidateWallMs: s.candidateWall.median } : {}),
+    ...(s.candidateRoofline ? { candidateBytesPerSecond: s.candidateRoofline.achievedBytesPerSecond, candidateFractionOfPeak: s.candidateRoofline.fractionOfPeak } : {}),
     ...(s.gate
       ? {
           verdict: s.gate.status,
           accepted: s.gate.accepted,
           headline: s.gate.headline,
-          speedup: s.gate.speedup,
-          speedupCI: s.gate.speedupCI,
+          ...(s.gate.speedup !== undefined ? { speedup: s.gate.speedup } : {}),
+          ...(s.gate.speedupCI ? { speedupCI: s.gate.speedupCI } : {}),
           showSpeedup: s.gate.showSpeedup,
           failedProbes: s.gate.failedProbes,
           reasons: s.gate.reasons,
           probes: s.verification?.probes.map((p) => ({ name: p.name, passed: p.passed, gate: p.gate, skipped: p.skipped ?? false, reason: p.reason })),
-          candidateBytesPerSecond: roof?.achievedBytesPerSecond,
-          candidateFractionOfPeak: roof?.fractionOfPeak,
         }
       : {}),
+    ...(s.trust ? { trust: s.trust } : {}),
     ...(r.record.candidateLaunch ? { candidateLaunch: r.record.candidateLaunch } : {}),
+    ...(candidate ? { candidate: candidate.candidate, seconds: candidate.seconds } : {}),
     lens: lensText(s),
     warnings: r.warnings,
     runDir: r.runDir,
@@ -141,15 +160,23 @@ async function readLaunch(value: string): Promise<{ launch: LaunchConfig; origin
   return { launch: parsed as LaunchConfig, origin };
 }
 
-/** `kernelpilot compare FILE --candidate OTHER [--kernel K] [--spec F] [--json]` → 0 accepted, 3 rejected, 1 error. */
+/** `kernelpilot compare FILE --candidate A [--candidate-launch L] [--candidate B ...]` → 0 all accepted, 3 any rejected, 1 error. */
 export async function compareCommand(files: string[], flags: BenchFlags, options: JobCliOptions = {}): Promise<{ output: string; exitCode: number }> {
-  if (files.length !== 1 || !flags.candidate) throw new CliError('usage: kernelpilot compare FILE --candidate OTHER_FILE [--candidate-launch L] [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
-  const candidateFile = resolve(flags.candidate);
-  const launch = flags.candidateLaunch === undefined ? undefined : await readLaunch(flags.candidateLaunch);
-  const result = await withCancel(async (signal) =>
-    compareCandidate({ ...(await jobOptions(files[0], flags, options, signal)), candidateFile, candidateLaunch: launch?.launch, candidateLaunchOrigin: launch?.origin }),
-  );
-  if (result.kind === 'dry-run') return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
-  const exitCode = result.summary.gate?.accepted ? 0 : EXIT_REJECTED;
-  return { output: flags.json ? JSON.stringify({ ...jsonResult(result), candidate: candidateFile }, null, 2) : text(result), exitCode };
+  if (files.length !== 1 || !flags.candidates?.length) {
+    throw new CliError('usage: kernelpilot compare FILE --candidate OTHER_FILE [--candidate-launch L] [--candidate ANOTHER ...] [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
+  }
+  const candidates: CandidateFile[] = [];
+  for (const c of flags.candidates) {
+    const launch = c.launch === undefined ? undefined : await readLaunch(c.launch);
+    candidates.push({ file: resolve(c.file), ...(launch ? { launch: launch.launch, launchOrigin: launch.origin } : {}) });
+  }
+  const result = await withCancel(async (signal) => compareCandidates({ ...(await jobOptions(files[0], flags, options, signal)), candidates }));
+  if (!Array.isArray(result)) return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
+  const exitCode = result.every((r) => r.summary.gate?.accepted) ? 0 : EXIT_REJECTED;
+  if (flags.json) {
+    const json = result.map(jsonResult);
+    return { output: JSON.stringify(json.length === 1 ? json[0] : json, null, 2), exitCode };
+  }
+  const texts = result.map((r) => (result.length > 1 ? `== ${r.candidate}\n${text(r)}` : text(r)));
+  return { output: texts.join('\n\n'), exitCode };
 }

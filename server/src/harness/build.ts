@@ -1,16 +1,18 @@
-// Builds the CUDA harness binary for one kernel of one user file, through a Target:
-//   <cache>/runtime-<key>/kp_runtime.o   the fixed runtime, compiled once per (nvcc, arch, host compiler)
-//   <cache>/<key>/harness.cu, kp_runtime.cuh, harness   one folder per distinct build, never beside the user's file
-// A build is keyed by sha256 of (harness source, user file and the local headers it includes, flags, nvcc's
-// version string, runtime key): a hit returns the existing binary without running nvcc. Compile errors come
-// back as diagnostics on the USER's file and lines (nvcc reports them there, as the file is #included);
-// errors inside the generated code point at the harness file in the build folder.
+// Builds what the gate runs, through a Target:
+//   <cache>/gate-<key>/kp_gate        the gate runtime (runtime/*.cu), once per (nvcc, arch, host compiler)
+//   <cache>/<key>/version.cu, version.so   one kernel version (the baseline's file or a candidate) as a small shared
+//                                     object, from the shim generate.ts writes; never beside the user's file
+// Both are keyed by sha256 of everything that goes into them (sources, the version's file and the local headers it
+// includes, flags, nvcc's version string): a hit returns the existing file without running nvcc. Version builds
+// are small and independent, so a caller may run many at once (a candidate compiles while another is timed).
+// Compile errors come back as diagnostics on the VERSION's file and lines (nvcc reports them there, as the file is
+// #included); errors inside the generated code point at the shim in the build folder.
 //
 // The build folder is written with node:fs, so the target must see this machine's file system (LocalTarget
 // does). Only the nvcc calls go through the target.
-// The cache lives in the user's private folder (targets/private-dir.ts) and a cached object or binary is used only
-// when its hash is the one recorded when we built it (targets/owned-files.ts): nothing another user planted is
-// linked or run. nvcc's temporary files go to a scratch folder (TMPDIR) removed when the build ends.
+// The cache lives in the user's private folder (targets/private-dir.ts) and a cached object or executable is used
+// only when its hash is the one recorded when we built it (targets/owned-files.ts): nothing another user planted is
+// loaded or run. nvcc's temporary files go to a scratch folder (TMPDIR) removed when the build ends.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
@@ -23,17 +25,18 @@ import { defaultArch, listGpus } from '../targets/gpus';
 import { forgetOwned, isOwned, recordOwned } from '../targets/owned-files';
 import { ensurePrivateDir, privateDir } from '../targets/private-dir';
 import { withScratch } from '../targets/scratch';
-import type { ExecOptions, ExecResult, Target } from '../targets/target';
-import { generateCudaHarness, type GeneratedHarness } from './cuda/generate';
-import { RUNTIME_HEADER, RUNTIME_HEADER_NAME, RUNTIME_SOURCE, RUNTIME_SOURCE_NAME } from './cuda/runtime';
+import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../targets/target';
+import { generateVersionShim, type GeneratedShim } from './cuda/generate';
+import { RUNTIME_DYNAMIC_LIST, RUNTIME_FILES, RUNTIME_SOURCES, VERSION_HEADER, VERSION_HEADER_NAME } from './cuda/runtime';
 
 /** Bumped when the layout of a build folder or the meaning of the key changes. */
-const BUILD_FORMAT = 1;
+const BUILD_FORMAT = 2;
 export const DEFAULT_BUILD_TIMEOUT_MS = 180_000;
-export const HARNESS_SOURCE_NAME = 'harness.cu';
-export const HARNESS_BINARY_NAME = 'harness';
-const RUNTIME_OBJECT_NAME = 'kp_runtime.o';
+export const SHIM_SOURCE_NAME = 'version.cu';
+export const VERSION_OBJECT_NAME = 'version.so';
+export const GATE_EXECUTABLE_NAME = 'kp_gate';
 const CANDIDATE_SOURCE_NAME = 'candidate.cu';
+const DYNAMIC_LIST_NAME = 'kp_gate.dynlist';
 
 export interface BuildOptions {
   target: Target;
@@ -41,43 +44,45 @@ export interface BuildOptions {
   nvcc?: string;
   /** `sm_90`, `90`, `9.0`, `sm_90a` …; default: the target's GPU (nvidia-smi, asked once per target), else sm_90. */
   arch?: string;
-  /** More nvcc arguments for the harness (the user's -I/-D/--use_fast_math …); part of the cache key. */
+  /** More nvcc arguments for the version (the user's -I/-D/--use_fast_math …); part of the cache key. */
   flags?: readonly string[];
   /** Default ~/.cache/kernelpilot/builds; a given folder must be private too (owner and mode are checked). */
   cacheDir?: string;
   /** Per nvcc call; default 180 s. The whole nvcc process tree is killed past it. */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Candidate builds run under it (targets/ enforces it); the baseline's and the runtime's do not need one. */
+  sandbox?: SandboxPolicy;
 }
 
-export interface BuildInput {
+export interface VersionInput {
   spec: BenchSpec;
-  /** Absolute path of the user's file; compiled unchanged. */
-  userFile: string;
+  /** Absolute path of the version's file; compiled unchanged. */
+  file: string;
   /**
    * What to compile instead of the file on disk: a candidate's translation unit (candidates/check.ts: the user's
-   * file with its kernel replaced). Written into the build folder as candidate.cu; `#line` directives in it keep
+   * file with its kernel replaced), written into the build folder as candidate.cu; its `#line` directives keep
    * messages on the user's and the candidate's files.
    */
-  userSource?: string;
+  source?: string;
   /** Default spec.kernel. */
   kernel?: string;
 }
 
 export type DiagnosticOrigin = 'user' | 'harness' | 'runtime' | 'other';
 
-/** A compiler message, with where it belongs: the user's code, the generated harness, the runtime, or elsewhere (a header, the toolchain). */
+/** A compiler message, with where it belongs: the version's code, the generated shim, the interface header, or elsewhere. */
 export interface BuildDiagnostic extends CompilerDiagnostic {
   origin: DiagnosticOrigin;
 }
 
-export interface BuildResult {
+export interface VersionBuild {
   ok: boolean;
-  /** The harness binary, when ok. */
-  binary?: string;
-  /** The build folder (harness.cu and kp_runtime.cuh are there to read, also after a failure). */
+  /** The shared object, when ok. */
+  object?: string;
+  /** The build folder (version.cu and kp_version.cuh are there to read, also after a failure). */
   dir: string;
-  harnessFile: string;
+  shimFile: string;
   kernelExpr: string;
   /** True when an earlier build was reused and nvcc did not run. */
   cached: boolean;
@@ -91,9 +96,23 @@ export interface BuildResult {
   durationMs: number;
 }
 
+export interface RuntimeBuild {
+  executable: string;
+  dir: string;
+  key: string;
+  arch: string;
+  cached: boolean;
+  command?: string;
+  durationMs: number;
+  /** Where the toolkit keeps its libraries (libcupti among them), for the runtime's KP_CUPTI_DIRS. */
+  toolkitLibraryDirs: string[];
+  /** Folders libcupti may be in besides those (older toolkits keep it under extras/CUPTI). */
+  cuptiDirs: string[];
+}
+
 export type BuildErrorKind = 'spec' | 'nvcc-not-found' | 'invalid-arch' | 'timeout' | 'cancelled' | 'runtime' | 'io';
 
-/** A build that could not happen at all (as opposed to a compile error, which is a BuildResult with ok false). */
+/** A build that could not happen at all (as opposed to a compile error, which is a VersionBuild with ok false). */
 export class BuildError extends Error {
   constructor(
     readonly kind: BuildErrorKind,
@@ -118,79 +137,129 @@ export function baseFlags(arch: string): string[] {
   return ['-O3', '-lineinfo', ...archFlags(arch), '-std=c++17'];
 }
 
-export async function buildHarness(input: BuildInput, options: BuildOptions): Promise<BuildResult> {
-  const started = performance.now();
+/**
+ * How a version becomes a shared object the runtime can dlopen beside another: position-independent, every symbol
+ * hidden but the one entry point (so two versions' same-named kernels never bind to each other), and the CUDA
+ * runtime shared, so the runtime and all versions share one context.
+ */
+export function versionLinkFlags(libDirs: readonly string[]): string[] {
+  return ['-shared', '-Xcompiler', '-fPIC', '-Xcompiler', '-fvisibility=hidden', '-cudart', 'shared', ...rpathFlags(libDirs)];
+}
+
+function rpathFlags(libDirs: readonly string[]): string[] {
+  return libDirs.flatMap((d) => ['-Xlinker', `-rpath=${d}`]);
+}
+
+async function resolveArch(options: BuildOptions): Promise<string> {
   const arch = normalizeArch(options.arch ?? (await targetArch(options.target, options.signal)) ?? 'sm_90');
   if (!arch) throw new BuildError('invalid-arch', `'${options.arch}' is not a GPU architecture (expected e.g. sm_90, 90 or 9.0)`);
-  if (!isAbsolute(input.userFile)) throw new BuildError('spec', `the user file must be an absolute path, got '${input.userFile}'`);
-  let userText: string;
+  return arch;
+}
+
+export async function buildVersion(input: VersionInput, options: BuildOptions): Promise<VersionBuild> {
+  const started = performance.now();
+  const arch = await resolveArch(options);
+  if (!isAbsolute(input.file)) throw new BuildError('spec', `the kernel's file must be an absolute path, got '${input.file}'`);
+  let versionText: string;
   try {
-    userText = input.userSource ?? readFileSync(input.userFile, 'utf8');
+    versionText = input.source ?? readFileSync(input.file, 'utf8');
   } catch (error) {
-    throw new BuildError('io', `cannot read ${input.userFile}: ${(error as Error).message}`, '', { cause: error });
+    throw new BuildError('io', `cannot read ${input.file}: ${(error as Error).message}`, '', { cause: error });
   }
-  let generated: GeneratedHarness;
+  let shim: GeneratedShim;
   try {
-    generated = generateCudaHarness(input.spec, input.userFile, input.kernel ?? input.spec.kernel, input.userSource === undefined ? {} : { includeAs: CANDIDATE_SOURCE_NAME });
+    shim = generateVersionShim(input.spec, input.file, input.kernel ?? input.spec.kernel, input.source === undefined ? {} : { includeAs: CANDIDATE_SOURCE_NAME });
   } catch (error) {
-    throw new BuildError('spec', `cannot generate the harness for ${input.kernel ?? input.spec.kernel}: ${(error as Error).message}`, '', { cause: error });
+    throw new BuildError('spec', `cannot generate the shim for ${input.kernel ?? input.spec.kernel}: ${(error as Error).message}`, '', { cause: error });
   }
 
   const nvcc = options.nvcc ?? 'nvcc';
   const flags = [...(options.flags ?? [])];
   const cacheDir = await privateCache(options.cacheDir);
-  const version = await nvccVersion(options.target, nvcc, options);
-  const runtime = runtimePlan({ nvcc, arch, cacheDir, version, hostFlags: hostCompilerFlags(flags) });
-
+  const toolkit = await toolkitInfo(options.target, nvcc, options);
+  const compile = [...baseFlags(arch), ...versionLinkFlags(toolkit.libraryDirs), ...flags];
   const key = sha256(
     JSON.stringify({
       format: BUILD_FORMAT,
-      source: generated.source,
-      runtime: runtime.key,
-      user: sha256(userText),
-      headers: localHeaders(input.userFile, userText, includeDirs(flags)),
-      flags: [...baseFlags(arch), ...flags],
-      nvcc: version,
+      source: shim.source,
+      header: VERSION_HEADER,
+      version: sha256(versionText),
+      headers: localHeaders(input.file, versionText, includeDirs(flags)),
+      flags: compile,
+      nvcc: toolkit.version,
     }),
   );
   const dir = join(cacheDir, key.slice(0, 24));
-  const harnessFile = join(dir, HARNESS_SOURCE_NAME);
-  const binary = join(dir, HARNESS_BINARY_NAME);
-  const base = { dir, harnessFile, kernelExpr: generated.kernelExpr, key, arch };
-  if (await isOwned(binary)) {
-    return { ...base, ok: true, binary, cached: true, diagnostics: [], log: '', durationMs: performance.now() - started };
+  const shimFile = join(dir, SHIM_SOURCE_NAME);
+  const object = join(dir, VERSION_OBJECT_NAME);
+  const base = { dir, shimFile, kernelExpr: shim.kernelExpr, key, arch };
+  if (await isOwned(object)) {
+    return { ...base, ok: true, object, cached: true, diagnostics: [], log: '', durationMs: performance.now() - started };
   }
 
   return once(dir, async () => {
-    await ensureRuntime(runtime, options);
-    const candidate: Record<string, string> = input.userSource === undefined ? {} : { [CANDIDATE_SOURCE_NAME]: input.userSource };
-    await writeFiles(dir, { [HARNESS_SOURCE_NAME]: generated.source, [RUNTIME_HEADER_NAME]: RUNTIME_HEADER, ...candidate });
-    // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written binary under the real name.
-    const partial = `${HARNESS_BINARY_NAME}.partial-${randomBytes(6).toString('hex')}`;
-    const args = [...baseFlags(arch), ...flags, '-o', partial, HARNESS_SOURCE_NAME, runtime.object];
-    await forgetOwned(binary);
-    const result = await nvccIn(options, nvcc, args, dir);
+    const candidate: Record<string, string> = input.source === undefined ? {} : { [CANDIDATE_SOURCE_NAME]: input.source };
+    await writeFiles(dir, { [SHIM_SOURCE_NAME]: shim.source, [VERSION_HEADER_NAME]: VERSION_HEADER, ...candidate });
+    // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written object under the real name.
+    const partial = `${VERSION_OBJECT_NAME}.partial-${randomBytes(6).toString('hex')}.so`;
+    const args = [...compile, '-o', partial, SHIM_SOURCE_NAME];
+    // A sandboxed build may write its own build folder and nothing else of ours.
+    await forgetOwned(object);
+    const result = await nvccIn(options, nvcc, args, dir, options.sandbox);
     throwIfNotRun(result, nvcc, options);
     const log = `${result.stdout}${result.stderr}`;
     const ok = result.exitCode === 0 && existsSync(join(dir, partial));
     if (ok) {
-      await rename(join(dir, partial), binary);
-      await recordOwned(binary);
+      await rename(join(dir, partial), object);
+      await recordOwned(object);
     } else await rm(join(dir, partial), { force: true });
-    const diagnostics = mapDiagnostics(log, { dir, userFile: input.userFile, userText, harnessFile, harnessText: generated.source });
+    // Messages land on the files themselves (a candidate's unit says where with #line): quote their own lines.
+    const fileText = input.source === undefined ? versionText : readOr(input.file, '');
+    const diagnostics = mapDiagnostics(log, { dir, userFile: input.file, userText: fileText, shimFile, shimText: shim.source });
     if (!ok && !diagnostics.some((d) => d.severity === 'error')) {
-      diagnostics.push({ file: input.userFile, line: 0, severity: 'error', source: 'nvcc', origin: 'other', message: `nvcc failed (exit ${result.exitCode}) without a message we could place:\n${tail(log, 20)}` });
+      diagnostics.push({ file: input.file, line: 0, severity: 'error', source: 'nvcc', origin: 'other', message: `nvcc failed (exit ${result.exitCode}) without a message we could place:\n${tail(log, 20)}` });
     }
-    return {
-      ...base,
-      ok,
-      ...(ok ? { binary } : {}),
-      cached: false,
-      diagnostics,
-      log,
-      command: result.command,
-      durationMs: performance.now() - started,
-    };
+    return { ...base, ok, ...(ok ? { object } : {}), cached: false, diagnostics, log, command: result.command, durationMs: performance.now() - started };
+  });
+}
+
+/** The gate runtime executable for these settings, built on first use and reused after. */
+export async function buildGateRuntime(options: BuildOptions): Promise<RuntimeBuild> {
+  const started = performance.now();
+  const arch = await resolveArch(options);
+  const nvcc = options.nvcc ?? 'nvcc';
+  const cacheDir = await privateCache(options.cacheDir);
+  const toolkit = await toolkitInfo(options.target, nvcc, options);
+  const compile = [
+    ...baseFlags(arch),
+    ...hostCompilerFlags(options.flags ?? []),
+    '-cudart', 'shared',
+    '-Xcompiler', '-fvisibility=hidden',
+    '-Xlinker', `--dynamic-list=${DYNAMIC_LIST_NAME}`,
+    ...rpathFlags(toolkit.libraryDirs),
+  ];
+  const key = sha256(JSON.stringify({ format: BUILD_FORMAT, files: RUNTIME_FILES, dynamicList: RUNTIME_DYNAMIC_LIST, flags: compile, nvcc: toolkit.version }));
+  const dir = join(cacheDir, `gate-${key.slice(0, 24)}`);
+  const executable = join(dir, GATE_EXECUTABLE_NAME);
+  const base = { executable, dir, key, arch, toolkitLibraryDirs: toolkit.libraryDirs, cuptiDirs: [...toolkit.libraryDirs, ...toolkit.cuptiDirs] };
+  if (await isOwned(executable)) return { ...base, cached: true, durationMs: performance.now() - started };
+  return once(dir, async () => {
+    await writeFiles(dir, { ...RUNTIME_FILES, [DYNAMIC_LIST_NAME]: RUNTIME_DYNAMIC_LIST });
+    const partial = `${GATE_EXECUTABLE_NAME}.partial-${randomBytes(6).toString('hex')}`;
+    await forgetOwned(executable);
+    const result = await nvccIn(options, nvcc, [...compile, '-o', partial, ...RUNTIME_SOURCES, '-ldl'], dir);
+    throwIfNotRun(result, nvcc, options);
+    const log = `${result.stdout}${result.stderr}`;
+    if (result.exitCode !== 0 || !existsSync(join(dir, partial))) {
+      await rm(join(dir, partial), { force: true });
+      if (/Unsupported gpu architecture|not defined for option 'gpu-architecture'/i.test(log)) {
+        throw new BuildError('invalid-arch', `nvcc on target '${options.target.name}' cannot build for ${arch}: ${tail(log, 3)}`, log);
+      }
+      throw new BuildError('runtime', `building the gate runtime failed on target '${options.target.name}' (${result.command}):\n${tail(log, 30)}`, log);
+    }
+    await rename(join(dir, partial), executable);
+    await recordOwned(executable);
+    return { ...base, cached: false, command: result.command, durationMs: performance.now() - started };
   });
 }
 
@@ -219,47 +288,7 @@ function targetArch(target: Target, signal?: AbortSignal): Promise<string | unde
   return arch;
 }
 
-// ---------------------------------------------------------------- the runtime object
-
-interface RuntimePlan {
-  key: string;
-  dir: string;
-  object: string;
-  nvcc: string;
-  arch: string;
-  compileFlags: string[];
-}
-
-/** Where the runtime object for these settings lives; computing it needs no compiler, so a cache hit runs nothing. */
-function runtimePlan(o: { nvcc: string; arch: string; cacheDir: string; version: string; hostFlags: string[] }): RuntimePlan {
-  const compileFlags = [...baseFlags(o.arch), ...o.hostFlags];
-  const key = sha256(JSON.stringify({ format: BUILD_FORMAT, header: RUNTIME_HEADER, source: RUNTIME_SOURCE, flags: compileFlags, nvcc: o.version }));
-  const dir = join(o.cacheDir, `runtime-${key.slice(0, 24)}`);
-  return { key, dir, object: join(dir, RUNTIME_OBJECT_NAME), nvcc: o.nvcc, arch: o.arch, compileFlags };
-}
-
-async function ensureRuntime(plan: RuntimePlan, o: BuildOptions): Promise<void> {
-  if (await isOwned(plan.object)) return;
-  await once(plan.dir, async () => {
-    await writeFiles(plan.dir, { [RUNTIME_HEADER_NAME]: RUNTIME_HEADER, [RUNTIME_SOURCE_NAME]: RUNTIME_SOURCE });
-    const partial = `${RUNTIME_OBJECT_NAME}.partial-${randomBytes(6).toString('hex')}`;
-    await forgetOwned(plan.object);
-    const result = await nvccIn(o, plan.nvcc, [...plan.compileFlags, '-c', '-o', partial, RUNTIME_SOURCE_NAME], plan.dir);
-    throwIfNotRun(result, plan.nvcc, o);
-    const log = `${result.stdout}${result.stderr}`;
-    if (result.exitCode !== 0 || !existsSync(join(plan.dir, partial))) {
-      await rm(join(plan.dir, partial), { force: true });
-      if (/Unsupported gpu architecture|not defined for option 'gpu-architecture'/i.test(log)) {
-        throw new BuildError('invalid-arch', `nvcc on target '${o.target.name}' cannot build for ${plan.arch}: ${tail(log, 3)}`, log);
-      }
-      throw new BuildError('runtime', `building the harness runtime failed on target '${o.target.name}' (${result.command}):\n${tail(log, 30)}`, log);
-    }
-    await rename(join(plan.dir, partial), plan.object);
-    await recordOwned(plan.object);
-  });
-}
-
-/** Host-compiler choices must match between the runtime object and the harness that links it. */
+/** Host-compiler choices must match between the runtime and the versions it loads. */
 function hostCompilerFlags(flags: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < flags.length; i++) {
@@ -272,24 +301,45 @@ function hostCompilerFlags(flags: readonly string[]): string[] {
 
 // ---------------------------------------------------------------- nvcc
 
-const versions = new WeakMap<Target, Map<string, Promise<string>>>();
+interface ToolkitInfo {
+  /** `nvcc --version`: part of every key. */
+  version: string;
+  /** The toolkit's library folders (from `nvcc -dryrun`), for rpaths and for finding libcupti. */
+  libraryDirs: string[];
+  /** Where older toolkits keep libcupti: <toolkit>/extras/CUPTI/lib64. */
+  cuptiDirs: string[];
+}
 
-/** `nvcc --version`, asked once per target and compiler path for the life of the process (it is part of every key). */
-function nvccVersion(target: Target, nvcc: string, options: BuildOptions): Promise<string> {
-  let perTarget = versions.get(target);
-  if (!perTarget) versions.set(target, (perTarget = new Map()));
-  let version = perTarget.get(nvcc);
-  if (!version) {
-    version = (async () => {
-      const result = await withScratch('nvcc', (dir) => target.exec(nvcc, ['--version'], { cwd: dir, timeoutMs: 30_000, signal: options.signal }));
+const toolkits = new WeakMap<Target, Map<string, Promise<ToolkitInfo>>>();
+
+/** Asked once per target and compiler path for the life of the process. */
+export function toolkitInfo(target: Target, nvcc: string, options: Pick<BuildOptions, 'signal' | 'target' | 'timeoutMs'>): Promise<ToolkitInfo> {
+  let perTarget = toolkits.get(target);
+  if (!perTarget) toolkits.set(target, (perTarget = new Map()));
+  let info = perTarget.get(nvcc);
+  if (!info) {
+    info = (async () => {
+      const result = await withScratch('nvcc', (cwd) => target.exec(nvcc, ['--version'], { cwd, timeoutMs: 30_000, signal: options.signal }));
       throwIfNotRun(result, nvcc, options);
       if (result.exitCode !== 0) throw new BuildError('nvcc-not-found', `'${nvcc} --version' failed on target '${target.name}': ${tail(result.stderr || result.stdout, 5)}`);
-      return result.stdout.trim();
+      // -dryrun prints the commands nvcc would run without running any; their LIBRARIES line names the toolkit's -L folders.
+      const dry = await withScratch('nvcc', (cwd) => target.exec(nvcc, ['-dryrun', '-x', 'cu', '-o', 'kp-dryrun', '/dev/null'], { cwd, timeoutMs: 30_000, signal: options.signal }));
+      throwIfNotRun(dry, nvcc, options);
+      const printed = `${dry.stdout}${dry.stderr}`;
+      const top = /^#\$ TOP=(.*)$/m.exec(printed)?.[1]?.trim();
+      return { version: result.stdout.trim(), libraryDirs: libraryDirsOf(printed), cuptiDirs: top ? [resolve(top, 'extras/CUPTI/lib64')] : [] };
     })();
-    perTarget.set(nvcc, version);
-    version.catch(() => perTarget.delete(nvcc)); // A failure (cancel, missing nvcc) is asked again next time.
+    perTarget.set(nvcc, info);
+    info.catch(() => perTarget.delete(nvcc)); // A failure (cancel, missing nvcc) is asked again next time.
   }
-  return version;
+  return info;
+}
+
+/** The -L folders of nvcc's `#$ LIBRARIES=` line, without the driver stubs, normalised. */
+export function libraryDirsOf(dryrun: string): string[] {
+  const line = /^#\$ LIBRARIES=(.*)$/m.exec(dryrun)?.[1] ?? '';
+  const dirs = [...line.matchAll(/-L"?([^"\s]+)"?/g)].map((m) => resolve(m[1])).filter((d) => !/\/stubs$/.test(d));
+  return [...new Set(dirs)];
 }
 
 /** The cache folder, checked private (a shared one let another user plant what we link and run). */
@@ -301,15 +351,19 @@ async function privateCache(given: string | undefined): Promise<string> {
   }
 }
 
-/** One nvcc call in `cwd`, its temporary files in a scratch folder that is removed when it ends (also on cancel and timeout). */
-function nvccIn(o: BuildOptions, nvcc: string, args: string[], cwd: string): Promise<ExecResult> {
+/**
+ * One nvcc call in `cwd` (a build folder), its temporary files in a scratch folder removed when it ends (also on
+ * cancel and timeout). Sandboxed (candidate builds), it may write that build folder and its scratch, nothing else.
+ */
+function nvccIn(o: BuildOptions, nvcc: string, args: string[], cwd: string, sandbox?: SandboxPolicy): Promise<ExecResult> {
   return withScratch('build', (tmp) => {
     const exec: ExecOptions = { cwd, env: { TMPDIR: tmp }, timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: o.signal, compile: true };
+    if (sandbox) exec.sandbox = { ...sandbox, writable: [...sandbox.writable, cwd, tmp] };
     return o.target.exec(nvcc, args, exec);
   });
 }
 
-function throwIfNotRun(result: ExecResult, nvcc: string, options: BuildOptions): void {
+function throwIfNotRun(result: ExecResult, nvcc: string, options: Pick<BuildOptions, 'target' | 'timeoutMs'>): void {
   const where = `target '${options.target.name}'`;
   if (result.notFound) throw new BuildError('nvcc-not-found', `nvcc not found on ${where} (looked for '${nvcc}'): install the CUDA toolkit or set the nvcc path`);
   if (result.cancelled) throw new BuildError('cancelled', `build cancelled (${result.command})`);
@@ -325,35 +379,42 @@ interface MapContext {
   dir: string;
   userFile: string;
   userText: string;
-  harnessFile: string;
-  harnessText: string;
+  shimFile: string;
+  shimText: string;
 }
 
 function mapDiagnostics(log: string, c: MapContext): BuildDiagnostic[] {
-  const runtimeHeader = join(c.dir, RUNTIME_HEADER_NAME);
+  const header = join(c.dir, VERSION_HEADER_NAME);
   const texts = new Map<string, string[]>([
     [resolve(c.userFile), c.userText.split(/\r?\n/)],
-    [resolve(c.harnessFile), c.harnessText.split(/\r?\n/)],
-    [resolve(runtimeHeader), RUNTIME_HEADER.split(/\r?\n/)],
+    [resolve(c.shimFile), c.shimText.split(/\r?\n/)],
+    [resolve(header), VERSION_HEADER.split(/\r?\n/)],
   ]);
   const raw = parseCompilerOutput(log, { mainFile: c.userFile, cwd: c.dir, sourceLine: (file, line) => texts.get(resolve(file))?.[line] });
   return raw.map((d) => {
     const file = resolve(d.file);
-    const origin: DiagnosticOrigin =
-      file === resolve(c.userFile) ? 'user' : file === resolve(c.harnessFile) ? 'harness' : file === resolve(runtimeHeader) ? 'runtime' : 'other';
+    const origin: DiagnosticOrigin = file === resolve(c.userFile) ? 'user' : file === resolve(c.shimFile) ? 'harness' : file === resolve(header) ? 'runtime' : 'other';
     const out: BuildDiagnostic = { ...d, origin };
     if (origin === 'runtime' || origin === 'harness') {
-      // A type mismatch fails inside kp::DevPtr; the harness line it was instantiated from names the argument.
-      // nvcc writes `... at line 59 of harness.cu` (file unquoted, relative to where it ran).
-      const at = [...d.message.matchAll(/at line (\d+) of "?([^"\s]+)"?/g)].map((m) => ({ line: Number(m[1]) - 1, file: resolve(c.dir, m[2]) })).find((r) => r.file === resolve(c.harnessFile));
-      const text = at ? texts.get(resolve(c.harnessFile))?.[at.line]?.trim() : undefined;
-      if (at && text) out.message += `\n(generated harness line ${at.line + 1}: ${text})`;
+      // A type mismatch fails inside kp::DevPtr; the shim line it was instantiated from names the argument.
+      // nvcc writes `... at line 59 of version.cu` (file unquoted, relative to where it ran).
+      const at = [...d.message.matchAll(/at line (\d+) of "?([^"\s]+)"?/g)].map((m) => ({ line: Number(m[1]) - 1, file: resolve(c.dir, m[2]) })).find((r) => r.file === resolve(c.shimFile));
+      const text = at ? texts.get(resolve(c.shimFile))?.[at.line]?.trim() : undefined;
+      if (at && text) out.message += `\n(generated shim line ${at.line + 1}: ${text})`;
     }
     return out;
   });
 }
 
 // ---------------------------------------------------------------- small helpers
+
+function readOr(file: string, fallback: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -383,7 +444,7 @@ function once<T>(dir: string, work: () => Promise<T>): Promise<T> {
 }
 
 /** -I directories among the flags (`-Idir`, `-I dir`, `--include-path=dir`). */
-function includeDirs(flags: readonly string[]): string[] {
+export function includeDirs(flags: readonly string[]): string[] {
   const dirs: string[] = [];
   for (let i = 0; i < flags.length; i++) {
     const f = flags[i];
@@ -395,7 +456,7 @@ function includeDirs(flags: readonly string[]): string[] {
 }
 
 /**
- * Hashes of the local headers the user's file includes with quotes, followed transitively, so that editing
+ * Hashes of the local headers the version's file includes with quotes, followed transitively, so that editing
  * a header the kernel uses invalidates the cached build. System headers (<...>) are covered by nvcc's version.
  */
 function localHeaders(file: string, text: string, dirs: readonly string[]): Record<string, string> {

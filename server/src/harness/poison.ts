@@ -1,6 +1,6 @@
-// What a harness writes over every output buffer before each launch (field notes, pattern 1: stale memory),
-// in one place for both sides of the contract: harness generators fill with it, bench/verify.ts looks for it in
-// the dumped outputs.
+// What the gate writes over every output buffer before each launch (field notes, pattern 1: stale memory), in one
+// place for both sides: the generated tables hand it to the runtime, and its comparison kernel (kp_compare.cuh), like
+// bench/elementwise.ts, looks for it in the outputs.
 //
 // The poison is one BYTE repeated over the whole buffer, because that is what cudaMemsetAsync (and
 // torch.Tensor.fill_ on a uint8 view) can write cheaply before every launch. 0xFF makes every float format a

@@ -1,23 +1,18 @@
-// The contract between a generated harness binary and the bench driver that runs it.
+// The contract between the gate runtime (cuda/runtime/kp_gate.cu) and the driver that runs it (run.ts).
 //
-// A harness binary is built from the user's file (unchanged) plus a generated main, one binary per kernel
-// version (baseline, candidate). Its command line:
-//   BIN check --seed S --out DIR    fill inputs from the seeded PRNG, poison every output, launch once, sync;
-//                                   write each output/inout buffer raw (little-endian) to DIR/<arg>.bin and
-//                                   each input's checksum before and after the launch; print one CheckReport.
-//   BIN time --seed S --warmup W --iters N --sets K
-//                                   K buffer sets filled from seeds S..S+K-1, rotated so no launch sees the
-//                                   previous launch's data; L2 flushed before every timed launch; CUDA events
-//                                   around each launch with a whole-device sync before the end event; print one TimeReport.
-//   BIN ceilings                    measure device-to-device copy bandwidth and FMA throughput; print one CeilingsReport.
-// Every CUDA call and launch is checked; a failure prints one ErrorReport and exits non-zero.
-// Each report is one JSON object on one stdout line starting with `{"kind":`.
-//
-// Compatible extensions (optional fields below; the CUDA harness in harness/cuda/ implements them):
-//   --size NAME=VALUE   (check, time) override a size variable of the spec, for sweeps; reports echo `sizes`.
-//   check --dump-inputs also write each input/inout as DIR/<arg>.input.bin, listed in CheckReport.inputs.
-//   time --out DIR      write what the LAST timed launch produced, listed in TimeReport.timedOutputs.
-// Int fills draw integers in [low, high), as the spec schema says.
+// The runtime is one executable; each kernel version is a shared object it loads (build.ts). Its command line:
+//   kp_gate describe V1.so V2.so ...            the versions' tables and device variables; needs no GPU
+//   kp_gate ceilings                            copy and FP32 ceilings, timed like every kernel
+//   kp_gate baseline --version B.so --seeds A,B,C [--sweep P;P] [--size P] --time-seed S --warmup W --iters N
+//                    --sets K [--no-time]       the baseline alone: sanity and weak-spec checks, then timed samples
+//   kp_gate evaluate --baseline B.so --candidate C.so --seeds A,B,C [--sweep P;P] [--size P] --time-seed S
+//                    --warmup W --pairs N --sets K [--no-time]
+//        checks (seed A at the default sizes and a repeat of it, the other seeds, one seed per sweep point), then
+//        interleaved timed pairs with every candidate launch verified; it stops at the first problem.
+//   P is NAME=VALUE[,NAME=VALUE...]; --timing events skips CUPTI (also KP_TIMING=events in the environment).
+// Output: one JSON event per line, each starting with `{"kind":`; the last is `end` (exit 0) or `error` (exit 1).
+// Other output (a kernel's printf) is ignored. Events a run printed before a crash still count: they are the
+// evidence of what passed before it.
 
 export interface DeviceInfo {
   name: string;
@@ -30,90 +25,197 @@ export interface DeviceInfo {
   runtimeVersion: number;
 }
 
-export interface OutputDump {
-  name: string;
-  dtype: string;
-  elements: number;
-  /** File name inside the --out folder. */
-  file: string;
-  /** Outputs: the byte written over the buffer before the launch, e.g. `0xff` (harness/poison.ts). */
-  poison?: string;
-  /** Outputs: elements that still hold the poison pattern after the launch (never written, or written with it). */
-  poisonedElements?: number;
+/**
+ * `cupti-activity`: first to last GPU activity that started inside the window, on any stream (kernel only).
+ * `cuda-events`: events around the launch and a whole-device synchronize (includes launch and sync latency).
+ */
+export type TimingMethod = 'cupti-activity' | 'cuda-events';
+
+/** One launch, measured. */
+export interface LaunchSpan {
+  kernelMs: number;
+  /** Host time inside the launch call. */
+  launchMs: number;
+  /** Host time from before the launch to the end of a whole-device synchronize. */
+  wallMs: number;
+  /** GPU activities (kernels, copies, memsets) that started inside the window; 0 with cuda-events. */
+  activities: number;
+  streams: number;
 }
 
-export interface CheckReport {
+export interface SampleSeries {
+  kernelMs: number[];
+  launchMs: number[];
+  wallMs: number[];
+  activities: number[];
+  streams: number[];
+}
+
+/** One output (or inout) of the candidate compared with the reference, element by element on the GPU. */
+export interface OutputComparison {
+  name: string;
+  elements: number;
+  /** Elements outside the tolerance, or non-finite on either side (bench/elementwise.ts matchValues). */
+  failures: number;
+  nonFiniteBaseline: number;
+  nonFiniteCandidate: number;
+  /** Over elements finite on both sides; null when none was. */
+  maxAbsErr: number | null;
+  maxRelErr: number | null;
+  /** Pure outputs: elements still holding the poison where the reference's do not (countPoison). */
+  unwritten?: number;
+  baselineUnwritten?: number;
+  firstUnwritten?: number;
+  /** The first failing element; 64-bit integers as decimal strings, non-finite floats as "NaN"/"Infinity". */
+  first?: { index: number; baseline: number | string; candidate: number | string };
+}
+
+export interface InputDigest {
+  name: string;
+  before: string;
+  after: string;
+}
+
+export interface StartEvent {
+  kind: 'start';
+  mode: 'ceilings' | 'baseline' | 'evaluate';
+  device: DeviceInfo;
+  timing: { method: TimingMethod; note: string };
+}
+
+export interface LoadedEvent {
+  kind: 'loaded';
+  kernel: string;
+  /** The candidate module's writable device variables. */
+  variables: Array<{ name: string; bytes: number; managed: boolean }>;
+}
+
+export interface CheckEvent {
   kind: 'check';
   seed: number;
-  device: DeviceInfo;
-  outputs: OutputDump[];
-  /** FNV-1a 64-bit of each input's bytes, hex, before and after the launch. */
-  inputChecksumsBefore: Record<string, string>;
-  inputChecksumsAfter: Record<string, string>;
-  /** Device pointers of every buffer argument, to detect outputs that alias inputs. */
+  sizes: Record<string, number>;
+  candidateLaunch: LaunchSpan;
+  baselineLaunch: LaunchSpan;
+  inputs: InputDigest[];
+  outputs: OutputComparison[];
+  /** Device addresses of the candidate's buffers. */
   pointers: Record<string, string>;
-  kernelMs: number;
-  /** Host wall clock over the same window as kernelMs. */
-  wallMs?: number;
-  /** The launch's kernel expression, e.g. `ns::k<float, 256>`. */
-  kernel?: string;
-  /** The size variables the run used. */
-  sizes?: Record<string, number>;
-  /** With --dump-inputs: the inputs and inouts as filled, before the launch. */
-  inputs?: OutputDump[];
 }
 
-export interface TimeReport {
-  kind: 'time';
+export interface RepeatEvent {
+  kind: 'repeat';
   seed: number;
-  device: DeviceInfo;
+  outputs: Array<{ name: string; differing: number; firstIndex?: number }>;
+}
+
+export interface StateEvent {
+  kind: 'state';
+  role: 'candidate';
+  phase: 'checks' | 'timing';
+  variables: Array<{ name: string; bytes: number; managed: boolean; compared: boolean; changed?: boolean }>;
+}
+
+export interface TimingEvent {
+  kind: 'timing';
+  method: TimingMethod;
+  note?: string;
+  sizes: Record<string, number>;
+  seed: number;
   warmup: number;
   sets: number;
   l2FlushBytes: number;
-  /** One entry per timed launch, milliseconds, in launch order. */
-  timesMs: number[];
-  /** Host wall clock per timed launch over the same window (launch to whole-device sync), a cross-check. */
-  wallMs?: number[];
-  /**
-   * Median time of an empty kernel measured the same way: the fixed launch + sync latency every sample
-   * includes (the end event is recorded after cudaDeviceSynchronize).
-   */
-  emptyKernelMs?: number;
-  /** --sets as asked; `sets` is lower when fewer buffer sets fit in device memory (then `warnings` says so). */
-  setsRequested?: number;
-  kernel?: string;
-  sizes?: Record<string, number>;
-  warnings?: string[];
-  /** With --out: the outputs of the last timed launch, and the seed of the buffer set it used. */
-  timedOutputs?: { seed: number; outputs: OutputDump[] };
+  /** How L2 was emptied before each timed launch (`write-then-read`: 2x the L2 written, then read: clean lines only). */
+  l2Flush?: string;
+  baseline: SampleSeries;
+  /** evaluate: */
+  pairs?: number;
+  /** Candidate launches verified, warm-ups included. */
+  verifiedLaunches?: number;
+  candidate?: SampleSeries;
+  /** Per timed pair: each output's failures and unwritten elements, and how many inputs the candidate changed. */
+  verification?: { outputs: Array<{ name: string; failures: number[]; unwritten: number[] }>; inputsChanged: number[] };
+  /** GPU activities outside every timed window beyond what the runtime issued itself (cupti-activity only). */
+  unaccountedActivities?: number;
+  /** The pair that showed a problem; timing stopped there. */
+  stoppedAt?: { pair: number; warmup: boolean; seed: number; inputsChanged: number; outputs: OutputComparison[] };
 }
 
-export interface CeilingsReport {
+export interface BaselineOutputCheck {
+  name: string;
+  elements: number;
+  /** Elements the baseline left holding the poison. */
+  unwritten: number;
+  /** Elements where an all-zero output would fail the tolerance (0: zeros would pass). */
+  zerosFailures: number;
+  mean: number | null;
+  meanFailures: number;
+  /** Per input (or inout's initial values) of the same length: elements where it would fail as the output. */
+  inputs: Array<{ name: string; failures: number }>;
+}
+
+export interface BaselineCheckEvent {
+  kind: 'baseline-check';
+  seed: number;
+  sizes: Record<string, number>;
+  launch: LaunchSpan;
+  inputs: InputDigest[];
+  outputs: BaselineOutputCheck[];
+}
+
+export interface CeilingsEvent {
   kind: 'ceilings';
   device: DeviceInfo;
-  /** Bytes read + bytes written per second by a large device-to-device copy kernel. */
+  method: TimingMethod;
+  /** Bytes read + bytes written per second: the best of a copy kernel at several grid sizes and cudaMemcpy. */
   copyBytesPerSecond: number;
-  /** FP32 FMA throughput, counted as 2 flops per FMA. */
+  /** FP32 FMA throughput, 2 flops per FMA. */
   fp32FlopsPerSecond: number;
-  /**
-   * copyBytesPerSecond is the best of these (each a median): a copy kernel at several grid sizes and cudaMemcpy,
-   * so that it is an upper bound, as an impossibility check needs.
-   */
-  copyVariants?: Record<string, number>;
-  /** A c = a + b stream (2 bytes read per byte written), bytes read + written per second: HBM streams reads faster than a pure copy. */
+  /** c = a + b (two bytes read per byte written), bytes read + written per second. */
   readWrite21BytesPerSecond?: number;
-  /** Bytes per bandwidth buffer (1 GiB, or less when memory is short) and the FMA kernel's median. */
+  copyVariants?: Record<string, number>;
   copyBytes?: number;
   fmaMs?: number;
 }
 
-export interface ErrorReport {
-  kind: 'error';
-  /** What the harness was doing: `device`, `alloc`, `copy` (a memcpy/memset), `launch`, `sync`, `io`, `args`. */
-  stage: string;
-  /** e.g. `cudaErrorNoDevice`. */
-  cudaError?: string;
-  message: string;
+export interface DescribeEvent {
+  kind: 'describe';
+  versions: Array<{
+    path: string;
+    kernel: string;
+    /** The address of its launch function in this process: two loaded versions never share one. */
+    launch: string;
+    sizes: Array<{ name: string; value: number }>;
+    buffers: Array<{ name: string; role: number; dtype: string; argIndex: number; atol: number; rtol: number }>;
+    variables: Array<{ name: string; bytes: number; managed: boolean }>;
+  }>;
 }
 
-export type HarnessReport = CheckReport | TimeReport | CeilingsReport | ErrorReport;
+export interface EndEvent {
+  kind: 'end';
+  /** Where an evaluation stopped early because the candidate failed. */
+  stopped?: 'check' | 'timing';
+}
+
+export interface ErrorEvent {
+  kind: 'error';
+  /** What failed: `device`, `alloc`, `copy` (a memcpy/memset), `launch`, `sync`, `io`, `args`, `load`. */
+  stage: string;
+  /** e.g. `cudaErrorIllegalAddress`. */
+  cudaError?: string;
+  message: string;
+  /** What the runtime was doing: "checking the candidate (seed 12, n=1000)", "timed pair 17". */
+  doing?: string;
+}
+
+export type GateEvent =
+  | StartEvent
+  | LoadedEvent
+  | CheckEvent
+  | RepeatEvent
+  | StateEvent
+  | TimingEvent
+  | BaselineCheckEvent
+  | CeilingsEvent
+  | DescribeEvent
+  | EndEvent
+  | ErrorEvent;

@@ -1,34 +1,51 @@
-// Runs a built harness binary through a Target and returns its one report (protocol.ts). Everything that is
-// not a report of the asked kind becomes a HarnessRunError whose message says what happened and what to do.
-import type { Target } from '../targets/target';
-import type { CeilingsReport, CheckReport, ErrorReport, HarnessReport, TimeReport } from './protocol';
+// Runs the gate runtime through a Target and reads its event lines (protocol.ts). A run that does not end with an
+// `end` event becomes a HarnessRunError whose message says what happened and what to do; the events printed before
+// the failure travel with it (a candidate that faults at a sweep point still passed the seeds before it).
+import type { SandboxPolicy, Target } from '../targets/target';
+import type { EndEvent, ErrorEvent, GateEvent } from './protocol';
 
-export interface CheckCommand {
-  mode: 'check';
-  seed: number;
-  /** Folder the outputs are written to (must exist). */
-  outDir: string;
-  /** Also write each input/inout as <name>.input.bin and list them in the report's `inputs`. */
-  dumpInputs?: boolean;
-  sizes?: Record<string, number>;
-}
+/** Size overrides, NAME → VALUE. */
+export type SizePoint = Record<string, number>;
 
-export interface TimeCommand {
-  mode: 'time';
-  seed: number;
-  warmup: number;
-  iters: number;
-  sets: number;
-  /** When given, the outputs of the last timed launch are written here and listed in `timedOutputs`. */
-  outDir?: string;
-  sizes?: Record<string, number>;
+export type TimingChoice = 'cupti' | 'events';
+
+export interface DescribeCommand {
+  mode: 'describe';
+  versions: string[];
 }
 
 export interface CeilingsCommand {
   mode: 'ceilings';
+  timing?: TimingChoice;
 }
 
-export type HarnessCommand = CheckCommand | TimeCommand | CeilingsCommand;
+interface ChecksAndTiming {
+  seeds: number[];
+  sweep?: SizePoint[];
+  /** Overrides of the spec's default sizes, for everything the run does. */
+  sizes?: SizePoint;
+  timeSeed: number;
+  warmup: number;
+  sets: number;
+  /** False: checks only. */
+  time: boolean;
+  timing?: TimingChoice;
+}
+
+export interface BaselineCommand extends ChecksAndTiming {
+  mode: 'baseline';
+  baseline: string;
+  iters: number;
+}
+
+export interface EvaluateCommand extends ChecksAndTiming {
+  mode: 'evaluate';
+  baseline: string;
+  candidate: string;
+  pairs: number;
+}
+
+export type GateCommand = DescribeCommand | CeilingsCommand | BaselineCommand | EvaluateCommand;
 
 export interface RunOptions {
   target: Target;
@@ -37,132 +54,129 @@ export interface RunOptions {
   signal?: AbortSignal;
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Runs that load candidate code run under it. */
+  sandbox?: SandboxPolicy;
 }
 
 export const DEFAULT_RUN_TIMEOUT_MS = 300_000;
 
 export type HarnessRunErrorKind =
-  /** The harness printed an ErrorReport (`report` has it). */
+  /** The runtime printed an error event (`report` has it). */
   | 'report'
   | 'timeout'
   | 'cancelled'
   | 'not-found'
   /** A sandbox limit (CPU time, memory, processes, output) ended the run. */
   | 'sandbox-limit'
-  /** Exited without a report (crashed, killed, or a report line that is not JSON). */
-  | 'no-report'
-  /** A report of another kind than the mode asked for, or missing fields. */
-  | 'bad-report';
+  /** Exited without an end or error event (crashed, killed). */
+  | 'no-report';
 
 export class HarnessRunError extends Error {
   constructor(
     readonly kind: HarnessRunErrorKind,
     message: string,
-    readonly details: { report?: ErrorReport; exitCode?: number; stdout?: string; stderr?: string; command?: string } = {},
+    readonly details: { report?: ErrorEvent; events?: GateEvent[]; exitCode?: number; stdout?: string; stderr?: string; command?: string } = {},
   ) {
     super(message);
     this.name = 'HarnessRunError';
   }
-  /** `device`, `launch`, … when the harness said where it failed. */
+  /** `device`, `launch`, … when the runtime said where it failed. */
   get stage(): string | undefined {
     return this.details.report?.stage;
   }
   get cudaError(): string | undefined {
     return this.details.report?.cudaError;
   }
-}
-
-/** The binary's arguments for one command, exactly as protocol.ts spells them. */
-export function harnessArgs(command: HarnessCommand): string[] {
-  const sizes = (s?: Record<string, number>) => Object.entries(s ?? {}).flatMap(([name, value]) => ['--size', `${name}=${value}`]);
-  switch (command.mode) {
-    case 'check':
-      return ['check', '--seed', String(command.seed), '--out', command.outDir, ...(command.dumpInputs ? ['--dump-inputs'] : []), ...sizes(command.sizes)];
-    case 'time':
-      return [
-        'time',
-        '--seed', String(command.seed),
-        '--warmup', String(command.warmup),
-        '--iters', String(command.iters),
-        '--sets', String(command.sets),
-        ...(command.outDir ? ['--out', command.outDir] : []),
-        ...sizes(command.sizes),
-      ];
-    case 'ceilings':
-      return ['ceilings'];
+  /** Events printed before the failure. */
+  get events(): GateEvent[] {
+    return this.details.events ?? [];
   }
 }
 
-/**
- * The last line that starts with `{"kind":` and parses as a JSON object; other output (the kernel's printf,
- * driver warnings) is ignored. Undefined when there is none.
- */
-export function parseReport(stdout: string): HarnessReport | undefined {
-  const lines = stdout.split(/\r?\n/);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i].trim();
+function pointText(point: SizePoint): string {
+  return Object.entries(point).map(([name, value]) => `${name}=${value}`).join(',');
+}
+
+/** The runtime's arguments for one command, exactly as protocol.ts spells them. */
+export function gateArgs(command: GateCommand): string[] {
+  if (command.mode === 'describe') return ['describe', ...command.versions];
+  if (command.mode === 'ceilings') return ['ceilings', ...(command.timing ? ['--timing', command.timing] : [])];
+  const common = [
+    '--seeds', command.seeds.join(','),
+    ...(command.sweep?.length ? ['--sweep', command.sweep.map(pointText).join(';')] : []),
+    ...(command.sizes && Object.keys(command.sizes).length ? ['--size', pointText(command.sizes)] : []),
+    '--time-seed', String(command.timeSeed),
+    '--warmup', String(command.warmup),
+    '--sets', String(command.sets),
+    ...(command.time ? [] : ['--no-time']),
+    ...(command.timing ? ['--timing', command.timing] : []),
+  ];
+  if (command.mode === 'baseline') return ['baseline', '--version', command.baseline, ...common, '--iters', String(command.iters)];
+  return ['evaluate', '--baseline', command.baseline, '--candidate', command.candidate, ...common, '--pairs', String(command.pairs)];
+}
+
+/** Every line that starts with `{"kind":` and parses as a JSON object, in order; other output is ignored. */
+export function parseEvents(stdout: string): GateEvent[] {
+  const events: GateEvent[] = [];
+  for (const raw of stdout.split(/\r?\n/)) {
+    const line = raw.trim();
     if (!line.startsWith('{"kind":')) continue;
     try {
       const value: unknown = JSON.parse(line);
-      if (value && typeof value === 'object' && typeof (value as { kind?: unknown }).kind === 'string') return value as HarnessReport;
+      if (value && typeof value === 'object' && typeof (value as { kind?: unknown }).kind === 'string') events.push(value as GateEvent);
     } catch {
-      // A truncated line (the process died while printing): keep looking for an earlier whole one.
+      // A truncated line (the process died while printing): what came before still counts.
     }
   }
-  return undefined;
+  return events;
 }
 
-export function runHarness(binary: string, command: CheckCommand, options: RunOptions): Promise<CheckReport>;
-export function runHarness(binary: string, command: TimeCommand, options: RunOptions): Promise<TimeReport>;
-export function runHarness(binary: string, command: CeilingsCommand, options: RunOptions): Promise<CeilingsReport>;
-export function runHarness(binary: string, command: HarnessCommand, options: RunOptions): Promise<CheckReport | TimeReport | CeilingsReport>;
-export async function runHarness(binary: string, command: HarnessCommand, options: RunOptions): Promise<CheckReport | TimeReport | CeilingsReport> {
+/** Runs one command; resolves with its events (the last one `end`), or throws a HarnessRunError carrying those it got. */
+export async function runGate(executable: string, command: GateCommand, options: RunOptions): Promise<GateEvent[]> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  const result = await options.target.exec(binary, harnessArgs(command), { timeoutMs, signal: options.signal, env: options.env, cwd: options.cwd });
+  const result = await options.target.exec(executable, gateArgs(command), {
+    timeoutMs,
+    signal: options.signal,
+    env: options.env,
+    cwd: options.cwd,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+  });
   const where = `target '${options.target.name}'`;
-  const details = { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, command: result.command };
-  if (result.notFound) throw new HarnessRunError('not-found', `the harness binary ${binary} could not be started on ${where}: build it first (or rebuild: the build folder may have been cleaned)`, details);
+  const events = parseEvents(result.stdout);
+  const details = { events, exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, command: result.command };
+  if (result.notFound) throw new HarnessRunError('not-found', `the gate runtime ${executable} could not be started on ${where}: build it first (or rebuild: the build folder may have been cleaned)`, details);
   if (result.cancelled) throw new HarnessRunError('cancelled', `the ${command.mode} run was cancelled (${result.command})`, details);
   if (result.limit) throw new HarnessRunError('sandbox-limit', `the ${command.mode} run ${result.limit.message} on ${where}`, details);
   if (result.timedOut) {
     throw new HarnessRunError('timeout', `the ${command.mode} run did not finish within ${Math.round(timeoutMs / 1000)} s on ${where}; the kernel may hang (or the sizes are too large for the time limit)`, details);
   }
-  const report = parseReport(result.stdout);
-  if (!report) {
+  const error = events.find((e): e is ErrorEvent => e.kind === 'error');
+  if (error) throw new HarnessRunError('report', explainError(error, options.target.name), { ...details, report: error });
+  const end = events.at(-1) as EndEvent | undefined;
+  if (!end || end.kind !== 'end' || result.exitCode !== 0) {
     const how = result.exitCode === undefined ? 'was killed by a signal' : `exited with code ${result.exitCode}`;
     const stderr = result.stderr.trim() ? `; stderr: ${result.stderr.trim().split(/\r?\n/).slice(-5).join(' | ')}` : '';
-    throw new HarnessRunError('no-report', `the harness ${how} on ${where} without printing a report (a crash in host code, e.g. a static initialiser in the user's file, or the process ran out of memory)${stderr}`, details);
+    throw new HarnessRunError('no-report', `the gate runtime ${how} on ${where} before its end event (a crash in host code, e.g. a static initialiser in the kernel's file, or the process ran out of memory)${stderr}`, details);
   }
-  if (report.kind === 'error') throw new HarnessRunError('report', explainError(report, options.target.name), { ...details, report });
-  if (report.kind !== command.mode) throw new HarnessRunError('bad-report', `asked for a ${command.mode} report but the harness printed a ${report.kind} report`, details);
-  const missing = requiredFields[command.mode].filter((field) => !(field in report));
-  if (missing.length > 0) throw new HarnessRunError('bad-report', `the ${command.mode} report lacks ${missing.join(', ')}`, details);
-  if (result.exitCode !== 0) throw new HarnessRunError('bad-report', `the harness printed a ${report.kind} report but exited with code ${result.exitCode}`, details);
-  return report;
+  return events;
 }
 
-const requiredFields: Record<HarnessCommand['mode'], string[]> = {
-  check: ['seed', 'device', 'outputs', 'inputChecksumsBefore', 'inputChecksumsAfter', 'pointers', 'kernelMs'],
-  time: ['seed', 'device', 'warmup', 'sets', 'l2FlushBytes', 'timesMs'],
-  ceilings: ['device', 'copyBytesPerSecond', 'fp32FlopsPerSecond'],
-};
-
-/** What happened and what to do, for an ErrorReport. */
-export function explainError(report: ErrorReport, targetName: string): string {
+/** What happened and what to do, for an error event. */
+export function explainError(report: ErrorEvent, targetName: string): string {
   const code = report.cudaError ? ` (${report.cudaError})` : '';
   const on = `on target '${targetName}'`;
-  const said = `: ${report.message}`;
+  const said = `: ${report.message}${report.doing ? ` (while ${report.doing})` : ''}`;
   switch (report.stage) {
     case 'device':
       if (report.cudaError === 'cudaErrorInsufficientDriver') {
-        return `no CUDA device ${on}${code}: there is no NVIDIA driver, or it is older than the CUDA runtime the harness was built with. Run on a machine with an NVIDIA GPU and a current driver, or use --dry-run to only build`;
+        return `no CUDA device ${on}${code}: there is no NVIDIA driver, or it is older than the CUDA runtime the gate was built with. Run on a machine with an NVIDIA GPU and a current driver, or use --dry-run to only build`;
       }
       if (report.cudaError === 'cudaErrorNoDevice' || report.cudaError === undefined) {
         return `no CUDA device ${on}${code}: run on a machine with an NVIDIA GPU (check CUDA_VISIBLE_DEVICES), or use --dry-run to only build`;
       }
       return `the CUDA device ${on} could not be used${code}${said}`;
     case 'args':
-      return `the harness refused its arguments${said}. Check the spec's sizes, shapes and launch expressions`;
+      return `the gate refused its arguments${said}. Check the spec's sizes, shapes and launch expressions`;
     case 'alloc':
       return `allocating device memory failed ${on}${code}${said}. Use smaller sizes, or fewer buffer sets when timing`;
     case 'copy':
@@ -171,10 +185,10 @@ export function explainError(report: ErrorReport, targetName: string): string {
       return `the kernel could not be launched ${on}${code}${said}. ${launchHint(report.cudaError)}`;
     case 'sync':
       return `the kernel failed while running ${on}${code}${said}. ${runHint(report.cudaError)}`;
-    case 'io':
-      return `the harness could not write its results ${on}${said}`;
+    case 'load':
+      return `a kernel version could not be loaded ${on}${said}`;
     default:
-      return `the harness failed at stage '${report.stage}' ${on}${code}${said}`;
+      return `the gate failed at stage '${report.stage}' ${on}${code}${said}`;
   }
 }
 
@@ -186,7 +200,7 @@ function launchHint(cudaError: string | undefined): string {
       return 'The kernel needs more registers or shared memory per block than the GPU has: use fewer threads per block, or __launch_bounds__.';
     case 'cudaErrorNoKernelImageForDevice':
     case 'cudaErrorInvalidDeviceFunction':
-      return "The binary was built for another GPU architecture: rebuild with this GPU's arch (e.g. sm_90 for an H100).";
+      return "The version was built for another GPU architecture: rebuild with this GPU's arch (e.g. sm_90 for an H100).";
     case 'cudaErrorInvalidValue':
       return 'Often too much dynamic shared memory (launch.sharedMem) for the device.';
     default:

@@ -9,7 +9,7 @@ import { type Connection, type Diagnostic, DiagnosticSeverity, type WorkDoneProg
 import { hoverMarkdown, lensText } from '../bench/format';
 import { benchKernel, JobError, type JobResult } from '../bench/job';
 import type { Kernel } from '../kernels/model';
-import type { BenchSummary } from '../bench/summary';
+import type { BenchSummary } from '../derive/summary';
 import { sha256Text } from '../runs/hash';
 import { latestBenchRecord, RECORD_FILE, rederive } from '../runs/record';
 import type { SettingOrigins, Settings } from '../settings';

@@ -4,7 +4,7 @@
 // Every draw comes from a PRNG seeded by (seed, round, slot): the same seed and outcomes give the same choices,
 // also when a run resumes from its record.
 
-import { mulberry32, normalSampler } from '../bench/prng';
+import { mulberry32, normalSampler } from '../derive/prng';
 import type { CandidateOutcome } from './evaluator';
 import { isVerifiedGain } from './evaluator';
 import type { StrategyId } from './strategies';

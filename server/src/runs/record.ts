@@ -1,20 +1,25 @@
 // Run records: `<workspace>/.kernelpilot/runs/<timestamp>-<kernel>-<shortid>/record.json`. A record keeps the raw
-// data (every timing sample of both sides, every check report, the probes) and every parameter of the analysis
-// (confidence, test level, bootstrap seed, roofline counts and ceilings), so `rederive` recomputes exactly the
-// numbers that were shown. Identity of what ran (binary and harness source hashes, command lines, GPU, driver,
-// nvcc) is kept so a result can be traced back and reproduced.
+// data (every timing sample of both sides, what the gate runtime reported about every check and every timed pair)
+// and every parameter of the analysis (confidence, test level, bootstrap seed, roofline counts and ceilings), so
+// `rederive` recomputes exactly the numbers and probes that were shown, through the pure derivation in derive/.
+// Identity of what ran (object and shim hashes, command lines, GPU, driver, nvcc) is kept so a result can be
+// traced back and reproduced. This folder is data and I/O: it decides nothing itself.
+//
+// Version 2 records (kernel-only timing, every timed launch verified) keep the runtime's events as `evidence`
+// and derive the probes from them; version 1 records (one process per check, output dumps) kept their probes.
 
 import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { CheckReport, DeviceInfo } from '../harness/protocol';
+import type { DeviceInfo, TimingMethod } from '../harness/protocol';
 import type { BenchSpec, LaunchConfig } from '../benchspec/model';
-import type { CompareOptions } from '../bench/compare';
-import type { Ceilings, RooflineOptions } from '../bench/roofline';
-import { deriveSummary } from '../bench/summary';
-import type { BenchSummary } from '../bench/summary';
-import { verdictOf } from '../bench/verify';
-import type { Probe, VerifyVerdict } from '../bench/verify';
+import type { CompareOptions } from '../derive/compare';
+import type { Ceilings, RooflineOptions } from '../derive/roofline';
+import { deriveSummary } from '../derive/summary';
+import type { BenchSummary } from '../derive/summary';
+import { probesOf, verdictOf } from '../derive/probes';
+import type { BaselineEvidence, CandidateEvidence, Probe, VerifyVerdict } from '../derive/probes';
+import { trustOf } from '../derive/trust';
 
 export const RECORD_FILE = 'record.json';
 
@@ -23,9 +28,9 @@ export interface FileHash {
   sha256: string;
 }
 
-/** One check run as recorded: its report and where its dumps are, relative to the run folder when inside it. */
+/** Version 1: one check process's report and where its output dumps were, relative to the run folder. */
 export interface RecordedCheck {
-  report: CheckReport;
+  report: Record<string, unknown> & { seed: number };
   dir: string;
 }
 
@@ -42,22 +47,33 @@ export interface RunRecordInput {
   timings: {
     /** 'interleaved': baselineMs[i] and candidateMs[i] were timed back to back. */
     order: 'interleaved' | 'baseline-only';
+    /** Kernel time per sample (version 1: events around launch and device sync). */
     baselineMs: number[];
     candidateMs?: number[];
+    /** Version 2: how the kernel times were taken, and per sample the launch call and the wall time. */
+    method?: TimingMethod;
+    baselineLaunchMs?: number[];
+    baselineWallMs?: number[];
+    candidateLaunchMs?: number[];
+    candidateWallMs?: number[];
     warmup?: number;
     l2FlushBytes?: number;
   };
+  /** Version 1 only. */
   checks?: {
     baseline: RecordedCheck[];
     candidate: RecordedCheck[];
     candidateRepeat?: RecordedCheck;
-    /** What each side's last timed launch wrote (the `timed` probe), as check reports. */
     timed?: { baseline: RecordedCheck; candidate: RecordedCheck };
   };
+  /** Version 2: what the gate runtime reported, from which the probes and the trust report derive. */
+  evidence?: { baseline?: BaselineEvidence; candidate?: CandidateEvidence };
+  /** Version 1: the probes as computed then. Version 2: derived from `evidence`, kept for readers. */
   probes?: Probe[];
   gpu: { name: string; computeCapability: string; driverVersion: string | number; uuid?: string; index?: number; device?: DeviceInfo };
   nvccVersion?: string;
-  binaries: Array<FileHash & { role: 'baseline' | 'candidate' }>;
+  /** What ran: the kernel versions' shared objects (version 1: harness binaries) and the gate runtime. */
+  binaries: Array<FileHash & { role: 'baseline' | 'candidate' | 'runtime' }>;
   harnessSources: FileHash[];
   /** The user's files as built (absolute paths): an editor shows a record only for the source it measured. */
   sources?: Array<FileHash & { role: 'baseline' | 'candidate' }>;
@@ -70,8 +86,10 @@ export interface RunRecordInput {
   analysis: { confidence: number; compare: CompareOptions };
 }
 
+export const RECORD_VERSION = 2 as const;
+
 export interface RunRecord extends RunRecordInput {
-  version: 1;
+  version: 1 | 2;
   /** Also the folder name. */
   id: string;
   createdAt: string;
@@ -115,20 +133,37 @@ export async function latestBenchRecord(workspace: string, kernel: string, file:
   return undefined;
 }
 
+/** The probes a record stands for: derived from its evidence (version 2) or as it stored them (version 1). */
+function probesOfRecord(r: RunRecordInput & { version?: number }): Probe[] | undefined {
+  const candidate = r.evidence?.candidate;
+  if (r.version !== 1 && candidate) return probesOf(r.spec, candidate, r.evidence?.baseline);
+  return r.probes;
+}
+
 /** Everything `deriveSummary` needs, taken from the record alone. */
-function summaryInput(r: RunRecordInput): Parameters<typeof deriveSummary>[0] {
+function summaryInput(r: RunRecordInput & { version?: number }): Parameters<typeof deriveSummary>[0] {
+  const probes = probesOfRecord(r);
+  const t = r.timings;
+  const candidate = r.version !== 1 ? r.evidence?.candidate : undefined;
   return {
     kernel: r.kernel,
     gpuName: r.gpu.name,
-    baselineMs: r.timings.baselineMs,
-    ...(r.timings.candidateMs ? { candidateMs: r.timings.candidateMs } : {}),
+    baselineMs: t.baselineMs,
+    ...(t.candidateMs ? { candidateMs: t.candidateMs } : {}),
+    ...(t.method ? { method: t.method } : {}),
+    ...(t.baselineLaunchMs ? { baselineLaunchMs: t.baselineLaunchMs } : {}),
+    ...(t.baselineWallMs ? { baselineWallMs: t.baselineWallMs } : {}),
+    ...(t.candidateLaunchMs ? { candidateLaunchMs: t.candidateLaunchMs } : {}),
+    ...(t.candidateWallMs ? { candidateWallMs: t.candidateWallMs } : {}),
     bytes: r.roofline.bytes,
     ...(r.roofline.flops !== undefined ? { flops: r.roofline.flops } : {}),
     ...(r.ceilings ? { ceilings: { copyBytesPerSecond: r.ceilings.copyBytesPerSecond, fp32FlopsPerSecond: r.ceilings.fp32FlopsPerSecond } } : {}),
     ...(r.roofline.options ? { rooflineOptions: r.roofline.options } : {}),
     compareOptions: r.analysis.compare,
     confidence: r.analysis.confidence,
-    ...(r.probes ? { verification: { probes: r.probes, verdict: verdictOf(r.probes) } } : {}),
+    ...(probes ? { verification: { probes, verdict: verdictOf(probes) } } : {}),
+    ...(candidate ? { trust: trustOf(candidate) } : {}),
+    withholdRejected: r.version !== 1,
   };
 }
 
@@ -143,10 +178,13 @@ function withoutVerification(s: BenchSummary): Omit<BenchSummary, 'verification'
  */
 export function createRunRecord(input: RunRecordInput, options: { now?: Date; shortId?: string } = {}): RunRecord {
   const now = options.now ?? new Date();
-  const pinned: RunRecordInput = { ...input, analysis: { ...input.analysis, compare: { seed: 1, ...input.analysis.compare } } };
+  const pinned: RunRecordInput & { version: 2 } = { ...input, version: RECORD_VERSION, analysis: { ...input.analysis, compare: { seed: 1, ...input.analysis.compare } } };
   const summary = deriveSummary(summaryInput(pinned));
-  const record: RunRecord = { version: 1, id: runId(now, input.kernel, options.shortId), createdAt: now.toISOString(), ...pinned, summary: withoutVerification(summary) };
-  if (summary.verification) record.verdict = summary.verification.verdict;
+  const record: RunRecord = { id: runId(now, input.kernel, options.shortId), createdAt: now.toISOString(), ...pinned, summary: withoutVerification(summary) };
+  if (summary.verification) {
+    record.probes = summary.verification.probes;
+    record.verdict = summary.verification.verdict;
+  }
   return record;
 }
 
@@ -180,6 +218,7 @@ export function checkRederivation(record: RunRecord): { ok: boolean; differences
   const diffs: string[] = [];
   differences(jsonNormal(record.summary), jsonNormal(withoutVerification(fresh)), '/summary', diffs);
   if (record.probes) differences(jsonNormal(record.verdict), jsonNormal(fresh.verification?.verdict), '/verdict', diffs);
+  if (record.version !== 1 && record.probes) differences(jsonNormal(record.probes), jsonNormal(fresh.verification?.probes), '/probes', diffs);
   return { ok: diffs.length === 0, differences: diffs };
 }
 
@@ -212,7 +251,7 @@ export async function readRunRecord(dir: string): Promise<RunRecord> {
     throw new Error(`reading run record ${file}: ${(error as Error).message}`, { cause: error });
   }
   const r = data as Partial<RunRecord>;
-  if (r.version !== 1) throw new Error(`run record ${file} has version ${JSON.stringify(r.version)}; this KernelPilot reads version 1`);
+  if (r.version !== 1 && r.version !== 2) throw new Error(`run record ${file} has version ${JSON.stringify(r.version)}; this KernelPilot reads versions 1 and 2`);
   const need: Array<[string, boolean]> = [
     ['id', typeof r.id === 'string'],
     ['kernel', typeof r.kernel === 'string'],
