@@ -10,7 +10,8 @@ interface CommandHelp {
 }
 
 const jobOptions = `options: --workspace DIR (default: the current folder; specs and runs live in DIR/.kernelpilot/),
-  --arch sm_90, --rounds N, --iters N, --warmup N, --sets N.
+  --arch sm_90, --pairs N (compare: timed pairs per candidate; or --rounds N × --iters N), --iters N (bench: timed
+  launches), --warmup N, --sets N, --timing cupti|events (default cupti, events where CUPTI cannot work).
   --kernel may be omitted when the file defines exactly one kernel.
   Candidates are built and run in a bubblewrap sandbox: --bwrap PATH names the bwrap program, --no-sandbox runs
   them without one (their code then runs with your rights).
@@ -32,16 +33,22 @@ ${COMPILE_OPTIONS_USAGE}`,
   },
   bench: {
     synopsis: 'bench FILE [--kernel K] [--spec F] [--dry-run] [--json]',
-    summary: 'build the harness and time the kernel on the GPU: median time, bandwidth, % of the measured peak; --dry-run only builds',
+    summary: 'build the kernel for the gate and time it on the GPU: kernel time, launch overhead, bandwidth, % of the measured peak; --dry-run only builds',
     details: jobOptions,
   },
   compare: {
-    synopsis: 'compare FILE --candidate OTHER [--candidate-launch L] [--kernel K] [--spec F] [--json]',
-    summary: 'check a drop-in replacement with the correctness probes, time both interleaved, and gate it',
-    details: `exit 0 accepted, 3 rejected, 1 error.
---candidate-launch: the candidate's own launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
+    synopsis: 'compare FILE --candidate OTHER [--candidate-launch L] [--candidate OTHER2 ...] [--kernel K] [--spec F] [--json]',
+    summary: 'gate drop-in replacements: correctness probes, then interleaved pairs against the baseline with every launch verified',
+    details: `the baseline is prepared once for all candidates; exit 0 all accepted, 3 any rejected, 1 error.
+--candidate-launch: the preceding candidate's own launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
 ${jobOptions}`,
   },
+  optimize: {
+    synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] ...',
+    summary: 'rewrite the kernel in rounds of candidates, each through the gate; only what the gate verifies counts',
+    details: 'kernelpilot optimize --help lists its options (endpoint, budgets, seed, --apply/--out).',
+  },
+  report: { synopsis: 'report RUN [--json]', summary: 'the history of an optimize run, re-derived from its records' },
   lsp: { synopsis: 'lsp --stdio', summary: 'start the language server (for Neovim, Helix, Emacs)' },
 };
 
