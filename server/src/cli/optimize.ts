@@ -13,8 +13,8 @@ import { formatSpend } from '../optimize/budget';
 import type { CandidateEvaluator } from '../optimize/evaluator';
 import { runLoop, type LoopEvent } from '../optimize/loop';
 import type { OptimizeProblem, Proposer } from '../optimize/proposer';
-import type { LoopOptions, ProposerInfo } from '../optimize/record';
-import { deriveReport, formatReport } from '../optimize/report';
+import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
+import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
 import { SearchProposer } from '../optimize/search';
 import { STRATEGY_TITLES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
@@ -75,7 +75,12 @@ export interface PreparedOptimization {
   close(): Promise<void>;
 }
 
+/** Reads the gate records an optimize run's attempts reference and re-derives them (cli/optimize-gate.ts). */
+export type GateRecordReader = (run: RecordedRun, optimizeRunDir: string) => Promise<ReadonlyMap<string, GateRecordCheck>>;
+
 export interface OptimizeDeps {
+  /** The final report re-derives the gate's figures through it; absent: the attempts' copies, marked unchecked. */
+  gateRecords?: GateRecordReader;
   prepare(request: { file: string; kernel?: string; spec?: string; workspace: string; signal: AbortSignal; onProgress: (line: string) => void }): Promise<PreparedOptimization>;
   env?: Record<string, string | undefined>;
   /** Default: stderr. */
@@ -204,6 +209,12 @@ export function progressPrinter(out: { write(text: string): void; isTTY?: boolea
   };
 }
 
+/** The run's report, with the gate's figures re-derived from its gate records when a reader is given. */
+async function reportOf(dir: string, gateRecords: GateRecordReader | undefined): Promise<RunReport> {
+  const { run } = await openOptimizeRun(dir);
+  return deriveReport(run, gateRecords ? await gateRecords(run, dir) : undefined);
+}
+
 async function loadRun(workspace: string, which: string) {
   const dir = which.includes('/') ? resolve(which) : runDir(workspace, which);
   try {
@@ -213,11 +224,15 @@ async function loadRun(workspace: string, which: string) {
   }
 }
 
-/** `kernelpilot report RUN [--json]`: the history of a recorded optimize run, re-derived from its attempts. */
-export async function reportCommand(run: string | undefined, options: { workspace: string; json: boolean }): Promise<{ output: string; exitCode: number }> {
+/**
+ * `kernelpilot report RUN [--json]`: the history of a recorded optimize run, re-derived from its attempts and the
+ * gate records they reference; exit 1 when anything does not re-derive.
+ */
+export async function reportCommand(run: string | undefined, options: { workspace: string; json: boolean; gateRecords?: GateRecordReader }): Promise<{ output: string; exitCode: number }> {
   if (!run) throw new CliError('usage: kernelpilot report RUN [--json] [--workspace DIR]', 2);
-  const report = deriveReport((await loadRun(options.workspace, run)).run);
-  return { output: options.json ? JSON.stringify(report, null, 2) : formatReport(report), exitCode: report.mismatches.length ? 1 : 0 };
+  const { store } = await loadRun(options.workspace, run);
+  const report = await reportOf(store.dir, options.gateRecords);
+  return { output: options.json ? JSON.stringify({ ...report, runDir: store.dir }, null, 2) : formatReport(report), exitCode: report.mismatches.length ? 1 : 0 };
 }
 
 /** `kernelpilot optimize …` → the report; exit 0 whether or not a faster candidate was found, 1 on errors. */
@@ -266,7 +281,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
       printer.line(`run ${header.id}: ${proposers.map((p) => (p.kind === 'llm' ? `model ${flags.modelName} at ${flags.baseUrl}` : 'built-in search')).join(' + ')}`);
       const result = await runLoop({ problem, proposers, evaluator, sink: store, options: resumed ? resumed.run.header.options : flags.loop, ...(resumed ? { resume: resumed.run } : {}), signal, onEvent: printer.onEvent });
       printer.done();
-      const report = deriveReport((await openOptimizeRun(store.dir)).run);
+      const report = await reportOf(store.dir, deps.gateRecords);
       if (flags.json) return { output: JSON.stringify({ ...report, runDir: store.dir }, null, 2), exitCode: 0 };
       const lines = [formatReport(report), '', result.message];
       if (result.best) lines.push(`candidate: ${store.dir}/attempts/${result.best.id}/ (diff: candidate.diff)${result.best.record.candidate?.launch ? ' — it brings its own launch, see attempt.json' : ''}`);
