@@ -27,7 +27,7 @@ function setup() {
 test('the evaluator: accepted with the gate\'s comparison; rejected with its stage, probes or compiler messages', { timeout: 120_000 }, async () => {
   const { workspace, spec, options } = setup();
   const abort = new AbortController();
-  const prepared = await prepareOptimization({ file: join(VA, 'vector_add.cu'), spec, workspace, signal: abort.signal, onProgress: () => undefined }, options);
+  const prepared = await prepareOptimization({ file: join(VA, 'vector_add.cu'), spec, workspace, sandbox: { enabled: true }, signal: abort.signal, onProgress: () => undefined }, options);
   try {
     assert.equal(prepared.problem.kernel.qualifiedName, 'vector_add');
     assert.ok(prepared.problem.source.includes('__global__ void vector_add'));

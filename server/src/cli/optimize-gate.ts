@@ -11,7 +11,7 @@ import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateOutco
 import type { RecordedRun } from '../optimize/record';
 import type { GateRecordCheck } from '../optimize/report';
 import { checkRederivation, readRunRecord, rederive } from '../runs/record';
-import type { PreparedOptimization } from './optimize';
+import type { PreparedOptimization, PrepareRequest } from './optimize';
 import { defaultTarget, type JobCliOptions } from './job-common';
 
 function baselineFacts(evaluation: Evaluation): BaselineFacts {
@@ -53,16 +53,13 @@ export function outcomeOf(result: Pick<CandidateResult, 'summary' | 'runDir' | '
 }
 
 /** Prepares the gate for `file`'s kernel and hands the loop its evaluator. */
-export async function prepareOptimization(
-  request: { file: string; kernel?: string; spec?: string; workspace: string; signal: AbortSignal; onProgress: (line: string) => void },
-  options: JobCliOptions = {},
-): Promise<PreparedOptimization> {
+export async function prepareOptimization(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
   const evaluation = await prepare({
     file: request.file,
     ...(request.kernel ? { kernel: request.kernel } : {}),
     ...(request.spec ? { specPath: request.spec } : {}),
     workspace: request.workspace,
-    target: await defaultTarget(options),
+    target: await defaultTarget({ ...options, sandbox: options.sandbox ?? request.sandbox }),
     signal: request.signal,
     onProgress: request.onProgress,
     ...(options.ceilingsPath ? { ceilingsPath: options.ceilingsPath } : {}),

@@ -43,7 +43,7 @@ export type GateRecordCheck = { outcome: CandidateOutcome; differences: string[]
 export interface GateRecordsReport {
   /** Evaluations whose gate record was read and re-derived (each record once; duplicates share one). */
   rederived: number;
-  /** Attempts with an outcome but no gate record to read: refused before the gate (a launch the spec cannot take). */
+  /** Attempts with an outcome but no gate record: refused before the gate (a launch the spec cannot take). */
   withoutRecord: number;
   /** Records referenced but not checked (the caller read none: a stand-in gate). */
   unchecked: number;
@@ -204,7 +204,7 @@ export function deriveReport(run: RecordedRun, gateRecords: ReadonlyMap<string, 
 function gateRecordsLine(g: GateRecordsReport): string {
   const parts = [`${g.rederived} re-derived from their records`];
   if (g.unchecked) parts.push(`${g.unchecked} not checked (no gate records were read)`);
-  if (g.withoutRecord) parts.push(`${g.withoutRecord} refused before the gate, without a record`);
+  if (g.withoutRecord) parts.push(`${g.withoutRecord} with no gate record to re-derive`);
   return `gate verdicts: ${parts.join(', ')}`;
 }
 
