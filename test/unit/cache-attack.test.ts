@@ -1,5 +1,5 @@
-// The shared-cache attack with a real second local user: on a shared GPU machine another user plants a harness
-// binary, a kp_runtime.o and a GPU lock where KernelPilot used to keep them ($TMPDIR/kernelpilot, predictable and
+// The shared-cache attack with a real second local user: on a shared GPU machine another user plants a gate
+// runtime executable, a kernel version's shared object and a GPU lock where KernelPilot used to keep them ($TMPDIR/kernelpilot, predictable and
 // shared), and in the new per-user location when that is pointed at a folder they control. None of it may be used
 // or run: the victim builds in its own private folder, refuses a cache folder another user owns, and rebuilds a
 // cached file whose content is not what it recorded. Needs root (useradd, runuser), nvcc and `npm run build`.
@@ -38,14 +38,14 @@ function asAttacker(script: string): void {
 }
 
 /** `bench --dry-run` as the victim (root), with the shared TMPDIR and the given XDG_CACHE_HOME. */
-function victimBuild(cacheHome: string): { status: number | null; out: string; binary?: string } {
+function victimBuild(cacheHome: string): { status: number | null; out: string; binary?: string; runtime?: string } {
   const run = spawnSync(process.execPath, [cli, 'bench', join(project, 'vector_add.cu'), '--spec', join(project, 'vector_add.spec.json'), '--dry-run', '--workspace', project], {
     encoding: 'utf8',
     env: { ...process.env, TMPDIR: shared, XDG_CACHE_HOME: cacheHome },
     timeout: 300_000,
   });
   const out = `${run.stdout}${run.stderr}`;
-  return { status: run.status, out, binary: /^baseline: (\S+)/m.exec(out)?.[1] };
+  return { status: run.status, out, binary: /^baseline: (\S+)/m.exec(out)?.[1], runtime: /^runtime: (\S+)/m.exec(out)?.[1] };
 }
 
 /** Runs `work` in this process with XDG_CACHE_HOME set (the GPU gate reads it when it takes a lock). */
@@ -63,7 +63,7 @@ async function withCacheHome<T>(home: string, work: () => Promise<T>): Promise<T
 /** A program that leaves a marker when run: what the attacker hopes the victim executes. */
 const planted = (name: string) => `#!/bin/sh\ntouch ${markers}/${name}-ran-as-$(id -un)\n`;
 
-test('a second user\'s planted harness, runtime object and lock are never used or run', { skip, timeout: 900_000 }, async () => {
+test('a second user\'s planted runtime, kernel object and lock are never used or run', { skip, timeout: 900_000 }, async () => {
   if (spawnSync('id', [ATTACKER]).status !== 0) sh('useradd', ['-M', '-s', '/bin/sh', ATTACKER]);
   const uid = Number(sh('id', ['-u', ATTACKER]).trim());
   chmodSync(base, 0o755);
@@ -79,7 +79,7 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   assert.equal(reference.status, 0, reference.out);
   const builds = join(base, 'reference', 'kernelpilot', 'builds');
   const harnessDir = basename(dirname(reference.binary ?? ''));
-  const runtimeDir = readdirSync(builds).find((d) => d.startsWith('runtime-'));
+  const runtimeDir = readdirSync(builds).find((d) => d.startsWith('gate-'));
   assert.ok(harnessDir && runtimeDir, reference.out);
 
   // 1. The old shared location: $TMPDIR/kernelpilot/{builds,locks}, planted by the other user.
@@ -87,8 +87,8 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   const lockName = `gpu-${hostname()}-0.lock`;
   asAttacker([
     `mkdir -p ${old}/builds/${harnessDir} ${old}/builds/${runtimeDir} ${old}/locks`,
-    `printf '%s' '${planted('harness')}' > ${old}/builds/${harnessDir}/harness && chmod 755 ${old}/builds/${harnessDir}/harness`,
-    `printf 'not an object' > ${old}/builds/${runtimeDir}/kp_runtime.o`,
+    `printf '%s' '${planted('runtime')}' > ${old}/builds/${runtimeDir}/kp_gate && chmod 755 ${old}/builds/${runtimeDir}/kp_gate`,
+    `printf 'not an object' > ${old}/builds/${harnessDir}/version.so`,
     `(sleep 120 >/dev/null 2>&1 &  printf '%s\\n\\ntoken\\nbenchmarking a planted job\\n' $! > ${old}/locks/${lockName})`,
     `chmod -R a+rwX ${old}`,
   ].join(' && '));
@@ -98,10 +98,11 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   assert.ok(fresh.binary?.startsWith(join(victimCache, 'kernelpilot', 'builds')), `built in the private folder: ${fresh.binary}`);
   assert.match(fresh.out, /baseline: \S+ \(built in/, 'built, not taken from a cache');
   assert.doesNotMatch(fresh.out, new RegExp(old), 'the old shared location is not consulted');
-  assert.equal(readFileSync(fresh.binary ?? '').subarray(1, 4).toString(), 'ELF', 'its own binary, not the planted script');
-  const harnessRuns = spawnSync(fresh.binary ?? '', ['--help'], { encoding: 'utf8' }); // run what the victim built
-  assert.equal(harnessRuns.error, undefined);
-  say(`planted ${old}/builds/${harnessDir}/harness, ${runtimeDir}/kp_runtime.o and locks/${lockName} as uid ${uid}; the victim built ${fresh.binary} (${/built in [^)]*/.exec(fresh.out)?.[0]}) and ran it; markers: ${JSON.stringify(readdirSync(markers))}`);
+  assert.match(fresh.out, /runtime: \S+ \(built in/, 'the runtime built, not taken from a cache');
+  for (const built of [fresh.binary, fresh.runtime]) assert.equal(readFileSync(built ?? '').subarray(1, 4).toString(), 'ELF', `its own ${built}, not a planted file`);
+  const runtimeRuns = spawnSync(fresh.runtime ?? '', [], { encoding: 'utf8' }); // run what the victim built
+  assert.equal(runtimeRuns.error, undefined);
+  say(`planted ${old}/builds/${runtimeDir}/kp_gate, ${harnessDir}/version.so and locks/${lockName} as uid ${uid}; the victim built ${fresh.binary} (${/built in [^)]*/.exec(fresh.out)?.[0]}) and ran it; markers: ${JSON.stringify(readdirSync(markers))}`);
 
   // The planted lock (a live process's pid) does not hold the victim's GPU: locks are per user now.
   const started = Date.now();
@@ -113,8 +114,8 @@ test('a second user\'s planted harness, runtime object and lock are never used o
   const theirs = join(shared, 'shared-cache');
   asAttacker([
     `mkdir -p ${theirs}/kernelpilot/builds/${harnessDir} ${theirs}/kernelpilot/builds/${runtimeDir}`,
-    `printf '%s' '${planted('harness2')}' > ${theirs}/kernelpilot/builds/${harnessDir}/harness && chmod 755 ${theirs}/kernelpilot/builds/${harnessDir}/harness`,
-    `printf 'not an object' > ${theirs}/kernelpilot/builds/${runtimeDir}/kp_runtime.o`,
+    `printf '%s' '${planted('runtime2')}' > ${theirs}/kernelpilot/builds/${runtimeDir}/kp_gate && chmod 755 ${theirs}/kernelpilot/builds/${runtimeDir}/kp_gate`,
+    `printf 'not an object' > ${theirs}/kernelpilot/builds/${harnessDir}/version.so`,
     `chmod -R a+rwX ${theirs}`,
   ].join(' && '));
   await assert.rejects(withCacheHome(theirs, () => new GpuGate().acquire(0, 'victim job')), /belongs to another user/, 'nor its locks');
@@ -132,13 +133,13 @@ test('a second user\'s planted harness, runtime object and lock are never used o
 
   // 3. A file swapped inside the victim's own cache (by anyone who could): its hash is not the recorded one, so it
   // is rebuilt, never run.
-  writeFileSync(fresh.binary ?? '', planted('swapped'));
-  chmodSync(fresh.binary ?? '', 0o755);
+  writeFileSync(fresh.runtime ?? '', planted('swapped'));
+  chmodSync(fresh.runtime ?? '', 0o755);
   const rebuilt = victimBuild(victimCache);
   assert.equal(rebuilt.status, 0, rebuilt.out);
-  assert.match(rebuilt.out, /baseline: \S+ \(built in/, `rebuilt, not reused:\n${rebuilt.out}`);
-  assert.equal(readFileSync(rebuilt.binary ?? '').subarray(1, 4).toString(), 'ELF', 'the swapped file was replaced by a real build');
-  say(`a harness swapped in the victim's own cache was rebuilt (${/built in [^)]*/.exec(rebuilt.out)?.[0]}), not run`);
+  assert.match(rebuilt.out, /runtime: \S+ \(built in/, `rebuilt, not reused:\n${rebuilt.out}`);
+  assert.equal(readFileSync(rebuilt.runtime ?? '').subarray(1, 4).toString(), 'ELF', 'the swapped file was replaced by a real build');
+  say(`a runtime swapped in the victim's own cache was rebuilt (${/built in [^)]*/.exec(rebuilt.out)?.[0]}), not run`);
 
   assert.deepEqual(readdirSync(markers), [], 'nothing planted ran');
   assert.equal(statSync(join(victimCache, 'kernelpilot')).mode & 0o777, 0o700);

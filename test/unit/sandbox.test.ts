@@ -2,7 +2,7 @@
 // network, file system, home folder, the limits on CPU time, memory, processes and output, a program built and run
 // with the real nvcc inside it, and the one clear message when no sandbox can be made.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,6 +96,21 @@ describe('the sandbox, with the real bwrap', { timeout: 300_000 }, () => {
   after(() => {
     server.close();
     rmSync(marker, { force: true });
+  });
+
+  it('reaches a writable folder below a private (0700) folder, as a private cache under the home folder is', async () => {
+    const privateParent = mkdtempSync(join(homedir(), '.kp-sandbox-private-'));
+    try {
+      chmodSync(privateParent, 0o700);
+      const inner = mkdtempSync(join(privateParent, 'scratch-'));
+      // By its absolute path (nvcc's TMPDIR is one), not only through the working folder.
+      const r = await target.exec('/bin/sh', ['-c', 'echo made > "$1/made.txt" && cat "$1/made.txt"', 'sh', inner], { cwd: inner, timeoutMs: 30_000, sandbox: { writable: [inner], gpu: false } });
+      say('private parent', r);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(readFileSync(join(inner, 'made.txt'), 'utf8'), 'made\n');
+    } finally {
+      rmSync(privateParent, { recursive: true, force: true });
+    }
   });
 
   it('blocks the network: a loopback listener of the host is not reached', async () => {

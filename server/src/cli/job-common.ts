@@ -3,6 +3,7 @@
 import { BuildError } from '../harness/build';
 import { HarnessRunError } from '../harness/run';
 import { JobError } from '../bench/job-prepare';
+import { PrivateDirError } from '../targets/private-dir';
 import { onTermination } from '../targets/lifecycle';
 import { SandboxUnavailableError, type SandboxSettings } from '../targets/sandbox';
 import type { Target } from '../targets/target';
@@ -49,7 +50,7 @@ export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): 
 
 export function toCliError(error: unknown): unknown {
   if (error instanceof CliError) return error;
-  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof SandboxUnavailableError) return new CliError(error.message, 1);
+  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof SandboxUnavailableError || error instanceof PrivateDirError) return new CliError(error.message, 1);
   return error;
 }
 

@@ -128,8 +128,20 @@ function lstatOrNothing(path: string): ReturnType<typeof lstatSync> | undefined 
   }
 }
 
+/**
+ * The folders above the policy's folders, shallow first. bwrap makes them in the sandbox's own root with the real
+ * folders' modes, so under a private home (`/root` is 0700) an unprivileged uid could not reach its own writable
+ * folder; in root-drop mode they are made 0755 first. They are the sandbox's empty stand-ins, not the real folders:
+ * nothing more of the real tree becomes visible.
+ */
+function ancestorsOf(dirs: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const dir of dirs) for (let up = dirname(dir); up !== dirname(up); up = dirname(up)) out.add(up);
+  return [...out].filter((d) => !SYSTEM_DIRS.some((s) => under(d, s)) && d !== '/tmp').sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+}
+
 /** bwrap's file-system arguments: system folders, /etc pieces, proc, dev, tmp, then the policy's folders. */
-function fileSystem(policy: SandboxPolicy, readable: readonly string[]): string[] {
+function fileSystem(policy: SandboxPolicy, readable: readonly string[], mode: SandboxMode): string[] {
   const out: string[] = [];
   for (const dir of SYSTEM_DIRS) {
     const stat = lstatOrNothing(dir);
@@ -145,6 +157,7 @@ function fileSystem(policy: SandboxPolicy, readable: readonly string[]): string[
     for (const dir of DRIVER_DIRS) if (existsSync(dir)) out.push('--tmpfs', dir);
     for (const lib of driverLibraries()) out.push('--ro-bind', '/dev/null', lib);
   }
+  if (mode === 'root-drop') for (const dir of ancestorsOf([...readable, ...policy.writable])) out.push('--perms', '0755', '--dir', dir);
   for (const dir of readable) out.push('--ro-bind', dir, dir);
   for (const dir of policy.writable) out.push('--bind', dir, dir);
   return out;
@@ -183,7 +196,7 @@ export function sandboxCommand(support: Extract<SandboxSupport, { ok: true }>, p
   const drop = support.mode === 'root-drop' && support.setpriv ? [support.setpriv, `--reuid=${SANDBOX_UID}`, `--regid=${SANDBOX_UID}`, '--clear-groups', '--inh-caps=-all', '--bounding-set=-all', '--no-new-privs'] : [];
   return {
     file: support.bwrap,
-    args: [...isolation, ...privileges, ...fileSystem(policy, readable), ...(cwd ? ['--chdir', cwd] : []), ...environment(o.env), '--', support.prlimit, ...rlimits, '--', ...drop, resolved, ...args],
+    args: [...isolation, ...privileges, ...fileSystem(policy, readable, support.mode), ...(cwd ? ['--chdir', cwd] : []), ...environment(o.env), '--', support.prlimit, ...rlimits, '--', ...drop, resolved, ...args],
   };
 }
 
