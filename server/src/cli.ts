@@ -157,7 +157,8 @@ async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]):
     process.stdout.write(output + '\n');
     return exitCode;
   }
-  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request), gateRecords: gateRecordsOf });
+  const { dryRunOptimization } = await import('./cli/optimize-dry');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request), dryRun: (request, loop) => dryRunOptimization(request, loop), gateRecords: gateRecordsOf });
   process.stdout.write(output + '\n');
   return exitCode;
 }

@@ -6,6 +6,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { optimizeCommand, reportCommand } from '../../server/src/cli/optimize';
+import { dryRunOptimization } from '../../server/src/cli/optimize-dry';
 import { gateRecordsOf, prepareOptimization } from '../../server/src/cli/optimize-gate';
 import type { RunReport } from '../../server/src/optimize/report';
 import { FakeGpuTarget } from './job-fake-gpu';
@@ -114,4 +115,24 @@ test('kernelpilot optimize runs the built-in search through the gate and finds n
   const forged = await report(moved);
   assert.equal(forged.exitCode, 1);
   assert.match(forged.report.mismatches.join('\n'), new RegExp(`${attempt.id}: gate record .*summary/`));
+});
+
+test('--dry-run: the spec, the runtime and baseline built, each search strategy\'s first candidate checked and built; nothing timed or recorded', { timeout: 120_000 }, async () => {
+  const { workspace, spec, target, options } = setup();
+  const lines: string[] = [];
+  const output = await dryRunOptimization(
+    { file: join(VA, 'vector_add.cu'), spec, workspace, sandbox: { enabled: true }, signal: new AbortController().signal, onProgress: (l) => lines.push(l) },
+    { rounds: 3, candidatesPerRound: 2, seed: 1, maxRepairs: 2 },
+    options,
+  );
+  assert.match(output, /^dry run: nothing runs on a GPU/);
+  assert.match(output, /built for sm_90: the gate runtime \(built in [\d.]+ s\), the baseline \(built in [\d.]+ s\)/);
+  assert.match(output, /block size: block size 128 instead of 256 — kernel code, built/);
+  assert.match(output, /compiler options: nvcc --use_fast_math — kernel code, built/);
+  assert.match(output, /work per thread: nothing to propose/);
+  assert.match(output, /then run 3 rounds of 2 candidates/);
+  const versionBuilds = target.sandboxes.filter((s) => s.file === 'nvcc' && s.sandbox);
+  assert.equal(versionBuilds.length, 4, 'four candidates built, each sandboxed');
+  assert.equal(target.runs.length, 0, 'nothing ran on the GPU');
+  assert.ok(!existsSync(join(workspace, '.kernelpilot', 'runs')), 'no run recorded');
 });

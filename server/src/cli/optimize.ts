@@ -188,7 +188,8 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
     help: Boolean(v.help),
     flags: {
       kernel: s('kernel'),
-      spec: s('spec'),
+      // Paths on the command line mean the current folder's, as for bench and compare (not the workspace's).
+      ...(s('spec') !== undefined ? { spec: resolve(s('spec') as string) } : {}),
       workspace: resolve(s('workspace') ?? '.'),
       json: Boolean(v.json),
       resume: s('resume'),
