@@ -153,6 +153,10 @@ async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]):
   const { gateRecordsOf, prepareOptimization } = await import('./cli/optimize-gate');
   if (command === 'report') {
     const { values, positionals } = parseCommandLine(command, rest);
+    if (values.help) {
+      process.stdout.write(commandUsage('report'));
+      return 0;
+    }
     const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json, gateRecords: gateRecordsOf });
     process.stdout.write(output + '\n');
     return exitCode;

@@ -61,7 +61,7 @@ __launch_bounds__, unroll pragmas).
   --no-sandbox          build and run candidates without the bubblewrap sandbox (their code runs with your rights)
   --bwrap PATH          the bwrap program, where it is not on PATH
   --workspace DIR       where .kernelpilot/ lives (default .)
-  --json                the run's report as JSON
+  --json                the run's report as JSON       --help              this text
 
 Exit 0 when the run ended (with or without a faster candidate), 1 on errors or a refused --apply, 2 on usage
 errors, 130 when cancelled (Ctrl-C: the run is recorded as cancelled and can be resumed), 143 on SIGTERM.
@@ -139,6 +139,12 @@ function number(value: string | undefined, flag: string, check: (n: number) => b
   return n;
 }
 
+/** Every option `optimize` takes (OPTIMIZE_USAGE describes each). */
+export const OPTIMIZE_OPTIONS = {
+  values: ['kernel', 'spec', 'workspace', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
+  switches: ['json', 'help', 'no-search', 'no-model', 'apply', 'dry-run', 'no-sandbox'],
+} as const;
+
 /** Parses `optimize` arguments (everything after the command name). */
 export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: OptimizeFlags; help: boolean } {
   if (argv.some((a) => /^--(api-?key|key)(=|$)/.test(a))) {
@@ -149,12 +155,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: Object.fromEntries(
-        [
-          ...['kernel', 'spec', 'workspace', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'].map((name) => [name, { type: 'string' as const }]),
-          ...['json', 'help', 'no-search', 'no-model', 'apply', 'dry-run', 'no-sandbox'].map((name) => [name, { type: 'boolean' as const, default: false }]),
-        ],
-      ),
+      options: Object.fromEntries([...OPTIMIZE_OPTIONS.values.map((name) => [name, { type: 'string' as const }]), ...OPTIMIZE_OPTIONS.switches.map((name) => [name, { type: 'boolean' as const, default: false }])]),
     });
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n\n${OPTIMIZE_USAGE}`, 2);
