@@ -15,8 +15,9 @@ import { SearchProposer } from '../optimize/search';
 import { STRATEGY_TITLES } from '../optimize/strategies';
 import { KEY_VARIABLES } from '../llm/key';
 import { createScratch } from '../targets/scratch';
-import { defaultTarget, type JobCliOptions } from './job-common';
+import type { JobCliOptions } from './job-common';
 import type { PrepareRequest } from './optimize';
+import { evaluationOptions } from './optimize-gate';
 
 /** Nothing was measured: the search reads the kernel, its spec and the parent's code, never the baseline's figures. */
 const NOT_MEASURED: BaselineFacts = { timeMs: Number.NaN, gpu: { name: 'none (dry run)' } };
@@ -27,17 +28,7 @@ function builtText(build: DryRunResult['builds'][number]): string {
 
 /** What --dry-run prints: each step it ran, then what a run on a GPU would do. */
 export async function dryRunOptimization(request: PrepareRequest, loop: LoopOptions, options: JobCliOptions = {}): Promise<string> {
-  const job: JobOptions = {
-    file: request.file,
-    ...(request.kernel ? { kernel: request.kernel } : {}),
-    ...(request.spec ? { specPath: request.spec } : {}),
-    workspace: request.workspace,
-    target: await defaultTarget({ ...options, sandbox: options.sandbox ?? request.sandbox }),
-    signal: request.signal,
-    onProgress: request.onProgress,
-    ...(options.buildCacheDir ? { buildCacheDir: options.buildCacheDir } : {}),
-    dryRun: true,
-  };
+  const job: JobOptions = { ...(await evaluationOptions(request, options)), dryRun: true };
   const base = (await benchKernel(job)) as DryRunResult;
   const prepared = await prepareSpec({ ...job, onProgress: undefined });
   const problem: OptimizeProblem = { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline: NOT_MEASURED };

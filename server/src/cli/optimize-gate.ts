@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { prepare, type CandidateResult, type Evaluation } from '../bench/evaluation';
+import { prepare, type CandidateResult, type Evaluation, type EvaluationOptions } from '../bench/evaluation';
 import { JobError } from '../bench/job-prepare';
 import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, RejectStage } from '../optimize/evaluator';
 import type { RecordedRun } from '../optimize/record';
@@ -52,9 +52,9 @@ export function outcomeOf(result: Pick<CandidateResult, 'summary' | 'runDir' | '
   return { verdict: 'rejected', stage: stageOf(result), reasons: gate?.reasons ?? ['not verified'], failedProbes, diagnostics: result.diagnostics ?? [], evidence: result.runDir };
 }
 
-/** Prepares the gate for `file`'s kernel and hands the loop its evaluator. */
-export async function prepareOptimization(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
-  const evaluation = await prepare({
+/** The gate's options for an optimize request (also --dry-run's): the kernel, its spec, the target with the sandbox chosen. */
+export async function evaluationOptions(request: PrepareRequest, options: JobCliOptions = {}): Promise<EvaluationOptions> {
+  return {
     file: request.file,
     ...(request.kernel ? { kernel: request.kernel } : {}),
     ...(request.spec ? { specPath: request.spec } : {}),
@@ -64,7 +64,12 @@ export async function prepareOptimization(request: PrepareRequest, options: JobC
     onProgress: request.onProgress,
     ...(options.ceilingsPath ? { ceilingsPath: options.ceilingsPath } : {}),
     ...(options.buildCacheDir ? { buildCacheDir: options.buildCacheDir } : {}),
-  });
+  };
+}
+
+/** Prepares the gate for `file`'s kernel and hands the loop its evaluator. */
+export async function prepareOptimization(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
+  const evaluation = await prepare(await evaluationOptions(request, options));
   const facts = baselineFacts(evaluation);
   const evaluator: CandidateEvaluator = {
     baseline: facts,
