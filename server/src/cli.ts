@@ -150,14 +150,19 @@ async function main(argv: string[]): Promise<number> {
 /** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from cli/optimize-gate.ts. */
 async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]): Promise<number> {
   const { optimizeCommand, reportCommand } = await import('./cli/optimize');
+  const { gateRecordsOf, prepareOptimization } = await import('./cli/optimize-gate');
   if (command === 'report') {
     const { values, positionals } = parseCommandLine(command, rest);
-    const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json });
+    if (values.help) {
+      process.stdout.write(commandUsage('report'));
+      return 0;
+    }
+    const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json, gateRecords: gateRecordsOf });
     process.stdout.write(output + '\n');
     return exitCode;
   }
-  const { prepareOptimization } = await import('./cli/optimize-gate');
-  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request) });
+  const { dryRunOptimization } = await import('./cli/optimize-dry');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request), dryRun: (request, loop) => dryRunOptimization(request, loop), gateRecords: gateRecordsOf });
   process.stdout.write(output + '\n');
   return exitCode;
 }
