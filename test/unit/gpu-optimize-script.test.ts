@@ -43,7 +43,7 @@ test('bench/gpu-optimize.sh on the stand-in GPU: the scripted loop chooses the f
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
   assert.match(summary, /^PASS vadd_copy$/m);
   assert.match(summary, /^PASS vector_add$/m);
-  assert.match(summary, /vector_add +\| fast_float4 1\.60× \| 12\/12 rejected +\| compile error → no significant difference \(1\.00×\) \| no significant difference \(1\.00×\) \| 16 re-derived/);
+  assert.match(summary, /vector_add +\| fast_float4 1\.[56]\d× \| 12\/12 rejected +\| compile error → no significant difference \(1\.00×\) \| no significant difference \(1\.00×\) \| 16 re-derived/);
   assert.match(summary, /vector_add +\| nothing faster found +\| 8 in [\d.]+ s \| [\d.]+ +\| 8 re-derived/);
   const served = readFileSync(join(out, 'vector_add.endpoint.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; served: string });
   assert.equal(served.filter((s) => s.kind === 'first').length, 15, 'one first answer per slot');
