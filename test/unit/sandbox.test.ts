@@ -2,10 +2,10 @@
 // network, file system, home folder, the limits on CPU time, memory, processes and output, a program built and run
 // with the real nvcc inside it, and the one clear message when no sandbox can be made.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LocalTargetOptions } from '../../server/src/targets/local';
 import type { ExecResult, SandboxPolicy, Target } from '../../server/src/targets/target';
@@ -40,6 +40,9 @@ int main(int argc, char** argv) {
   printf("connected\\n");
   return 0;
 }`;
+
+/** The shell storm's sleep, distinctive enough to count its survivors among the machine's other processes. */
+const STORM_SLEEP = '37.25';
 
 /** A fork storm that keeps trying when fork fails: only the sandbox can end it. */
 const FORK_C = `
@@ -113,6 +116,25 @@ describe('the sandbox, with the real bwrap', { timeout: 300_000 }, () => {
     }
   });
 
+  it('reads the /etc files it is given, and follows a program link through /etc/alternatives (as Ubuntu installs CUDA)', { skip: process.getuid?.() !== 0 && 'needs root: it puts a link in /etc/alternatives' }, async () => {
+    const dir = scratch();
+    const alternative = mkdtempSync(join('/etc/alternatives', 'kp-sandbox-test-'));
+    rmSync(alternative, { recursive: true });
+    try {
+      // /etc/alternatives/NAME -> the folder of a program; the program is run by a path through that link.
+      symlinkSync(dirname(process.execPath), alternative);
+      const linked = join(dir, 'bin');
+      symlinkSync(alternative, linked);
+      const r = await target.exec(join(linked, basename(process.execPath)), ['-e', 'console.log(require("fs").readFileSync("/etc/passwd", "utf8").length > 0)'], { cwd: dir, timeoutMs: 30_000, sandbox: { writable: [dir], readable: [dirname(process.execPath)], gpu: false } });
+      say('/etc', r);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout.trim(), 'true');
+    } finally {
+      rmSync(alternative, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('blocks the network: a loopback listener of the host is not reached', async () => {
     const outside = await target.exec(connectBin, [String(port)], { timeoutMs: 10_000 });
     assert.equal(outside.stdout.trim(), 'connected', 'the listener works outside the sandbox');
@@ -158,7 +180,7 @@ describe('the sandbox, with the real bwrap', { timeout: 300_000 }, () => {
   });
 
   it('ends a fork storm with its reason: one that gives up, and one that keeps trying', async () => {
-    for (const [name, file, args] of [['shell storm', '/bin/sh', ['-c', 'while :; do sleep 30 & done']], ['C storm', forkBin, []]] as const) {
+    for (const [name, file, args] of [['shell storm', '/bin/sh', ['-c', `while :; do sleep ${STORM_SLEEP} & done`]], ['C storm', forkBin, []]] as const) {
       const started = performance.now();
       const r = await run(file, [...args], { limits: { processes: 40 } }, 60_000);
       say(name, r);
@@ -166,7 +188,8 @@ describe('the sandbox, with the real bwrap', { timeout: 300_000 }, () => {
       assert.equal(r.limit?.kind, 'processes');
       assert.ok(performance.now() - started < 20_000);
     }
-    const strays = await target.exec('/bin/sh', ['-c', 'ps -eo args= | grep -c "^sleep 30$" || true'], { timeoutMs: 10_000 });
+    // Only this test's processes: a distinctive sleep, and the C storm's own program (other work on the machine may sleep too).
+    const strays = await target.exec('/bin/sh', ['-c', 'ps -eo args= | grep -c -x -F -e "sleep $1" -e "$2" || true', 'sh', STORM_SLEEP, forkBin], { timeoutMs: 10_000 });
     assert.equal(strays.stdout.trim(), '0', 'no process of the storm survives its sandbox');
   });
 

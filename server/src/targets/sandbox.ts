@@ -148,6 +148,10 @@ function fileSystem(policy: SandboxPolicy, readable: readonly string[], mode: Sa
     if (stat?.isSymbolicLink()) out.push('--symlink', readlinkSync(dir), dir);
     else if (stat?.isDirectory()) out.push('--ro-bind', dir, dir);
   }
+  // bwrap makes the folders above a bind 0700; /etc must stay searchable for the dropped uid: a toolkit reached
+  // through /etc/alternatives (Ubuntu's CUDA packages: /usr/local/cuda -> /etc/alternatives/cuda) and the loader's
+  // cache live there. On the H200 machine nvcc segfaulted as nobody when it could not resolve its own path.
+  out.push('--perms', '0755', '--dir', '/etc');
   for (const file of ETC_FILES) out.push('--ro-bind-try', file, file);
   out.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/tmp');
   if (policy.gpu) {
