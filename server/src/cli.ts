@@ -147,7 +147,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from cli/optimize-gate.ts. */
+/** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from bench/optimize-gate.ts. */
 async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]): Promise<number> {
   const { optimizeCommand, reportCommand } = await import('./cli/optimize');
   if (command === 'report') {
@@ -156,8 +156,9 @@ async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]):
     process.stdout.write(output + '\n');
     return exitCode;
   }
-  const { prepareOptimization } = await import('./cli/optimize-gate');
-  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request) });
+  const { prepareOptimization } = await import('./bench/optimize-gate');
+  const { defaultTarget } = await import('./cli/job-common');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: async (request) => prepareOptimization(request, { target: await defaultTarget({}) }) });
   process.stdout.write(output + '\n');
   return exitCode;
 }

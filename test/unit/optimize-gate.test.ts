@@ -1,4 +1,4 @@
-// The real gate behind `kernelpilot optimize` (cli/optimize-gate.ts) on the stand-in GPU: the prepared evaluation as
+// The real gate behind `kernelpilot optimize` (bench/optimize-gate.ts) on the stand-in GPU: the prepared evaluation as
 // the loop's CandidateEvaluator — accepted outcomes carry the gate's own comparison, rejected ones the stage and
 // the failed probes or compiler messages — and the optimize command running the built-in search through it.
 import assert from 'node:assert/strict';
@@ -6,7 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { optimizeCommand } from '../../server/src/cli/optimize';
-import { prepareOptimization } from '../../server/src/cli/optimize-gate';
+import { prepareOptimization } from '../../server/src/bench/optimize-gate';
 import { FakeGpuTarget } from './job-fake-gpu';
 import { EXAMPLES, tempDir } from './harness-helpers';
 

@@ -1,13 +1,19 @@
-// The real gate behind `kernelpilot optimize`: the prepared evaluation (bench/evaluation.ts) of the baseline kernel
+// The real gate behind `kernelpilot optimize` and the editor's optimize jobs: the prepared evaluation (bench/evaluation.ts) of the baseline kernel
 // as the loop's CandidateEvaluator (optimize/evaluator.ts), and the problem the loop works on. Only the gate's own
 // verdicts reach the loop: an accepted outcome carries the gate's timing comparison, a rejected one the failed
 // probes, reasons and, for a candidate that did not compile, the compiler's messages on its file.
 
 import { prepare, type CandidateResult, type Evaluation } from '../bench/evaluation';
 import { JobError } from '../bench/job-prepare';
-import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, RejectStage } from '../optimize/evaluator';
-import type { PreparedOptimization } from './optimize';
-import { defaultTarget, type JobCliOptions } from './job-common';
+import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
+import type { Target } from '../targets/target';
+
+/** Where the gate runs (the CLI's machine, the language server's target, a test's stand-in) and its caches. */
+export interface OptimizationTarget {
+  target: Target;
+  ceilingsPath?: string;
+  buildCacheDir?: string;
+}
 
 function baselineFacts(evaluation: Evaluation): BaselineFacts {
   const summary = evaluation.baselineSummary();
@@ -50,14 +56,14 @@ export function outcomeOf(result: CandidateResult): CandidateOutcome {
 /** Prepares the gate for `file`'s kernel and hands the loop its evaluator. */
 export async function prepareOptimization(
   request: { file: string; kernel?: string; spec?: string; workspace: string; signal: AbortSignal; onProgress: (line: string) => void },
-  options: JobCliOptions = {},
+  options: OptimizationTarget,
 ): Promise<PreparedOptimization> {
   const evaluation = await prepare({
     file: request.file,
     ...(request.kernel ? { kernel: request.kernel } : {}),
     ...(request.spec ? { specPath: request.spec } : {}),
     workspace: request.workspace,
-    target: await defaultTarget(options),
+    target: options.target,
     signal: request.signal,
     onProgress: request.onProgress,
     ...(options.ceilingsPath ? { ceilingsPath: options.ceilingsPath } : {}),
