@@ -5,11 +5,18 @@
 // of a "test" is a file). The test files are bundled to plain JS first (test/mutation/bundle-tests.mjs).
 import { bundleOf, DECISION_TESTS } from './test/mutation/decision-tests.mjs';
 
-/** The decision code: what the gate concludes from a candidate's reports, dumps and timings. */
+/**
+ * The decision code: what the gate concludes from the runtime's events and timings (derive/), the element
+ * semantics the GPU comparison implements and what a crash or an unrunnable size means (bench/), how a runtime
+ * run ends (harness/), tolerances and spec validation (benchspec/), and the optimizer's choices and stop rules.
+ * One part of it: `npx stryker run --mutate '<glob>'` (each report-*.md says how its run was split).
+ */
 const decisionModules = [
-  'server/src/bench/{verify,elementwise,report-probes,compare,stats,verdict,roofline,runs-probe,timed-probe,normal,num,dtype}.ts',
+  'server/src/derive/*.ts',
+  'server/src/bench/{elementwise,dtype,crash,fits}.ts',
   'server/src/harness/{run,poison,protocol}.ts',
   'server/src/benchspec/{defaults,validate}.ts',
+  'server/src/optimize/{bandit,budget,loop}.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

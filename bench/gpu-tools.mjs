@@ -87,7 +87,7 @@ function fidelity(example, point, benchFile, csvFile) {
   const ratio = harnessMs / ncuMs;
   const within = ncuMs >= 0.005 ? Math.abs(ratio - 1) <= 0.03 : Math.abs(harnessMs - ncuMs) <= 0.0005;
   const cv = bench.summary?.baseline?.cv;
-  return { example, point, method: bench.timingMethod, harnessMs, ncuMs, ratio, ncuLaunches: ncu.length, withinTarget: within, harnessCv: cv, launchOverheadMs: bench.launchOverheadMs, wallMs: bench.wallMs };
+  return { example, point, method: bench.timingMethod, harnessMs, ncuMs, ratio, diffUs: (harnessMs - ncuMs) * 1000, ncuLaunches: ncu.length, withinTarget: within, harnessCv: cv, launchOverheadMs: bench.launchOverheadMs, wallMs: bench.wallMs };
 }
 
 function verdictOf(c) {
@@ -163,7 +163,7 @@ function table(dir) {
   const fid = files.filter((n) => /^fidelity-.*[^.]\.json$/.test(n) && !/\.(bench|build)\.json$/.test(n)).sort().map((n) => json(join(dir, n)));
   if (fid.length) {
     lines.push('', 'fidelity: gate kernel time (median of 50) vs ncu gpu__time_duration (median, --clock-control none), same sizes; target within 3 % (≥ 5 µs) or 0.5 µs:');
-    for (const r of fid) lines.push(`  ${r.example} ${r.point} [${r.method}]: gate ${fmt(r.harnessMs * 1000, 4)} µs, ncu ${fmt(r.ncuMs * 1000, 4)} µs, ratio ${fmt(r.ratio, 4)} ${r.withinTarget ? 'OK' : 'OUTSIDE'} (CV ${fmt((r.harnessCv ?? NaN) * 100, 2)} %, launch ${fmt((r.launchOverheadMs ?? NaN) * 1000, 3)} µs, wall ${fmt((r.wallMs ?? NaN) * 1000, 4)} µs)`);
+    for (const r of fid) lines.push(`  ${r.example} ${r.point} [${r.method}]: gate ${fmt(r.harnessMs * 1000, 4)} µs, ncu ${fmt(r.ncuMs * 1000, 4)} µs, ratio ${fmt(r.ratio, 4)} (${(r.harnessMs - r.ncuMs) >= 0 ? '+' : ''}${fmt((r.harnessMs - r.ncuMs) * 1000, 2)} µs) ${r.withinTarget ? 'OK' : 'OUTSIDE'} (CV ${fmt((r.harnessCv ?? NaN) * 100, 2)} %, launch ${fmt((r.launchOverheadMs ?? NaN) * 1000, 3)} µs, wall ${fmt((r.wallMs ?? NaN) * 1000, 4)} µs)`);
   }
   const speed = speedRows(all);
   if (existsSync(join(dir, 'throughput.json')) && existsSync(join(dir, 'throughput.compare.json'))) {

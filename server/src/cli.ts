@@ -150,15 +150,20 @@ async function main(argv: string[]): Promise<number> {
 /** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from bench/optimize-gate.ts. */
 async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]): Promise<number> {
   const { optimizeCommand, reportCommand } = await import('./cli/optimize');
+  const { gateRecordsOf } = await import('./bench/optimize-gate');
   if (command === 'report') {
     const { values, positionals } = parseCommandLine(command, rest);
-    const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json });
+    if (values.help) {
+      process.stdout.write(commandUsage('report'));
+      return 0;
+    }
+    const { output, exitCode } = await reportCommand(positionals[0], { workspace: resolve(values.workspace ?? '.'), json: values.json, gateRecords: gateRecordsOf });
     process.stdout.write(output + '\n');
     return exitCode;
   }
-  const { prepareOptimization } = await import('./bench/optimize-gate');
-  const { defaultTarget } = await import('./cli/job-common');
-  const { output, exitCode } = await optimizeCommand(rest, { prepare: async (request) => prepareOptimization(request, { target: await defaultTarget({}) }) });
+  const { dryRunOptimization } = await import('./cli/optimize-dry');
+  const { prepareFromFlags } = await import('./cli/optimize-gate');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareFromFlags(request), dryRun: (request, loop) => dryRunOptimization(request, loop), gateRecords: gateRecordsOf });
   process.stdout.write(output + '\n');
   return exitCode;
 }

@@ -5,23 +5,34 @@
 // that pin a constant (benchspec-store's tolerance table) are left out on purpose: a tolerance is killed by a
 // test of what the gate decides with it.
 export const DECISION_TESTS = [
-  'test/unit/bench-decisions.test.ts',
-  'test/unit/bench-elementwise.test.ts',
+  // derive/: probes from the runtime's events, trust, statistics and the comparison, roofline, verdict, summary.
+  'test/unit/gate-decisions.test.ts',
+  'test/unit/derive-probes.test.ts',
+  'test/unit/derive-probes-edges.test.ts',
+  'test/unit/derive-gate-edges.test.ts',
+  'test/unit/gate-tolerances.test.ts',
   'test/unit/bench-gate.test.ts',
-  'test/unit/bench-numbers.test.ts',
-  'test/unit/bench-probes.test.ts',
   'test/unit/bench-record.test.ts',
   'test/unit/bench-recorded.test.ts',
   'test/unit/bench-roofline.test.ts',
   'test/unit/bench-statistics.test.ts',
   'test/unit/bench-stats.test.ts',
-  'test/unit/bench-verify.test.ts',
-  'test/unit/bench-verify-edges.test.ts',
+  'test/unit/bench-numbers.test.ts',
+  // bench/: the element semantics kp_compare.cuh implements, decoding, sizes that cannot run.
+  'test/unit/bench-elementwise.test.ts',
+  'test/unit/bench-elementwise-decode.test.ts',
+  'test/unit/bench-fits.test.ts',
+  // harness/ and bench/crash.ts: the runtime's command line, how a run ends and what a crash means.
+  'test/unit/gate-run.test.ts',
+  'test/unit/gate-run-endings.test.ts',
+  // benchspec/: tolerances and validation.
   'test/unit/benchspec-defaults.test.ts',
   'test/unit/benchspec-validate.test.ts',
   'test/unit/benchspec-validate-rules.test.ts',
-  'test/unit/harness-contract.test.ts',
-  'test/unit/harness-report.test.ts',
+  // optimize/: the loop, its bandit and budget.
+  'test/unit/optimize-loop.test.ts',
+  'test/unit/optimize-search.test.ts',
+  'test/unit/optimize-bandit-budget.test.ts',
 ];
 
 /** Where bundle-tests.mjs puts a test file's bundle, and what the TAP runner runs. */

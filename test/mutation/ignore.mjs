@@ -20,13 +20,12 @@ const NOT_DECISIONS = new Map([
   ['dtypeOfCType', 'C type name lookup for spec inference'],
   ['vectorTypeOf', 'CUDA vector type lookup for spec inference'],
   ['describeDistribution', 'text for the CLI and hovers'],
-  // benchspec/validate.ts, bench/verify.ts: wording of problems ("did you mean", "an integer or a string", "out[2, 5]").
+  // benchspec/validate.ts: wording of problems ("did you mean", "an integer or a string").
   ['editDistance', 'the "did you mean" suggestion in a problem text'],
   ['didYouMean', 'the "did you mean" suggestion in a problem text'],
   ['describeType', 'type names in a problem text'],
-  ['fmtIndex', 'an element index in a probe reason'],
-  // harness/run.ts: what to do about a harness failure, in words; the decision (the error's kind and stage, which
-  // crashProbe reads) is made in runHarness.
+  // harness/run.ts: what to do about a runtime failure, in words; the decision (the error's kind and stage, which
+  // bench/crash.ts reads) is made in runGate.
   ['explainError', 'advice for a harness error report'],
   ['launchHint', 'advice for a launch failure'],
   ['runHint', 'advice for a kernel fault'],

@@ -91,7 +91,8 @@ test('ceilings cache: store, save, load, look up per GPU identity, expire', asyn
   assert.ok(lookupCeilings(loaded, gpu0, { maxAgeMs: 60 * 86400e3, now: later }));
   assert.equal(gpuKey({ ...gpu0, uuid: 'GPU-1234' }), 'NVIDIA H200 | driver 580.159.04 | GPU-1234');
   assert.throws(() => storeCeilings(cache, gpu0, { copyBytesPerSecond: 0, fp32FlopsPerSecond: 1 }), /must be finite and > 0/);
-  assert.equal(defaultCeilingsPath('/home/u'), '/home/u/.cache/kernelpilot/ceilings.json');
+  assert.equal(defaultCeilingsPath({ XDG_CACHE_HOME: '/home/u/.cache' }), '/home/u/.cache/kernelpilot/ceilings.json');
+  assert.notEqual(gpuKey({ ...gpu0, method: 'cupti-activity' }), gpuKey(gpu0), 'ceilings timed another way are another entry');
   assert.ok(readFileSync(path, 'utf8').endsWith('\n'));
 });
 

@@ -3,70 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BenchSpec } from '../../server/src/benchspec/model';
-import type { BaselineCheckEvent, CheckEvent, OutputComparison, TimingEvent } from '../../server/src/harness/protocol';
-import { probesOf, verdictOf, type CandidateEvidence, type Probe, type ProbeName } from '../../server/src/derive/probes';
+import type { BaselineCheckEvent } from '../../server/src/harness/protocol';
+import { probesOf, verdictOf } from '../../server/src/derive/probes';
 import { trustOf } from '../../server/src/derive/trust';
-
-const spec: BenchSpec = {
-  version: 1,
-  kernel: 'add',
-  sizes: { rows: 4, cols: 8 },
-  args: [
-    { name: 'a', role: 'input', dtype: 'float32', shape: ['rows', 'cols'] },
-    { name: 'b', role: 'input', dtype: 'float32', shape: ['rows', 'cols'] },
-    { name: 'out', role: 'output', dtype: 'float32', shape: ['rows', 'cols'] },
-  ],
-  launch: { grid: ['1'], block: ['32'] },
-};
-const span = { kernelMs: 0.01, launchMs: 0.004, wallMs: 0.02, activities: 1, streams: 1 };
-const clean: OutputComparison = { name: 'out', elements: 32, failures: 0, nonFiniteBaseline: 0, nonFiniteCandidate: 0, maxAbsErr: 0, maxRelErr: 0, unwritten: 0, baselineUnwritten: 0 };
-
-function check(seed: number, out: Partial<OutputComparison> = {}, extra: Partial<CheckEvent> = {}): CheckEvent {
-  return {
-    kind: 'check',
-    seed,
-    sizes: { rows: 4, cols: 8 },
-    candidateLaunch: span,
-    baselineLaunch: span,
-    inputs: [
-      { name: 'a', before: 'aa', after: 'aa' },
-      { name: 'b', before: 'bb', after: 'bb' },
-    ],
-    outputs: [{ ...clean, ...out }],
-    pointers: { a: '0x10000', b: '0x20000', out: '0x30000' },
-    ...extra,
-  };
-}
-
-function timing(pairs: number, extra: Partial<TimingEvent> = {}): TimingEvent {
-  const series = { kernelMs: Array(pairs).fill(0.01), launchMs: Array(pairs).fill(0.004), wallMs: Array(pairs).fill(0.02), activities: Array(pairs).fill(1), streams: Array(pairs).fill(1) };
-  return {
-    kind: 'timing',
-    method: 'cupti-activity',
-    sizes: { rows: 4, cols: 8 },
-    seed: 50,
-    warmup: 2,
-    sets: 2,
-    l2FlushBytes: 1 << 26,
-    pairs,
-    verifiedLaunches: pairs + 2,
-    baseline: series,
-    candidate: series,
-    verification: { outputs: [{ name: 'out', failures: Array(pairs).fill(0), unwritten: Array(pairs).fill(0) }], inputsChanged: Array(pairs).fill(0) },
-    unaccountedActivities: 0,
-    ...extra,
-  };
-}
-
-function evidence(extra: Partial<CandidateEvidence> = {}): CandidateEvidence {
-  return { plan: { seeds: [1, 2, 3], sweep: [], sizes: spec.sizes }, checks: [1, 2, 3].map((s) => check(s)), repeat: { kind: 'repeat', seed: 1, outputs: [{ name: 'out', differing: 0 }] }, timing: timing(10), state: [], ...extra };
-}
-
-const probe = (probes: Probe[], name: ProbeName): Probe => {
-  const found = probes.find((p) => p.name === name);
-  assert.ok(found, `probe ${name}`);
-  return found;
-};
+import { check, clean, evidence, probe, span, spec, timing } from './gate-evidence';
 
 test('a clean evaluation passes every gate probe, the timed one included', () => {
   const probes = probesOf(spec, evidence());

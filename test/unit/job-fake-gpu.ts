@@ -11,11 +11,12 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { countPoison, matchValues } from '../../server/src/bench/elementwise';
+import { matchValues } from '../../server/src/bench/elementwise';
 import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 import type { DeviceInfo, GateEvent, OutputComparison, SampleSeries } from '../../server/src/harness/protocol';
 import { GpuGate, type AcquireOptions } from '../../server/src/targets/gpu-gate';
 import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../../server/src/targets/target';
+import { bytesOf, compareOutput } from './gate-evidence';
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
 
@@ -276,21 +277,7 @@ export class FakeGpuTarget implements Target {
   private comparison(behaviour: Behaviour | 'unwritten', baseline: Behaviour, seed: number, n: number): OutputComparison {
     const cand = this.compute(behaviour, seed, n).c;
     const ref = this.compute(baseline, seed, n).c;
-    const m = matchValues(ref, cand, { atol: 1e-4, rtol: 1e-4 });
-    const p = countPoison(new Uint32Array(cand.buffer), 0xffffffffn, new Uint32Array(ref.buffer), 0xffffffffn);
-    return {
-      name: 'c',
-      elements: n,
-      failures: m.failures,
-      nonFiniteBaseline: m.nonFiniteBaseline,
-      nonFiniteCandidate: m.nonFiniteCandidate,
-      maxAbsErr: m.maxAbsErr,
-      maxRelErr: m.maxRelErr,
-      unwritten: p.unwritten,
-      baselineUnwritten: p.baselineUnwritten,
-      ...(p.first ? { firstUnwritten: p.first.flat } : {}),
-      ...(m.first ? { first: { index: m.first.flat, baseline: Number(m.first.baseline), candidate: m.first.candidate === 'NaN' ? 'NaN' : Number(m.first.candidate) } } : {}),
-    };
+    return compareOutput('c', 'float32', { atol: 1e-4, rtol: 1e-4 }, bytesOf(ref), bytesOf(cand));
   }
 
   private check(baseline: Behaviour, behaviour: Behaviour, seed: number, n: number): Extract<GateEvent, { kind: 'check' }> {

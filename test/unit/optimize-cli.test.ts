@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { optimizeCommand, progressPrinter, reportCommand, type OptimizeDeps } from '../../server/src/cli/optimize';
+import { OPTIMIZE_OPTIONS, optimizeCommand, progressPrinter, reportCommand, type OptimizeDeps } from '../../server/src/cli/optimize';
 import { tempDir } from './harness-helpers';
 import { ScriptedEndpoint } from './llm-endpoint';
 import { accepted, FakeEvaluator, VECTOR_ADD, vectorAddProblem } from './optimize-helpers';
@@ -31,6 +31,8 @@ test('--help, and a key on the command line is refused', T, async () => {
   const help = await optimizeCommand(['--help'], deps({}).deps);
   assert.match(help.output, /^usage: kernelpilot optimize FILE/);
   assert.match(help.output, /KERNELPILOT_API_KEY, then OPENAI_API_KEY \(never from the\s+command line\)/);
+  for (const option of [...OPTIMIZE_OPTIONS.values, ...OPTIMIZE_OPTIONS.switches]) assert.match(help.output, new RegExp(`^ {2}(.* )?--${option}\\b`, 'm'), `--${option} is described`);
+  assert.match(help.output, /^Exit 0 when the run ended [\s\S]* 130 when cancelled/m);
   await assert.rejects(optimizeCommand([VECTOR_ADD, '--api-key', KEY], deps({}).deps), (e: Error) => /there is no key option/.test(e.message) && !e.message.includes(KEY));
   await assert.rejects(optimizeCommand([VECTOR_ADD, '--rounds', 'zero'], deps({}).deps), /--rounds must be a positive integer/);
   await assert.rejects(optimizeCommand([VECTOR_ADD, '--price-in', '1'], deps({}).deps), /--price-in and --price-out go together/);

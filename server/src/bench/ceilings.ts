@@ -1,11 +1,12 @@
 // Measured ceilings cached per GPU, so the copy/FMA micro-benchmarks run once per device and driver, not per
 // benchmark. The cache is a small JSON file (e.g. ~/.cache/kernelpilot/ceilings.json); the caller owns the path.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DeviceInfo, TimingMethod } from '../harness/protocol';
 import type { Ceilings } from '../derive/roofline';
+import { ensurePrivateDir, privateRoot } from '../targets/private-dir';
 
 /** What makes two measurements comparable: same GPU model, same driver, same physical device, same timing method. */
 export interface GpuIdentity {
@@ -30,12 +31,19 @@ export interface CeilingsCache {
   entries: Record<string, CeilingsEntry>;
 }
 
-export function defaultCeilingsPath(home: string): string {
-  return join(home, '.cache', 'kernelpilot', 'ceilings.json');
+/** In the user's private folder (targets/private-dir.ts), beside the build cache: `$XDG_CACHE_HOME/kernelpilot/ceilings.json`. */
+export function defaultCeilingsPath(env: NodeJS.ProcessEnv = process.env): string {
+  return join(privateRoot(env), 'ceilings.json');
 }
 
+/**
+ * Part of the key, so ceilings are reused only when measured the same way. CUPTI's concurrent-kernel records (the
+ * gate's first tracing) slowed many-block kernels, the copy ceiling's among them: its entries are not reused.
+ */
+const TRACING: Partial<Record<TimingMethod, string>> = { 'cupti-activity': 'cupti kernel records' };
+
 export function gpuKey(id: GpuIdentity): string {
-  return `${id.name} | driver ${id.driverVersion} | ${id.uuid ?? `index ${id.index ?? 0}`}${id.method && id.method !== 'cuda-events' ? ` | ${id.method}` : ''}`;
+  return `${id.name} | driver ${id.driverVersion} | ${id.uuid ?? `index ${id.index ?? 0}`}${id.method && id.method !== 'cuda-events' ? ` | ${TRACING[id.method] ?? id.method}` : ''}`;
 }
 
 export function emptyCeilingsCache(): CeilingsCache {
@@ -79,7 +87,8 @@ export async function loadCeilingsCache(path: string): Promise<CeilingsCache> {
 
 /** Writes atomically (temp file + rename) so a crash or a concurrent writer never leaves half a file. */
 export async function saveCeilingsCache(path: string, cache: CeilingsCache): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  // A folder someone else controls could hand us ceilings that make impossible speedups look possible.
+  await ensurePrivateDir(dirname(path), 'ceilings cache');
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   await writeFile(tmp, `${JSON.stringify(cache, null, 2)}\n`, 'utf8');
   await rename(tmp, path);

@@ -1,7 +1,6 @@
 // The GPU side of a bench job: which device, its measured ceilings (cached per GPU and timing method), and running
 // the gate runtime with its failures turned into JobErrors. All process work goes through the Target.
 
-import { homedir } from 'node:os';
 import type { CeilingsEvent, GateEvent, TimingMethod } from '../harness/protocol';
 import { HarnessRunError, gateArgs, runGate, type GateCommand, type TimingChoice } from '../harness/run';
 import { firstVisibleGpu, listGpus, type GpuInfo } from '../targets/gpus';
@@ -75,7 +74,7 @@ export interface ResolvedCeilings extends Ceilings {
  * with this timing method, else measured now with the runtime's `ceilings` mode and stored. A cache that cannot be
  * read is reported and re-measured in memory rather than silently overwritten.
  */
-export async function ceilingsFor(ctx: GpuContext, gpu: GpuInfo, method: TimingMethod, cachePath = defaultCeilingsPath(homedir())): Promise<ResolvedCeilings> {
+export async function ceilingsFor(ctx: GpuContext, gpu: GpuInfo, method: TimingMethod, cachePath = defaultCeilingsPath()): Promise<ResolvedCeilings> {
   const id: GpuIdentity = { name: gpu.name, driverVersion: gpu.driver, index: gpu.index, method };
   let cache: Awaited<ReturnType<typeof loadCeilingsCache>> | undefined;
   try {

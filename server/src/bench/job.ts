@@ -35,6 +35,8 @@ export interface CandidateFile {
   launch?: LaunchConfig;
   /** Where `launch` came from, for messages (a file path, or "--candidate-launch"). */
   launchOrigin?: string;
+  /** More nvcc options for this candidate alone (the optimizer's allow-listed flags), one argv token each. */
+  extraFlags?: string[];
 }
 
 export interface CompareJobOptions extends JobOptions {
@@ -56,7 +58,7 @@ async function dryRun(options: JobOptions, candidates: readonly CandidateFile[])
       buildFor('baseline', prepared.file, prepared.spec, arch, options),
       ...candidates.map((c, i) => {
         return candidateReadable(options, prepared, resolve(options.workspace, c.file)).then((readable) =>
-          buildFor('candidate', c.file, candidateSpec(prepared.spec, c.launch, c.launchOrigin ?? 'given'), arch, { ...options, sandbox: { writable: [scratch.dir], readable, gpu: false } }, units[i]),
+          buildFor('candidate', c.file, candidateSpec(prepared.spec, c.launch, c.launchOrigin ?? 'given'), arch, { ...options, sandbox: { writable: [scratch.dir], readable, gpu: false }, extraFlags: c.extraFlags ?? [] }, units[i]),
         );
       }),
     ]);

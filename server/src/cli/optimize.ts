@@ -5,21 +5,24 @@
 
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
 import { apiKeyFromEnv, KEY_VARIABLES } from '../llm/key';
 import { LlmProposer } from '../llm/proposer';
 import { formatSpend } from '../optimize/budget';
-import type { CandidateEvaluator } from '../optimize/evaluator';
+import type { PreparedOptimization } from '../optimize/evaluator';
 import { runLoop, type LoopEvent } from '../optimize/loop';
-import type { OptimizeProblem, Proposer } from '../optimize/proposer';
-import type { LoopOptions, ProposerInfo } from '../optimize/record';
-import { deriveReport, formatReport } from '../optimize/report';
+import type { Proposer } from '../optimize/proposer';
+import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
+import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
 import { SearchProposer } from '../optimize/search';
 import { STRATEGY_TITLES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
 import { runDir } from '../runs/record';
+import type { SandboxSettings } from '../targets/sandbox';
+import { deliverBest } from './optimize-output';
 import { CliError } from './errors';
 import { positiveInt, withCancel } from './job-common';
 
@@ -27,13 +30,15 @@ export const OPTIMIZE_USAGE = `usage: kernelpilot optimize FILE [--kernel K] [--
        kernelpilot report RUN [--json]
 
 Rewrites one CUDA kernel in rounds of candidates and keeps only what the gate verifies (correct on fresh inputs
-at every spec size, significantly faster). Nothing is written to FILE; candidates, diffs, prompts and answers go
-to .kernelpilot/runs/<id>/.
+at every spec size, significantly faster). FILE is not written unless --apply is given; candidates, diffs,
+prompts and answers go to .kernelpilot/runs/<id>/, where \`kernelpilot report <id>\` re-derives them.
 
 The model: an OpenAI-compatible endpoint. The key is read from ${KEY_VARIABLES.join(', then ')} (never from the
 command line); without one, the built-in search runs alone (launch shape, nvcc options, __restrict__/const,
 __launch_bounds__, unroll pragmas).
 
+  --kernel K            the kernel (may be left out when FILE has one)
+  --spec S              its bench spec (default .kernelpilot/specs/<kernel>.json, else inferred)
   --rounds N            rounds (default 4)             --candidates K      candidates per round (default 4)
   --model M             model name (default gpt-4.1)   --base-url U        endpoint (default https://api.openai.com/v1;
                                                                            vLLM http://localhost:8000/v1, Ollama
@@ -47,8 +52,19 @@ __launch_bounds__, unroll pragmas).
   --roofline-target F   stop at F of the roofline (0..1, default 0.9)
   --no-search           the model alone                --no-model          the built-in search alone
   --resume RUN          continue an interrupted run from its record (a run id or folder)
+  --apply               replace the kernel in FILE with the best verified candidate, if FILE is unchanged since
+                        the run started and the candidate changes nothing else; a launch or nvcc options it was
+                        verified with are reported, not written
+  --out F               write the best verified candidate (a whole file) to F
+  --dry-run             no GPU: resolve the spec, build the gate runtime and the baseline, and check and build the
+                        built-in search's first candidate of each strategy; nothing is timed or verified
+  --no-sandbox          build and run candidates without the bubblewrap sandbox (their code runs with your rights)
+  --bwrap PATH          the bwrap program, where it is not on PATH
   --workspace DIR       where .kernelpilot/ lives (default .)
-  --json                the run's report as JSON
+  --json                the run's report as JSON       --help              this text
+
+Exit 0 when the run ended (with or without a faster candidate), 1 on errors or a refused --apply, 2 on usage
+errors, 130 when cancelled (Ctrl-C: the run is recorded as cancelled and can be resumed), 143 on SIGTERM.
 `;
 
 export interface OptimizeFlags {
@@ -66,20 +82,47 @@ export interface OptimizeFlags {
   parallel: number;
   requestTimeoutMs: number;
   loop: LoopOptions;
+  apply: boolean;
+  /** --out: absolute. */
+  out?: string;
+  dryRun: boolean;
+  sandbox: SandboxSettings;
 }
 
-/** What the gate side provides: the problem (kernel, spec, baseline figures) and a prepared evaluation. */
-export interface PreparedOptimization {
-  problem: OptimizeProblem;
-  evaluator: CandidateEvaluator;
-  close(): Promise<void>;
+export interface PrepareRequest {
+  file: string;
+  kernel?: string;
+  spec?: string;
+  workspace: string;
+  sandbox: SandboxSettings;
+  signal: AbortSignal;
+  onProgress: (line: string) => void;
 }
+
+/** Reads the gate records an optimize run's attempts reference and re-derives them (bench/optimize-gate.ts). */
+export type GateRecordReader = (run: RecordedRun, optimizeRunDir: string) => Promise<ReadonlyMap<string, GateRecordCheck>>;
 
 export interface OptimizeDeps {
-  prepare(request: { file: string; kernel?: string; spec?: string; workspace: string; signal: AbortSignal; onProgress: (line: string) => void }): Promise<PreparedOptimization>;
+  /** The final report re-derives the gate's figures through it; absent: the attempts' copies, marked unchecked. */
+  gateRecords?: GateRecordReader;
+  prepare(request: PrepareRequest): Promise<PreparedOptimization>;
+  /** --dry-run: what runs without a GPU; returns what to print. Absent: --dry-run is refused. */
+  dryRun?(request: PrepareRequest, loop: LoopOptions): Promise<string>;
   env?: Record<string, string | undefined>;
   /** Default: stderr. */
   progress?: { write(text: string): void; isTTY?: boolean };
+}
+
+/** The same file, also through links (a file that does not exist yet is compared by its path). */
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  return real(a) === real(b);
 }
 
 function number(value: string | undefined, flag: string, check: (n: number) => boolean, what: string): number | undefined {
@@ -88,6 +131,12 @@ function number(value: string | undefined, flag: string, check: (n: number) => b
   if (!Number.isFinite(n) || !check(n)) throw new CliError(`--${flag} must be ${what}, got '${value}'`, 2);
   return n;
 }
+
+/** Every option `optimize` takes (OPTIMIZE_USAGE describes each). */
+export const OPTIMIZE_OPTIONS = {
+  values: ['kernel', 'spec', 'workspace', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
+  switches: ['json', 'help', 'no-search', 'no-model', 'apply', 'dry-run', 'no-sandbox'],
+} as const;
 
 /** Parses `optimize` arguments (everything after the command name). */
 export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: OptimizeFlags; help: boolean } {
@@ -99,12 +148,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: Object.fromEntries(
-        [
-          ...['kernel', 'spec', 'workspace', 'resume', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'].map((name) => [name, { type: 'string' as const }]),
-          ...['json', 'help', 'no-search', 'no-model'].map((name) => [name, { type: 'boolean' as const, default: false }]),
-        ],
-      ),
+      options: Object.fromEntries([...OPTIMIZE_OPTIONS.values.map((name) => [name, { type: 'string' as const }]), ...OPTIMIZE_OPTIONS.switches.map((name) => [name, { type: 'boolean' as const, default: false }])]),
     });
   } catch (error) {
     throw new CliError(`${(error as Error).message}\n\n${OPTIMIZE_USAGE}`, 2);
@@ -130,12 +174,16 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
   };
   if (v['no-search'] && v['no-model']) throw new CliError('--no-search and --no-model leave nothing to propose candidates', 2);
   const requestTimeout = number(s('request-timeout'), 'request-timeout', (n) => n > 0, 'a positive number of seconds');
+  const out = s('out') !== undefined ? resolve(s('out') as string) : undefined;
+  if (out !== undefined && parsed.positionals.length === 1 && samePath(out, resolve(parsed.positionals[0]))) throw new CliError(`--out ${s('out')} is FILE itself: use --apply to change FILE`, 2);
+  if (v['dry-run'] && (v.apply || out !== undefined || s('resume') !== undefined)) throw new CliError('--dry-run verifies nothing, so there is nothing to --apply, --out or --resume', 2);
   return {
     files: parsed.positionals,
     help: Boolean(v.help),
     flags: {
       kernel: s('kernel'),
-      spec: s('spec'),
+      // Paths on the command line mean the current folder's, as for bench and compare (not the workspace's).
+      ...(s('spec') !== undefined ? { spec: resolve(s('spec') as string) } : {}),
       workspace: resolve(s('workspace') ?? '.'),
       json: Boolean(v.json),
       resume: s('resume'),
@@ -148,6 +196,10 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
       parallel: positiveInt(s('parallel'), 'parallel') ?? ENDPOINT_DEFAULTS.parallel,
       requestTimeoutMs: requestTimeout !== undefined ? requestTimeout * 1000 : ENDPOINT_DEFAULTS.timeoutMs,
       loop,
+      apply: Boolean(v.apply),
+      ...(out !== undefined ? { out } : {}),
+      dryRun: Boolean(v['dry-run']),
+      sandbox: { enabled: !v['no-sandbox'], ...(s('bwrap') ? { bwrapPath: resolve(s('bwrap') as string) } : {}) },
     },
   };
 }
@@ -204,6 +256,12 @@ export function progressPrinter(out: { write(text: string): void; isTTY?: boolea
   };
 }
 
+/** The run's report, with the gate's figures re-derived from its gate records when a reader is given. */
+async function reportOf(dir: string, gateRecords: GateRecordReader | undefined): Promise<RunReport> {
+  const { run } = await openOptimizeRun(dir);
+  return deriveReport(run, gateRecords ? await gateRecords(run, dir) : undefined);
+}
+
 async function loadRun(workspace: string, which: string) {
   const dir = which.includes('/') ? resolve(which) : runDir(workspace, which);
   try {
@@ -213,20 +271,37 @@ async function loadRun(workspace: string, which: string) {
   }
 }
 
-/** `kernelpilot report RUN [--json]`: the history of a recorded optimize run, re-derived from its attempts. */
-export async function reportCommand(run: string | undefined, options: { workspace: string; json: boolean }): Promise<{ output: string; exitCode: number }> {
+/**
+ * `kernelpilot report RUN [--json]`: the history of a recorded optimize run, re-derived from its attempts and the
+ * gate records they reference; exit 1 when anything does not re-derive.
+ */
+export async function reportCommand(run: string | undefined, options: { workspace: string; json: boolean; gateRecords?: GateRecordReader }): Promise<{ output: string; exitCode: number }> {
   if (!run) throw new CliError('usage: kernelpilot report RUN [--json] [--workspace DIR]', 2);
-  const report = deriveReport((await loadRun(options.workspace, run)).run);
-  return { output: options.json ? JSON.stringify(report, null, 2) : formatReport(report), exitCode: report.mismatches.length ? 1 : 0 };
+  const { store } = await loadRun(options.workspace, run);
+  const report = await reportOf(store.dir, options.gateRecords);
+  return { output: options.json ? JSON.stringify({ ...report, runDir: store.dir }, null, 2) : formatReport(report), exitCode: report.mismatches.length ? 1 : 0 };
 }
 
-/** `kernelpilot optimize …` → the report; exit 0 whether or not a faster candidate was found, 1 on errors. */
+/** Exit code of a run Ctrl-C cancelled (as for SIGINT); SIGTERM and a second Ctrl-C end the process at once. */
+const CANCELLED_EXIT = 130;
+const SIGNAL_EXITS: Record<number, string> = { 129: 'SIGHUP', 130: 'SIGINT', 143: 'SIGTERM' };
+
+/**
+ * `kernelpilot optimize …` → the report; exit 0 whether or not a faster candidate was found, 1 on errors or a
+ * refused --apply, 130 when Ctrl-C cancelled the run.
+ */
 export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promise<{ output: string; exitCode: number }> {
   const { files, flags, help } = parseOptimizeArgs(argv);
   if (help) return { output: OPTIMIZE_USAGE, exitCode: 0 };
   if (files.length !== 1) throw new CliError(OPTIMIZE_USAGE, 2);
   const file = resolve(files[0]);
   const printer = progressPrinter(deps.progress ?? process.stderr, flags.loop.rounds);
+  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, signal, onProgress: (l) => printer.line(`· ${l}`) });
+  if (flags.dryRun) {
+    const { dryRun } = deps;
+    if (!dryRun) throw new CliError('--dry-run is not available here', 2);
+    return withCancel(async (signal) => ({ output: await dryRun(request(signal), flags.loop), exitCode: 0 }));
+  }
   const key = flags.model ? apiKeyFromEnv(deps.env ?? process.env) : undefined;
   const proposers: Proposer[] = [];
   const infos: ProposerInfo[] = [];
@@ -249,7 +324,13 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   }
 
   return withCancel(async (signal) => {
-    const prepared = await deps.prepare({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, signal, onProgress: (l) => printer.line(`· ${l}`) });
+    let prepared: PreparedOptimization;
+    try {
+      prepared = await deps.prepare(request(signal));
+    } catch (error) {
+      if (signal.aborted) throw new CliError('cancelled while preparing the baseline: no run was recorded', CANCELLED_EXIT);
+      throw error;
+    }
     try {
       const { problem, evaluator } = prepared;
       let resumed;
@@ -263,15 +344,29 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
       const { header, store } = resumed
         ? { header: resumed.run.header, store: resumed.store }
         : await createOptimizeRun(flags.workspace, { file, baselineSha256: sha256Text(problem.source), kernel: problem.kernel.qualifiedName, spec: problem.spec, baseline: problem.baseline, options: flags.loop, proposers: infos });
-      printer.line(`run ${header.id}: ${proposers.map((p) => (p.kind === 'llm' ? `model ${flags.modelName} at ${flags.baseUrl}` : 'built-in search')).join(' + ')}`);
-      const result = await runLoop({ problem, proposers, evaluator, sink: store, options: resumed ? resumed.run.header.options : flags.loop, ...(resumed ? { resume: resumed.run } : {}), signal, onEvent: printer.onEvent });
-      printer.done();
-      const report = deriveReport((await openOptimizeRun(store.dir)).run);
-      if (flags.json) return { output: JSON.stringify({ ...report, runDir: store.dir }, null, 2), exitCode: 0 };
-      const lines = [formatReport(report), '', result.message];
-      if (result.best) lines.push(`candidate: ${store.dir}/attempts/${result.best.id}/ (diff: candidate.diff)${result.best.record.candidate?.launch ? ' — it brings its own launch, see attempt.json' : ''}`);
-      lines.push(`record: ${store.dir}`);
-      return { output: lines.join('\n'), exitCode: 0 };
+      // SIGTERM (or a second Ctrl-C) ends the process at once, before the loop can say it stopped: the record says it.
+      const onExit = (code: number) => {
+        if (!store.stopped) store.markEndedSync(SIGNAL_EXITS[code] ? 'cancelled' : 'error', `the process ended (${SIGNAL_EXITS[code] ?? `exit code ${code}`}) before the run finished`);
+      };
+      process.on('exit', onExit);
+      try {
+        printer.line(`run ${header.id}: ${proposers.map((p) => (p.kind === 'llm' ? `model ${flags.modelName} at ${flags.baseUrl}` : 'built-in search')).join(' + ')}`);
+        const result = await runLoop({ problem, proposers, evaluator, sink: store, options: resumed ? resumed.run.header.options : flags.loop, ...(resumed ? { resume: resumed.run } : {}), signal, onEvent: printer.onEvent });
+        printer.done();
+        const cancelled = result.stop.reason === 'cancelled';
+        const report = await reportOf(store.dir, deps.gateRecords);
+        const delivery = cancelled
+          ? { lines: flags.apply || flags.out ? ['nothing applied or written: the run was cancelled'] : [], json: { notes: [] }, exitCode: CANCELLED_EXIT }
+          : await deliverBest({ apply: flags.apply, ...(flags.out !== undefined ? { out: flags.out } : {}), startSha256: header.baselineSha256, problem, ...(result.best ? { best: result.best } : {}) });
+        if (flags.json) return { output: JSON.stringify({ ...report, runDir: store.dir, ...delivery.json }, null, 2), exitCode: delivery.exitCode };
+        const lines = [formatReport(report), '', result.message];
+        if (result.best) lines.push(`candidate: ${store.dir}/attempts/${result.best.id}/ (diff: candidate.diff)`);
+        if (cancelled) lines.push(`cancelled: resume with --resume ${header.id}`);
+        lines.push(...delivery.lines, `record: ${store.dir}`);
+        return { output: lines.join('\n'), exitCode: delivery.exitCode };
+      } finally {
+        process.removeListener('exit', onExit);
+      }
     } finally {
       await prepared.close();
     }

@@ -44,11 +44,15 @@ ${COMPILE_OPTIONS_USAGE}`,
 ${jobOptions}`,
   },
   optimize: {
-    synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] ...',
+    synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] [--apply | --out F] [--dry-run] ...',
     summary: 'rewrite the kernel in rounds of candidates, each through the gate; only what the gate verifies counts',
-    details: 'kernelpilot optimize --help lists its options (endpoint, budgets, seed, --apply/--out).',
+    details: 'kernelpilot optimize --help lists every option (endpoint, budgets, stop rules, seed, resume, --apply/--out, --dry-run, sandbox).',
   },
-  report: { synopsis: 'report RUN [--json]', summary: 'the history of an optimize run, re-derived from its records' },
+  report: {
+    synopsis: 'report RUN [--json] [--workspace DIR]',
+    summary: 'the history of an optimize run, every figure re-derived from its records (the gate\'s from its own records)',
+    details: 'RUN: a run id under DIR/.kernelpilot/runs/ (default: the current folder) or a run folder. Exit 0 when everything\nre-derives, 1 when a figure does not (each mismatch is listed).',
+  },
   lsp: { synopsis: 'lsp --stdio', summary: 'start the language server (for Neovim, Helix, Emacs)' },
 };
 

@@ -133,6 +133,14 @@ function changedInputs(check: CheckEvent): string[] {
   return check.inputs.filter((i) => i.before !== i.after).map((i) => i.name);
 }
 
+/** The spec's inputs without a digest on both sides in this check: a change to them cannot be ruled out. */
+function undigestedInputs(names: readonly string[], check: CheckEvent): string[] {
+  return names.filter((name) => {
+    const digest = check.inputs.find((i) => i.name === name);
+    return !digest?.before || !digest.after;
+  });
+}
+
 interface CheckProbes {
   match: Probe;
   written: Probe;
@@ -167,11 +175,18 @@ function checkProbes(spec: BenchSpec, checks: readonly CheckEvent[]): CheckProbe
   }
 
   const names = spec.args.filter((a) => a.role === 'input').map((a) => a.name);
-  const perSeed = checks.map((c) => ({ seed: c.seed, changed: changedInputs(c) }));
+  // `missing` only where there is one, so records made before it was checked re-derive unchanged.
+  const perSeed = checks.map((c) => {
+    const missing = undigestedInputs(names, c);
+    return { seed: c.seed, changed: changedInputs(c), ...(missing.length ? { missing } : {}) };
+  });
   const changed = perSeed.find((s) => s.changed.length);
-  const inputs: Probe = changed
-    ? { name: 'inputs-unchanged', passed: false, gate: true, reason: `seed ${changed.seed}: the candidate changed input(s) ${quoteList(changed.changed)} (digest after ≠ before)`, details: { inputs: names, candidate: perSeed } }
-    : { name: 'inputs-unchanged', passed: true, gate: true, reason: `${names.length} input(s) unchanged on ${checks.length} candidate check(s)`, details: { inputs: names, candidate: perSeed } };
+  const undigested = perSeed.find((s) => s.missing);
+  const details = { inputs: names, candidate: perSeed };
+  let inputs: Probe;
+  if (changed) inputs = { name: 'inputs-unchanged', passed: false, gate: true, reason: `seed ${changed.seed}: the candidate changed input(s) ${quoteList(changed.changed)} (digest after ≠ before)`, details };
+  else if (undigested) inputs = { name: 'inputs-unchanged', passed: false, gate: true, reason: `seed ${undigested.seed}: no digest of input(s) ${quoteList(undigested.missing ?? [])} before and after the candidate ran, so a change cannot be ruled out`, details };
+  else inputs = { name: 'inputs-unchanged', passed: true, gate: true, reason: `${names.length} input(s) unchanged on ${checks.length} candidate check(s)`, details };
   return { match, written, inputs };
 }
 

@@ -26,7 +26,8 @@ export interface DeviceInfo {
 }
 
 /**
- * `cupti-activity`: first to last GPU activity that started inside the window, on any stream (kernel only).
+ * `cupti-activity`: first to last GPU activity that started inside the window, on any stream (kernel only; kernels
+ *   traced serialized, their timestamps taken around each kernel, not by instrumenting it).
  * `cuda-events`: events around the launch and a whole-device synchronize (includes launch and sync latency).
  */
 export type TimingMethod = 'cupti-activity' | 'cuda-events';

@@ -1,23 +1,35 @@
-// Applying a verified candidate: the edit that replaces exactly the kernel's range in the document as it is now,
-// refused when the document is not at the version the client reviewed, when the kernel's text is no longer the one
-// the run started from (its candidates were verified against that code), or when the attempt has nothing verified
-// to apply. Edits elsewhere in the file do not matter: the kernel is found where it is now. For every LSP editor the
+// Applying a verified candidate: the edit that replaces exactly the kernel's declaration in the document as it is now
+// (optimize/apply.ts's replacement, the one the CLI's --apply writes), refused when the document is not at the version
+// the client reviewed, when the kernel's text is no longer the one the run started from (its candidates were verified
+// against that code), or when the attempt has nothing verified to apply. Edits elsewhere in the file do not matter: the kernel is found where it is now. For every LSP editor the
 // edit is a versioned TextDocumentEdit (a stale one is refused by the client) with a change annotation asking for
 // confirmation where the client supports them.
 
 import type { CodeAction, WorkspaceEdit } from 'vscode-languageserver';
+import type { LaunchConfig } from '../benchspec/model';
 import type { KernelDocument } from '../kernels/document';
+import { indexLines, offsetAt, positionAt } from '../kernels/lines';
 import type { Kernel, Range } from '../kernels/model';
+import { verifiedWithout, type KernelReplacement } from '../optimize/apply';
 import type { AttemptRecord } from '../optimize/record';
-import { textIn, type KernelReplacement } from '../optimize/replacement';
 import type { OptimizeEditResult } from '../protocol/optimize';
-import { toLspRange } from './convert';
 import { pathOf } from './documents';
 
-/** What a run knows about the code it started from, and each attempt's text for the kernel's range. */
+/** The text of `range` in `source`, by the LSP's rules for lines and columns. */
+export function textIn(source: string, range: Range): string {
+  const lines = indexLines(source);
+  return source.slice(offsetAt(source, lines, range.start), offsetAt(source, lines, range.end));
+}
+
+/** What a run knows about the code it started from, and each attempt's replacement (optimize/apply.ts) there. */
 export interface RunBaseline {
+  source: string;
+  /** The kernel in `source` as discovery found it (its range, its launch sites), and that range's text. */
+  kernel: Kernel;
   kernelText: string;
-  /** By attempt id. */
+  /** The spec's launch, which the candidates' own launches are told against. */
+  specLaunch: LaunchConfig;
+  /** By attempt id; computed in the background as attempts end. */
   replacements: ReadonlyMap<string, KernelReplacement>;
 }
 
@@ -39,18 +51,25 @@ export function shortGpuName(name: string): string {
   return name.replace(/^NVIDIA\s+/, '').replace(/\s+\d+\s*GB\b.*$/i, '').trim() || name;
 }
 
-function launchNotes(attempt: AttemptRecord): string[] {
-  const c = attempt.candidate;
-  const notes: string[] = [];
-  if (c?.launch) notes.push(`it was verified with its own launch, grid (${c.launch.grid.join(', ')}), block (${c.launch.block.join(', ')}): your launch sites are not changed; launch it that way where you do`);
-  if (c?.extraFlags?.length) notes.push(`it was verified built with the nvcc options ${c.extraFlags.join(' ')}: add them where you build it`);
-  return notes;
-}
-
 /** The kernel named `name` in the document now, by qualified name, else by plain name. */
 function kernelNow(document: KernelDocument, name: string): Kernel | undefined {
   const kernels = document.kernels().kernels;
   return kernels.find((k) => k.qualifiedName === name) ?? kernels.find((k) => k.name === name);
+}
+
+/**
+ * Where the baseline's kernel declaration (`span`, offsets in the baseline) is in the document now: found from the
+ * kernel's range there, at the same distance from the declaration's ends; undefined when that text differs.
+ */
+function spanNow(content: string, kernel: Kernel, baseline: RunBaseline, span: { start: number; end: number }): Range | undefined {
+  const then = indexLines(baseline.source);
+  const lead = offsetAt(baseline.source, then, baseline.kernel.range.start) - span.start;
+  const trail = span.end - offsetAt(baseline.source, then, baseline.kernel.range.end);
+  const now = indexLines(content);
+  const start = offsetAt(content, now, kernel.range.start) - lead;
+  const end = offsetAt(content, now, kernel.range.end) + trail;
+  if (start < 0 || content.slice(start, end) !== baseline.source.slice(span.start, span.end)) return undefined;
+  return { start: positionAt(now, start), end: positionAt(now, end) };
 }
 
 export function planEdit(request: EditRequest): OptimizeEditResult {
@@ -66,12 +85,16 @@ export function planEdit(request: EditRequest): OptimizeEditResult {
     const names = document.kernels().kernels.map((k) => k.qualifiedName);
     return refuse(`${file} no longer has a kernel named ${kernelName} (renamed or removed? it has ${names.join(', ') || 'none'}); run Optimize on the kernel as it is now.`, true);
   }
-  if (textIn(document.content, kernel.range) !== baseline.kernelText) return refuse(`${kernelName} changed since the optimize run started: its candidates were verified against the old code, so none is applied. Run Optimize again on the kernel as it is now.`, true);
+  const changedKernel = () => refuse(`${kernelName} changed since the optimize run started: its candidates were verified against the old code, so none is applied. Run Optimize again on the kernel as it is now.`, true);
+  if (textIn(document.content, kernel.range) !== baseline.kernelText) return changedKernel();
   const replacement = baseline.replacements.get(attempt.id);
-  if (!replacement) return refuse(`${attempt.id} has no candidate code to apply.`);
+  if (!replacement) return refuse(`${attempt.id} has no candidate code to apply${attempt.candidate ? ' yet; try again in a moment' : ''}.`);
   if (!replacement.ok) return refuse(`${attempt.id} cannot be applied: ${replacement.problem}.`);
-  if (replacement.unchanged) return refuse(`${attempt.id} did not change ${kernelName}'s code: ${launchNotes(attempt).join('; ') || 'its gain is not in the code'}.`);
-  return { ok: true, attempt: attempt.id, version: document.version, range: toLspRange(kernel.range), newText: replacement.text, title: request.title, notes: launchNotes(attempt) };
+  const notes = attempt.candidate ? verifiedWithout(attempt.candidate, kernel, baseline.specLaunch) : [];
+  if (!replacement.changed) return refuse(`${attempt.id} did not change ${kernelName}'s code: ${notes.join('; ') || 'its gain is not in the code'}.`);
+  const range = spanNow(document.content, kernel, baseline, replacement.span);
+  if (!range) return changedKernel();
+  return { ok: true, attempt: attempt.id, version: document.version, range, newText: replacement.span.text, title: request.title, notes };
 }
 
 export const CHANGE_ANNOTATION = 'kernelpilot.optimizedKernel';

@@ -79,7 +79,7 @@ function proposersFor(request: JobRequest): { proposers: Proposer[]; infos: Prop
 export async function runOptimizeJob(request: JobRequest): Promise<{ dir: string; result: LoopResult }> {
   const options = loopOptionsOf(request.settings, request.user);
   const { proposers, infos } = proposersFor(request);
-  const prepared = await prepareOptimization({ file: request.file, kernel: request.kernel, workspace: request.workspace, signal: request.signal, onProgress: request.onProgress }, { target: request.target });
+  const prepared = await prepareOptimization({ file: request.file, kernel: request.kernel, workspace: request.workspace, target: request.target, signal: request.signal, onProgress: request.onProgress });
   try {
     const { problem, evaluator } = prepared;
     const { header, store } = await createOptimizeRun(request.workspace, { file: request.file, baselineSha256: sha256Text(problem.source), kernel: problem.kernel.qualifiedName, spec: problem.spec, baseline: problem.baseline, options, proposers: infos });

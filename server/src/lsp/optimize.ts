@@ -12,7 +12,7 @@ import type { Kernel } from '../kernels/model';
 import type { LoopEvent } from '../optimize/loop';
 import { bestOf } from '../optimize/loop';
 import type { AttemptRecord, RecordedRun } from '../optimize/record';
-import { kernelReplacement, textIn, type KernelReplacement } from '../optimize/replacement';
+import { replaceKernel, type KernelReplacement } from '../optimize/apply';
 import { API_KEY_REQUEST, OPTIMIZE_CHANGED_NOTIFICATION, type ApiKeyParams, type ApiKeyResult, type KernelOfDocument, type OptimizeEditResult, type OptimizeRunView } from '../protocol/optimize';
 import { ServerCommand } from '../protocol/commands';
 import { sha256Text } from '../runs/hash';
@@ -23,7 +23,7 @@ import type { Target } from '../targets/target';
 import type { KernelDocument } from '../kernels/document';
 import { pathOf, type Documents } from './documents';
 import { workspaceRootFor } from './kernel-ref';
-import { applyAction, planEdit, shortGpuName, type RunBaseline } from './optimize-edit';
+import { applyAction, planEdit, shortGpuName, textIn, type RunBaseline } from './optimize-edit';
 import { runOptimizeJob } from './optimize-job';
 import { candidateTitle, gateFactsOf, runView, type GateFacts } from './optimize-view';
 
@@ -51,7 +51,9 @@ interface KnownRun {
   run: RecordedRun;
   keyless: boolean;
   facts: Map<string, GateFacts>;
-  baseline?: RunBaseline & { replacements: Map<string, KernelReplacement>; source: string; kernelRange: Kernel['range'] };
+  baseline?: RunBaseline & { replacements: Map<string, KernelReplacement> };
+  /** Replacements and gate facts still being computed (awaited before a run is shown as done). */
+  pending: Array<Promise<void>>;
   /** sourceChanged/kernelChanged for one document version (lens requests come often; hashing a file does not). */
   changed?: { version: number; source: boolean; kernel: boolean };
 }
@@ -145,7 +147,7 @@ export class OptimizeService {
           this.deps.connection.console.log(`[optimize ${kernel}] ${line}`);
         },
         onStarted: (started) => {
-          state.known = this.knownRun(started.dir, { header: started.header, attempts: [], events: [] }, state.keyless, started.source, started.kernel.range);
+          state.known = this.knownRun(started.dir, { header: started.header, attempts: [], events: [] }, state.keyless, started.source, started.kernel);
         },
         onEvent: (event) => {
           this.onLoopEvent(state, event);
@@ -155,7 +157,8 @@ export class OptimizeService {
       const { run } = await openOptimizeRun(dir);
       const known = state.known ?? this.knownRun(dir, run, state.keyless, undefined, undefined);
       known.run = run;
-      await this.addFacts(known, run.attempts);
+      this.addFacts(known, run.attempts);
+      await Promise.all(known.pending);
       const stop = [...run.events].reverse().find((e) => e.kind === 'stop');
       const done: State = { kind: 'done', status: stop?.reason === 'cancelled' ? 'cancelled' : 'done', statusText: stop ? stop.detail : 'stopped', known };
       this.states.set(k, done);
@@ -188,7 +191,7 @@ export class OptimizeService {
         if (state.known) {
           state.known.run.attempts.push(event.record);
           this.addReplacement(state.known, event.record);
-          void this.addFacts(state.known, [event.record]);
+          this.addFacts(state.known, [event.record]);
         }
         break;
       case 'round-end':
@@ -218,20 +221,28 @@ export class OptimizeService {
     }
   }
 
-  private knownRun(dir: string, run: RecordedRun, keyless: boolean, source: string | undefined, kernelRange: Kernel['range'] | undefined): KnownRun {
-    const known: KnownRun = { dir, run, keyless, facts: new Map() };
-    if (source !== undefined && kernelRange) known.baseline = { source, kernelRange, kernelText: textIn(source, kernelRange), replacements: new Map() };
+  private knownRun(dir: string, run: RecordedRun, keyless: boolean, source: string | undefined, kernel: Kernel | undefined): KnownRun {
+    const known: KnownRun = { dir, run, keyless, facts: new Map(), pending: [] };
+    if (source !== undefined && kernel) known.baseline = { source, kernel, kernelText: textIn(source, kernel.range), specLaunch: run.header.spec.launch, replacements: new Map() };
     for (const attempt of run.attempts) this.addReplacement(known, attempt);
     return known;
   }
 
+  /** The attempt's candidate as a replacement of the baseline's kernel (parsed in the background, never on a request). */
   private addReplacement(known: KnownRun, attempt: AttemptRecord): void {
     const b = known.baseline;
-    if (b && attempt.candidate) b.replacements.set(attempt.id, kernelReplacement(b.source, b.kernelRange, attempt.candidate.source, known.run.header.kernel));
+    const candidate = attempt.candidate;
+    if (!b || !candidate) return;
+    known.pending.push(replaceKernel(b.source, b.kernel, candidate.source).then((r) => void b.replacements.set(attempt.id, r), (error: unknown) => void b.replacements.set(attempt.id, { ok: false, problem: String(error) })));
   }
 
-  private async addFacts(known: KnownRun, attempts: readonly AttemptRecord[]): Promise<void> {
-    for (const attempt of attempts) if (!known.facts.has(attempt.id)) known.facts.set(attempt.id, await gateFactsOf(attempt));
+  /** Seeds and probes of each verified attempt, read from its gate record in the background. */
+  private addFacts(known: KnownRun, attempts: readonly AttemptRecord[]): void {
+    for (const attempt of attempts) {
+      if (known.facts.has(attempt.id)) continue;
+      known.facts.set(attempt.id, {});
+      known.pending.push(gateFactsOf(attempt).then((facts) => void known.facts.set(attempt.id, facts)));
+    }
   }
 
   private resultText(state: Extract<State, { kind: 'done' }>, run: RecordedRun): string {
@@ -304,7 +315,7 @@ export class OptimizeService {
     const replacements = known.baseline?.replacements;
     const reviewable = (id: string) => {
       const r = replacements?.get(id);
-      return r?.ok === true && !r.unchanged;
+      return r?.ok === true && r.changed;
     };
     return runView({ uri, run: known.run, dir: known.dir, status, statusText, keyless: known.keyless, facts: known.facts, reviewable, sourceChanged: changes.source, kernelChanged: changes.kernel });
   }
@@ -365,10 +376,11 @@ export class OptimizeService {
       const latest = await latestOptimizeRun(root, kernel.qualifiedName, file);
       if (!latest || this.states.has(k)) continue; // a job started meanwhile wins
       const source = baselineSource(latest.run, document.content);
-      const range = source === undefined ? undefined : (await discover(file, source)).kernels.find((x) => x.qualifiedName === kernel.qualifiedName)?.range;
+      const then = source === undefined ? undefined : (await discover(file, source)).kernels.find((x) => x.qualifiedName === kernel.qualifiedName);
       const stop = [...latest.run.events].reverse().find((e) => e.kind === 'stop');
-      const known = this.knownRun(latest.dir, latest.run, false, source, range);
-      await this.addFacts(known, latest.run.attempts);
+      const known = this.knownRun(latest.dir, latest.run, false, source, then);
+      this.addFacts(known, latest.run.attempts);
+      await Promise.all(known.pending);
       if (this.states.has(k)) continue;
       this.states.set(k, { kind: 'done', status: !stop ? 'interrupted' : stop.reason === 'cancelled' ? 'cancelled' : 'done', statusText: stop?.detail ?? 'no stop recorded (interrupted)', known });
       this.changed(uri, kernel.qualifiedName);

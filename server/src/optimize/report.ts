@@ -1,11 +1,14 @@
-// The history of an optimize run, derived from its attempt records alone: the best verified candidate of each
-// round and overall, every attempt with its verdict, tokens and cost (re-priced from the recorded usage), and a
-// check that the round and stop events say what the attempts give. A figure the attempts do not support is
-// listed as a mismatch, never shown as a result.
+// The history of an optimize run, derived from its records: the best verified candidate of each round and overall,
+// every attempt with its verdict, tokens and cost (re-priced from the recorded usage), and a check that the round
+// and stop events say what the attempts give. The gate's own figures (speedup, interval, p-value, times, probes)
+// come from the gate record each attempt references (`evidence`), re-derived by the caller (bench/optimize-gate.ts):
+// where an attempt's copy disagrees with its gate record, the gate record counts and the difference is listed. A
+// figure the records do not support is listed as a mismatch, never shown as a result.
 
 import { addSpend, costOf, formatSpend, NO_SPEND, type Spend } from './budget';
 import { bestOf, resultMessage } from './loop';
 import { resultLine } from './feedback';
+import type { CandidateOutcome } from './evaluator';
 import type { AttemptRecord, BestRef, RecordedRun, RunEvent } from './record';
 import { STRATEGY_TITLES } from './strategies';
 
@@ -28,6 +31,30 @@ export interface AttemptReport {
   tokens: number;
   costUsd?: number;
   description?: string;
+  /** The attempt it repeats (its outcome is that attempt's). */
+  duplicateOf?: string;
+  /** The gate's record of its evaluation, as the attempt names it. */
+  evidence?: string;
+}
+
+/** A gate record read back and re-derived: the outcome it gives, and where its stored summary differs from it. */
+export type GateRecordCheck = { outcome: CandidateOutcome; differences: string[] } | { problem: string };
+
+export interface GateRecordsReport {
+  /** Evaluations whose gate record was read and re-derived (each record once; duplicates share one). */
+  rederived: number;
+  /** Attempts with an outcome but no gate record: refused before the gate (a launch the spec cannot take). */
+  withoutRecord: number;
+  /** Records referenced but not checked (the caller read none: a stand-in gate). */
+  unchecked: number;
+}
+
+export interface Throughput {
+  /** Distinct candidates the gate gave a verdict on. */
+  evaluated: number;
+  /** The loop's own time (after the gate was prepared), summed over resumed sessions. */
+  elapsedMs: number;
+  perMinute: number;
 }
 
 export interface RunReport {
@@ -40,7 +67,9 @@ export interface RunReport {
   rounds: RoundReport[];
   attempts: AttemptReport[];
   spend: Spend;
-  /** Where the record's events disagree with what the attempts give. */
+  gateRecords: GateRecordsReport;
+  throughput: Throughput;
+  /** Where the record's events or an attempt's copy of the gate's figures disagree with what the records give. */
   mismatches: string[];
 }
 
@@ -52,10 +81,71 @@ function refText(best: BestRef | undefined): string {
   return best ? `${best.id} ${best.speedup.toFixed(2)}×` : 'none';
 }
 
-export function deriveReport(run: RecordedRun): RunReport {
-  const { header, attempts, events } = run;
+/** What the gate decided and measured, as comparable values (the evidence path and compiler messages aside). */
+function gateFigures(outcome: CandidateOutcome): Record<string, unknown> {
+  if (outcome.verdict === 'accepted') {
+    const t = outcome.timing;
+    return { verdict: outcome.verdict, status: t.status, baselineMs: t.baselineMs, candidateMs: t.candidateMs, speedup: t.speedup, ciLow: t.ci.low, ciHigh: t.ci.high, confidence: t.ci.confidence, pValue: t.pValue, fractionOfRoofline: outcome.fractionOfRoofline, warnings: outcome.warnings };
+  }
+  return { verdict: outcome.verdict, stage: outcome.stage, reasons: outcome.reasons, failedProbes: outcome.failedProbes };
+}
+
+function outcomeDifferences(id: string, recorded: CandidateOutcome, rederived: CandidateOutcome): string[] {
+  const a = gateFigures(recorded);
+  const b = gateFigures(rederived);
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])]
+    .filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]))
+    .map((key) => `${id}: ${key} is ${JSON.stringify(a[key])} in the attempt record, ${JSON.stringify(b[key])} re-derived from its gate record`);
+}
+
+/** Each attempt with the outcome its gate record gives (where one was read), and what disagrees. */
+function withGateOutcomes(attempts: readonly AttemptRecord[], gateRecords: ReadonlyMap<string, GateRecordCheck>, mismatches: string[]): { attempts: AttemptRecord[]; report: GateRecordsReport } {
+  const report: GateRecordsReport = { rederived: 0, withoutRecord: 0, unchecked: 0 };
+  const seen = new Set<string>();
+  const out = attempts.map((a) => {
+    const evidence = a.outcome?.evidence;
+    if (!a.outcome || a.duplicateOf) return a;
+    if (evidence === undefined) {
+      report.withoutRecord++;
+      return a;
+    }
+    const check = gateRecords.get(evidence);
+    if (!check) {
+      report.unchecked++;
+      return a;
+    }
+    if ('problem' in check) {
+      mismatches.push(`${a.id}: its gate record cannot be re-derived: ${check.problem}`);
+      return { ...a, outcome: undefined };
+    }
+    if (!seen.has(evidence)) {
+      seen.add(evidence);
+      report.rederived++;
+      mismatches.push(...check.differences.map((d) => `${a.id}: gate record ${evidence}: ${d}`));
+    }
+    mismatches.push(...outcomeDifferences(a.id, a.outcome, check.outcome));
+    return { ...a, outcome: check.outcome };
+  });
+  // A duplicate shares the outcome of the attempt it repeats.
+  const byId = new Map(out.map((a) => [a.id, a]));
+  return { attempts: out.map((a) => (a.duplicateOf && a.outcome ? { ...a, outcome: byId.get(a.duplicateOf)?.outcome ?? a.outcome } : a)), report };
+}
+
+function throughputOf(attempts: readonly AttemptRecord[], events: readonly RunEvent[]): Throughput {
+  const evaluated = attempts.filter((a) => a.outcome && !a.duplicateOf).length;
+  const elapsedMs = Math.max(0, ...attempts.map((a) => a.startedAtMs + a.durationMs), ...events.map((e) => e.elapsedMs));
+  return { evaluated, elapsedMs, perMinute: elapsedMs > 0 ? evaluated / (elapsedMs / 60_000) : 0 };
+}
+
+/**
+ * The report of a recorded run. `gateRecords`: the gate records the attempts reference (by `evidence`), read back
+ * and re-derived; without them the attempts' own copies of the gate's figures are shown, marked unchecked.
+ */
+export function deriveReport(run: RecordedRun, gateRecords: ReadonlyMap<string, GateRecordCheck> = new Map()): RunReport {
+  const { header, events } = run;
   const prices = header.options.prices;
   const mismatches: string[] = [];
+  const { attempts, report: gateReport } = withGateOutcomes(run.attempts, gateRecords, mismatches);
   let spend: Spend = NO_SPEND;
   const attemptReports = attempts.map((a: AttemptRecord): AttemptReport => {
     const usage = a.exchange?.usage ?? { inputTokens: 0, outputTokens: 0 };
@@ -74,6 +164,8 @@ export function deriveReport(run: RecordedRun): RunReport {
       tokens: usage.inputTokens + usage.outputTokens,
       ...(cost !== undefined ? { costUsd: cost } : {}),
       ...(a.description ? { description: a.description } : {}),
+      ...(a.duplicateOf ? { duplicateOf: a.duplicateOf } : {}),
+      ...(a.outcome?.evidence ? { evidence: a.outcome.evidence } : {}),
     };
   });
 
@@ -103,12 +195,29 @@ export function deriveReport(run: RecordedRun): RunReport {
     rounds,
     attempts: attemptReports,
     spend,
+    gateRecords: gateReport,
+    throughput: throughputOf(attempts, events),
     mismatches,
   };
 }
 
+function gateRecordsLine(g: GateRecordsReport): string {
+  const parts = [`${g.rederived} re-derived from their records`];
+  if (g.unchecked) parts.push(`${g.unchecked} not checked (no gate records were read)`);
+  if (g.withoutRecord) parts.push(`${g.withoutRecord} with no gate record to re-derive`);
+  return `gate verdicts: ${parts.join(', ')}`;
+}
+
 export function formatReport(report: RunReport): string {
-  const lines = [`optimize run ${report.id}: ${report.kernel} in ${report.file}`, report.status, `result: ${report.message}`, `spend: ${formatSpend(report.spend)}`, ''];
+  const t = report.throughput;
+  const lines = [
+    `optimize run ${report.id}: ${report.kernel} in ${report.file}`,
+    report.status,
+    `result: ${report.message}`,
+    `spend: ${formatSpend(report.spend)}`,
+    `${gateRecordsLine(report.gateRecords)}; ${t.evaluated} candidate${t.evaluated === 1 ? '' : 's'} evaluated in ${(t.elapsedMs / 60_000).toFixed(1)} min (${t.perMinute.toFixed(1)} per minute)`,
+    '',
+  ];
   for (const round of report.rounds) {
     lines.push(`round ${round.round}: ${round.attempts} attempt${round.attempts === 1 ? '' : 's'}, best of round ${refText(round.roundBest)}, best so far ${refText(round.best)}`);
     for (const a of report.attempts.filter((x) => x.id.startsWith(`r${String(round.round).padStart(2, '0')}-`))) {

@@ -381,7 +381,10 @@ bool unsupported(cudaError_t err) {
 // Before every timed launch: write 2x the L2 (dirty data from the fills and the previous launch goes back to
 // memory), then read the same bytes (L2 ends up holding clean lines only, so the timed kernel never pays for
 // someone else's write-backs). Measured on an H200 (bench/results/gate-2026-11-28-h200-run2): against ncu's
-// gpu__time_duration, a write-only flush left vector_add 8-14 % slow at 2^24-2^26, write-then-read 6.5 %.
+// gpu__time_duration, a write-only flush left vector_add 8-14 % slow at 2^24-2^26, write-then-read 6.5 %. That
+// 6.5 % was CUPTI instrumenting the kernel (kp_timing.cu), not L2: ncu without its own cache control reads the same
+// after this flush as with it (2^24: 58.1 vs 58.2 us; 2^26: 232.8 vs 232.8 us), and dropping L2's lines of the
+// flush buffer afterwards (discard.global.L2) moved the kernel by < 0.5 % (bench/results/fidelity-2026-11-28).
 struct Flush {
   void* scratch = nullptr;
   unsigned* sink = nullptr;

@@ -3,9 +3,15 @@
 // sample's window, on ANY stream, as CUPTI's activity records give them: the same source Nsight Systems reads.
 // The window opens on the host just before the launch and closes after a whole-device synchronize, so work a
 // kernel version pushes onto streams of its own is inside the measurement, while the host's launch and
-// synchronize latency (10-17 us on an H200, issue 8) is not. libcupti is loaded at run time, not linked: a
-// machine without it, or a process under a profiler that already owns CUPTI, still times, with CUDA events
-// recorded around the launch and the device synchronize (that figure includes the latency; method() says so).
+// synchronize latency (10-17 us on an H200, issue 8) is not.
+// Kernels are traced as CUPTI_ACTIVITY_KIND_KERNEL, not CONCURRENT_KERNEL: for concurrent tracing CUPTI instruments
+// the kernel's code, which made vector_add at 2^24-2^26 floats (65536-262144 short blocks) 6-7 % slower than under
+// ncu or uninstrumented events; the plain kind takes its timestamps around each kernel and reads ncu's
+// gpu__time_duration + ~0.45 us on an H200 at every size (bench/results/fidelity-2026-11-28). It serializes kernels
+// while tracing: work a version spreads over several streams is timed as if run one after another, never shorter.
+// libcupti is loaded at run time, not linked: a machine without it, or a process under a profiler that already
+// owns CUPTI, still times, with CUDA events recorded around the launch and the device synchronize (that figure
+// includes the latency; method() says so).
 #include "kp_gate.cuh"
 
 #include <cupti.h>
@@ -45,6 +51,10 @@ Cupti g_cupti;
 
 constexpr size_t kBufferBytes = 8u << 20;
 
+// What is traced: kernels (serialized, not instrumented: see the top of this file), copies and memsets.
+constexpr CUpti_ActivityKind kTraced[] = {CUPTI_ACTIVITY_KIND_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY,
+                                          CUPTI_ACTIVITY_KIND_MEMSET};
+
 void CUPTIAPI buffer_requested(uint8_t** buffer, size_t* size, size_t* maxNumRecords) {
   *buffer = static_cast<uint8_t*>(std::aligned_alloc(8, kBufferBytes));
   *size = *buffer ? kBufferBytes : 0;
@@ -56,7 +66,6 @@ void CUPTIAPI buffer_completed(CUcontext, uint32_t streamId, uint8_t* buffer, si
   CUpti_Activity* record = nullptr;
   while (g_cupti.nextRecord(buffer, validSize, &record) == CUPTI_SUCCESS) {
     switch (record->kind) {
-      case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
       case CUPTI_ACTIVITY_KIND_KERNEL: {
         auto* k = reinterpret_cast<CUpti_ActivityKernel10*>(record);
         got.push_back({k->start, k->end, k->streamId});
@@ -136,7 +145,7 @@ std::string start_cupti() {
   };
   CUptiResult r = c.registerCallbacks(buffer_requested, buffer_completed);
   if (r != CUPTI_SUCCESS) return why("cuptiActivityRegisterCallbacks", r);
-  for (CUpti_ActivityKind kind : {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET}) {
+  for (CUpti_ActivityKind kind : kTraced) {
     r = c.enable(kind);
     if (r != CUPTI_SUCCESS) return why("cuptiActivityEnable", r);
   }
@@ -180,7 +189,7 @@ Timer::Timer(bool allowCupti) {
     for (const Activity& a : g_activities) inside = inside || (a.start >= w.begin && a.start <= w.end);
     g_activities.clear();
     if (!inside) {
-      for (CUpti_ActivityKind kind : {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, CUPTI_ACTIVITY_KIND_MEMCPY, CUPTI_ACTIVITY_KIND_MEMSET}) g_cupti.disable(kind);
+      for (CUpti_ActivityKind kind : kTraced) g_cupti.disable(kind);
       cupti_ = false;
       note_ = "CUPTI recorded no activity inside a timed window (its clock and records disagree here)";
     }

@@ -1,0 +1,28 @@
+// The command line's way to the gate: the evaluation's options from optimize's flags (its target with the sandbox
+// chosen, the caches). The adapter itself is bench/optimize-gate.ts, shared with the language server.
+
+import type { EvaluationOptions } from '../bench/evaluation';
+import { prepareOptimization } from '../bench/optimize-gate';
+import type { PreparedOptimization } from '../optimize/evaluator';
+import { defaultTarget, type JobCliOptions } from './job-common';
+import type { PrepareRequest } from './optimize';
+
+/** The gate's options for an optimize request (also --dry-run's): the kernel, its spec, the target with the sandbox chosen. */
+export async function evaluationOptions(request: PrepareRequest, options: JobCliOptions = {}): Promise<EvaluationOptions> {
+  return {
+    file: request.file,
+    ...(request.kernel ? { kernel: request.kernel } : {}),
+    ...(request.spec ? { specPath: request.spec } : {}),
+    workspace: request.workspace,
+    target: await defaultTarget({ ...options, sandbox: options.sandbox ?? request.sandbox }),
+    signal: request.signal,
+    onProgress: request.onProgress,
+    ...(options.ceilingsPath ? { ceilingsPath: options.ceilingsPath } : {}),
+    ...(options.buildCacheDir ? { buildCacheDir: options.buildCacheDir } : {}),
+  };
+}
+
+/** The gate prepared for an optimize request from the command line. */
+export async function prepareFromFlags(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
+  return prepareOptimization(await evaluationOptions(request, options));
+}
