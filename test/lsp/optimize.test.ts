@@ -222,10 +222,10 @@ test('cancel from the lens stops the job and its model requests; nothing is left
       const lens = await client.waitFor('a model request in flight', async () => (endpoint.inFlight > 0 ? optimizeLens(client, uri) : undefined), 60_000);
       assert.equal(lens?.command?.command, ServerCommand.cancelOptimize);
       assert.match(String(await client.executeCommand(lens?.command?.command ?? '', lens?.command?.arguments ?? [])), /cancelling the optimize run of vector_add/);
-      await client.waitFor('the cancelled message', () => client.messages.find((m) => /optimize run of vector_add cancelled/.test(m.message)));
+      await client.waitFor('the cancelled message', () => client.messages.find((m) => /^KernelPilot: optimize run of vector_add cancelled; nothing faster found: /.test(m.message)));
       await client.waitFor('the model requests abandoned', () => (endpoint.inFlight === 0 ? true : undefined), 10_000);
       assert.ok(endpoint.abandoned > 0, 'the requests were aborted, not awaited');
-      assert.equal(await lensTitle(client, uri), '⚡ Optimize');
+      assert.equal(await lensTitle(client, uri), '⚡ Optimize (last run cancelled)');
       assert.deepEqual(childrenOf(client.process.pid ?? 0), [], 'no process of the job is left');
     });
   } finally {

@@ -162,7 +162,9 @@ export class OptimizeService {
       const stop = [...run.events].reverse().find((e) => e.kind === 'stop');
       const done: State = { kind: 'done', status: stop?.reason === 'cancelled' ? 'cancelled' : 'done', statusText: stop ? stop.detail : 'stopped', known };
       this.states.set(k, done);
-      void this.deps.connection.window.showInformationMessage(`KernelPilot: ${kernel}: ${this.resultText(done, run)}`);
+      // The loop ends a cancelled run itself (its stop event says so): what it verified before stays reviewable.
+      const said = done.status === 'cancelled' ? `optimize run of ${kernel} cancelled; ${this.resultText(done, run)}` : `${kernel}: ${this.resultText(done, run)}`;
+      void this.deps.connection.window.showInformationMessage(`KernelPilot: ${said}`);
     } catch (error) {
       const message = error instanceof Error ? error.message.replace(/^KernelPilot: /, '') : String(error);
       if (abort.signal.aborted) {
@@ -247,10 +249,9 @@ export class OptimizeService {
 
   private resultText(state: Extract<State, { kind: 'done' }>, run: RecordedRun): string {
     const best = bestOf(run.attempts);
-    const cancelled = state.status === 'cancelled' ? ' (cancelled)' : '';
-    if (!best) return `nothing faster found${state.known.keyless ? ' by the built-in search (no API key set)' : ''}: ${state.statusText}${cancelled}`;
+    if (!best) return `nothing faster found${state.known.keyless ? ' by the built-in search (no API key set)' : ''}: ${state.statusText}`;
     const seeds = state.known.facts.get(best.id)?.seeds;
-    return `${speedup(best.speedup)} faster${seeds ? `, verified on ${seeds} seeds` : ', verified'} (${best.id}; ${state.statusText})${cancelled}`;
+    return `${speedup(best.speedup)} faster${seeds ? `, verified on ${seeds} seeds` : ', verified'} (${best.id}; ${state.statusText})`;
   }
 
   private kernelState(uri: string, kernel: string): State | undefined {
@@ -282,6 +283,7 @@ export class OptimizeService {
         const best = bestOf(state.known.run.attempts);
         const changes = this.changes(state.known, document, kernel);
         const cancelled = state.status === 'cancelled' ? ' (run cancelled)' : state.status === 'interrupted' ? ' (run interrupted)' : '';
+        if (!best && state.status === 'cancelled') return optimize('⚡ Optimize (last run cancelled)');
         if (!best) return optimize(`⚡ nothing faster found${state.known.keyless ? ' by the built-in search (no API key)' : ''}${cancelled} · Optimize again`);
         const seeds = state.known.facts.get(best.id)?.seeds;
         const gain = `⚡ ${speedup(best.speedup)} faster · verified${seeds ? ` on ${seeds} seeds` : ''}`;
