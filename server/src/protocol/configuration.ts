@@ -13,18 +13,3 @@ export interface InitializationOptions {
   workspaceTrusted?: boolean;
 }
 
-/**
- * Settings a workspace cannot set: they choose a program, the sandbox, or where the API key goes and what it may
- * spend. package.json declares each `"scope": "machine"` (test/unit/protocol.test.ts keeps the two equal); the server
- * takes the sandbox and optimize ones from the user's own settings only, and nvccPath by check/compile-flags.ts's rules.
- */
-export const MACHINE_SETTINGS = [
-  'cuda.nvccPath',
-  'sandbox.enabled',
-  'sandbox.bwrapPath',
-  'optimize.baseUrl',
-  'optimize.model',
-  'optimize.budgetUsd',
-  'optimize.priceInputPerMillion',
-  'optimize.priceOutputPerMillion',
-] as const;
