@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclient/node';
 import { ClientCommand, type KernelCommandArgs, type ReviewCommandArgs, ServerCommand } from '../../server/src/protocol/commands';
+import { CONFIGURATION_SECTION } from '../../server/src/protocol/configuration';
 import { cursorIn, savedForBenchmark, targetUri } from './commands';
 import {
   API_KEY_REQUEST,
@@ -40,7 +41,7 @@ interface Review {
 
 /** The endpoint the user's own settings name (a workspace cannot choose where the key goes: the setting is machine-scoped). */
 function endpoint(): string {
-  const inspected = vscode.workspace.getConfiguration('kernelpilot.optimize').inspect<string>('baseUrl');
+  const inspected = vscode.workspace.getConfiguration(CONFIGURATION_SECTION).inspect<string>('optimize.baseUrl');
   return inspected?.globalValue ?? inspected?.defaultValue ?? '';
 }
 
@@ -189,8 +190,9 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
     const params: OptimizeEditParams = { uri, kernel, version, ...(attempt ? { attempt } : {}) };
     const plan = await this.client.sendRequest<OptimizeEditResult>(OPTIMIZE_EDIT_REQUEST, params);
     if (plan.ok) return plan;
-    const choice = await vscode.window.showErrorMessage(plan.reason, ...(plan.rerun ? [OPTIMIZE_AGAIN] : []));
-    if (choice === OPTIMIZE_AGAIN) await vscode.commands.executeCommand(ClientCommand.optimize, vscode.Uri.parse(uri));
+    void vscode.window.showErrorMessage(plan.reason, ...(plan.rerun ? [OPTIMIZE_AGAIN] : [])).then((choice) => {
+      if (choice === OPTIMIZE_AGAIN) void vscode.commands.executeCommand(ClientCommand.optimize, vscode.Uri.parse(uri));
+    });
     return undefined;
   }
 
@@ -236,8 +238,10 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
       return false;
     }
     if (doc.version !== review.plan.version) {
-      const choice = await vscode.window.showErrorMessage(`KernelPilot: ${vscode.workspace.asRelativePath(doc.uri)} changed since this review (version ${review.plan.version}, now ${doc.version}); nothing was applied. Review the candidate again.`, 'Review Again');
-      if (choice === 'Review Again') await this.open(review.uri, review.kernel, review.plan.attempt);
+      const why = `KernelPilot: ${vscode.workspace.asRelativePath(doc.uri)} changed since this review (version ${review.plan.version}, now ${doc.version}); nothing was applied. Review the candidate again.`;
+      void vscode.window.showErrorMessage(why, 'Review Again').then((choice) => {
+        if (choice === 'Review Again') void this.open(review.uri, review.kernel, review.plan.attempt);
+      });
       return false;
     }
     const plan = await this.plan(review.uri, review.kernel, review.plan.attempt, review.plan.version).catch((error: unknown) => void vscode.window.showErrorMessage(errorText(error)));

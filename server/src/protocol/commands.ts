@@ -14,7 +14,6 @@ export const ClientCommand = {
   review: 'kernelpilot.reviewOptimized',
   /** Every verified candidate of the kernel, best first, each reviewed the same way. */
   browseCandidates: 'kernelpilot.browseCandidates',
-  showResults: 'kernelpilot.showOptimizeResults',
   /** In a review's diff editor: apply the candidate shown, or dismiss it. */
   accept: 'kernelpilot.acceptCandidate',
   reject: 'kernelpilot.rejectCandidate',

@@ -1,6 +1,6 @@
 // Small helpers for the extension test suite: polling and flattening the shapes VS Code's
 // execute*Provider commands return, so the checks in index.ts read as plain assertions.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -58,4 +58,19 @@ export async function holdForScreenshot(log: (msg: string) => void): Promise<voi
   log('lenses ready; waiting for the runner to take its screenshot');
   const done = await poll(async () => (existsSync(flag) ? true : undefined), 20_000, 200);
   log(done ? 'screenshot taken' : 'runner took no screenshot within 20 s; continuing');
+}
+
+/**
+ * Asks the code-server runner to act in the browser (optimize-run.mjs's serveRequest: type into the input box,
+ * right-click a line and pick a menu item, press a key, take a screenshot) and waits until it did; returns what it said.
+ */
+export async function uiRequest(request: Record<string, unknown>, timeoutMs = 30_000): Promise<string> {
+  const file = process.env.KP_UI_REQUEST;
+  if (!file) throw new Error('KP_UI_REQUEST is not set: this step needs the code-server runner (KP_VSCODE_OPTIMIZE=1)');
+  rmSync(`${file}.done`, { force: true });
+  writeFileSync(file, JSON.stringify(request));
+  const outcome = await poll(async () => (existsSync(`${file}.done`) ? readFileSync(`${file}.done`, 'utf8') : undefined), timeoutMs, 100);
+  if (outcome === undefined) throw new Error(`the runner did not carry out ${JSON.stringify(request)} within ${timeoutMs} ms`);
+  if (outcome.startsWith('failed')) throw new Error(`the runner could not carry out ${JSON.stringify(request)}: ${outcome}`);
+  return outcome;
 }
