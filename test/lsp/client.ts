@@ -61,6 +61,7 @@ export interface StartOptions {
 
 /** The commands of the benchmark lens (one per CUDA kernel, beside the static-check lens). */
 export const BENCH_LENS_COMMANDS: string[] = [ServerCommand.benchmark, ServerCommand.cancelBenchmark];
+export const OPTIMIZE_LENS_COMMANDS: string[] = [ServerCommand.optimize, ServerCommand.cancelOptimize, ServerCommand.reviewOptimize];
 
 export interface ShowMessage {
   type: number;
@@ -305,10 +306,11 @@ export class LspClient {
     return symbols.map((s) => s.name);
   }
 
-  /** The static-check lenses (one per kernel); the benchmark lenses are in allLenses. */
+  /** The static-check lenses (one per kernel); the benchmark and optimize lenses are in allLenses. */
   async lenses(uri: string): Promise<CodeLens[] | null> {
     const all = await this.allLenses(uri);
-    return all && all.filter((l) => !BENCH_LENS_COMMANDS.includes(l.command?.command ?? ''));
+    const jobs = [...BENCH_LENS_COMMANDS, ...OPTIMIZE_LENS_COMMANDS];
+    return all && all.filter((l) => !jobs.includes(l.command?.command ?? ''));
   }
 
   allLenses(uri: string): Promise<CodeLens[] | null> {

@@ -5,37 +5,27 @@
 // versioned edit of exactly the kernel's range, accepted after edits elsewhere and refused once the kernel changed;
 // cancel stopping the model requests.
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import type { CodeLens, TextDocumentEdit, TextEdit } from 'vscode-languageserver-protocol';
 import { bundleForTest } from '../bundle';
 import { ScriptedEndpoint } from '../unit/llm-endpoint';
 import { applyChange, LspClient, positionOf, uriOf, withLspClient, type StartOptions } from './client';
-import { tempDir, writeTemp } from './fixtures';
+import { FAST_VECTOR_ADD, OPTIMIZE_N, optimizeWorkspace, tempDir, vectorAddCu } from './fixtures';
 import { ServerCommand } from '../../server/src/protocol/commands';
 import { API_KEY_REQUEST, OPTIMIZE_EDIT_REQUEST, OPTIMIZE_RESULT_REQUEST, type ApiKeyParams, type OptimizeEditResult, type OptimizeRunView } from '../../server/src/protocol/optimize';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
-const vectorAdd = readFileSync(join(__dirname, '../../examples/cuda/vector_add/vector_add.cu'), 'utf8');
-const N = 4096;
+const vectorAdd = vectorAddCu;
+const N = OPTIMIZE_N;
 const KEY = 'sk-kp-editor-test-5e4d3c2b1a';
 let fakeServer: string | undefined;
-
-/** The stand-in's fast behaviour, marked inside the kernel so the marker survives the merge into the file. */
-const FAST_KERNEL = `__global__ void vector_add(const float* a, const float* b, float* c, int n) {
-  // stand-in: fast
-  int stride = gridDim.x * blockDim.x;
-  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) c[i] = a[i] + b[i];
-}`;
+const FAST_KERNEL = FAST_VECTOR_ADD;
 
 function workspace(name: string): { root: string; file: string; uri: string } {
-  const root = join(dir, name);
-  mkdirSync(join(root, '.kernelpilot', 'specs'), { recursive: true });
-  const spec = JSON.parse(readFileSync(join(__dirname, '../../examples/cuda/vector_add/vector_add.spec.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(join(root, '.kernelpilot/specs/vector_add.json'), JSON.stringify({ ...spec, file: 'vector_add.cu', sizes: { n: N }, sweep: [{ n: 1000 }] }, null, 2));
-  const file = writeTemp(root, 'vector_add.cu', vectorAdd);
+  const { root, file } = optimizeWorkspace(dir, name);
   return { root, file, uri: uriOf(file) };
 }
 

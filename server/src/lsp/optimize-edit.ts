@@ -58,18 +58,18 @@ function kernelNow(document: KernelDocument, name: string): Kernel | undefined {
 }
 
 /**
- * Where the baseline's kernel declaration (`span`, offsets in the baseline) is in the document now: found from the
- * kernel's range there, at the same distance from the declaration's ends; undefined when that text differs.
+ * Where `text` (the baseline's kernel, or its whole declaration) is in the document now: the occurrence that overlaps
+ * the kernel found there; undefined when there is none, i.e. the kernel's code changed. Found by text, not by the
+ * kernel's range, so edits elsewhere move it freely and two parses need not agree on where a kernel's range starts.
  */
-function spanNow(content: string, kernel: Kernel, baseline: RunBaseline, span: { start: number; end: number }): Range | undefined {
-  const then = indexLines(baseline.source);
-  const lead = offsetAt(baseline.source, then, baseline.kernel.range.start) - span.start;
-  const trail = span.end - offsetAt(baseline.source, then, baseline.kernel.range.end);
-  const now = indexLines(content);
-  const start = offsetAt(content, now, kernel.range.start) - lead;
-  const end = offsetAt(content, now, kernel.range.end) + trail;
-  if (start < 0 || content.slice(start, end) !== baseline.source.slice(span.start, span.end)) return undefined;
-  return { start: positionAt(now, start), end: positionAt(now, end) };
+export function locate(content: string, kernel: Kernel, text: string): Range | undefined {
+  const lines = indexLines(content);
+  const kernelStart = offsetAt(content, lines, kernel.range.start);
+  const kernelEnd = offsetAt(content, lines, kernel.range.end);
+  for (let at = content.indexOf(text); at >= 0; at = content.indexOf(text, at + 1)) {
+    if (at < kernelEnd && kernelStart < at + text.length) return { start: positionAt(lines, at), end: positionAt(lines, at + text.length) };
+  }
+  return undefined;
 }
 
 export function planEdit(request: EditRequest): OptimizeEditResult {
@@ -86,13 +86,13 @@ export function planEdit(request: EditRequest): OptimizeEditResult {
     return refuse(`${file} no longer has a kernel named ${kernelName} (renamed or removed? it has ${names.join(', ') || 'none'}); run Optimize on the kernel as it is now.`, true);
   }
   const changedKernel = () => refuse(`${kernelName} changed since the optimize run started: its candidates were verified against the old code, so none is applied. Run Optimize again on the kernel as it is now.`, true);
-  if (textIn(document.content, kernel.range) !== baseline.kernelText) return changedKernel();
+  if (!locate(document.content, kernel, baseline.kernelText)) return changedKernel();
   const replacement = baseline.replacements.get(attempt.id);
   if (!replacement) return refuse(`${attempt.id} has no candidate code to apply${attempt.candidate ? ' yet; try again in a moment' : ''}.`);
   if (!replacement.ok) return refuse(`${attempt.id} cannot be applied: ${replacement.problem}.`);
   const notes = attempt.candidate ? verifiedWithout(attempt.candidate, kernel, baseline.specLaunch) : [];
   if (!replacement.changed) return refuse(`${attempt.id} did not change ${kernelName}'s code: ${notes.join('; ') || 'its gain is not in the code'}.`);
-  const range = spanNow(document.content, kernel, baseline, replacement.span);
+  const range = locate(document.content, kernel, baseline.source.slice(replacement.span.start, replacement.span.end));
   if (!range) return changedKernel();
   return { ok: true, attempt: attempt.id, version: document.version, range, newText: replacement.span.text, title: request.title, notes };
 }

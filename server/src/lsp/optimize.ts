@@ -23,7 +23,7 @@ import type { Target } from '../targets/target';
 import type { KernelDocument } from '../kernels/document';
 import { pathOf, type Documents } from './documents';
 import { workspaceRootFor } from './kernel-ref';
-import { applyAction, planEdit, shortGpuName, textIn, type RunBaseline } from './optimize-edit';
+import { applyAction, locate, planEdit, shortGpuName, textIn, type RunBaseline } from './optimize-edit';
 import { runOptimizeJob } from './optimize-job';
 import { candidateTitle, gateFactsOf, runView, type GateFacts } from './optimize-view';
 
@@ -262,7 +262,7 @@ export class OptimizeService {
   private changes(known: KnownRun, document: KernelDocument, kernel: Kernel): { source: boolean; kernel: boolean } {
     if (known.changed?.version !== document.version) {
       const source = sha256Text(document.content) !== known.run.header.baselineSha256;
-      const kernelChanged = !known.baseline || (source && textIn(document.content, kernel.range) !== known.baseline.kernelText);
+      const kernelChanged = !known.baseline || (source && !locate(document.content, kernel, known.baseline.kernelText));
       known.changed = { version: document.version, source, kernel: kernelChanged };
     }
     return known.changed;
