@@ -9,6 +9,7 @@ import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclien
 import { ClientCommand, type KernelCommandArgs, type ReviewCommandArgs, ServerCommand } from '../../server/src/protocol/commands';
 import { CONFIGURATION_SECTION } from '../../server/src/protocol/configuration';
 import { cursorIn, savedForBenchmark, targetUri } from './commands';
+import { ResultsPanel } from './results-panel';
 import {
   API_KEY_REQUEST,
   OPTIMIZE_CHANGED_NOTIFICATION,
@@ -58,11 +59,14 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
   private readonly watched = new Map<string, (view: OptimizeRunView | null) => void>();
   /** Files whose Optimize command was just sent: the server's first notice names the kernel it started on. */
   private readonly expected = new Set<string>();
+  private readonly panel: ResultsPanel;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
     private readonly client: LanguageClient,
-  ) {}
+  ) {
+    this.panel = new ResultsPanel(context.extensionUri, (uri, kernel, attempt) => this.open(uri, kernel, attempt));
+  }
 
   provideTextDocumentContent(uri: vscode.Uri): string {
     return this.candidates.get(uri.toString()) ?? '// KernelPilot: this candidate is no longer under review.';
@@ -79,6 +83,7 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
       vscode.commands.registerCommand(ClientCommand.setApiKey, () => this.setApiKey()),
       vscode.commands.registerCommand(ClientCommand.review, (uri?: unknown, kernel?: unknown, attempt?: unknown) => this.reviewCommand(uri, kernel, attempt)),
       vscode.commands.registerCommand(ClientCommand.browseCandidates, (uri?: unknown, kernel?: unknown) => this.browse(uri, kernel)),
+      vscode.commands.registerCommand(ClientCommand.showResults, (uri?: unknown, kernel?: unknown) => this.showResults(uri, kernel)),
       vscode.commands.registerCommand(ClientCommand.accept, () => this.accept()),
       vscode.commands.registerCommand(ClientCommand.reject, () => this.reject()),
     );
@@ -155,8 +160,11 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
   private async onChanged(params: KernelOfDocument): Promise<void> {
     if (this.expected.delete(params.uri)) this.follow(params.uri, params.kernel);
     const update = this.watched.get(`${params.uri}\u0000${params.kernel}`);
-    if (!update) return;
-    update(await this.result(params.uri, params.kernel).catch(() => null));
+    const shown = this.panel.shows(params.uri, params.kernel);
+    if (!update && !shown) return;
+    const view = await this.result(params.uri, params.kernel).catch(() => null);
+    update?.(view);
+    if (view) this.panel.update(view);
   }
 
   private result(uri: string, kernel: string): Promise<OptimizeResult> {
@@ -275,6 +283,16 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
     this.candidates.delete(review.view.toString());
     const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === review.view.toString());
     await vscode.window.tabGroups.close(tabs);
+  }
+
+  private async showResults(arg: unknown, kernel: unknown): Promise<void> {
+    const target = await this.kernelAt(arg, kernel);
+    const view = target ? await this.result(target.uri, target.kernel).catch(() => null) : null;
+    if (!view) {
+      void vscode.window.showWarningMessage('KernelPilot: this kernel has no optimize run yet; run Optimize Kernel first.');
+      return;
+    }
+    this.panel.show(view);
   }
 
   /** Every verified candidate of the kernel's latest run, best first; the one picked is reviewed. */

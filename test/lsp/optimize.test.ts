@@ -176,6 +176,11 @@ test('applying: a versioned edit of exactly the kernel, after edits elsewhere; r
       const why = await applyAction(client, uri, changed.replace('a[i] - b[i]', 'a[i] + b[i]'));
       assert.match(why?.title ?? '', /: refused, see why$/);
       await assert.rejects(client.executeCommand(why?.command?.command ?? '', why?.command?.arguments ?? []), /changed since the optimize run started/);
+      // A renamed kernel: the refusal names what the file has now.
+      const renamedAt = positionOf(changed, 'vector_add(');
+      const version = await client.change(uri, [{ range: { start: renamedAt, end: { line: renamedAt.line, character: renamedAt.character + 'vector_add'.length } }, text: 'vector_sum' }]);
+      const renamed = await client.request<OptimizeEditResult>(OPTIMIZE_EDIT_REQUEST, { uri, kernel: 'vector_add', version });
+      assert.match(renamed.ok ? '' : renamed.reason, /no longer has a kernel named vector_add \(renamed or removed\? it has vector_sum\)/);
     });
   } finally {
     await endpoint.close();

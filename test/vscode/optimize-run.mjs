@@ -5,8 +5,8 @@
 // - a scripted OpenAI-compatible endpoint on loopback: every answer is the fast kernel (the stand-in times a
 //   `// stand-in: fast` candidate faster), except that a prompt holding `kp-slow-model` is answered after a minute
 //   (the cancel step); GET /status says how many requests are in flight and how many were abandoned;
-// - the suite's requests to the browser side (suite/ui-requests.ts): type into the input box, right-click a line and
-//   pick a menu item, press a key, take a screenshot.
+// - the suite's requests to the browser side (suite/util.ts's uiRequest): type into the input box, right-click a line
+//   and pick a menu item, press a key, find a text or click a button inside a webview, take a screenshot.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
@@ -124,6 +124,22 @@ export async function serveRequest(page, file, resultsDir) {
       case 'key': {
         await page.locator(request.waitFor ?? 'body').first().waitFor({ state: 'visible', timeout: 10_000 });
         await page.keyboard.press(request.key);
+        break;
+      }
+      case 'frame-text':
+      case 'frame-click': {
+        // The webview's page is an iframe inside an iframe; look through every frame until one shows the text.
+        const deadline = Date.now() + 15_000;
+        let found;
+        while (!found && Date.now() < deadline) {
+          for (const frame of page.frames()) {
+            const hit = request.action === 'frame-click' ? frame.getByRole('button', { name: request.text }).first() : frame.getByText(request.text).first();
+            if (await hit.isVisible().catch(() => false)) found = hit;
+          }
+          if (!found) await new Promise((r) => setTimeout(r, 250));
+        }
+        if (!found) throw new Error(`no frame shows ${JSON.stringify(request.text)}`);
+        if (request.action === 'frame-click') await found.click();
         break;
       }
       case 'screenshot': {

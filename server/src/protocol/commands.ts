@@ -14,6 +14,8 @@ export const ClientCommand = {
   review: 'kernelpilot.reviewOptimized',
   /** Every verified candidate of the kernel, best first, each reviewed the same way. */
   browseCandidates: 'kernelpilot.browseCandidates',
+  /** The results panel of the kernel's latest optimize run. */
+  showResults: 'kernelpilot.showOptimizeResults',
   /** In a review's diff editor: apply the candidate shown, or dismiss it. */
   accept: 'kernelpilot.acceptCandidate',
   reject: 'kernelpilot.rejectCandidate',

@@ -3,7 +3,7 @@
 // Set API Key (typed into the input box), right-click → Optimize Kernel, the lens while it runs and when done, Review
 // (a diff), Accept (one edit) and Undo, a second run whose kernel is edited meanwhile (refused), an Accept after the
 // document changed (refused; reviewed again it applies and the other edit survives), the quick pick of verified
-// candidates, and cancel mid-run (the model's requests abandoned, no process of the job left).
+// candidates, the results panel, and cancel mid-run (the model's requests abandoned, no process of the job left).
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -204,6 +204,21 @@ export async function run(): Promise<void> {
       await show();
       await vscode.commands.executeCommand('workbench.action.files.revert');
       assert.equal(d.getText(), original);
+    }],
+    ['Show Optimize Results: the panel draws the run (charts, every candidate); a row\'s Review opens its diff', async () => {
+      const d = openDoc();
+      await vscode.commands.executeCommand('notifications.clearAll'); // toasts would cover the panel's buttons
+      await vscode.commands.executeCommand(ClientCommand.showResults, d.uri, KERNEL);
+      const panelTab = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputWebview && t.input.viewType.endsWith('kernelpilot.optimizeResults'));
+      assert.ok(await poll(async () => panelTab(), 10_000), 'no results panel opened');
+      await uiRequest({ action: 'screenshot', name: 'optimize-panel', settleMs: 1500 });
+      // The table is drawn by the page's script (the CSP let it run) from the run the extension posted.
+      await uiRequest({ action: 'frame-text', text: 'r01-c01-a0' });
+      await uiRequest({ action: 'frame-click', text: 'Review' });
+      await reviewOpened();
+      await vscode.commands.executeCommand(ClientCommand.reject);
+      await vscode.window.tabGroups.close(panelTab()!);
+      await show();
     }],
     ['Browse Verified Candidates: a quick pick, best first; the one picked is reviewed, Reject closes it', async () => {
       const d = openDoc();
