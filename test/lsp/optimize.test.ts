@@ -15,6 +15,7 @@ import { applyChange, LspClient, positionOf, uriOf, withLspClient, type StartOpt
 import { FAST_VECTOR_ADD, OPTIMIZE_N, optimizeWorkspace, tempDir, vectorAddCu } from './fixtures';
 import { ServerCommand } from '../../server/src/protocol/commands';
 import { API_KEY_REQUEST, OPTIMIZE_EDIT_REQUEST, OPTIMIZE_RESULT_REQUEST, type ApiKeyParams, type OptimizeEditResult, type OptimizeRunView } from '../../server/src/protocol/optimize';
+import { childrenOf } from '../proc-children';
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -227,18 +228,3 @@ test('cancel from the lens stops the job and its model requests; nothing is left
     await endpoint.close();
   }
 });
-
-/** The live child processes of `pid` (Linux /proc). */
-function childrenOf(pid: number): string[] {
-  const out: string[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
-      try {
-        out.push(`${child}: ${readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  return out;
-}

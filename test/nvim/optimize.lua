@@ -12,24 +12,11 @@
 local node = os.getenv('KP_NODE') or 'node'
 local server = os.getenv('KP_SERVER')
 
-local logs = {}
-local messages = {}
+local helpers = dofile(vim.fn.fnamemodify(debug.getinfo(1, 'S').source:sub(2), ':p:h') .. '/lsp-helpers.lua')
+local logs, messages, fail = helpers.logs, helpers.messages, helpers.fail
 
-local function fail(code, why)
-  io.stderr:write('nvim optimize: ' .. why .. '\n')
-  if #logs > 0 then io.stderr:write('--- server log ---\n' .. table.concat(logs, '\n') .. '\n') end
-  if #messages > 0 then io.stderr:write('--- showMessage ---\n' .. table.concat(messages, '\n') .. '\n') end
-  io.stderr:flush()
-  vim.cmd('cquit ' .. code)
-end
-
-local function request(buf, client_id, method, params, timeout)
-  local responses, err = vim.lsp.buf_request_sync(buf, method, params, timeout or 10000)
-  if not responses then return nil, 'no answer to ' .. method .. ': ' .. tostring(err) end
-  local response = responses[client_id]
-  if not response then return nil, 'no answer from the KernelPilot client to ' .. method end
-  if response.err then return nil, method .. ' failed: ' .. vim.inspect(response.err) end
-  return response.result
+local function request(buf, client_id, method, params)
+  return helpers.request(buf, client_id, method, params, 10000)
 end
 
 local function apply_action(buf, client_id, line)

@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ClientCommand, ServerCommand } from '../../../server/src/protocol/commands';
 import { CONFIGURATION_SECTION } from '../../../server/src/protocol/configuration';
-import { lineOf, poll, uiRequest } from './util';
+import { lineOf, poll, runSteps, uiRequest, type Step } from './util';
+import { childrenOf } from '../../proc-children';
 
 const EXTENSION_ID = 'kernelpilot.kernelpilot';
 const KERNEL = 'vector_add';
@@ -20,7 +21,6 @@ const DONE = /^⚡ 1\.\d\d× faster · verified on 3 seeds · Review$/;
 
 const log = (msg: string): void => console.log(`[kp-suite] ${msg}`);
 
-type Step = [name: string, body: () => Promise<void>];
 
 interface EndpointStatus {
   requests: number;
@@ -69,21 +69,6 @@ async function insertBefore(doc: vscode.TextDocument, needle: string, text: stri
   const edit = new vscode.WorkspaceEdit();
   edit.insert(doc.uri, new vscode.Position(lineOf(doc, needle), 0), text);
   assert.ok(await vscode.workspace.applyEdit(edit), `could not insert ${JSON.stringify(text)}`);
-}
-
-/** The live child processes of `pid` (Linux /proc). */
-function childrenOf(pid: number): string[] {
-  const out: string[] = [];
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) {
-      try {
-        out.push(`${child}: ${readFileSync(`/proc/${child}/cmdline`, 'utf8').replace(/\0/g, ' ')}`);
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
-  return out;
 }
 
 /** The extension's language server process (the stand-in GPU's, under the staged extension). */
@@ -249,19 +234,6 @@ export async function run(): Promise<void> {
     }],
   ];
 
-  const failures: string[] = [];
-  for (const [name, body] of steps) {
-    const started = Date.now();
-    try {
-      await body();
-      log(`ok   ${name} (${Date.now() - started} ms)`);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      log(`FAIL ${name}: ${message}`);
-      failures.push(`${name}: ${message}`);
-      if (!doc) break;
-    }
-  }
-  if (failures.length > 0) throw new Error(`${failures.length} check(s) failed:\n${failures.join('\n')}`);
-  log(`all ${steps.length} checks passed`);
+  // Later steps need the document; without it their failures are noise.
+  await runSteps(steps, log, () => doc !== undefined);
 }

@@ -74,3 +74,27 @@ export async function uiRequest(request: Record<string, unknown>, timeoutMs = 30
   if (outcome.startsWith('failed')) throw new Error(`the runner could not carry out ${JSON.stringify(request)}: ${outcome}`);
   return outcome;
 }
+
+export type Step = [name: string, body: () => Promise<void>];
+
+/**
+ * Runs the steps in order, logging each; a failed step does not stop the next ones unless `canGoOn()` says the rest
+ * would only fail for it (no document opened). Throws with every failure at the end.
+ */
+export async function runSteps(steps: readonly Step[], log: (msg: string) => void, canGoOn: () => boolean): Promise<void> {
+  const failures: string[] = [];
+  for (const [name, body] of steps) {
+    const started = Date.now();
+    try {
+      await body();
+      log(`ok   ${name} (${Date.now() - started} ms)`);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      log(`FAIL ${name}: ${message}`);
+      failures.push(`${name}: ${message}`);
+      if (!canGoOn()) break;
+    }
+  }
+  if (failures.length > 0) throw new Error(`${failures.length} check(s) failed:\n${failures.join('\n')}`);
+  log(`all ${steps.length} checks passed`);
+}
