@@ -92,25 +92,14 @@ local function main()
     return fail(7, 'symbols after the edit: ' .. vim.json.encode(got) .. ', expected ' .. vim.json.encode(expected))
   end
 
-  io.stdout:write(vim.json.encode({
+  helpers.finish(client_id, {
     file = file,
     symbols = symbols,
     lenses = lenses,
     hover = hover,
     symbolsAfterEdit = got,
     messages = messages,
-  }) .. '\n')
-  io.stdout:flush()
-
-  vim.lsp.stop_client(client_id)
-  vim.wait(3000, function() return vim.lsp.get_client_by_id(client_id) == nil end, 20)
-  vim.cmd('qall!')
+  })
 end
 
-vim.api.nvim_create_autocmd('VimEnter', {
-  once = true,
-  callback = function()
-    local ok, err = pcall(main)
-    if not ok then fail(8, tostring(err)) end
-  end,
-})
+helpers.run(main)

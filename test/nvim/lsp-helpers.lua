@@ -1,5 +1,6 @@
 -- What the Neovim test clients (client.lua, optimize.lua) share: the server's log and messages as they arrive, a
--- failure that prints them and exits with a code, and a synchronous request to the KernelPilot client.
+-- failure that prints them and exits with a code, a synchronous request to the KernelPilot client, the end of a run
+-- (its result as one JSON line) and its start.
 --   local h = dofile(<this file>)
 local M = { logs = {}, messages = {} }
 
@@ -18,6 +19,26 @@ function M.request(buf, client_id, method, params, timeout)
   if not response then return nil, 'no answer from the KernelPilot client to ' .. method end
   if response.err then return nil, method .. ' failed: ' .. vim.inspect(response.err) end
   return response.result
+end
+
+--- Prints `result` as one JSON line, stops the client and quits with 0.
+function M.finish(client_id, result)
+  io.stdout:write(vim.json.encode(result) .. '\n')
+  io.stdout:flush()
+  vim.lsp.stop_client(client_id)
+  vim.wait(3000, function() return vim.lsp.get_client_by_id(client_id) == nil end, 20)
+  vim.cmd('qall!')
+end
+
+--- Runs `main` once Neovim has started; an error in it exits with code 8.
+function M.run(main)
+  vim.api.nvim_create_autocmd('VimEnter', {
+    once = true,
+    callback = function()
+      local ok, err = pcall(main)
+      if not ok then M.fail(8, tostring(err)) end
+    end,
+  })
 end
 
 return M

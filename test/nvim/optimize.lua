@@ -101,7 +101,7 @@ local function main()
   vim.lsp.util.apply_workspace_edit(fresh.edit, 'utf-16')
   vim.cmd('write')
 
-  io.stdout:write(vim.json.encode({
+  helpers.finish(client_id, {
     started = started,
     lens = done,
     title = fresh.title,
@@ -109,17 +109,7 @@ local function main()
     staleApplied = after_stale:find('stand-in: fast', 1, true) ~= nil,
     edit = fresh.edit,
     messages = messages,
-  }) .. '\n')
-  io.stdout:flush()
-  vim.lsp.stop_client(client_id)
-  vim.wait(3000, function() return vim.lsp.get_client_by_id(client_id) == nil end, 20)
-  vim.cmd('qall!')
+  })
 end
 
-vim.api.nvim_create_autocmd('VimEnter', {
-  once = true,
-  callback = function()
-    local ok, err = pcall(main)
-    if not ok then fail(8, tostring(err)) end
-  end,
-})
+helpers.run(main)
