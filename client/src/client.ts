@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { ServerCommand } from '../../server/src/protocol/commands';
 import { CONFIGURATION_SECTION, type InitializationOptions } from '../../server/src/protocol/configuration';
 import { savedForBenchmark } from './commands';
+import { reviewArgs, type OptimizeUi } from './optimize';
 import { userLevelSettings } from './trust';
 import { LanguageClient, type LanguageClientOptions, type ServerOptions, TransportKind } from 'vscode-languageclient/node';
 
@@ -19,7 +20,8 @@ export const documentSelector = [
   { scheme: 'file', language: 'jsonc', pattern: '**/.kernelpilot/specs/*.json' },
 ];
 
-export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel): LanguageClient {
+/** `optimize`: the optimize UI, made once the client exists (lenses reach it through the middleware). */
+export function createClient(context: vscode.ExtensionContext, output: vscode.OutputChannel, optimize: () => OptimizeUi | undefined): LanguageClient {
   const module = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
     run: { module, transport: TransportKind.ipc },
@@ -32,9 +34,13 @@ export function createClient(context: vscode.ExtensionContext, output: vscode.Ou
     // The user's own settings and the trust state; the workspace's settings the server pulls and judges itself.
     initializationOptions: { settings: userLevelSettings(context), workspaceTrusted: vscode.workspace.isTrusted } satisfies InitializationOptions,
     middleware: {
-      // Lenses run server commands directly; in VS Code the benchmark lens first offers to save a modified file,
-      // and a refusal (an error answer) is shown like any other command's.
+      // Lenses run server commands directly; in VS Code the benchmark and optimize lenses first offer to save a
+      // modified file, Review opens the diff review, and a refusal (an error answer) is shown like any other command's.
       executeCommand: async (command, args, next) => {
+        const ui = optimize();
+        const review = command === ServerCommand.reviewOptimize ? reviewArgs(args) : undefined;
+        if (ui && review) return ui.open(...review);
+        if (ui && command === ServerCommand.optimize && typeof args[0] === 'string') return ui.started(args[0], () => Promise.resolve(next(command, args)));
         if (command === ServerCommand.benchmark && typeof args[0] === 'string' && !(await savedForBenchmark(args[0]))) return undefined;
         try {
           return await next(command, args);

@@ -3,14 +3,14 @@ import { ExecuteCommandRequest, type LanguageClient } from 'vscode-languageclien
 import { ClientCommand, type CursorPosition, type KernelCommandArgs, ServerCommand, type ServerCommandId } from '../../server/src/protocol/commands';
 
 /** The editor's document for a command: the one the context menu or a lens names, else the active one. */
-function targetUri(arg: unknown): string | undefined {
+export function targetUri(arg: unknown): string | undefined {
   if (arg instanceof vscode.Uri) return arg.toString();
   if (typeof arg === 'string') return arg;
   return vscode.window.activeTextEditor?.document.uri.toString();
 }
 
 /** The cursor, when the command is about the active editor: the server picks the kernel around it. */
-function cursorIn(uri: string): CursorPosition | undefined {
+export function cursorIn(uri: string): CursorPosition | undefined {
   const editor = vscode.window.activeTextEditor;
   if (editor?.document.uri.toString() !== uri) return undefined;
   const { line, character } = editor.selection.active;
@@ -18,14 +18,14 @@ function cursorIn(uri: string): CursorPosition | undefined {
 }
 
 /**
- * The benchmark compiles the file as saved; with unsaved edits, ask before saving (the server would refuse, and
- * a silent save would write the user's file without their say).
+ * The benchmark and optimize compile the file as saved; with unsaved edits, ask before saving (the server would
+ * refuse, and a silent save would write the user's file without their say).
  */
-export async function savedForBenchmark(uri: string): Promise<boolean> {
+export async function savedForBenchmark(uri: string, job: 'benchmark' | 'optimize' = 'benchmark'): Promise<boolean> {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
   if (!document?.isDirty) return true;
-  const save = 'Save and Benchmark';
-  const choice = await vscode.window.showWarningMessage(`KernelPilot: ${vscode.workspace.asRelativePath(document.uri)} has unsaved changes; the benchmark compiles the saved file.`, save);
+  const save = job === 'benchmark' ? 'Save and Benchmark' : 'Save and Optimize';
+  const choice = await vscode.window.showWarningMessage(`KernelPilot: ${vscode.workspace.asRelativePath(document.uri)} has unsaved changes; the ${job} compiles the saved file.`, save);
   return choice === save && (await document.save());
 }
 

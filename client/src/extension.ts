@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { createClient } from './client';
 import { registerCommands } from './commands';
+import { OptimizeUi } from './optimize';
 import { registerTrust } from './trust';
 
 let client: LanguageClient | undefined;
@@ -9,7 +10,11 @@ let client: LanguageClient | undefined;
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const output = vscode.window.createOutputChannel('KernelPilot');
   context.subscriptions.push(output);
-  client = createClient(context, output);
+  // The optimize UI needs the client, and the client's lens middleware the UI.
+  const optimize: { ui?: OptimizeUi } = {};
+  client = createClient(context, output, () => optimize.ui);
+  optimize.ui = new OptimizeUi(context, client);
+  optimize.ui.register();
   registerCommands(context, client, output);
   await client.start();
   registerTrust(context, client);

@@ -147,10 +147,10 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-/** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from cli/optimize-gate.ts. */
+/** `optimize` and `report` parse their own options (cli/optimize.ts); the gate comes from bench/optimize-gate.ts. */
 async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]): Promise<number> {
   const { optimizeCommand, reportCommand } = await import('./cli/optimize');
-  const { gateRecordsOf, prepareOptimization } = await import('./cli/optimize-gate');
+  const { gateRecordsOf } = await import('./bench/optimize-gate');
   if (command === 'report') {
     const { values, positionals } = parseCommandLine(command, rest);
     if (values.help) {
@@ -162,7 +162,8 @@ async function optimizeOrReport(command: 'optimize' | 'report', rest: string[]):
     return exitCode;
   }
   const { dryRunOptimization } = await import('./cli/optimize-dry');
-  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareOptimization(request), dryRun: (request, loop) => dryRunOptimization(request, loop), gateRecords: gateRecordsOf });
+  const { prepareFromFlags } = await import('./cli/optimize-gate');
+  const { output, exitCode } = await optimizeCommand(rest, { prepare: (request) => prepareFromFlags(request), dryRun: (request, loop) => dryRunOptimization(request, loop), gateRecords: gateRecordsOf });
   process.stdout.write(output + '\n');
   return exitCode;
 }

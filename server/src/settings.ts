@@ -25,12 +25,32 @@ export interface Settings {
     /** Empty: bwrap on PATH. */
     bwrapPath: string;
   };
+  /**
+   * The editor's optimize jobs. The endpoint, the model and what a run may spend are the user's alone (machine-scoped;
+   * the server reads them from the user's own settings, so a repository cannot send the key elsewhere or spend it).
+   */
+  optimize: {
+    /** An OpenAI-compatible endpoint. */
+    baseUrl: string;
+    model: string;
+    temperature: number;
+    rounds: number;
+    candidates: number;
+    /** USD; 0: no money limit. Needs both prices. */
+    budgetUsd: number;
+    /** USD per million input / output tokens; 0: unknown. */
+    priceInputPerMillion: number;
+    priceOutputPerMillion: number;
+    /** Minutes; 0: no time limit. */
+    timeLimitMinutes: number;
+  };
 }
 
 export const defaultSettings: Settings = {
   cuda: { arch: '', nvccPath: 'nvcc', includePaths: [], defines: [], extraArgs: [], compileCommands: '' },
   check: { onOpen: true, onSave: true, debounceMs: 300, timeoutMs: 120_000 },
   sandbox: { enabled: true, bwrapPath: '' },
+  optimize: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4.1', temperature: 1, rounds: 4, candidates: 4, budgetUsd: 0, priceInputPerMillion: 0, priceOutputPerMillion: 0, timeLimitMinutes: 0 },
 };
 
 /**
@@ -53,7 +73,7 @@ export function mergeSettings(raw: unknown): Settings {
     }
     return out;
   };
-  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox) };
+  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox), optimize: pick(defaultSettings.optimize, input.optimize) };
 }
 
 /**

@@ -55,6 +55,7 @@ test('a benchmark lens and code actions on every CUDA kernel, none on Python ker
     assert.deepEqual(actions.map((a) => [a.title, a.command?.command, a.command?.arguments?.[1]]), [
       ['KernelPilot: Benchmark scale', ServerCommand.benchmark, 'scale'],
       ['KernelPilot: Create bench spec for scale', ServerCommand.createSpec, 'scale'],
+      ['KernelPilot: Optimize scale', ServerCommand.optimize, 'scale'],
     ]);
     assert.deepEqual(await client.codeActions(cu, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }), [], 'no actions outside kernels');
   });

@@ -17,6 +17,7 @@ import type {
   Range,
   SymbolInformation,
   TextDocumentContentChangeEvent,
+  WorkspaceEdit,
 } from 'vscode-languageserver-protocol';
 import { ServerCommand } from '../../server/src/protocol/commands';
 
@@ -28,6 +29,7 @@ export const cliPath = process.env.KP_CLI ? resolve(process.env.KP_CLI) : join(r
 export interface ClientSettings {
   cuda?: Record<string, unknown>;
   check?: Record<string, unknown>;
+  optimize?: Record<string, unknown>;
 }
 
 export interface StartOptions {
@@ -49,6 +51,8 @@ export interface StartOptions {
   refuseLensRefresh?: boolean;
   /** Advertise window.workDoneProgress and window.showDocument, as VS Code does (default false: a minimal client). */
   windowFeatures?: boolean;
+  /** Advertise versioned workspace edits with change annotations and disabled code actions, as VS Code does. */
+  editFeatures?: boolean;
   /** Run this script (argv after node) as the server instead of `dist/cli.js lsp --stdio`. */
   serverArgs?: string[];
   /** Added to the server's environment. */
@@ -57,6 +61,7 @@ export interface StartOptions {
 
 /** The commands of the benchmark lens (one per CUDA kernel, beside the static-check lens). */
 export const BENCH_LENS_COMMANDS: string[] = [ServerCommand.benchmark, ServerCommand.cancelBenchmark];
+export const OPTIMIZE_LENS_COMMANDS: string[] = [ServerCommand.optimize, ServerCommand.cancelOptimize, ServerCommand.reviewOptimize];
 
 export interface ShowMessage {
   type: number;
@@ -213,11 +218,18 @@ export class LspClient {
         ? undefined
         : { settings: options.userSettings ?? options.settings ?? {}, ...(options.workspaceTrusted === undefined ? {} : { workspaceTrusted: options.workspaceTrusted }) },
       capabilities: {
-        workspace: { configuration: true, codeLens: { refreshSupport: true }, workspaceFolders: true, didChangeConfiguration: { dynamicRegistration: false } },
+        workspace: {
+          configuration: true,
+          codeLens: { refreshSupport: true },
+          workspaceFolders: true,
+          didChangeConfiguration: { dynamicRegistration: false },
+          ...(options.editFeatures ? { workspaceEdit: { documentChanges: true, changeAnnotationSupport: { groupsOnLabel: true } } } : {}),
+        },
         textDocument: {
           synchronization: { didSave: true, dynamicRegistration: false },
           documentSymbol: { hierarchicalDocumentSymbolSupport: true },
           codeLens: {},
+          ...(options.editFeatures ? { codeAction: { disabledSupport: true } } : {}),
           hover: { contentFormat: ['markdown', 'plaintext'] },
           publishDiagnostics: { relatedInformation: true },
         },
@@ -294,17 +306,18 @@ export class LspClient {
     return symbols.map((s) => s.name);
   }
 
-  /** The static-check lenses (one per kernel); the benchmark lenses are in allLenses. */
+  /** The static-check lenses (one per kernel); the benchmark and optimize lenses are in allLenses. */
   async lenses(uri: string): Promise<CodeLens[] | null> {
     const all = await this.allLenses(uri);
-    return all && all.filter((l) => !BENCH_LENS_COMMANDS.includes(l.command?.command ?? ''));
+    const jobs = [...BENCH_LENS_COMMANDS, ...OPTIMIZE_LENS_COMMANDS];
+    return all && all.filter((l) => !jobs.includes(l.command?.command ?? ''));
   }
 
   allLenses(uri: string): Promise<CodeLens[] | null> {
     return this.request('textDocument/codeLens', { textDocument: { uri } });
   }
 
-  codeActions(uri: string, range: Range): Promise<Array<{ title: string; command?: { command: string; arguments?: unknown[] } }> | null> {
+  codeActions(uri: string, range: Range): Promise<Array<{ title: string; command?: { command: string; arguments?: unknown[] }; edit?: WorkspaceEdit; disabled?: { reason: string } }> | null> {
     return this.request('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics: [] } });
   }
 

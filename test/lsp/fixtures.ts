@@ -1,6 +1,6 @@
 // Sources and oracles shared by the LSP, Neovim and benchmark clients.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CodeLens, DocumentSymbol, Range } from 'vscode-languageserver-protocol';
@@ -105,4 +105,26 @@ export function assertLensesMatchSymbols(lenses: CodeLens[], symbols: DocumentSy
     symbols.map((s) => key(s.selectionRange)),
     `${context}: one lens per kernel, on its name (lenses ${JSON.stringify(lenses.map((l) => l.command?.title))})`,
   );
+}
+
+const VECTOR_ADD_EXAMPLE = join(__dirname, '../../examples/cuda/vector_add');
+export const vectorAddCu = readFileSync(join(VECTOR_ADD_EXAMPLE, 'vector_add.cu'), 'utf8');
+
+/** The stand-in GPU's size for optimize runs (KP_FAKE_N of fake-gpu-server.ts). */
+export const OPTIMIZE_N = 4096;
+
+/** A model's fast answer for vector_add: the stand-in times a candidate marked `// stand-in: fast` faster. */
+export const FAST_VECTOR_ADD = `__global__ void vector_add(const float* a, const float* b, float* c, int n) {
+  // stand-in: fast
+  int stride = gridDim.x * blockDim.x;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) c[i] = a[i] + b[i];
+}`;
+
+/** A workspace `dir/name` with the example's vector_add.cu and its bench spec at the stand-in's size. */
+export function optimizeWorkspace(dir: string, name: string): { root: string; file: string } {
+  const root = join(dir, name);
+  mkdirSync(join(root, '.kernelpilot', 'specs'), { recursive: true });
+  const spec = JSON.parse(readFileSync(join(VECTOR_ADD_EXAMPLE, 'vector_add.spec.json'), 'utf8')) as Record<string, unknown>;
+  writeFileSync(join(root, '.kernelpilot/specs/vector_add.json'), JSON.stringify({ ...spec, file: 'vector_add.cu', sizes: { n: OPTIMIZE_N }, sweep: [{ n: 1000 }] }, null, 2));
+  return { root, file: writeTemp(root, 'vector_add.cu', vectorAddCu) };
 }

@@ -41,7 +41,15 @@ test('initialize advertises incremental sync, symbols, lenses, hovers and the re
     assert.deepEqual(capabilities.codeLensProvider, { resolveProvider: false });
     assert.equal(capabilities.hoverProvider, true);
     assert.equal(capabilities.codeActionProvider, true);
-    assert.deepEqual(capabilities.executeCommandProvider?.commands, [ServerCommand.recheck, ServerCommand.benchmark, ServerCommand.cancelBenchmark, ServerCommand.createSpec]);
+    assert.deepEqual(capabilities.executeCommandProvider?.commands, [
+      ServerCommand.recheck,
+      ServerCommand.benchmark,
+      ServerCommand.cancelBenchmark,
+      ServerCommand.createSpec,
+      ServerCommand.optimize,
+      ServerCommand.cancelOptimize,
+      ServerCommand.reviewOptimize,
+    ]);
     assert.equal(client.initializeResult?.serverInfo?.name, 'kernelpilot');
     assert.ok(client.configurationRequests.length >= 1, 'the server pulls kernelpilot.* with workspace/configuration after initialized');
   });
@@ -85,7 +93,7 @@ test('every lens command can be run by a plain LSP client (Neovim, Helix, Emacs 
     const advertised = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
     await client.waitForLenses(uri, (titles) => titles.length === 3 && titles.every((title) => title.includes('regs')), 'lenses with registers');
     const lenses = (await client.allLenses(uri)) ?? [];
-    assert.equal(lenses.length, 6, 'a static-check lens and a benchmark lens per kernel');
+    assert.equal(lenses.length, 9, 'a static-check lens, a benchmark lens and an optimize lens per kernel');
     for (const lens of lenses) {
       const command = lens.command?.command ?? '';
       if (command === '') continue; // a title-only lens

@@ -15,25 +15,8 @@ local node = os.getenv('KP_NODE') or 'node'
 local cli = os.getenv('KP_CLI') or (repo .. '/dist/cli.js')
 local lens_timeout = tonumber(os.getenv('KP_LENS_TIMEOUT_MS') or '') or 30000
 
-local logs = {}
-local messages = {}
-
-local function fail(code, why)
-  io.stderr:write('nvim client: ' .. why .. '\n')
-  if #logs > 0 then io.stderr:write('--- server log ---\n' .. table.concat(logs, '\n') .. '\n') end
-  if #messages > 0 then io.stderr:write('--- showMessage ---\n' .. table.concat(messages, '\n') .. '\n') end
-  io.stderr:flush()
-  vim.cmd('cquit ' .. code)
-end
-
-local function request(buf, client_id, method, params, timeout)
-  local responses, err = vim.lsp.buf_request_sync(buf, method, params, timeout or 5000)
-  if not responses then return nil, 'no answer to ' .. method .. ': ' .. tostring(err) end
-  local response = responses[client_id]
-  if not response then return nil, 'no answer from the KernelPilot client to ' .. method end
-  if response.err then return nil, method .. ' failed: ' .. vim.inspect(response.err) end
-  return response.result
-end
+local helpers = dofile(vim.fn.fnamemodify(script, ':p:h') .. '/lsp-helpers.lua')
+local logs, messages, fail, request = helpers.logs, helpers.messages, helpers.fail, helpers.request
 
 local function names(symbols)
   local out = {}
@@ -109,25 +92,14 @@ local function main()
     return fail(7, 'symbols after the edit: ' .. vim.json.encode(got) .. ', expected ' .. vim.json.encode(expected))
   end
 
-  io.stdout:write(vim.json.encode({
+  helpers.finish(client_id, {
     file = file,
     symbols = symbols,
     lenses = lenses,
     hover = hover,
     symbolsAfterEdit = got,
     messages = messages,
-  }) .. '\n')
-  io.stdout:flush()
-
-  vim.lsp.stop_client(client_id)
-  vim.wait(3000, function() return vim.lsp.get_client_by_id(client_id) == nil end, 20)
-  vim.cmd('qall!')
+  })
 end
 
-vim.api.nvim_create_autocmd('VimEnter', {
-  once = true,
-  callback = function()
-    local ok, err = pcall(main)
-    if not ok then fail(8, tostring(err)) end
-  end,
-})
+helpers.run(main)

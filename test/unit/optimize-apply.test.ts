@@ -103,6 +103,10 @@ test('replaceKernel: the kernel and what the candidate adds right before it; any
   const replaced = await replaceKernel(source, kernel, helper);
   assert.ok(replaced.ok && replaced.changed && replaced.text === helper);
   assert.deepEqual(replaced.ok && replaced.lines, { first: 5, last: 8 });
+  // The editor's edit: the kernel's declaration in the user's file, replaced by the candidate's text, is the candidate.
+  const span = replaced.ok ? replaced.span : undefined;
+  assert.equal(source.slice(span?.start, span?.end), source.slice(source.indexOf('__global__'), source.indexOf('}\n\nvoid launch') + 1));
+  assert.equal(source.slice(0, span?.start) + span?.text + source.slice(span?.end), helper);
 
   const include = await replaceKernel(source, kernel, source.replace('#include <cuda_runtime.h>', '#include <cuda_runtime.h>\n#include <cuda_fp16.h>'));
   assert.ok(!include.ok && /changes the file before the kernel \(its line 2: `#include <cuda_fp16.h>`\), outside vector_add \(lines 5–8\)/.test(include.problem), JSON.stringify(include));

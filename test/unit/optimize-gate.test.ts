@@ -1,4 +1,4 @@
-// The real gate behind `kernelpilot optimize` (cli/optimize-gate.ts) on the stand-in GPU: the prepared evaluation as
+// The real gate behind `kernelpilot optimize` (bench/optimize-gate.ts, through the CLI's cli/optimize-gate.ts) on the stand-in GPU: the prepared evaluation as
 // the loop's CandidateEvaluator — accepted outcomes carry the gate's own comparison, rejected ones the stage and
 // the failed probes or compiler messages — and the optimize command running the built-in search through it.
 import assert from 'node:assert/strict';
@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { optimizeCommand, reportCommand } from '../../server/src/cli/optimize';
 import { dryRunOptimization } from '../../server/src/cli/optimize-dry';
-import { gateRecordsOf, prepareOptimization } from '../../server/src/cli/optimize-gate';
+import { gateRecordsOf } from '../../server/src/bench/optimize-gate';
+import { prepareFromFlags } from '../../server/src/cli/optimize-gate';
 import type { RunReport } from '../../server/src/optimize/report';
 import { FakeGpuTarget } from './job-fake-gpu';
 import { EXAMPLES, tempDir } from './harness-helpers';
@@ -28,7 +29,7 @@ function setup() {
 test('the evaluator: accepted with the gate\'s comparison; rejected with its stage, probes or compiler messages', { timeout: 120_000 }, async () => {
   const { workspace, spec, options } = setup();
   const abort = new AbortController();
-  const prepared = await prepareOptimization({ file: join(VA, 'vector_add.cu'), spec, workspace, sandbox: { enabled: true }, signal: abort.signal, onProgress: () => undefined }, options);
+  const prepared = await prepareFromFlags({ file: join(VA, 'vector_add.cu'), spec, workspace, sandbox: { enabled: true }, signal: abort.signal, onProgress: () => undefined }, options);
   try {
     assert.equal(prepared.problem.kernel.qualifiedName, 'vector_add');
     assert.ok(prepared.problem.source.includes('__global__ void vector_add'));
@@ -71,7 +72,7 @@ test('kernelpilot optimize runs the built-in search through the gate and finds n
   const { output, exitCode } = await optimizeCommand([join(VA, 'vector_add.cu'), '--spec', spec, '--workspace', workspace, '--rounds', '1', '--candidates', '3', '--no-model', '--json'], {
     env: {},
     progress: { write: (text: string) => void (progress += text), isTTY: false },
-    prepare: (request) => prepareOptimization(request, options),
+    prepare: (request) => prepareFromFlags(request, options),
     gateRecords: gateRecordsOf,
   });
   assert.equal(exitCode, 0, progress);

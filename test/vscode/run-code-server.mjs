@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { CODE_SERVER_VERSION, ensureCodeServer, freePort, startCodeServer } from './code-server.mjs';
+import { optimizeSettings, serveRequest, stageExtension, stageWorkspace, startEndpoint } from './optimize-run.mjs';
 
 const root = dirname(dirname(dirname(fileURLToPath(import.meta.url))));
 const workspace = join(root, 'test', 'vscode', 'workspace');
@@ -15,7 +16,11 @@ const workspace = join(root, 'test', 'vscode', 'workspace');
 // a wrapper that records every call. It passes when the suite passes, no call was recorded, and the notification
 // saying why showed.
 const restricted = process.env.KP_VSCODE_RESTRICTED === '1';
-const testsPath = resolve(process.env.KP_VSCODE_TESTS ?? join(root, 'out', 'test', 'vscode', 'suite', restricted ? 'restricted.js' : 'index.js'));
+// KP_VSCODE_OPTIMIZE=1: the optimize run (optimize-run.mjs): the stand-in GPU's server, a scripted endpoint, a
+// scratch workspace, and the suite's requests to the browser (typing, the context menu, screenshots).
+const optimizing = process.env.KP_VSCODE_OPTIMIZE === '1';
+const suiteFile = restricted ? 'restricted.js' : optimizing ? 'optimize.js' : 'index.js';
+const testsPath = resolve(process.env.KP_VSCODE_TESTS ?? join(root, 'out', 'test', 'vscode', 'suite', suiteFile));
 const resultsDir = join(root, 'test-results');
 const screenshot = join(resultsDir, restricted ? 'vscode-restricted.png' : 'vscode-codelens.png');
 /** The lens text the screenshot waits for: nvcc's numbers, or in Restricted Mode the reason there are none. */
@@ -35,10 +40,12 @@ const tmp = mkdtempSync('/tmp/kp-vscode-');
 let server;
 let context;
 let finishing;
+let endpoint;
 
 async function cleanup() {
   await context?.close().catch(() => {});
   await server?.stop();
+  await endpoint?.stop();
   if (!process.env.KP_VSCODE_KEEP_TMP) rmSync(tmp, { recursive: true, force: true });
 }
 
@@ -87,10 +94,15 @@ async function main() {
   const wrapper = join(tmp, 'nvcc');
   writeFileSync(wrapper, `#!/bin/sh\necho "$@" >> ${nvccCalls}\nexec nvcc "$@"\n`);
   chmodSync(wrapper, 0o755);
+  const uiRequest = join(tmp, 'ui-request.json');
+  const extension = optimizing ? stageExtension(root, tmp) : root;
+  const folder = optimizing ? stageWorkspace(root, tmp) : workspace;
+  if (optimizing) endpoint = await startEndpoint();
   server = await startCodeServer({
-    bin, tmp, port, workspace,
-    env: { KP_VSCODE_SCREENSHOT_FLAG: flag, KP_NVCC_CALLS: nvccCalls },
+    bin, tmp, port, workspace: folder,
+    env: { KP_VSCODE_SCREENSHOT_FLAG: flag, KP_NVCC_CALLS: nvccCalls, KP_UI_REQUEST: uiRequest, KP_FAKE_N: '4096' },
     ...(restricted ? { trust: true, userSettings: { 'kernelpilot.cuda.nvccPath': wrapper } } : {}),
+    ...(optimizing ? { userSettings: optimizeSettings(endpoint.baseUrl) } : {}),
   });
   console.log(`code-server ${CODE_SERVER_VERSION} up at ${server.base} after ${secs()} s`);
 
@@ -115,13 +127,19 @@ async function main() {
 
   const exitCode = new Promise((resolveExit) => void page.exposeFunction('codeAutomationExit', (code) => resolveExit(Number(code))));
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${p}`;
-  const payload = [['extensionDevelopmentPath', remote(root)], ['extensionTestsPath', remote(testsPath)]];
-  await page.goto(`${server.base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+  const payload = [['extensionDevelopmentPath', remote(extension)], ['extensionTestsPath', remote(testsPath)]];
+  await page.goto(`${server.base}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
 
-  // Screenshot the first time the rendered lenses carry nvcc's resource numbers, then tell the suite.
-  let shotTaken = false;
+  // Screenshot the first time the rendered lenses carry nvcc's resource numbers, then tell the suite. The optimize
+  // run has no static check: its suite asks for its screenshots itself.
+  let shotTaken = optimizing;
+  let serving = false;
   const toasts = new Set();
   const watcher = setInterval(async () => {
+    if (!serving) {
+      serving = true;
+      await serveRequest(page, uiRequest, resultsDir).finally(() => { serving = false; });
+    }
     const shown = await page.$$eval('.notification-list-item-message', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
     for (const text of shown) if (text.startsWith('KernelPilot')) toasts.add(text);
     if (shotTaken) return;

@@ -18,3 +18,5 @@ function runSuite(env: Record<string, string> = {}): void {
 test('VS Code (code-server 4.100.3 + Chromium): activation, CodeLens, hover, symbols, context-menu command', { timeout: 300_000 }, () => runSuite());
 
 test('VS Code in Restricted Mode (trust on, folder untrusted): lenses and one notification say why; nvcc never runs', { timeout: 300_000 }, () => runSuite({ KP_VSCODE_RESTRICTED: '1' }));
+
+test('VS Code optimize (stand-in GPU, scripted endpoint): Set API Key, right-click Optimize, lens, Review diff, Accept/Undo, stale refusals, candidates, cancel', { timeout: 300_000 }, () => runSuite({ KP_VSCODE_OPTIMIZE: '1' }));

@@ -1,56 +1,11 @@
-// The real gate behind `kernelpilot optimize`: the prepared evaluation (bench/evaluation.ts) of the baseline kernel
-// as the loop's CandidateEvaluator (optimize/evaluator.ts), and the problem the loop works on. Only the gate's own
-// verdicts reach the loop: an accepted outcome carries the gate's timing comparison, a rejected one the failed
-// probes, reasons and, for a candidate that did not compile, the compiler's messages on its file.
+// The command line's way to the gate: the evaluation's options from optimize's flags (its target with the sandbox
+// chosen, the caches). The adapter itself is bench/optimize-gate.ts, shared with the language server.
 
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { prepare, type CandidateResult, type Evaluation, type EvaluationOptions } from '../bench/evaluation';
-import { JobError } from '../bench/job-prepare';
-import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, RejectStage } from '../optimize/evaluator';
-import type { RecordedRun } from '../optimize/record';
-import type { GateRecordCheck } from '../optimize/report';
-import { checkRederivation, readRunRecord, rederive } from '../runs/record';
-import type { PreparedOptimization, PrepareRequest } from './optimize';
+import type { EvaluationOptions } from '../bench/evaluation';
+import { prepareOptimization } from '../bench/optimize-gate';
+import type { PreparedOptimization } from '../optimize/evaluator';
 import { defaultTarget, type JobCliOptions } from './job-common';
-
-function baselineFacts(evaluation: Evaluation): BaselineFacts {
-  const summary = evaluation.baselineSummary();
-  const roof = summary.baselineRoofline;
-  return {
-    timeMs: summary.baseline.median,
-    ...(roof ? { fractionOfRoofline: roof.fractionOfPeak, bound: roof.bound } : {}),
-    gpu: { name: summary.gpuName, computeCapability: evaluation.gpu.computeCapability, copyBytesPerSecond: evaluation.ceilings.copyBytesPerSecond, fp32FlopsPerSecond: evaluation.ceilings.fp32FlopsPerSecond },
-  };
-}
-
-/** Where a rejected candidate stopped: it did not compile or was not kernel code, it faulted, it was impossibly fast, or a probe failed. */
-function stageOf(result: Pick<CandidateResult, 'summary'>): RejectStage {
-  const failed = result.summary.gate?.failedProbes ?? [];
-  if (failed.includes('structure') || failed.includes('builds')) return 'compile';
-  if (failed.includes('runs')) return 'run';
-  if (failed.length === 0) return 'roofline';
-  return 'probes';
-}
-
-/** The gate's verdict on one candidate, in the loop's terms (from a fresh result, or from its record re-derived). */
-export function outcomeOf(result: Pick<CandidateResult, 'summary' | 'runDir' | 'diagnostics'>): CandidateOutcome {
-  const s = result.summary;
-  const gate = s.gate;
-  if (gate?.accepted && s.comparison && (gate.status === 'faster' || gate.status === 'slower' || gate.status === 'no-significant-difference')) {
-    const c = s.comparison;
-    const outcome: AcceptedOutcome = {
-      verdict: 'accepted',
-      timing: { status: gate.status, baselineMs: c.baselineMedianMs, candidateMs: c.candidateMedianMs, speedup: c.speedup, ci: { low: c.speedupCI.low, high: c.speedupCI.high, confidence: c.speedupCI.confidence }, pValue: c.test.pValue },
-      warnings: [...gate.warnings, ...(s.trust?.notes ?? [])],
-      evidence: result.runDir,
-    };
-    if (s.candidateRoofline) outcome.fractionOfRoofline = s.candidateRoofline.fractionOfPeak;
-    return outcome;
-  }
-  const failedProbes = (s.verification?.probes ?? []).filter((p) => p.gate && !p.passed).map((p) => ({ name: p.name, reason: p.reason }));
-  return { verdict: 'rejected', stage: stageOf(result), reasons: gate?.reasons ?? ['not verified'], failedProbes, diagnostics: result.diagnostics ?? [], evidence: result.runDir };
-}
+import type { PrepareRequest } from './optimize';
 
 /** The gate's options for an optimize request (also --dry-run's): the kernel, its spec, the target with the sandbox chosen. */
 export async function evaluationOptions(request: PrepareRequest, options: JobCliOptions = {}): Promise<EvaluationOptions> {
@@ -67,48 +22,7 @@ export async function evaluationOptions(request: PrepareRequest, options: JobCli
   };
 }
 
-/** Prepares the gate for `file`'s kernel and hands the loop its evaluator. */
-export async function prepareOptimization(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
-  const evaluation = await prepare(await evaluationOptions(request, options));
-  const facts = baselineFacts(evaluation);
-  const evaluator: CandidateEvaluator = {
-    baseline: facts,
-    async evaluate(candidate: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome> {
-      try {
-        const result = await evaluation.evaluate({ source: candidate.source, ...(candidate.launch ? { launch: candidate.launch, launchOrigin: `attempt ${candidate.id}` } : {}), ...(candidate.extraFlags ? { extraFlags: candidate.extraFlags } : {}), name: candidate.id }, { signal });
-        return outcomeOf(result);
-      } catch (error) {
-        // A launch the spec cannot take is the candidate's mistake, told back to it; anything else is the gate's.
-        if (error instanceof JobError && error.kind === 'spec' && !signal.aborted) return { verdict: 'rejected', stage: 'launch', reasons: [error.message], failedProbes: [], diagnostics: [] };
-        throw error;
-      }
-    },
-  };
-  const { prepared } = evaluation;
-  return { problem: { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline: facts }, evaluator, close: () => evaluation.close() };
-}
-
-/**
- * Where an attempt's gate record is: the folder it names, or, when the run was moved or copied (a GPU machine's
- * output brought home), the folder of that name beside the optimize run's own.
- */
-function gateRecordDir(evidence: string, optimizeRunDir: string): string {
-  const beside = join(dirname(optimizeRunDir), basename(evidence));
-  return existsSync(evidence) || !existsSync(beside) ? evidence : beside;
-}
-
-/** Reads one gate record, re-derives it, and says what the gate's outcome was by the record alone. */
-async function rederiveGateRecord(dir: string): Promise<GateRecordCheck> {
-  try {
-    const record = await readRunRecord(dir);
-    return { outcome: outcomeOf({ summary: rederive(record), runDir: dir }), differences: checkRederivation(record).differences };
-  } catch (error) {
-    return { problem: (error as Error).message };
-  }
-}
-
-/** The gate records an optimize run's attempts reference, each read and re-derived, keyed as the attempts name them. */
-export async function gateRecordsOf(run: RecordedRun, optimizeRunDir: string): Promise<Map<string, GateRecordCheck>> {
-  const referenced = [...new Set(run.attempts.flatMap((a) => (a.outcome?.evidence ? [a.outcome.evidence] : [])))];
-  return new Map(await Promise.all(referenced.map(async (evidence) => [evidence, await rederiveGateRecord(gateRecordDir(evidence, optimizeRunDir))] as const)));
+/** The gate prepared for an optimize request from the command line. */
+export async function prepareFromFlags(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
+  return prepareOptimization(await evaluationOptions(request, options));
 }

@@ -11,9 +11,9 @@ import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
 import { apiKeyFromEnv, KEY_VARIABLES } from '../llm/key';
 import { LlmProposer } from '../llm/proposer';
 import { formatSpend } from '../optimize/budget';
-import type { CandidateEvaluator } from '../optimize/evaluator';
+import type { PreparedOptimization } from '../optimize/evaluator';
 import { runLoop, type LoopEvent } from '../optimize/loop';
-import type { OptimizeProblem, Proposer } from '../optimize/proposer';
+import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
 import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
 import { SearchProposer } from '../optimize/search';
@@ -99,14 +99,7 @@ export interface PrepareRequest {
   onProgress: (line: string) => void;
 }
 
-/** What the gate side provides: the problem (kernel, spec, baseline figures) and a prepared evaluation. */
-export interface PreparedOptimization {
-  problem: OptimizeProblem;
-  evaluator: CandidateEvaluator;
-  close(): Promise<void>;
-}
-
-/** Reads the gate records an optimize run's attempts reference and re-derives them (cli/optimize-gate.ts). */
+/** Reads the gate records an optimize run's attempts reference and re-derives them (bench/optimize-gate.ts). */
 export type GateRecordReader = (run: RecordedRun, optimizeRunDir: string) => Promise<ReadonlyMap<string, GateRecordCheck>>;
 
 export interface OptimizeDeps {

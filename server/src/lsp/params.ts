@@ -81,3 +81,16 @@ export function changeParams(params: unknown, method: string): ChangeParams {
   });
   return { uri, version, changes };
 }
+
+/** `{uri, kernel, attempt?, version?}` of the optimize requests (protocol/optimize.ts). */
+export function optimizeParams(params: unknown, method: string): { uri: string; kernel: string; attempt?: string; version?: number } {
+  const p = object(params, method, 'params');
+  const uri = string(p.uri, method, 'params.uri');
+  const kernel = string(p.kernel, method, 'params.kernel');
+  return {
+    uri,
+    kernel,
+    ...(p.attempt !== undefined ? { attempt: string(p.attempt, method, 'params.attempt') } : {}),
+    ...(p.version !== undefined ? { version: integer(p.version, method, 'params.version') } : {}),
+  };
+}

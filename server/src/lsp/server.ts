@@ -8,6 +8,7 @@ import * as debug from './features/debug';
 import * as hover from './features/hover';
 import * as lenses from './features/lenses';
 import * as lifecycle from './features/lifecycle';
+import * as optimize from './features/optimize';
 import * as symbols from './features/symbols';
 import * as sync from './features/sync';
 import { guardConnection, survivePromiseAndTimerFaults } from './guard';
@@ -37,6 +38,7 @@ export function startLanguageServer(raw: Connection = createConnection(ProposedF
     ...hover.register(connection, services),
     ...codeActions.register(connection, services),
     ...commands.register(connection, services),
+    ...optimize.register(connection, services),
     ...debug.register(connection, services),
   };
   lifecycle.register(connection, services, capabilities);

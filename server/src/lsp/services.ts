@@ -1,5 +1,5 @@
 // What the LSP features share: open documents, the diagnostics sink, the background services (check, bench,
-// spec files) and the session (settings, workspace folders, what the client supports). Built once per server.
+// optimize, spec files) and the session (settings, workspace folders, what the client supports). Built once per server.
 import { CodeLensRefreshRequest, type Connection } from 'vscode-languageserver';
 import { defaultSettings, type SettingOrigins, type Settings } from '../settings';
 import { LocalTarget } from '../targets/local';
@@ -9,6 +9,7 @@ import { CheckService } from './checks';
 import { DiagnosticSink } from './diagnostics';
 import { Documents } from './documents';
 import { resolveKernelRef, type KernelRef } from './kernel-ref';
+import { OptimizeService } from './optimize';
 import { KernelProblems } from './problems';
 import { SpecFiles } from './specs';
 
@@ -36,6 +37,9 @@ export interface Session {
   progress: boolean;
   /** The client can open a document on request (window.showDocument). */
   showDocument: boolean;
+  /** The client supports change annotations in workspace edits, and disabled code actions. */
+  changeAnnotations: boolean;
+  disabledCodeActions: boolean;
 }
 
 export interface Services {
@@ -46,13 +50,14 @@ export interface Services {
   specs: SpecFiles;
   checks: CheckService;
   bench: BenchService;
+  optimize: OptimizeService;
   problems: KernelProblems;
   refreshLenses: () => void;
   createSpec: (ref: KernelRef) => Promise<string>;
 }
 
 export function createServices(connection: Connection, options: ServerOptions): Services {
-  const session: Session = { settings: defaultSettings, userSettings: defaultSettings, origins: {}, trusted: true, workspaceRoots: [], configurationPull: false, lensRefresh: false, progress: false, showDocument: false };
+  const session: Session = { settings: defaultSettings, userSettings: defaultSettings, origins: {}, trusted: true, workspaceRoots: [], configurationPull: false, lensRefresh: false, progress: false, showDocument: false, changeAnnotations: false, disabledCodeActions: false };
   const documents = new Documents();
   const diagnostics = new DiagnosticSink(connection);
   const refreshLenses = () => {
@@ -63,6 +68,8 @@ export function createServices(connection: Connection, options: ServerOptions): 
     const kernel = await resolveKernelRef(documents, ref, 'Create Bench Spec');
     return specs.create(kernel, ref.uri, (await documents.get(ref.uri))?.content ?? '');
   };
+  // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
+  const target = options.target ?? new LocalTarget({ sandbox: () => session.userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) });
   const bench = new BenchService({
     connection,
     diagnostics,
@@ -71,8 +78,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
     origins: () => session.origins,
     trusted: () => session.trusted,
     workspaceRoots: () => session.workspaceRoots,
-    // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
-    target: options.target ?? new LocalTarget({ sandbox: () => session.userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) }),
+    target,
     refreshLenses,
     progress: () => session.progress,
     createSpec,
@@ -87,6 +93,18 @@ export function createServices(connection: Connection, options: ServerOptions): 
     documents,
     refreshLenses,
   });
+  const optimize = new OptimizeService({
+    connection,
+    documents,
+    settings: () => session.settings,
+    // The endpoint, the model and the money are the user's: a repository cannot send the key elsewhere.
+    userSettings: () => session.userSettings,
+    trusted: () => session.trusted,
+    workspaceRoots: () => session.workspaceRoots,
+    target,
+    refreshLenses,
+    client: () => ({ progress: session.progress, showDocument: session.showDocument, annotations: session.changeAnnotations, disabledActions: session.disabledCodeActions }),
+  });
   const problems = new KernelProblems(documents, diagnostics);
-  return { connection, session, documents, diagnostics, specs, checks, bench, problems, refreshLenses, createSpec };
+  return { connection, session, documents, diagnostics, specs, checks, bench, optimize, problems, refreshLenses, createSpec };
 }

@@ -11,7 +11,17 @@ import { kernelUnit } from './context';
 import type { CandidateInput } from './evaluator';
 import { parseUnits } from './units';
 
-export type KernelReplacement = { ok: true; text: string; changed: boolean; lines: { first: number; last: number } } | { ok: false; problem: string };
+export type KernelReplacement =
+  | {
+      ok: true;
+      /** The whole file with the candidate's kernel in place. */
+      text: string;
+      changed: boolean;
+      lines: { first: number; last: number };
+      /** The kernel's declaration in the user's file (offsets, end exclusive) and the candidate's text for it: an editor's edit. */
+      span: { start: number; end: number; text: string };
+    }
+  | { ok: false; problem: string };
 
 function lineOf(text: string, offset: number): number {
   return text.slice(0, offset).split('\n').length;
@@ -22,7 +32,8 @@ export async function replaceKernel(source: string, kernel: Pick<Kernel, 'name' 
   const unit = kernelUnit((await parseUnits(source)).units, kernel);
   if (!unit) return { ok: false, problem: `the file no longer has a definition of ${kernel.qualifiedName}` };
   const lines = { first: lineOf(source, unit.start), last: lineOf(source, unit.end) };
-  if (candidate === source) return { ok: true, text: source, changed: false, lines };
+  const span = { start: unit.start, end: unit.end, text: candidate.slice(unit.start, candidate.length - (source.length - unit.end)) };
+  if (candidate === source) return { ok: true, text: source, changed: false, lines, span };
   let prefix = 0;
   const shorter = Math.min(source.length, candidate.length);
   while (prefix < shorter && source[prefix] === candidate[prefix]) prefix++;
@@ -36,7 +47,7 @@ export async function replaceKernel(source: string, kernel: Pick<Kernel, 'name' 
     const text = candidate.split('\n')[line - 1]?.trim() ?? '';
     return { ok: false, problem: `the candidate also changes the file ${before ? 'before' : 'after'} the kernel (its line ${line}: \`${text}\`), outside ${kernel.qualifiedName} (lines ${lines.first}–${lines.last}): only the kernel is replaced` };
   }
-  return { ok: true, text: candidate, changed: true, lines };
+  return { ok: true, text: candidate, changed: true, lines, span };
 }
 
 function launchText(launch: LaunchConfig): string {

@@ -4,6 +4,7 @@
 
 import type { LaunchConfig } from '../benchspec/model';
 import type { CompilerDiagnostic } from '../check/types';
+import type { OptimizeProblem } from './proposer';
 import type { StrategyId } from './strategies';
 
 /** A candidate as the gate builds it: a whole file, the baseline's with the kernel (and what it needs) rewritten. */
@@ -76,6 +77,13 @@ export interface CandidateEvaluator {
   readonly baseline: BaselineFacts;
   /** Compiles may run in parallel; the evaluator serializes what runs on the GPU. Rejects only on cancel or a broken gate. */
   evaluate(request: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome>;
+}
+
+/** The gate prepared for one kernel (bench/optimize-gate.ts): what the loop works on, its evaluator, and the end of it. */
+export interface PreparedOptimization {
+  problem: OptimizeProblem;
+  evaluator: CandidateEvaluator;
+  close(): Promise<void>;
 }
 
 /** A verified gain: accepted and significantly faster than the baseline. */

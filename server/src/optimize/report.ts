@@ -1,7 +1,7 @@
 // The history of an optimize run, derived from its records: the best verified candidate of each round and overall,
 // every attempt with its verdict, tokens and cost (re-priced from the recorded usage), and a check that the round
 // and stop events say what the attempts give. The gate's own figures (speedup, interval, p-value, times, probes)
-// come from the gate record each attempt references (`evidence`), re-derived by the caller (cli/optimize-gate.ts):
+// come from the gate record each attempt references (`evidence`), re-derived by the caller (bench/optimize-gate.ts):
 // where an attempt's copy disagrees with its gate record, the gate record counts and the difference is listed. A
 // figure the records do not support is listed as a mismatch, never shown as a result.
 

@@ -8,6 +8,17 @@ export const ClientCommand = {
   benchmark: 'kernelpilot.benchmark',
   createSpec: 'kernelpilot.createSpec',
   showOutput: 'kernelpilot.showOutput',
+  optimize: 'kernelpilot.optimize',
+  setApiKey: 'kernelpilot.setApiKey',
+  /** Review the best verified candidate of the kernel at the cursor (a diff of the file against it). */
+  review: 'kernelpilot.reviewOptimized',
+  /** Every verified candidate of the kernel, best first, each reviewed the same way. */
+  browseCandidates: 'kernelpilot.browseCandidates',
+  /** The results panel of the kernel's latest optimize run. */
+  showResults: 'kernelpilot.showOptimizeResults',
+  /** In a review's diff editor: apply the candidate shown, or dismiss it. */
+  accept: 'kernelpilot.acceptCandidate',
+  reject: 'kernelpilot.rejectCandidate',
 } as const;
 
 /**
@@ -20,6 +31,13 @@ export const ServerCommand = {
   benchmark: 'kernelpilot.server.benchmark',
   cancelBenchmark: 'kernelpilot.server.cancelBenchmark',
   createSpec: 'kernelpilot.server.createSpec',
+  optimize: 'kernelpilot.server.optimize',
+  cancelOptimize: 'kernelpilot.server.cancelOptimize',
+  /**
+   * The lens's "Review": VS Code's client opens its diff review instead; elsewhere the server shows the candidate's
+   * diff from the run record (window/showDocument). Takes {@link ReviewCommandArgs}.
+   */
+  reviewOptimize: 'kernelpilot.server.reviewOptimize',
 } as const;
 
 export type ServerCommandId = (typeof ServerCommand)[keyof typeof ServerCommand];
@@ -35,3 +53,6 @@ export interface CursorPosition {
  * actions), a position inside it (the context menu, the palette with a cursor), or nothing (the file's only kernel).
  */
 export type KernelCommandArgs = [uri: string, kernel?: string | CursorPosition];
+
+/** Review: the kernel, and which attempt of its latest optimize run (default: the best verified one). */
+export type ReviewCommandArgs = [uri: string, kernel: string, attempt?: string];

@@ -12,3 +12,4 @@ export interface InitializationOptions {
   settings?: unknown;
   workspaceTrusted?: boolean;
 }
+

@@ -122,15 +122,20 @@ export function runDir(workspace: string, id: string): string {
  * so only this kernel's folders are read, newest first; unreadable ones are skipped (a run still being written).
  */
 export async function latestBenchRecord(workspace: string, kernel: string, file: string): Promise<{ record: RunRecord; dir: string } | undefined> {
-  const suffix = new RegExp(`Z-${safeKernelName(kernel).replace(/\./g, '\\.')}-[0-9a-f]+$`);
-  const ids = await listRuns(workspace).catch(() => []);
-  for (const id of ids.filter((n) => suffix.test(n)).reverse()) {
+  for (const id of await kernelRunIds(workspace, kernel)) {
     const dir = runDir(workspace, id);
     const record = await readRunRecord(dir).catch(() => undefined);
     if (!record || record.kind !== 'bench' || record.kernel !== kernel) continue;
     if (record.sources?.find((s) => s.role === 'baseline')?.path === file) return { record, dir };
   }
   return undefined;
+}
+
+/** The run folders named after `kernel` (bench runs, optimize runs, the gate records of their attempts), newest first. */
+export async function kernelRunIds(workspace: string, kernel: string): Promise<string[]> {
+  const suffix = new RegExp(`Z-${safeKernelName(kernel).replace(/\./g, '\\.')}-[0-9a-f]+$`);
+  const ids = await listRuns(workspace).catch(() => []);
+  return ids.filter((n) => suffix.test(n)).reverse();
 }
 
 /** The probes a record stands for: derived from its evidence (version 2) or as it stored them (version 1). */

@@ -6,7 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { ClientCommand } from '../../../server/src/protocol/commands';
-import { holdForScreenshot, hoverText, lineOf, poll, symbolNames } from './util';
+import { holdForScreenshot, hoverText, lineOf, poll, runSteps, symbolNames, type Step } from './util';
 
 const EXTENSION_ID = 'kernelpilot.kernelpilot';
 const RECHECK = ClientCommand.recheck;
@@ -19,7 +19,6 @@ const LENS_TIMEOUT_MS = Number(process.env.KP_VSCODE_LENS_TIMEOUT_MS ?? 20_000);
 
 const log = (msg: string): void => console.log(`[kp-suite] ${msg}`);
 
-type Step = [name: string, body: () => Promise<void>];
 
 /** The lenses on a kernel's line whose title passes `want`, polled until there is one per kernel. */
 async function lensesTitled(doc: vscode.TextDocument, lines: Map<string, number>, want: (title: string) => boolean, what: string): Promise<string[]> {
@@ -144,20 +143,6 @@ export async function run(): Promise<void> {
     }],
   ];
 
-  const failures: string[] = [];
-  for (const [name, body] of steps) {
-    const started = Date.now();
-    try {
-      await body();
-      log(`ok   ${name} (${Date.now() - started} ms)`);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      log(`FAIL ${name}: ${message}`);
-      failures.push(`${name}: ${message}`);
-      // Later steps need the document; without it their failures are noise.
-      if (!doc) break;
-    }
-  }
-  if (failures.length > 0) throw new Error(`${failures.length} check(s) failed:\n${failures.join('\n')}`);
-  log(`all ${steps.length} checks passed`);
+  // Later steps need the document; without it their failures are noise.
+  await runSteps(steps, log, () => doc !== undefined);
 }

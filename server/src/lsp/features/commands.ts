@@ -1,15 +1,17 @@
-// Server commands (lenses, code actions and the client's palette run them): re-check, benchmark, cancel, create spec.
+// Server commands (lenses, code actions and the client's palette run them): re-check, benchmark, cancel, create spec,
+// optimize, cancel it, review its result.
 import type { Connection, ServerCapabilities } from 'vscode-languageserver';
 import { benchCommands } from '../bench';
 import { kernelRefOf, resolveKernelRef } from '../kernel-ref';
 import { MalformedParams } from '../guard';
+import { optimizeCommands } from '../optimize';
 import type { Services } from '../services';
 import { specCommands } from '../specs';
 import { ServerCommand } from '../../protocol/commands';
 
-export const serverCommands = { recheck: ServerCommand.recheck, ...benchCommands, createSpec: specCommands.create } as const;
+export const serverCommands = { recheck: ServerCommand.recheck, ...benchCommands, createSpec: specCommands.create, ...optimizeCommands } as const;
 
-export function register(connection: Connection, { documents, checks, bench, createSpec }: Services): ServerCapabilities {
+export function register(connection: Connection, { documents, checks, bench, optimize, createSpec }: Services): ServerCapabilities {
   connection.onExecuteCommand(async (params) => {
     const { command, arguments: args } = params ?? {};
     if (typeof command !== 'string') throw new MalformedParams('workspace/executeCommand', 'params.command must be a string');
@@ -30,6 +32,20 @@ export function register(connection: Connection, { documents, checks, bench, cre
       }
       case serverCommands.createSpec:
         return createSpec(kernelRefOf(args, 'Create Bench Spec'));
+      case serverCommands.optimize: {
+        const ref = kernelRefOf(args, 'Optimize');
+        return optimize.start(await resolveKernelRef(documents, ref, 'Optimize'), ref.uri);
+      }
+      case serverCommands.cancelOptimize: {
+        const ref = kernelRefOf(args, 'Cancel Optimize');
+        return optimize.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Optimize')).qualifiedName);
+      }
+      case serverCommands.reviewOptimize: {
+        const ref = kernelRefOf(args, 'Review');
+        const document = await documents.get(ref.uri);
+        if (!document || ref.name === undefined) throw new Error(`KernelPilot: Review needs the kernel's file open in the editor and the kernel's name.`);
+        return optimize.review(ref.uri, ref.name, document, typeof args?.[2] === 'string' ? args[2] : undefined);
+      }
       default:
         throw new Error(`KernelPilot: unknown command ${command}`);
     }

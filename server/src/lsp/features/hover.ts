@@ -1,11 +1,11 @@
-// The hover on a kernel's name or launch: its signature, the check's resource table, the last benchmark.
+// The hover on a kernel's name or launch: its signature, the check's resource table, the last benchmark and optimize run.
 import type { Connection, ServerCapabilities } from 'vscode-languageserver';
 import { describeKernel } from '../../kernels/describe';
 import { contains, toLspRange } from '../convert';
 import { documentUri, position as positionOf } from '../params';
 import type { Services } from '../services';
 
-export function register(connection: Connection, { documents, checks, bench }: Services): ServerCapabilities {
+export function register(connection: Connection, { documents, checks, bench, optimize }: Services): ServerCapabilities {
   connection.onHover(async (params) => {
     const uri = documentUri(params, 'textDocument/hover');
     const position = positionOf((params as { position?: unknown }).position, 'textDocument/hover');
@@ -15,7 +15,8 @@ export function register(connection: Connection, { documents, checks, bench }: S
       kernels.find((k) => k.launchSites.some((s) => contains(s.range, position) && position.line === s.range.start.line));
     if (!kernel) return null;
     const benchSection = bench.hoverSection(uri, kernel);
-    const sections = [...checks.hoverSections(uri, kernel), ...(benchSection ? [benchSection] : [])];
+    const optimizeSection = optimize.hoverSection(uri, kernel);
+    const sections = [...checks.hoverSections(uri, kernel), ...(benchSection ? [benchSection] : []), ...(optimizeSection ? [optimizeSection] : [])];
     return { contents: { kind: 'markdown', value: describeKernel(kernel, sections) }, range: toLspRange(kernel.nameRange) };
   });
   return { hoverProvider: true };

@@ -1,10 +1,11 @@
-// Two lenses per CUDA kernel: the static check's resources, and "▶ Benchmark" with its last result.
+// Lenses per kernel: the static check's resources; on CUDA kernels "▶ Benchmark" with its last result and "⚡ Optimize"
+// with its run's state (round, best verified speedup, cancel) or result (Review).
 import type { CodeLens, Connection, ServerCapabilities } from 'vscode-languageserver';
 import { toLspRange } from '../convert';
 import { documentUri } from '../params';
 import type { Services } from '../services';
 
-export function register(connection: Connection, { documents, checks, bench }: Services): ServerCapabilities {
+export function register(connection: Connection, { documents, checks, bench, optimize }: Services): ServerCapabilities {
   connection.onCodeLens(async (params) => {
     const uri = documentUri(params, 'textDocument/codeLens');
     const document = await documents.get(uri);
@@ -16,6 +17,7 @@ export function register(connection: Connection, { documents, checks, bench }: S
       if (kernel.language === 'cuda') {
         const b = bench.lensFor(uri, kernel, document.version);
         lenses.push({ range, command: { title: b.title, command: b.command, arguments: [uri, kernel.qualifiedName] } });
+        lenses.push({ range, command: optimize.lensFor(uri, kernel, document) });
       }
       return lenses;
     });

@@ -7,13 +7,15 @@ import { mergeSettings, originsOf } from '../../settings';
 import type { Services } from '../services';
 
 export function register(connection: Connection, services: Services, capabilities: ServerCapabilities): void {
-  const { session, checks, bench } = services;
+  const { session, checks, bench, optimize } = services;
 
   connection.onInitialize((params): InitializeResult => {
     session.configurationPull = params.capabilities?.workspace?.configuration === true;
     session.lensRefresh = params.capabilities?.workspace?.codeLens?.refreshSupport === true;
     session.progress = params.capabilities?.window?.workDoneProgress === true;
     session.showDocument = params.capabilities?.window?.showDocument?.support === true;
+    session.changeAnnotations = params.capabilities?.workspace?.workspaceEdit?.changeAnnotationSupport !== undefined;
+    session.disabledCodeActions = params.capabilities?.textDocument?.codeAction?.disabledSupport === true;
     const folders = Array.isArray(params.workspaceFolders) ? params.workspaceFolders : [];
     session.workspaceRoots = folders
       .map((f) => f?.uri)
@@ -63,5 +65,6 @@ export function register(connection: Connection, services: Services, capabilitie
   connection.onShutdown(() => {
     checks.dispose();
     bench.dispose();
+    optimize.dispose();
   });
 }

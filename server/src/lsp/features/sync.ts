@@ -5,7 +5,7 @@ import type { Services } from '../services';
 import { isSpecUri } from '../specs';
 
 export function register(connection: Connection, services: Services): ServerCapabilities {
-  const { documents, specs, checks, bench, problems, session } = services;
+  const { documents, specs, checks, bench, optimize, problems, session } = services;
 
   connection.onDidOpenTextDocument(async (params) => {
     const { uri, languageId, version, text } = openParams(params, 'textDocument/didOpen');
@@ -14,6 +14,7 @@ export function register(connection: Connection, services: Services): ServerCapa
     if (session.settings.check.onOpen) checks.schedule(uri);
     await problems.update(uri);
     await bench.restore(uri);
+    await optimize.restore(uri);
   });
 
   connection.onDidChangeTextDocument((params) => {
