@@ -42,7 +42,7 @@ export class LocalTarget extends ThisMachine {
     }
     const child = execa(plan?.file ?? file, plan?.args ?? args, {
       cwd: options.cwd,
-      input: options.input,
+      ...(options.inputFile === undefined ? { input: options.input } : { inputFile: options.inputFile }),
       // A sandboxed command gets its environment inside bwrap (--setenv); bwrap itself runs with ours.
       env: plan?.sandboxed ? undefined : options.env,
       extendEnv: true,

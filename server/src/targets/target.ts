@@ -27,6 +27,8 @@ export interface ExecOptions {
   /** Cancelling kills the whole process tree. */
   signal?: AbortSignal;
   input?: string;
+  /** Standard input from this file instead (an archive on its way to another machine). */
+  inputFile?: string;
   env?: Record<string, string | undefined>;
   /** Run inside the target's sandbox (candidate builds and harness runs): no network, only these folders, bounded. */
   sandbox?: SandboxPolicy;
