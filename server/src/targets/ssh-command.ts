@@ -65,6 +65,18 @@ export function sshRunArgs(d: SshDestination, o: SshClientOptions, script: strin
   return [...sshOptions(d, o), '-T', '--', d.host, quote(['sh', '-c', script])];
 }
 
+/**
+ * rsync's `-e` value: the ssh command with our options. rsync splits it itself (not through a shell): on spaces,
+ * keeping single-quoted words whole and reading no escapes in them, so every word is single-quoted, and a word
+ * holding a single quote (which that parser cannot carry) is refused.
+ */
+export function rsyncRsh(ssh: string, d: SshDestination, o: SshClientOptions): string {
+  const words = [ssh, ...sshOptions(d, o)];
+  const bad = words.find((w) => w.includes("'"));
+  if (bad !== undefined) throw new Error(`rsync cannot pass ${JSON.stringify(bad)} to ssh (it has a single quote): rename it, or set the target's transfer to 'tar'`);
+  return words.map((w) => `'${w}'`).join(' ');
+}
+
 /** ssh's arguments that start the shared master connection. */
 export function sshMasterArgs(d: SshDestination, o: SshClientOptions, persistSeconds: number): string[] {
   return [...sshOptions(d, o, { persistSeconds }), '--', d.host];

@@ -25,15 +25,15 @@ import {
   NOT_FOUND_STATUS,
   remoteKillScript,
   remoteScript,
+  rsyncRsh,
   sshMasterArgs,
   sshExitMasterArgs,
-  sshOptions,
   sshRunArgs,
   STARTED_MARK,
   type SshClientOptions,
   type SshDestination,
 } from './ssh-command';
-import type { ExecOptions, ExecResult, Target, TransferOptions } from './target';
+import { TargetConnectionError, type ExecOptions, type ExecResult, type Target, type TransferOptions } from './target';
 
 export interface SshTargetOptions {
   destination: SshDestination;
@@ -57,14 +57,6 @@ export interface SshTargetOptions {
   /** The user's sandbox choice (read at every sandboxed exec). Candidate processes cannot be sandboxed remotely yet. */
   sandbox?: () => SandboxSettings;
   onSandboxNotice?: (message: string) => void;
-}
-
-/** The target could not be reached, or the connection dropped while a command ran. */
-export class TargetConnectionError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'TargetConnectionError';
-  }
 }
 
 interface Connection {
@@ -291,7 +283,7 @@ export class SshTarget implements Target {
   private async rsyncPut(paths: readonly string[], root: string, signal?: AbortSignal): Promise<ExecResult> {
     const client = await this.client;
     const { host } = this.options.destination;
-    const rsh = quote([this.ssh, ...sshOptions(this.options.destination, client)]);
+    const rsh = rsyncRsh(this.ssh, this.options.destination, client);
     const args = ['-a', '-R', '-L', '--protect-args', '--chmod=go-rwx', '-e', rsh, '--', ...paths, `${host}:${root}/files/`];
     return this.retrying('copying files', signal, () => this.local.exec(this.options.rsyncPath ?? 'rsync', args, { timeoutMs: 10 * STEP_TIMEOUT_MS, signal }));
   }

@@ -52,6 +52,14 @@ export interface ExecResult {
   sandboxed?: boolean;
 }
 
+/** A target could not be reached, or the connection dropped while a command ran; the message names the host. */
+export class TargetConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TargetConnectionError';
+  }
+}
+
 export interface TransferOptions {
   signal?: AbortSignal;
 }
