@@ -21,6 +21,8 @@ export interface Sshd {
   stop(): void;
   /** Kills the listening server only (sessions stay until their connections drop): "sshd died". */
   killServer(): void;
+  /** Kills every process of the test user: its sessions' connections drop, its commands die. */
+  dropConnections(): void;
   /** Pids of the test user's processes, with their command lines. */
   userProcesses(): Array<{ pid: number; command: string }>;
 }
@@ -127,9 +129,10 @@ export async function startSshd(): Promise<Sshd> {
     uid,
     userProcesses: () => processesOf(uid),
     killServer: () => kill(serverPid()),
+    dropConnections: () => processesOf(uid).forEach((p) => kill(p.pid)),
     stop() {
       if (existsSync(pidFile)) kill(serverPid());
-      for (const p of processesOf(uid)) kill(p.pid);
+      processesOf(uid).forEach((p) => kill(p.pid));
       rmSync(dir, { recursive: true, force: true });
     },
   };

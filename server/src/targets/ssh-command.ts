@@ -89,6 +89,8 @@ export function sshExitMasterArgs(d: SshDestination, o: SshClientOptions): strin
 
 /** A line the remote wrapper writes to stderr once the command has started: before it, a retry cannot run anything twice. */
 export const STARTED_MARK = 'kernelpilot-remote: started';
+/** The wrapper's last line: without it, an exit status of 255 is ssh's (the connection failed), not the command's. */
+export const ENDED_MARK = 'kernelpilot-remote: ended';
 /** The wrapper's exit status and line when the program is not on the target. */
 export const NOT_FOUND_STATUS = 127;
 export const NOT_FOUND_MARK = 'kernelpilot-remote: not found:';
@@ -135,6 +137,7 @@ export function remoteScript(c: RemoteCommand): string {
     'wait "$kp_pid"; kp_rc=$?',
     ...(input ? ['rm -f -- "$kp_in"'] : ['kill "$kp_watch" 2>/dev/null']),
     `rm -f -- ${quote([c.pidFile])}`,
+    `printf '%s\\n' ${quote([ENDED_MARK])} >&2`,
     'exit "$kp_rc"',
   ];
   return lines.join('\n');

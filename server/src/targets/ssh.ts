@@ -21,6 +21,7 @@ import { findProgram, SandboxUnavailableError, UNSANDBOXED_NOTICE, type SandboxS
 import { createScratch, type Scratch } from './scratch';
 import {
   destinationText,
+  ENDED_MARK,
   NOT_FOUND_MARK,
   NOT_FOUND_STATUS,
   remoteKillScript,
@@ -67,7 +68,10 @@ interface Connection {
 
 const MASTER_PERSIST_SECONDS = 60;
 const STEP_TIMEOUT_MS = 60_000;
-/** ssh's own failures (exit 255 with one of these), as opposed to a remote command that exits 255. */
+/**
+ * ssh's own failures: exit 255 with one of these, or with nothing said (a shared connection that died under its
+ * client). Our fixed scripts never exit 255 themselves; a command's wrapper says when it ended (ENDED_MARK).
+ */
 const SSH_FAILURE = /^(ssh: |kex_exchange_identification|Connection (closed|reset|timed out)|client_loop: |Timeout, server|Host key verification failed|Permission denied \(|mux_client_|ssh_exchange_identification|Control socket connect)/m;
 
 const started = new Set<SshTarget>();
@@ -228,10 +232,10 @@ export class SshTarget implements Target {
         break;
       }
       // Retried only when the command cannot have started: the wrapper says so first thing.
-      if (!connectionFailed(result) || result.stderr.includes(STARTED_MARK)) break;
+      if (!commandLost(result) || result.stderr.includes(STARTED_MARK)) break;
     }
     const ran = result as ExecResult;
-    if (!timedOut && !cancelled && connectionFailed(ran)) {
+    if (!timedOut && !cancelled && commandLost(ran)) {
       const what = ran.stderr.includes(STARTED_MARK) ? `lost the connection while '${program}' ran` : `could not start '${program}' (${tries} tries)`;
       throw new TargetConnectionError(`${what} on ${this.where}: ${tail(withoutMarks(ran.stderr))}`);
     }
@@ -349,13 +353,18 @@ export class SshTarget implements Target {
 }
 
 function connectionFailed(result: ExecResult): boolean {
-  return !result.cancelled && !result.timedOut && result.exitCode === 255 && SSH_FAILURE.test(result.stderr);
+  return !result.cancelled && !result.timedOut && result.exitCode === 255 && (SSH_FAILURE.test(result.stderr) || result.stderr.trim() === '');
+}
+
+/** A wrapped command whose wrapper never said it ended, and ssh failed: the connection, not the command. */
+function commandLost(result: ExecResult): boolean {
+  return !result.cancelled && !result.timedOut && result.exitCode === 255 && !result.stderr.includes(ENDED_MARK);
 }
 
 function withoutMarks(stderr: string): string {
   return stderr
     .split('\n')
-    .filter((line) => line !== STARTED_MARK)
+    .filter((line) => line !== STARTED_MARK && line !== ENDED_MARK)
     .join('\n');
 }
 
