@@ -56,6 +56,7 @@ export function visibleGpus(gpus: readonly GpuInfo[], cudaVisibleDevices: string
 /** The GPUs a target's processes see, or an Error naming the CUDA_VISIBLE_DEVICES entry that fits none of them. */
 export async function gpusSeenBy(target: Target, cudaVisibleDevices: string | undefined, options: { nvidiaSmiPath?: string; signal?: AbortSignal } = {}): Promise<GpuInfo[]> {
   const gpus = await listGpus(target, options);
+  if (gpus.length === 0) return []; // no GPU (or no nvidia-smi): nothing for CUDA_VISIBLE_DEVICES to pick from
   const visible = visibleGpus(gpus, cudaVisibleDevices);
   if (visible) return visible;
   throw new Error(`CUDA_VISIBLE_DEVICES='${cudaVisibleDevices}' names a GPU that nvidia-smi does not list on target '${target.name}' (it lists ${gpus.map((g) => `${g.index}: ${g.name}`).join(', ')}): set it to some of those indices, or unset it`);

@@ -9,7 +9,7 @@ import { parseSshDestination } from './ssh-command';
 import type { Target } from './target';
 
 export interface TargetSetting {
-  /** `local` or `ssh://…`; default the entry's name (when the name is a URL). */
+  /** `local`, `ssh://…` or `slurm://…`; default the entry's name (when the name is a URL). */
   url?: string;
   /** Program name → path on the target (`nvcc`, `nvidia-smi`, `ncu`, `python`). */
   tools?: Record<string, string>;
@@ -21,11 +21,13 @@ export interface TargetSetting {
   sshConfig?: string;
   /** `tar`: copy with tar over ssh even where rsync is available. */
   transfer?: 'auto' | 'tar';
+  /** More sbatch options for a Slurm target (`--constraint=h100`), one word each. */
+  slurmFlags?: string[];
 }
 
 export type NamedTargets = Record<string, TargetSetting>;
 
-const KEYS = new Set(['url', 'tools', 'env', 'remoteDir', 'sshConfig', 'transfer']);
+const KEYS = new Set(['url', 'tools', 'env', 'remoteDir', 'sshConfig', 'transfer', 'slurmFlags']);
 
 /** Checks the shape of `kernelpilot.targets` (from `origin`, named in every message); throws an Error that says what is wrong. */
 export function parseNamedTargets(raw: unknown, origin: string): NamedTargets {
@@ -50,6 +52,8 @@ export function parseNamedTargets(raw: unknown, origin: string): NamedTargets {
     if (sshConfig !== undefined && !isAbsolute(sshConfig)) throw new Error(`${where}: 'sshConfig' must be an absolute path`);
     const env = entry.env;
     if (env !== undefined && !(Array.isArray(env) && env.every((l) => typeof l === 'string'))) throw new Error(`${where}: 'env' must be a list of shell lines`);
+    const slurmFlags = entry.slurmFlags;
+    if (slurmFlags !== undefined && !(Array.isArray(slurmFlags) && slurmFlags.every((l) => typeof l === 'string'))) throw new Error(`${where}: 'slurmFlags' must be a list of sbatch options`);
     const tools = entry.tools;
     if (tools !== undefined && !(typeof tools === 'object' && tools !== null && !Array.isArray(tools) && Object.values(tools).every((p) => typeof p === 'string'))) {
       throw new Error(`${where}: 'tools' must map program names to paths, e.g. {"nvcc": "/usr/local/cuda/bin/nvcc"}`);
@@ -61,9 +65,26 @@ export function parseNamedTargets(raw: unknown, origin: string): NamedTargets {
       ...(remoteDir !== undefined ? { remoteDir } : {}),
       ...(sshConfig !== undefined ? { sshConfig } : {}),
       ...(transfer !== undefined ? { transfer: transfer as 'auto' | 'tar' } : {}),
+      ...(slurmFlags !== undefined ? { slurmFlags: slurmFlags as string[] } : {}),
     };
   }
   return out;
+}
+
+/** An SSH target (also a Slurm target's login node) with the entry's tool paths, environment lines and ssh settings. */
+async function sshTarget(url: string, name: string, entry: TargetSetting | undefined, sandbox: Pick<TargetContext, 'sandbox' | 'onSandboxNotice'>) {
+  const destination = parseSshDestination(url);
+  const { SshTarget } = await import('./ssh');
+  return new SshTarget({
+    destination,
+    name,
+    ...sandbox,
+    ...(entry?.tools ? { tools: entry.tools } : {}),
+    ...(entry?.env ? { envLines: entry.env } : {}),
+    ...(entry?.remoteDir ? { remoteDir: entry.remoteDir } : {}),
+    ...(entry?.sshConfig ? { sshConfig: entry.sshConfig } : {}),
+    ...(entry?.transfer ? { transfer: entry.transfer } : {}),
+  });
 }
 
 export interface TargetContext {
@@ -84,21 +105,19 @@ export async function createTarget(nameOrUrl: string, context: TargetContext): P
     const { LocalTarget } = await import('./local');
     return new LocalTarget(sandbox);
   }
-  if (url.startsWith('ssh://')) {
-    const destination = parseSshDestination(url);
-    const { SshTarget } = await import('./ssh');
-    return new SshTarget({
-      destination,
-      name: entry && nameOrUrl !== url ? nameOrUrl : url,
-      ...sandbox,
-      ...(entry?.tools ? { tools: entry.tools } : {}),
-      ...(entry?.env ? { envLines: entry.env } : {}),
-      ...(entry?.remoteDir ? { remoteDir: entry.remoteDir } : {}),
-      ...(entry?.sshConfig ? { sshConfig: entry.sshConfig } : {}),
-      ...(entry?.transfer ? { transfer: entry.transfer } : {}),
-    });
+  const name = entry && nameOrUrl !== url ? nameOrUrl : url;
+  if (url.startsWith('ssh://')) return sshTarget(url, name, entry, sandbox);
+  if (url.startsWith('slurm://')) {
+    const { parseSlurmUrl, checkSlurmRequest, runHereAtExit, SlurmTarget } = await import('./slurm');
+    const { login, request } = parseSlurmUrl(url);
+    const flagged = checkSlurmRequest({ ...request, ...(entry?.slurmFlags ? { flags: entry.slurmFlags } : {}) }, `target '${name}'`);
+    if (login === undefined) {
+      const { LocalTarget } = await import('./local');
+      return new SlurmTarget({ login: new LocalTarget(sandbox), name, request: flagged, runAtExit: runHereAtExit, ...sandbox });
+    }
+    const ssh = await sshTarget(login, login, entry, sandbox);
+    return new SlurmTarget({ login: ssh, name, request: flagged, runAtExit: (file, args) => ssh.runSync(file, args), ...sandbox });
   }
-  if (url.startsWith('slurm://')) throw new Error(`'${url}': Slurm targets are not supported yet; use local or ssh://[user@]host[:port]`);
   const names = Object.keys(context.named);
-  throw new Error(`unknown target '${nameOrUrl}': give 'local', ssh://[user@]host[:port], or the name of a target in kernelpilot.targets (${names.length ? `known: ${names.join(', ')}` : 'none is defined'})`);
+  throw new Error(`unknown target '${nameOrUrl}': give 'local', ssh://[user@]host[:port], slurm://[user@]login[:port]?partition=P&gpus=N, or the name of a target in kernelpilot.targets (${names.length ? `known: ${names.join(', ')}` : 'none is defined'})`);
 }

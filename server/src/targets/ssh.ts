@@ -341,6 +341,12 @@ export class SshTarget implements Target {
     return gpusSeenBy(this, visible.stdout === '' ? undefined : visible.stdout, { ...options, ...(this.options.tools?.['nvidia-smi'] ? { nvidiaSmiPath: this.options.tools['nvidia-smi'] } : {}) });
   }
 
+  /** Runs a command there synchronously, briefly (at exit: a Slurm allocation's scancel). */
+  runSync(file: string, args: readonly string[]): void {
+    const client = this.clientSync;
+    if (client) spawnSync(this.ssh, sshRunArgs(this.options.destination, client, quote([file, ...args])), { stdio: 'ignore', timeout: 10_000 });
+  }
+
   /** At exit: remove the scratch folders still there and end the master connection (a few seconds at most). */
   endSync(): void {
     const client = this.clientSync;
