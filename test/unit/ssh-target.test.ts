@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import type { SshTargetOptions } from '../../server/src/targets/ssh';
-import { startSshd, sshdUnavailable, SSH_HOST_ALIAS, type Sshd } from './sshd';
+import { startSshd, sshdUnavailable, SSH_HOST_ALIAS, SSH_OTHER_ALIAS, type Sshd } from './sshd';
 import { sshTarget } from './ssh-target';
 import { shellPayloads } from './shell-payloads';
 
@@ -177,6 +177,41 @@ test('CLI: bench --dry-run --target ssh://HOST builds the gate runtime and the b
   const unknown = spawnSync(process.execPath, [cli, 'bench', join(folder, 'vector_add.cu'), '--dry-run', '--target', 'ssh://-oProxyCommand=touch_kpm_proxy'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /--target: .*is not a host name/);
+});
+
+test("the GPU lock on the target: another client's hold makes an acquire wait, naming it, until released", { timeout: 120_000 }, async (t) => {
+  const s = server(t);
+  if (!s) return;
+  // Another client: another host name for the same server, in a bundle of its own (its own queue and local lock).
+  const other = sshTarget({ destination: { host: SSH_OTHER_ALIAS }, sshConfig: s.configFile }, 'other');
+  const mine = target(s);
+  const releaseOther = await other.acquireGpu(0, 'benchmarking k_other', {});
+  const giveUp = new AbortController();
+  const waits: string[] = [];
+  let acquired = false;
+  const acquiring = mine.acquireGpu(0, 'benchmarking k_mine', { signal: giveUp.signal, onWait: (wait) => waits.push(wait.message) }).then((release) => ((acquired = true), release));
+  try {
+    await until(() => (waits.length ? true : undefined));
+    assert.match(waits[0], /^waiting for GPU 0 on ssh host 'kp-loop', in use by benchmarking k_other \(from /);
+    assert.equal(acquired, false, 'held by the other client: not acquired');
+  } catch (error) {
+    // A failure must not leave the wait polling (the file would not end).
+    giveUp.abort();
+    await releaseOther();
+    throw error;
+  }
+  await releaseOther();
+  const releaseMine = await acquiring;
+  await releaseMine();
+  assert.deepEqual(running(s, /flock|sleep 2147483647/), [], 'released: no holder is left on the target');
+  // A cancelled wait gives up and leaves nothing behind either.
+  const releaseAgain = await other.acquireGpu(0, 'benchmarking k_other', {});
+  const controller = new AbortController();
+  const waiting = mine.acquireGpu(0, 'benchmarking k_mine', { signal: controller.signal, onWait: () => controller.abort() });
+  await assert.rejects(waiting, /cancelled while waiting for GPU 0 on ssh host 'kp-loop'/);
+  await releaseAgain();
+  await until(() => (running(s, /flock|sleep 2147483647/).length === 0 ? true : undefined), 5000).catch(() => undefined);
+  assert.deepEqual(running(s, /flock|sleep 2147483647/), []);
 });
 
 // Last: it kills the server.

@@ -5,8 +5,14 @@ import { bundleForTest } from '../bundle';
 
 let cached: (new (options: SshTargetOptions) => SshTarget) | undefined;
 
-export function sshTarget(options: SshTargetOptions): SshTarget {
+function load(): new (options: SshTargetOptions) => SshTarget {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  cached ??= (require(bundleForTest(join(__dirname, '../../server/src/targets/ssh.ts'), 'ssh-target')) as { SshTarget: new (o: SshTargetOptions) => SshTarget }).SshTarget;
+  return (require(bundleForTest(join(__dirname, '../../server/src/targets/ssh.ts'), 'ssh-target')) as { SshTarget: new (o: SshTargetOptions) => SshTarget }).SshTarget;
+}
+
+/** `client: 'other'` loads a bundle of its own: another KernelPilot client (its own in-process GPU queue). */
+export function sshTarget(options: SshTargetOptions, client: 'this' | 'other' = 'this'): SshTarget {
+  if (client === 'other') return new (load())(options);
+  cached ??= load();
   return new cached(options);
 }

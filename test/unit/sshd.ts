@@ -9,6 +9,8 @@ import { join } from 'node:path';
 
 export const SSH_USER = 'kpremote';
 export const SSH_HOST_ALIAS = 'kp-loop';
+/** The same server under another name: another machine's view of it (its own host identity, its own local GPU lock). */
+export const SSH_OTHER_ALIAS = 'kp-loop-other';
 
 export interface Sshd {
   /** The ssh config file with the Host entry. */
@@ -99,7 +101,7 @@ export async function startSshd(): Promise<Sshd> {
   writeFileSync(
     configFile,
     [
-      `Host ${SSH_HOST_ALIAS}`,
+      `Host ${SSH_HOST_ALIAS} ${SSH_OTHER_ALIAS}`,
       '  HostName 127.0.0.1',
       `  Port ${port}`,
       `  User ${SSH_USER}`,

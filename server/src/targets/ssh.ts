@@ -10,6 +10,7 @@
 // command started is retried (bounded); otherwise it is a TargetConnectionError naming the host.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { quote } from 'shell-quote';
@@ -108,8 +109,70 @@ export class SshTarget implements Target {
     return `ssh host '${destinationText(this.options.destination)}'`;
   }
 
-  acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
-    return localGpuGate.acquire(index, what, options, this.host);
+  /**
+   * This process's turn (the in-process queue and this machine's lock, per host and GPU), then the target's own
+   * lock, so KernelPilot clients on other machines that use the same GPU wait too.
+   */
+  async acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
+    const releaseHere = await localGpuGate.acquire(index, what, options, this.host);
+    try {
+      const releaseThere = await this.lockThere(index, what, options);
+      return async () => {
+        await releaseThere();
+        await releaseHere();
+      };
+    } catch (error) {
+      await releaseHere();
+      throw error;
+    }
+  }
+
+  /**
+   * The GPU's lock on the target: `flock` held by a command that runs until released. Its liveness is the target
+   * kernel's: when the holder ends — released, cancelled, or its client gone (the wrapper's watcher) — the lock is
+   * free. A busy lock is retried every second, the wait reported with what holds it.
+   */
+  private async lockThere(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
+    const { root } = await this.connect(options.signal);
+    const lock = `${root}/locks/gpu-${index}.lock`;
+    const note = `${root}/locks/gpu-${index}.holder`;
+    const held = `${root}/locks/held-${randomBytes(6).toString('hex')}`;
+    const holder = 'printf "%s\\n" "$1" >"$2" && : >"$3" && exec sleep 2147483647';
+    let told = '';
+    for (;;) {
+      const release = new AbortController();
+      const signal = options.signal ? AbortSignal.any([options.signal, release.signal]) : release.signal;
+      const holding = this.exec('flock', ['-n', '-E', '75', lock, 'sh', '-c', holder, 'sh', `${what} (from ${hostname()})`, note, held], { signal });
+      const outcome = await Promise.race([holding.then((result) => ({ result })), this.whenExists(held, holding, options.signal)]);
+      if (outcome === 'held') {
+        return async () => {
+          release.abort();
+          await holding.catch(() => undefined);
+          await this.exec('rm', ['-f', '--', held], { timeoutMs: STEP_TIMEOUT_MS }).catch(() => undefined);
+        };
+      }
+      const { result } = outcome;
+      if (result.cancelled || options.signal?.aborted) throw new TargetConnectionError(`cancelled while waiting for GPU ${index} on ${this.where}`);
+      if (result.notFound) return async () => undefined; // no flock there: this machine's gate is all there is
+      if (result.exitCode !== 75) throw new Error(`cannot take the GPU ${index} lock on ${this.where}: ${tail(result.stderr)}`);
+      const by = (await this.exec('cat', [note], { timeoutMs: STEP_TIMEOUT_MS })).stdout.trim() || 'another KernelPilot client';
+      const message = `waiting for GPU ${index} on ${this.where}, in use by ${by}`;
+      if (message !== told) options.onWait?.({ kind: 'queued', message });
+      told = message;
+      await pause(1000, options.signal).catch(() => undefined);
+    }
+  }
+
+  /** Resolves 'held' once `file` exists there, unless the holding command ends first. */
+  private async whenExists(file: string, holding: Promise<ExecResult>, signal?: AbortSignal): Promise<'held' | never> {
+    let ended = false;
+    void holding.finally(() => (ended = true)).catch(() => undefined);
+    while (!ended && !signal?.aborted) {
+      const probe = await this.exec('test', ['-e', file], { timeoutMs: STEP_TIMEOUT_MS });
+      if (probe.exitCode === 0) return 'held';
+      await pause(100).catch(() => undefined);
+    }
+    return new Promise(() => undefined); // the holding command's own outcome wins the race
   }
 
   targetPath(localPath: string): string {
@@ -147,7 +210,7 @@ export class SshTarget implements Target {
       'umask 077',
       `kp_root=${quote([dir])}`,
       'case $kp_root in /*) ;; *) kp_root=$HOME/$kp_root ;; esac',
-      'mkdir -p -- "$kp_root/files" "$kp_root/scratch" "$kp_root/runs" || exit 3',
+      'mkdir -p -- "$kp_root/files" "$kp_root/scratch" "$kp_root/runs" "$kp_root/locks" || exit 3',
       '[ -O "$kp_root" ] && [ ! -L "$kp_root" ] || { echo "kernelpilot-remote: $kp_root is not a folder of yours" >&2; exit 3; }',
       'chmod 700 "$kp_root" && cd -- "$kp_root" && printf "root=%s\\n" "$(pwd -P)"',
       'if command -v rsync >/dev/null 2>&1; then echo rsync=yes; fi',
