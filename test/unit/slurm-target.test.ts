@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
+import { serviceReady, until } from './service-tests';
 import type { createTarget as CreateTarget } from '../../server/src/targets/select';
 import type { Target } from '../../server/src/targets/target';
 import { bundleForTest } from '../bundle';
@@ -25,13 +26,9 @@ before(() => {
 });
 after(() => slurm?.stop());
 
+/** The test cluster, or undefined when the test was skipped (a failure under CI=1). */
 function cluster(t: TestContext): Slurm | undefined {
-  if (unavailable) {
-    if (process.env.CI) assert.fail(unavailable);
-    t.skip(unavailable);
-    return undefined;
-  }
-  return slurm;
+  return serviceReady(t, unavailable) ? slurm : undefined;
 }
 
 let create: typeof CreateTarget | undefined;
@@ -50,15 +47,6 @@ function holdTheGpu(s: Slurm): () => void {
 }
 
 const sleeping = (pattern: RegExp) => (spawnSync('ps', ['-eo', 'args='], { encoding: 'utf8' }).stdout ?? '').split('\n').filter((line) => pattern.test(line));
-
-async function until<T>(probe: () => T | undefined, ms = 20_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((done) => setTimeout(done, 200));
-  }
-  throw new Error('timed out waiting');
-}
 
 test('one allocation, its pending time reported; commands run as steps in it, with its GPU', { timeout: 120_000 }, async (t) => {
   const s = cluster(t);

@@ -10,6 +10,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
+import { serviceReady, until } from './service-tests';
 import type { SshTargetOptions } from '../../server/src/targets/ssh';
 import { startSshd, sshdUnavailable, SSH_HOST_ALIAS, SSH_OTHER_ALIAS, type Sshd } from './sshd';
 import { sshTarget } from './ssh-target';
@@ -33,14 +34,9 @@ after(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-/** The loopback server, or a skip (a failure under CI=1: CI installs what it needs). */
+/** The loopback server, or undefined when the test was skipped (a failure under CI=1). */
 function server(t: TestContext): Sshd | undefined {
-  if (unavailable) {
-    if (process.env.CI) assert.fail(unavailable);
-    t.skip(unavailable);
-    return undefined;
-  }
-  return sshd;
+  return serviceReady(t, unavailable) ? sshd : undefined;
 }
 
 function target(s: Sshd, extra: Partial<SshTargetOptions> = {}) {
@@ -51,15 +47,6 @@ function target(s: Sshd, extra: Partial<SshTargetOptions> = {}) {
 function markersLeft(s: Sshd): string[] {
   const remote = spawnSync('find', [s.home, '-name', 'kpm_*'], { encoding: 'utf8' }).stdout.trim();
   return [...readdirSync(markers), ...(remote ? remote.split('\n') : [])];
-}
-
-async function until<T>(probe: () => T | undefined, ms = 15_000): Promise<T> {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    const value = probe();
-    if (value !== undefined) return value;
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error('timed out waiting');
 }
 
 const running = (s: Sshd, pattern: RegExp) => s.userProcesses().filter((p) => pattern.test(p.command));
