@@ -37,7 +37,9 @@ export function startSlurm(): Slurm {
   if (!existsSync('/etc/munge/munge.key')) execFileSync('/usr/sbin/mungekey', ['--create']);
   execFileSync('mkdir', ['-p', '/run/munge']);
   execFileSync('chown', ['munge:', '/run/munge', '/etc/munge/munge.key']);
-  if (spawnSync('pgrep', ['-x', 'munged']).status !== 0) execFileSync('runuser', ['-u', 'munge', '--', '/usr/sbin/munged']);
+  // munged is started here only when none runs, and then stopped with the cluster.
+  const ownMunge = spawnSync('pgrep', ['-x', 'munged']).status !== 0;
+  if (ownMunge) execFileSync('runuser', ['-u', 'munge', '--', '/usr/sbin/munged']);
   const memory = Math.floor(totalmem() / 2 ** 20 / 2);
   const conf = join(dir, 'slurm.conf');
   writeFileSync(
@@ -90,6 +92,8 @@ export function startSlurm(): Slurm {
         const pid = pidOf(join(dir, pidFile));
         if (pid) spawnSync('kill', [String(pid)]);
       }
+      const munged = ownMunge ? pidOf('/run/munge/munged.pid') : undefined;
+      if (munged) spawnSync('kill', [String(munged)]);
       spawnSync('sleep', ['0.5']);
       rmSync(dir, { recursive: true, force: true });
     },
