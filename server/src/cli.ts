@@ -41,6 +41,7 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         sets: { type: 'string' },
         'no-sandbox': { type: 'boolean', default: false },
         bwrap: { type: 'string' },
+        target: { type: 'string' },
       },
     });
   } catch (error) {
@@ -132,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
         sets: values.sets,
       };
       const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
-      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox });
+      const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });
       process.stdout.write(output + '\n');
       return exitCode;
     }

@@ -2,16 +2,19 @@
 // runs the real nvcc): bundled by bench.test.ts and started as `node fake-gpu-server.cjs --stdio`.
 // KP_FAKE_N: the stand-in's default size. KP_FAKE_HOLD_TIME=1: the baseline's GPU run waits until cancelled (a long
 // job). KP_REAL_NVCC=1: kernel versions build with the real nvcc (for compile errors), everything else the stand-in.
+import { ThisMachine } from '../../server/src/targets/this-machine';
 import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
 import { startLanguageServer } from '../../server/src/lsp/server';
 import { LocalTarget } from '../../server/src/targets/local';
 import type { AcquireOptions } from '../../server/src/targets/gpu-gate';
-import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
+import type { ExecOptions, ExecResult } from '../../server/src/targets/target';
 import { FakeGpuTarget } from '../unit/job-fake-gpu';
 
-class HoldTimeTarget implements Target {
+class HoldTimeTarget extends ThisMachine {
   readonly name = 'fake-gpu';
-  constructor(private readonly inner: FakeGpuTarget) {}
+  constructor(private readonly inner: FakeGpuTarget) {
+    super();
+  }
   acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
     return this.inner.acquireGpu(index, what, options);
   }
@@ -26,10 +29,12 @@ class HoldTimeTarget implements Target {
   }
 }
 
-class RealNvccTarget implements Target {
+class RealNvccTarget extends ThisMachine {
   readonly name = 'fake-gpu';
   private readonly local = new LocalTarget();
-  constructor(private readonly inner: FakeGpuTarget) {}
+  constructor(private readonly inner: FakeGpuTarget) {
+    super();
+  }
   acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
     return this.inner.acquireGpu(index, what, options);
   }

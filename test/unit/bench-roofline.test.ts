@@ -86,6 +86,7 @@ test('ceilings cache: store, save, load, look up per GPU identity, expire', asyn
   assert.equal(lookupCeilings(loaded, gpu0)?.copyBytesPerSecond, 4.3e12);
   assert.equal(lookupCeilings(loaded, gpu1), undefined);
   assert.equal(lookupCeilings(loaded, { ...gpu0, driverVersion: '590.1' }), undefined);
+  assert.equal(lookupCeilings(loaded, { ...gpu0, host: 'ssh:gpu1:22' }), undefined, "another machine's GPU of the same model is another entry");
   const later = new Date('2026-12-21T12:00:00Z');
   assert.equal(lookupCeilings(loaded, gpu0, { maxAgeMs: 7 * 86400e3, now: later }), undefined);
   assert.ok(lookupCeilings(loaded, gpu0, { maxAgeMs: 60 * 86400e3, now: later }));

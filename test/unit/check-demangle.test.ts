@@ -1,4 +1,5 @@
 // Demangling through the real c++filt (binutils), and the fallback when it is missing.
+import { onThisMachine } from '../../server/src/targets/this-machine';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +17,7 @@ const fixtureNames = ['templates.txt', 'names.txt', 'multi-arch.txt', 'spills-ma
 /** Wraps a target to record the commands run through it. */
 function recording(inner: Target): Target & { calls: { file: string; args: readonly string[]; options?: ExecOptions }[] } {
   const calls: { file: string; args: readonly string[]; options?: ExecOptions }[] = [];
-  return { name: inner.name, calls, exec: (file, args, options) => (calls.push({ file, args, options }), inner.exec(file, args, options)) };
+  return Object.assign(onThisMachine({ name: inner.name, exec: (file, args, options) => (calls.push({ file, args, options }), inner.exec(file, args, options)) }), { calls });
 }
 
 test('one c++filt call demangles the whole batch into name, template arguments and parameters', async () => {

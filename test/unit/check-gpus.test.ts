@@ -1,23 +1,24 @@
 // GPU inventory from nvidia-smi. The recorded output comes from an H200 test machine; this machine has
 // no nvidia-smi, which must read as "no GPUs", not as an error.
+import { onThisMachine } from '../../server/src/targets/this-machine';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GPU_QUERY, defaultArch, firstVisibleGpu, listGpus, parseGpuCsv } from '../../server/src/targets/gpus';
+import { GPU_QUERY, defaultArch, listGpus, visibleGpus, parseGpuCsv } from '../../server/src/targets/gpus';
 import type { ExecResult, Target } from '../../server/src/targets/target';
 import { localTarget } from './local-target';
 
 const fixture = (name: string) => readFileSync(join(__dirname, '../fixtures/gpus', name), 'utf8');
 
 function fake(result: Partial<ExecResult>, seen: string[][] = []): Target {
-  return {
+  return onThisMachine({
     name: 'fake',
     exec: async (file, args) => {
       seen.push([file, ...args]);
       return { command: file, exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1, ...result };
     },
-  };
+  });
 }
 
 test('a recorded H200 answer', async () => {
@@ -47,12 +48,14 @@ test('this machine, for real: whatever it has comes back well-formed; no NVIDIA 
   if (!existsSync('/dev/nvidiactl')) assert.deepEqual(gpus, []);
 });
 
-test('CUDA_VISIBLE_DEVICES picks the GPU that runs as device 0; an index nvidia-smi does not list is undefined', () => {
+test('CUDA_VISIBLE_DEVICES orders the GPUs as the processes number them; an index nvidia-smi does not list is undefined', () => {
   const gpus = parseGpuCsv('NVIDIA H200, 9.0, 143771, 580.1\nNVIDIA H200, 9.0, 143771, 580.1\nNVIDIA H200, 9.0, 143771, 580.1\n');
-  assert.equal(firstVisibleGpu(gpus, undefined)?.index, 0);
-  assert.equal(firstVisibleGpu(gpus, '')?.index, 0);
-  assert.equal(firstVisibleGpu(gpus, '2')?.index, 2);
-  assert.equal(firstVisibleGpu(gpus, ' 1, 0')?.index, 1);
-  assert.equal(firstVisibleGpu(gpus, 'GPU-8d1e6a9c-0000')?.index, 0);
-  assert.equal(firstVisibleGpu(gpus, '7'), undefined);
+  const indices = (v: string | undefined) => visibleGpus(gpus, v)?.map((g) => g.index);
+  assert.deepEqual(indices(undefined), [0, 1, 2]);
+  assert.deepEqual(indices(''), [0, 1, 2]);
+  assert.deepEqual(indices('2'), [2]);
+  assert.deepEqual(indices(' 1, 0'), [1, 0]);
+  assert.deepEqual(indices('GPU-8d1e6a9c-0000'), [0, 1, 2]);
+  assert.equal(visibleGpus(gpus, '7'), undefined);
+  assert.equal(visibleGpus(gpus, '0,7'), undefined);
 });

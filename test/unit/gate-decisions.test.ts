@@ -3,6 +3,7 @@
 // turned into probes (derive/probes.ts), a verdict and the gate's result (derive/verdict.ts, summary.ts), with the
 // element comparison (bench/elementwise.ts, the specification of the GPU's kp_compare.cuh), the poison
 // (harness/poison.ts), how a runtime process ends (harness/run.ts) and what a crash means (bench/crash.ts).
+import { onThisMachine } from '../../server/src/targets/this-machine';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crashEvidence } from '../../server/src/bench/crash';
@@ -114,7 +115,7 @@ test('a bfloat16 GEMM beyond the FP32 FMA rate is accepted (tensor cores); the s
 
 /** A target whose one runtime process ends as `result` says. */
 function ending(result: Partial<ExecResult>): Target {
-  return { name: 'stand-in', exec: async (file, args) => ({ command: [file, ...args].join(' '), exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1, ...result }) };
+  return onThisMachine({ name: 'stand-in', exec: async (file, args) => ({ command: [file, ...args].join(' '), exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1, ...result }) });
 }
 
 /** The runtime's run of the candidate, then what the gate makes of how it ended. */

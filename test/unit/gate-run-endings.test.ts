@@ -2,6 +2,7 @@
 // is not the candidate's doing (no device, a cancel, a missing runtime), or evidence against the candidate (a
 // fault, a hang, a crash: bench/crash.ts → the `runs` probe). A stand-in target plays the process, so each ending
 // is tried without a GPU or a compiler.
+import { onThisMachine } from '../../server/src/targets/this-machine';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { crashEvidence } from '../../server/src/bench/crash';
@@ -17,14 +18,11 @@ const REPEAT = line({ kind: 'repeat', seed: 1, outputs: [] });
 /** A target whose one process ends as `result` says; it records what it was asked to run. */
 function processEnding(result: Partial<ExecResult>): Target & { calls: Array<{ file: string; args: readonly string[]; options?: ExecOptions }> } {
   const calls: Array<{ file: string; args: readonly string[]; options?: ExecOptions }> = [];
-  return {
-    name: 'stand-in',
-    calls,
-    async exec(file, args, options) {
-      calls.push({ file, args, options });
-      return { command: `${file} ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1, ...result };
-    },
+  const exec: Target['exec'] = async (file, args, options) => {
+    calls.push({ file, args, options });
+    return { command: `${file} ${args.join(' ')}`, exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1, ...result };
   };
+  return Object.assign(onThisMachine({ name: 'stand-in', exec }), { calls });
 }
 
 async function failure(result: Partial<ExecResult>, timeoutMs?: number): Promise<HarnessRunError> {

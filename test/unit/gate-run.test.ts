@@ -1,6 +1,7 @@
 // harness/run.ts: the runtime's command line as protocol.ts spells it, its event lines read back (printf noise
 // around them ignored), and every way a run can end turned into an error that says what happened, keeping the
 // events printed before the failure (the evidence of what passed). A stand-in Target plays the runtime.
+import { onThisMachine } from '../../server/src/targets/this-machine';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { GateEvent } from '../../server/src/harness/protocol';
@@ -8,13 +9,13 @@ import { gateArgs, HarnessRunError, parseEvents, runGate } from '../../server/sr
 import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
 
 function answering(result: Partial<ExecResult>, seen: Array<{ args: readonly string[]; options?: ExecOptions }> = []): Target {
-  return {
+  return onThisMachine({
     name: 'stand-in',
     async exec(file, args, options) {
       seen.push({ args, options });
       return { command: [file, ...args].join(' '), exitCode: 0, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1, ...result };
     },
-  };
+  });
 }
 
 const line = (e: GateEvent) => JSON.stringify(e);

@@ -1,5 +1,6 @@
 // Shared by the harness-*.test.ts files: the examples as data, throwaway build caches, a Target that counts
 // what it runs.
+import { ThisMachine } from '../../server/src/targets/this-machine';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,10 +46,11 @@ export function tempDir(prefix: string): string {
 }
 
 /** Wraps a Target and records every command it runs. */
-export class CountingTarget implements Target {
+export class CountingTarget extends ThisMachine {
   readonly name: string;
   readonly calls: Array<{ file: string; args: readonly string[] }> = [];
   constructor(private readonly inner: Target) {
+    super();
     this.name = inner.name;
   }
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult> {

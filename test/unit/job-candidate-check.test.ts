@@ -1,17 +1,18 @@
 // The candidate check on the compare path: a candidate that is not kernel code, lacks the kernel or does not parse
 // is refused before anything compiles, with a message that names the candidate file, the construct and its line:
 // a JobError for --dry-run (there is nothing to gate), a rejected candidate (the `structure` probe) when gating.
+import { ThisMachine } from '../../server/src/targets/this-machine';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { compareCandidates, type CandidateResult } from '../../server/src/bench/job';
-import type { ExecOptions, ExecResult, Target } from '../../server/src/targets/target';
+import type { ExecOptions, ExecResult } from '../../server/src/targets/target';
 import { FakeGpuTarget } from './job-fake-gpu';
 import { EXAMPLES, tempDir } from './harness-helpers';
 
 /** The fake GPU, counting what ran: a refused candidate must not reach nvcc. */
-class Counting implements Target {
+class Counting extends ThisMachine {
   readonly name = 'counting';
   readonly ran: string[] = [];
   private readonly inner = new FakeGpuTarget(1024);

@@ -7,6 +7,7 @@
 //
 // It also keeps what a test needs to see: every command run, the GPU stages' time spans (to prove they never
 // overlap), the most version compiles in flight at once, and processes still running (to prove a cancel leaves none).
+import { ThisMachine } from '../../server/src/targets/this-machine';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,7 @@ import { matchValues } from '../../server/src/bench/elementwise';
 import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 import type { DeviceInfo, GateEvent, OutputComparison, SampleSeries } from '../../server/src/harness/protocol';
 import { GpuGate, type AcquireOptions } from '../../server/src/targets/gpu-gate';
-import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../../server/src/targets/target';
+import type { ExecOptions, ExecResult, SandboxPolicy } from '../../server/src/targets/target';
 import { bytesOf, compareOutput } from './gate-evidence';
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
@@ -102,7 +103,7 @@ export interface FakeGpuOptions {
   compileMs?: number;
 }
 
-export class FakeGpuTarget implements Target {
+export class FakeGpuTarget extends ThisMachine {
   readonly name = 'fake-gpu';
   /** Every runtime run: its arguments (the first is the mode). */
   readonly runs: string[][] = [];
@@ -121,7 +122,9 @@ export class FakeGpuTarget implements Target {
   constructor(
     private readonly defaultN: number,
     private readonly options: FakeGpuOptions = {},
-  ) {}
+  ) {
+    super();
+  }
 
   acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
     return this.gate.acquire(index, what, options);

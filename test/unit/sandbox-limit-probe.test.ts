@@ -7,8 +7,9 @@ import { probesOf, verdictOf } from '../../server/src/derive/probes';
 import { HarnessRunError, runGate } from '../../server/src/harness/run';
 import type { BenchSpec } from '../../server/src/benchspec/model';
 import type { ExecResult, Target } from '../../server/src/targets/target';
+import { onThisMachine } from '../../server/src/targets/this-machine';
 
-const limited: Target = {
+const limited: Target = onThisMachine({
   name: 'stub',
   exec: async (file, args): Promise<ExecResult> => ({
     command: [file, ...args].join(' '),
@@ -22,7 +23,7 @@ const limited: Target = {
     sandboxed: true,
     limit: { kind: 'output', message: "wrote more than the sandbox's limit of 1048576 bytes of output and was ended" },
   }),
-};
+});
 
 const spec: BenchSpec = { version: 1, kernel: 'k', sizes: { n: 8 }, args: [{ name: 'out', role: 'output', dtype: 'float32', shape: ['n'] }], launch: { grid: ['1'], block: ['32'] } };
 

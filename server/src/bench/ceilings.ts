@@ -8,8 +8,10 @@ import type { DeviceInfo, TimingMethod } from '../harness/protocol';
 import type { Ceilings } from '../derive/roofline';
 import { ensurePrivateDir, privateRoot } from '../targets/private-dir';
 
-/** What makes two measurements comparable: same GPU model, same driver, same physical device, same timing method. */
+/** What makes two measurements comparable: same machine, GPU model, driver, physical device and timing method. */
 export interface GpuIdentity {
+  /** The target's host (Target.host); absent in entries of versions that knew only this machine. */
+  host?: string;
   name: string;
   driverVersion: string | number;
   /** `GPU-…` from nvidia-smi when known; otherwise the device index stands in. */
@@ -43,7 +45,7 @@ export function defaultCeilingsPath(env: NodeJS.ProcessEnv = process.env): strin
 const TRACING: Partial<Record<TimingMethod, string>> = { 'cupti-activity': 'cupti kernel records' };
 
 export function gpuKey(id: GpuIdentity): string {
-  return `${id.name} | driver ${id.driverVersion} | ${id.uuid ?? `index ${id.index ?? 0}`}${id.method && id.method !== 'cuda-events' ? ` | ${TRACING[id.method] ?? id.method}` : ''}`;
+  return `${id.host === undefined ? '' : `${id.host} | `}${id.name} | driver ${id.driverVersion} | ${id.uuid ?? `index ${id.index ?? 0}`}${id.method && id.method !== 'cuda-events' ? ` | ${TRACING[id.method] ?? id.method}` : ''}`;
 }
 
 export function emptyCeilingsCache(): CeilingsCache {

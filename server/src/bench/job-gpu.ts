@@ -3,7 +3,7 @@
 
 import type { CeilingsEvent, GateEvent, TimingMethod } from '../harness/protocol';
 import { HarnessRunError, gateArgs, runGate, type GateCommand, type TimingChoice } from '../harness/run';
-import { firstVisibleGpu, listGpus, type GpuInfo } from '../targets/gpus';
+import type { GpuInfo } from '../targets/gpus';
 import type { SandboxPolicy, Target } from '../targets/target';
 import { defaultCeilingsPath, loadCeilingsCache, lookupCeilings, saveCeilingsCache, storeCeilings, type GpuIdentity } from './ceilings';
 import { JobError } from './job-prepare';
@@ -23,18 +23,19 @@ export interface GpuContext {
   timeoutMs?: number;
 }
 
-/** The target's first GPU, or a JobError that says there is none and what to do instead. */
+/** The GPU the target's processes use as device 0, or a JobError that says there is none and what to do instead. */
 export async function requireGpu(target: Target, signal?: AbortSignal): Promise<GpuInfo> {
-  const gpus = await listGpus(target, { signal });
-  if (gpus.length === 0) {
-    throw new JobError('no-device', `no CUDA device on target '${target.name}' (nvidia-smi found no GPU): run on a machine with an NVIDIA GPU, or use --dry-run to only build`);
+  let gpus: GpuInfo[];
+  try {
+    gpus = await target.heldGpus({ signal });
+  } catch (error) {
+    throw new JobError('no-device', (error as Error).message, { cause: error });
   }
-  // The runtime uses CUDA device 0, which CUDA_VISIBLE_DEVICES (inherited by the target's processes) may map to
-  // another GPU than nvidia-smi's first; records and the ceilings cache must name the GPU that ran.
-  const visible = process.env.CUDA_VISIBLE_DEVICES;
-  const gpu = firstVisibleGpu(gpus, visible);
+  // The runtime uses CUDA device 0: the target lists its GPUs in its processes' numbering, so records and the
+  // ceilings cache name the GPU that ran.
+  const gpu = gpus[0];
   if (!gpu) {
-    throw new JobError('no-device', `CUDA_VISIBLE_DEVICES='${visible}' names no GPU that nvidia-smi lists on target '${target.name}' (it lists ${gpus.map((g) => `${g.index}: ${g.name}`).join(', ')}): set it to one of those indices, or unset it`);
+    throw new JobError('no-device', `no CUDA device on target '${target.name}' (nvidia-smi found no GPU): run on a machine with an NVIDIA GPU, or use --dry-run to only build`);
   }
   return gpu;
 }
@@ -70,12 +71,12 @@ export interface ResolvedCeilings extends Ceilings {
 }
 
 /**
- * The GPU's copy and FMA ceilings: from the cache file when this GPU (name, driver, index) was measured before
+ * The GPU's copy and FMA ceilings: from the cache file when this GPU (host, name, driver, index) was measured before
  * with this timing method, else measured now with the runtime's `ceilings` mode and stored. A cache that cannot be
  * read is reported and re-measured in memory rather than silently overwritten.
  */
 export async function ceilingsFor(ctx: GpuContext, gpu: GpuInfo, method: TimingMethod, cachePath = defaultCeilingsPath()): Promise<ResolvedCeilings> {
-  const id: GpuIdentity = { name: gpu.name, driverVersion: gpu.driver, index: gpu.index, method };
+  const id: GpuIdentity = { host: ctx.target.host, name: gpu.name, driverVersion: gpu.driver, index: gpu.index, method };
   let cache: Awaited<ReturnType<typeof loadCeilingsCache>> | undefined;
   try {
     cache = await loadCeilingsCache(cachePath);

@@ -26,6 +26,8 @@ export interface DryRunResult {
   spec: PreparedSpec['spec'];
   specSource: SpecSource;
   builds: BuildInfo[];
+  /** Where it was built: the target's name and host. */
+  target: { name: string; host: string };
 }
 
 export interface CandidateFile {
@@ -62,7 +64,7 @@ async function dryRun(options: JobOptions, candidates: readonly CandidateFile[])
         );
       }),
     ]);
-    return { kind: 'dry-run', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, specSource: prepared.source, builds };
+    return { kind: 'dry-run', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, specSource: prepared.source, builds, target: { name: options.target.name, host: options.target.host } };
   } finally {
     await scratch.remove();
   }

@@ -61,7 +61,8 @@ async function jobOptions(file: string, flags: BenchFlags, options: JobCliOption
 }
 
 function dryRunText(r: DryRunResult): string {
-  const lines = [`${r.kernel}: built (dry run, nothing ran on a GPU)`, `spec: ${r.specSource.kind === 'file' ? r.specSource.path : 'inferred (no spec file)'}`];
+  const on = r.target.name === 'local' ? '' : ` on target '${r.target.name}'`;
+  const lines = [`${r.kernel}: built${on} (dry run, nothing ran on a GPU)`, `spec: ${r.specSource.kind === 'file' ? r.specSource.path : 'inferred (no spec file)'}`];
   for (const b of r.builds) {
     lines.push(`${b.role}: ${b.binary}${b.cached ? ' (cached build)' : ` (built in ${(b.durationMs / 1000).toFixed(1)} s)`}`);
     if (b.command) lines.push(`  ${b.command}`);

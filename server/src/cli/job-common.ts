@@ -1,17 +1,23 @@
-// What the bench-type commands share: the target, progress on stderr, Ctrl-C that stops the running processes,
+// What the bench-type commands share: the target (--target, named targets), progress on stderr, Ctrl-C that stops the running processes,
 // and engine errors turned into one-line CliErrors (never a stack trace for something the user can fix).
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
 import { BuildError } from '../harness/build';
 import { HarnessRunError } from '../harness/run';
 import { JobError } from '../bench/job-prepare';
 import { PrivateDirError } from '../targets/private-dir';
 import { onTermination } from '../targets/lifecycle';
 import { SandboxUnavailableError, type SandboxSettings } from '../targets/sandbox';
-import type { Target } from '../targets/target';
+import { createTarget, parseNamedTargets, type NamedTargets } from '../targets/select';
+import { TargetConnectionError, type Target } from '../targets/target';
 import { CliError } from './errors';
 
 export interface JobCliOptions {
-  /** Default: this machine. Tests pass fakes. */
+  /** Default: --target's, else this machine. Tests pass fakes. */
   target?: Target;
+  /** --target NAME|URL (targets/select.ts). */
+  targetName?: string;
   /** Default: progress lines on stderr. */
   progress?: (line: string) => void;
   ceilingsPath?: string;
@@ -20,12 +26,41 @@ export interface JobCliOptions {
   sandbox?: SandboxSettings;
 }
 
-/** Loaded lazily: execa (ESM-only) cannot load under the tests' tsx/CJS setup, and tests pass their own target. */
+/**
+ * The CLI's named targets: `$XDG_CONFIG_HOME/kernelpilot/targets.json` (else ~/.config/…), the same object as the
+ * editor's machine-scoped `kernelpilot.targets`. The user's own file: never a workspace's.
+ */
+export function targetsFile(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  return join(xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.config'), 'kernelpilot', 'targets.json');
+}
+
+async function namedTargets(): Promise<NamedTargets> {
+  const file = targetsFile();
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new CliError(`cannot read ${file}: ${(error as Error).message}`, 2);
+  }
+  try {
+    return parseNamedTargets(JSON.parse(text), file);
+  } catch (error) {
+    throw new CliError(`${error instanceof SyntaxError ? `${file}: not valid JSON (${error.message})` : (error as Error).message}`, 2);
+  }
+}
+
+/** The target of --target (default this machine), with the sandbox choice; a test's own target as it is. */
 export async function defaultTarget(options: JobCliOptions): Promise<Target> {
   if (options.target) return options.target;
-  const { LocalTarget } = await import('../targets/local');
   const sandbox = options.sandbox ?? { enabled: true };
-  return new LocalTarget({ sandbox: () => sandbox, onSandboxNotice: (message) => process.stderr.write(`kernelpilot: ${message}\n`) });
+  const context = { named: options.targetName === undefined ? {} : await namedTargets(), sandbox: () => sandbox, onSandboxNotice: (message: string) => process.stderr.write(`kernelpilot: ${message}\n`) };
+  try {
+    return await createTarget(options.targetName ?? 'local', context);
+  } catch (error) {
+    throw new CliError(`--target: ${(error as Error).message}`, 2);
+  }
 }
 
 export function progressTo(options: JobCliOptions): (line: string) => void {
@@ -50,7 +85,7 @@ export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): 
 
 export function toCliError(error: unknown): unknown {
   if (error instanceof CliError) return error;
-  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof SandboxUnavailableError || error instanceof PrivateDirError) return new CliError(error.message, 1);
+  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof SandboxUnavailableError || error instanceof PrivateDirError || error instanceof TargetConnectionError) return new CliError(error.message, 1);
   return error;
 }
 

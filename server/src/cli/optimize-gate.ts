@@ -14,7 +14,7 @@ export async function evaluationOptions(request: PrepareRequest, options: JobCli
     ...(request.kernel ? { kernel: request.kernel } : {}),
     ...(request.spec ? { specPath: request.spec } : {}),
     workspace: request.workspace,
-    target: await defaultTarget({ ...options, sandbox: options.sandbox ?? request.sandbox }),
+    target: await defaultTarget({ ...options, sandbox: options.sandbox ?? request.sandbox, ...(request.target !== undefined ? { targetName: request.target } : {}) }),
     signal: request.signal,
     onProgress: request.onProgress,
     ...(options.ceilingsPath ? { ceilingsPath: options.ceilingsPath } : {}),

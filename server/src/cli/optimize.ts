@@ -60,6 +60,8 @@ __launch_bounds__, unroll pragmas).
                         built-in search's first candidate of each strategy; nothing is timed or verified
   --no-sandbox          build and run candidates without the bubblewrap sandbox (their code runs with your rights)
   --bwrap PATH          the bwrap program, where it is not on PATH
+  --target T            where candidates build and run: local (default), ssh://[user@]host[:port], or a name from
+                        ~/.config/kernelpilot/targets.json
   --workspace DIR       where .kernelpilot/ lives (default .)
   --json                the run's report as JSON       --help              this text
 
@@ -87,6 +89,8 @@ export interface OptimizeFlags {
   out?: string;
   dryRun: boolean;
   sandbox: SandboxSettings;
+  /** --target: a name or URL (targets/select.ts). */
+  target?: string;
 }
 
 export interface PrepareRequest {
@@ -95,6 +99,8 @@ export interface PrepareRequest {
   spec?: string;
   workspace: string;
   sandbox: SandboxSettings;
+  /** --target: a name or URL (targets/select.ts); default this machine. */
+  target?: string;
   signal: AbortSignal;
   onProgress: (line: string) => void;
 }
@@ -134,7 +140,7 @@ function number(value: string | undefined, flag: string, check: (n: number) => b
 
 /** Every option `optimize` takes (OPTIMIZE_USAGE describes each). */
 export const OPTIMIZE_OPTIONS = {
-  values: ['kernel', 'spec', 'workspace', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
+  values: ['kernel', 'spec', 'workspace', 'target', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
   switches: ['json', 'help', 'no-search', 'no-model', 'apply', 'dry-run', 'no-sandbox'],
 } as const;
 
@@ -200,6 +206,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
       ...(out !== undefined ? { out } : {}),
       dryRun: Boolean(v['dry-run']),
       sandbox: { enabled: !v['no-sandbox'], ...(s('bwrap') ? { bwrapPath: resolve(s('bwrap') as string) } : {}) },
+      ...(s('target') !== undefined ? { target: s('target') } : {}),
     },
   };
 }
@@ -296,7 +303,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   if (files.length !== 1) throw new CliError(OPTIMIZE_USAGE, 2);
   const file = resolve(files[0]);
   const printer = progressPrinter(deps.progress ?? process.stderr, flags.loop.rounds);
-  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, signal, onProgress: (l) => printer.line(`· ${l}`) });
+  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, ...(flags.target !== undefined ? { target: flags.target } : {}), signal, onProgress: (l) => printer.line(`· ${l}`) });
   if (flags.dryRun) {
     const { dryRun } = deps;
     if (!dryRun) throw new CliError('--dry-run is not available here', 2);

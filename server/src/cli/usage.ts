@@ -15,6 +15,8 @@ const jobOptions = `options: --workspace DIR (default: the current folder; specs
   --kernel may be omitted when the file defines exactly one kernel.
   Candidates are built and run in a bubblewrap sandbox: --bwrap PATH names the bwrap program, --no-sandbox runs
   them without one (their code then runs with your rights).
+  --target NAME|URL runs the job elsewhere: local (default), ssh://[user@]host[:port] (a Host alias of ~/.ssh/config
+  works), or a name from ~/.config/kernelpilot/targets.json (kernelpilot.targets in the editor).
 ${COMPILE_OPTIONS_USAGE}`;
 
 export const commands: Record<string, CommandHelp> = {
@@ -32,7 +34,7 @@ ${COMPILE_OPTIONS_USAGE}`,
     details: 'without --write nothing is written: it prints the spec and where --write would save it.\noptions: --workspace DIR (default: the current folder).',
   },
   bench: {
-    synopsis: 'bench FILE [--kernel K] [--spec F] [--dry-run] [--json]',
+    synopsis: 'bench FILE [--kernel K] [--spec F] [--target T] [--dry-run] [--json]',
     summary: 'build the kernel for the gate and time it on the GPU: kernel time, launch overhead, bandwidth, % of the measured peak; --dry-run only builds',
     details: jobOptions,
   },

@@ -8,8 +8,10 @@
 // Compile errors come back as diagnostics on the VERSION's file and lines (nvcc reports them there, as the file is
 // #included); errors inside the generated code point at the shim in the build folder.
 //
-// The build folder is written with node:fs, so the target must see this machine's file system (LocalTarget
-// does). Only the nvcc calls go through the target.
+// The build folder is written here, with node:fs, and put on the target (Target.put; nothing to do on this machine)
+// with the version's file, the local headers it includes and the staged flags; nvcc runs there, in the folder's
+// target path, and what it built is fetched back (Target.get), so this machine's cache stays the one source of
+// truth: every key includes the target's host, and a run puts the build folders it needs before it starts.
 // The cache lives in the user's private folder (targets/private-dir.ts) and a cached object or executable is used
 // only when its hash is the one recorded when we built it (targets/owned-files.ts): nothing another user planted is
 // loaded or run. nvcc's temporary files go to a scratch folder (TMPDIR) removed when the build ends.
@@ -23,8 +25,7 @@ import type { CompilerDiagnostic } from '../check/types';
 import type { BenchSpec } from '../benchspec/model';
 import { defaultArch, listGpus } from '../targets/gpus';
 import { forgetOwned, isOwned, recordOwned } from '../targets/owned-files';
-import { ensurePrivateDir, privateDir } from '../targets/private-dir';
-import { withScratch } from '../targets/scratch';
+import { ensurePrivateDir, privateDir, privateRoot } from '../targets/private-dir';
 import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../targets/target';
 import { generateVersionShim, type GeneratedShim } from './cuda/generate';
 import { RUNTIME_DYNAMIC_LIST, RUNTIME_FILES, RUNTIME_SOURCES, VERSION_HEADER, VERSION_HEADER_NAME } from './cuda/runtime';
@@ -168,7 +169,7 @@ export async function buildVersion(input: VersionInput, options: BuildOptions): 
   }
   let shim: GeneratedShim;
   try {
-    shim = generateVersionShim(input.spec, input.file, input.kernel ?? input.spec.kernel, input.source === undefined ? {} : { includeAs: CANDIDATE_SOURCE_NAME });
+    shim = generateVersionShim(input.spec, input.file, input.kernel ?? input.spec.kernel, { includeAs: input.source === undefined ? options.target.targetPath(input.file) : CANDIDATE_SOURCE_NAME });
   } catch (error) {
     throw new BuildError('spec', `cannot generate the shim for ${input.kernel ?? input.spec.kernel}: ${(error as Error).message}`, '', { cause: error });
   }
@@ -177,14 +178,17 @@ export async function buildVersion(input: VersionInput, options: BuildOptions): 
   const flags = [...(options.flags ?? [])];
   const cacheDir = await privateCache(options.cacheDir);
   const toolkit = await toolkitInfo(options.target, nvcc, options);
+  const staged = stagedPaths(flags);
   const compile = [...baseFlags(arch), ...versionLinkFlags(toolkit.libraryDirs), ...flags];
+  const headers = localHeaders(input.file, versionText, includeDirs(flags));
   const key = sha256(
     JSON.stringify({
       format: BUILD_FORMAT,
+      host: options.target.host,
       source: shim.source,
       header: VERSION_HEADER,
       version: sha256(versionText),
-      headers: localHeaders(input.file, versionText, includeDirs(flags)),
+      headers,
       flags: compile,
       nvcc: toolkit.version,
     }),
@@ -202,13 +206,14 @@ export async function buildVersion(input: VersionInput, options: BuildOptions): 
     await writeFiles(dir, { [SHIM_SOURCE_NAME]: shim.source, [VERSION_HEADER_NAME]: VERSION_HEADER, ...candidate });
     // Into a private name first, then renamed: a concurrent build or a killed nvcc never leaves a half-written object under the real name.
     const partial = `${VERSION_OBJECT_NAME}.partial-${randomBytes(6).toString('hex')}.so`;
-    const args = [...compile, '-o', partial, SHIM_SOURCE_NAME];
+    const sources = [dir, ...(input.source === undefined ? [input.file] : []), ...Object.keys(headers), ...staged];
+    const args = [...onTarget(options.target, compile, staged), '-o', partial, SHIM_SOURCE_NAME];
     // A sandboxed build may write its own build folder and nothing else of ours.
     await forgetOwned(object);
-    const result = await nvccIn(options, nvcc, args, dir, options.sandbox);
+    const result = await nvccIn(options, nvcc, args, dir, sources, options.sandbox);
     throwIfNotRun(result, nvcc, options);
-    const log = `${result.stdout}${result.stderr}`;
-    const ok = result.exitCode === 0 && existsSync(join(dir, partial));
+    const log = localPaths(`${result.stdout}${result.stderr}`, options.target, sources);
+    const ok = result.exitCode === 0 && (await fetched(options, dir, partial));
     if (ok) {
       await rename(join(dir, partial), object);
       await recordOwned(object);
@@ -238,7 +243,7 @@ export async function buildGateRuntime(options: BuildOptions): Promise<RuntimeBu
     '-Xlinker', `--dynamic-list=${DYNAMIC_LIST_NAME}`,
     ...rpathFlags(toolkit.libraryDirs),
   ];
-  const key = sha256(JSON.stringify({ format: BUILD_FORMAT, files: RUNTIME_FILES, dynamicList: RUNTIME_DYNAMIC_LIST, flags: compile, nvcc: toolkit.version }));
+  const key = sha256(JSON.stringify({ format: BUILD_FORMAT, host: options.target.host, files: RUNTIME_FILES, dynamicList: RUNTIME_DYNAMIC_LIST, flags: compile, nvcc: toolkit.version }));
   const dir = join(cacheDir, `gate-${key.slice(0, 24)}`);
   const executable = join(dir, GATE_EXECUTABLE_NAME);
   const base = { executable, dir, key, arch, toolkitLibraryDirs: toolkit.libraryDirs, cuptiDirs: [...toolkit.libraryDirs, ...toolkit.cuptiDirs] };
@@ -247,10 +252,10 @@ export async function buildGateRuntime(options: BuildOptions): Promise<RuntimeBu
     await writeFiles(dir, { ...RUNTIME_FILES, [DYNAMIC_LIST_NAME]: RUNTIME_DYNAMIC_LIST });
     const partial = `${GATE_EXECUTABLE_NAME}.partial-${randomBytes(6).toString('hex')}`;
     await forgetOwned(executable);
-    const result = await nvccIn(options, nvcc, [...compile, '-o', partial, ...RUNTIME_SOURCES, '-ldl'], dir);
+    const result = await nvccIn(options, nvcc, [...compile, '-o', partial, ...RUNTIME_SOURCES, '-ldl'], dir, [dir]);
     throwIfNotRun(result, nvcc, options);
-    const log = `${result.stdout}${result.stderr}`;
-    if (result.exitCode !== 0 || !existsSync(join(dir, partial))) {
+    const log = localPaths(`${result.stdout}${result.stderr}`, options.target, [dir]);
+    if (result.exitCode !== 0 || !(await fetched(options, dir, partial))) {
       await rm(join(dir, partial), { force: true });
       if (/Unsupported gpu architecture|not defined for option 'gpu-architecture'/i.test(log)) {
         throw new BuildError('invalid-arch', `nvcc on target '${options.target.name}' cannot build for ${arch}: ${tail(log, 3)}`, log);
@@ -319,11 +324,11 @@ export function toolkitInfo(target: Target, nvcc: string, options: Pick<BuildOpt
   let info = perTarget.get(nvcc);
   if (!info) {
     info = (async () => {
-      const result = await withScratch('nvcc', (cwd) => target.exec(nvcc, ['--version'], { cwd, timeoutMs: 30_000, signal: options.signal }));
+      const result = await withTargetScratch(target, 'nvcc', options.signal, (cwd) => target.exec(nvcc, ['--version'], { cwd, timeoutMs: 30_000, signal: options.signal }));
       throwIfNotRun(result, nvcc, options);
       if (result.exitCode !== 0) throw new BuildError('nvcc-not-found', `'${nvcc} --version' failed on target '${target.name}': ${tail(result.stderr || result.stdout, 5)}`);
       // -dryrun prints the commands nvcc would run without running any; their LIBRARIES line names the toolkit's -L folders.
-      const dry = await withScratch('nvcc', (cwd) => target.exec(nvcc, ['-dryrun', '-x', 'cu', '-o', 'kp-dryrun', '/dev/null'], { cwd, timeoutMs: 30_000, signal: options.signal }));
+      const dry = await withTargetScratch(target, 'nvcc', options.signal, (cwd) => target.exec(nvcc, ['-dryrun', '-x', 'cu', '-o', 'kp-dryrun', '/dev/null'], { cwd, timeoutMs: 30_000, signal: options.signal }));
       throwIfNotRun(dry, nvcc, options);
       const printed = `${dry.stdout}${dry.stderr}`;
       const top = /^#\$ TOP=(.*)$/m.exec(printed)?.[1]?.trim();
@@ -351,16 +356,64 @@ async function privateCache(given: string | undefined): Promise<string> {
   }
 }
 
+/** Runs `work` with a scratch folder on the target, removed when it ends, however it ends. */
+async function withTargetScratch<T>(target: Target, purpose: string, signal: AbortSignal | undefined, work: (dir: string) => Promise<T>): Promise<T> {
+  const scratch = await target.createScratch(purpose, { signal });
+  try {
+    return await work(scratch.dir);
+  } finally {
+    await scratch.remove();
+  }
+}
+
 /**
- * One nvcc call in `cwd` (a build folder), its temporary files in a scratch folder removed when it ends (also on
- * cancel and timeout). Sandboxed (candidate builds), it may write that build folder and its scratch, nothing else.
+ * One nvcc call in the target's copy of `dir` (a build folder), after `sources` (the folder, the version's files,
+ * staged flags) were put there; its temporary files in a target scratch folder removed when it ends (also on cancel
+ * and timeout). Sandboxed (candidate builds), it may write that build folder and its scratch, nothing else.
  */
-function nvccIn(o: BuildOptions, nvcc: string, args: string[], cwd: string, sandbox?: SandboxPolicy): Promise<ExecResult> {
-  return withScratch('build', (tmp) => {
+async function nvccIn(o: BuildOptions, nvcc: string, args: string[], dir: string, sources: readonly string[], sandbox?: SandboxPolicy): Promise<ExecResult> {
+  try {
+    await o.target.put(sources, { signal: o.signal });
+  } catch (error) {
+    throw new BuildError(o.signal?.aborted ? 'cancelled' : 'io', `cannot copy the build's files to target '${o.target.name}': ${(error as Error).message}`, '', { cause: error });
+  }
+  const cwd = o.target.targetPath(dir);
+  return withTargetScratch(o.target, 'build', o.signal, (tmp) => {
     const exec: ExecOptions = { cwd, env: { TMPDIR: tmp }, timeoutMs: o.timeoutMs ?? DEFAULT_BUILD_TIMEOUT_MS, signal: o.signal, compile: true };
     if (sandbox) exec.sandbox = { ...sandbox, writable: [...sandbox.writable, cwd, tmp] };
     return o.target.exec(nvcc, args, exec);
   });
+}
+
+/** Whether nvcc's output `name` in the target's copy of `dir` could be fetched back into `dir` (nothing to fetch on this machine). */
+async function fetched(o: BuildOptions, dir: string, name: string): Promise<boolean> {
+  try {
+    await o.target.get(join(o.target.targetPath(dir), name), join(dir, name), { signal: o.signal });
+  } catch {
+    return false;
+  }
+  return existsSync(join(dir, name));
+}
+
+/** Flags that name our own staged files (include links, the macro header): they are put on the target with the build. */
+function stagedPaths(flags: readonly string[]): string[] {
+  const root = `${privateRoot()}/`;
+  return flags.filter((f) => f.startsWith(root));
+}
+
+/** The flags as the target sees them: staged paths mapped to their copies there. */
+function onTarget(target: Target, flags: readonly string[], staged: readonly string[]): string[] {
+  return flags.map((f) => (staged.includes(f) ? target.targetPath(f) : f));
+}
+
+/** nvcc's messages with the target's copies of `paths` named as this machine's files, for the diagnostics. */
+function localPaths(log: string, target: Target, paths: readonly string[]): string {
+  let out = log;
+  for (const path of paths) {
+    const there = target.targetPath(path);
+    if (there !== path) out = out.split(there).join(path);
+  }
+  return out;
 }
 
 function throwIfNotRun(result: ExecResult, nvcc: string, options: Pick<BuildOptions, 'target' | 'timeoutMs'>): void {

@@ -1,6 +1,7 @@
 // Runs the gate runtime through a Target and reads its event lines (protocol.ts). A run that does not end with an
 // `end` event becomes a HarnessRunError whose message says what happened and what to do; the events printed before
 // the failure travel with it (a candidate that faults at a sweep point still passed the seeds before it).
+import { dirname } from 'node:path';
 import type { SandboxPolicy, Target } from '../targets/target';
 import type { EndEvent, ErrorEvent, GateEvent } from './protocol';
 
@@ -132,13 +133,37 @@ export function parseEvents(stdout: string): GateEvent[] {
 }
 
 /** Runs one command; resolves with its events (the last one `end`), or throws a HarnessRunError carrying those it got. */
+/** The files a command names: the runtime loads each version's shared object. */
+function versionsOf(command: GateCommand): string[] {
+  if (command.mode === 'describe') return command.versions;
+  if (command.mode === 'baseline') return [command.baseline];
+  if (command.mode === 'evaluate') return [command.baseline, command.candidate];
+  return [];
+}
+
+/** The command with its files named as the target sees them. */
+function onTarget(command: GateCommand, target: Target): GateCommand {
+  const at = (file: string) => target.targetPath(file);
+  if (command.mode === 'describe') return { ...command, versions: command.versions.map(at) };
+  if (command.mode === 'baseline') return { ...command, baseline: at(command.baseline) };
+  if (command.mode === 'evaluate') return { ...command, baseline: at(command.baseline), candidate: at(command.candidate) };
+  return command;
+}
+
+/**
+ * Puts the runtime's and the versions' build folders (and the run's folder) on the target, then runs the command
+ * there; the files are named as the target sees them.
+ */
 export async function runGate(executable: string, command: GateCommand, options: RunOptions): Promise<GateEvent[]> {
   const timeoutMs = options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
-  const result = await options.target.exec(executable, gateArgs(command), {
+  const { target } = options;
+  const folders = [...new Set([executable, ...versionsOf(command)].map((file) => dirname(file)))];
+  await target.put([...folders, ...(options.cwd ? [options.cwd] : [])], { signal: options.signal });
+  const result = await target.exec(target.targetPath(executable), gateArgs(onTarget(command, target)), {
     timeoutMs,
     signal: options.signal,
     env: options.env,
-    cwd: options.cwd,
+    cwd: options.cwd === undefined ? undefined : target.targetPath(options.cwd),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });
   const where = `target '${options.target.name}'`;

@@ -106,9 +106,8 @@ export class GpuGate {
 
   constructor(private readonly options: { folder?: () => string; host?: string; pollMs?: number } = {}) {}
 
-  /** Waits for GPU `index` (cancellable), then holds it until the returned release is called. */
-  async acquire(index: number, what: string, o: AcquireOptions = {}): Promise<() => Promise<void>> {
-    const host = this.options.host ?? hostname();
+  /** Waits for GPU `index` of `host` (cancellable), then holds it until the returned release is called. */
+  async acquire(index: number, what: string, o: AcquireOptions = {}, host = this.options.host ?? hostname()): Promise<() => Promise<void>> {
     const key = `${host}:${index}`;
     const queue = this.queues.get(key) ?? [];
     this.queues.set(key, queue);
@@ -187,5 +186,5 @@ async function takeOver(path: string, dead: Holder): Promise<void> {
   await unlink(aside).catch(() => undefined);
 }
 
-/** The gate every LocalTarget of this process shares. */
+/** The gate every target of this process shares (keyed by the target's host). */
 export const localGpuGate = new GpuGate();

@@ -41,15 +41,25 @@ export function parseGpuCsv(text: string): GpuInfo[] {
 }
 
 /**
- * The GPU a CUDA program started with `CUDA_VISIBLE_DEVICES` will see as device 0, when that variable lists plain
- * indices (nvidia-smi ignores it and lists every GPU). UUID or MIG entries cannot be mapped without nvidia-smi's
- * UUID column, so they give the first GPU; an index nvidia-smi does not list gives undefined.
+ * The GPUs a CUDA program started with `CUDA_VISIBLE_DEVICES` sees, in its numbering (device 0 first), when that
+ * variable lists plain indices (nvidia-smi ignores it and lists every GPU). UUID or MIG entries cannot be mapped
+ * without nvidia-smi's UUID column, so they give the list as it is; an index nvidia-smi does not list gives undefined.
  */
-export function firstVisibleGpu(gpus: readonly GpuInfo[], cudaVisibleDevices: string | undefined): GpuInfo | undefined {
-  if (cudaVisibleDevices === undefined || cudaVisibleDevices.trim() === '') return gpus[0];
-  const first = cudaVisibleDevices.split(',')[0].trim();
-  if (!/^\d+$/.test(first)) return gpus[0];
-  return gpus.find((g) => g.index === Number(first));
+export function visibleGpus(gpus: readonly GpuInfo[], cudaVisibleDevices: string | undefined): GpuInfo[] | undefined {
+  if (cudaVisibleDevices === undefined || cudaVisibleDevices.trim() === '') return [...gpus];
+  const entries = cudaVisibleDevices.split(',').map((e) => e.trim());
+  if (!entries.every((e) => /^\d+$/.test(e))) return [...gpus];
+  const visible = entries.map((e) => gpus.find((g) => g.index === Number(e)));
+  return visible.every((g): g is GpuInfo => g !== undefined) ? visible : undefined;
+}
+
+/** The GPUs a target's processes see, or an Error naming the CUDA_VISIBLE_DEVICES entry that fits none of them. */
+export async function gpusSeenBy(target: Target, cudaVisibleDevices: string | undefined, options: { nvidiaSmiPath?: string; signal?: AbortSignal } = {}): Promise<GpuInfo[]> {
+  const gpus = await listGpus(target, options);
+  if (gpus.length === 0) return []; // no GPU (or no nvidia-smi): nothing for CUDA_VISIBLE_DEVICES to pick from
+  const visible = visibleGpus(gpus, cudaVisibleDevices);
+  if (visible) return visible;
+  throw new Error(`CUDA_VISIBLE_DEVICES='${cudaVisibleDevices}' names a GPU that nvidia-smi does not list on target '${target.name}' (it lists ${gpus.map((g) => `${g.index}: ${g.name}`).join(', ')}): set it to some of those indices, or unset it`);
 }
 
 /** `sm_90` for compute capability 9.0 (10.0 → `sm_100`); sm_90 when there is no GPU to ask. */

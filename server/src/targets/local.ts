@@ -4,7 +4,8 @@ import { localGpuGate, type AcquireOptions } from './gpu-gate';
 import { killGroup, trackChild } from './lifecycle';
 import { limitOfExit, LocalSandbox, type SandboxSettings } from './sandbox';
 import { watchSandbox } from './sandbox-watch';
-import type { ExecOptions, ExecResult, Target } from './target';
+import type { ExecOptions, ExecResult } from './target';
+import { ThisMachine } from './this-machine';
 
 export interface LocalTargetOptions {
   /** Read at every sandboxed exec, so a changed editor setting applies to the next job. Default: sandboxed, bwrap on PATH. */
@@ -17,16 +18,17 @@ export interface LocalTargetOptions {
  * Runs commands on this machine. Each command gets its own process group so a timeout or a cancel kills the whole
  * tree (nvcc spawns cicc, ptxas, …), and is tracked while it runs so none outlives this process (lifecycle.ts).
  */
-export class LocalTarget implements Target {
+export class LocalTarget extends ThisMachine {
   readonly name = 'local';
   private readonly sandbox: LocalSandbox;
 
   constructor(options: LocalTargetOptions = {}) {
+    super();
     this.sandbox = new LocalSandbox(options.sandbox ?? (() => ({ enabled: true })), (file, args) => this.exec(file, args, { timeoutMs: 30_000 }), options.onSandboxNotice);
   }
 
   acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
-    return localGpuGate.acquire(index, what, options);
+    return localGpuGate.acquire(index, what, options, this.host);
   }
 
   /** With options.sandbox: throws SandboxUnavailableError when no sandbox can be made and the user has not chosen to run without one. */
@@ -40,7 +42,7 @@ export class LocalTarget implements Target {
     }
     const child = execa(plan?.file ?? file, plan?.args ?? args, {
       cwd: options.cwd,
-      input: options.input,
+      ...(options.inputFile === undefined ? { input: options.input } : { inputFile: options.inputFile }),
       // A sandboxed command gets its environment inside bwrap (--setenv); bwrap itself runs with ours.
       env: plan?.sandboxed ? undefined : options.env,
       extendEnv: true,

@@ -1,7 +1,11 @@
-// A target is where commands run: this machine now; SSH and Slurm later.
-// This folder is the only code that spawns processes (ARCHITECTURE.md).
+// A target is where commands run: this machine (local.ts) or one reached over SSH (ssh.ts). It carries everything
+// that touches that machine: processes, files (put/get and where a file of this machine is seen there), a scratch
+// folder per job, its GPUs and their gate, and its identity. Nothing above targets/ reads the local file system on
+// a target's behalf or this process's CUDA_VISIBLE_DEVICES. This folder is the only code that spawns processes.
 
 import type { AcquireOptions } from './gpu-gate';
+import type { GpuInfo } from './gpus';
+import type { Scratch } from './scratch';
 
 export interface SandboxPolicy {
   /** Folders the process may write (its scratch folder); everything else read-only or hidden. */
@@ -23,6 +27,8 @@ export interface ExecOptions {
   /** Cancelling kills the whole process tree. */
   signal?: AbortSignal;
   input?: string;
+  /** Standard input from this file instead (an archive on its way to another machine). */
+  inputFile?: string;
   env?: Record<string, string | undefined>;
   /** Run inside the target's sandbox (candidate builds and harness runs): no network, only these folders, bounded. */
   sandbox?: SandboxPolicy;
@@ -46,14 +52,47 @@ export interface ExecResult {
   sandboxed?: boolean;
 }
 
+/** A target could not be reached, or the connection dropped while a command ran; the message names the host. */
+export class TargetConnectionError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TargetConnectionError';
+  }
+}
+
+export interface TransferOptions {
+  signal?: AbortSignal;
+}
+
 export interface Target {
   /** Shown in messages: "no CUDA device on target 'local'". */
   readonly name: string;
+  /**
+   * The machine its processes run on (`vm1`, `ssh:alice@gpu1:22`): part of the ceilings cache key, the GPU locks'
+   * names and the run records, so nothing measured on one machine is taken for another's.
+   */
+  readonly host: string;
+  /** Where `localPath` (a file or folder of this machine) is seen by the target's processes, once put there. */
+  targetPath(localPath: string): string;
+  /**
+   * Makes these files and folders of this machine present at targetPath(each) (symbolic links followed); only what
+   * changed is copied. On this machine, nothing to do.
+   */
+  put(localPaths: readonly string[], options?: TransferOptions): Promise<void>;
+  /** Copies the target's file `targetFile` to `localPath` here (nothing to do when they are the same file). */
+  get(targetFile: string, localPath: string, options?: TransferOptions): Promise<void>;
+  /** A private folder on the target for one job (its path as the target sees it), removed by `remove()` and at exit. */
+  createScratch(purpose: string, options?: TransferOptions): Promise<Scratch>;
+  /**
+   * The GPUs the target holds now, in the order its processes number them (device 0 first). Called after the GPU
+   * is acquired: a scheduler allocates before it can say which GPUs it gave. None is not an error: an empty list.
+   */
+  heldGpus(options?: { signal?: AbortSignal }): Promise<GpuInfo[]>;
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /**
    * Waits until no other KernelPilot job (of this process or another) times on GPU `index` of this target, then
    * holds it until the returned release runs; waits are reported through options.onWait (gpu-gate.ts). Optional:
-   * a target without it (a test stand-in) is not shared.
+   * a target without it (a test stand-in) is not shared. The gate is per host and GPU.
    */
   acquireGpu?(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>>;
 }
