@@ -3,7 +3,9 @@
 // that compiles with nvcc would make one mutant cost tens of seconds, and the whole-job tests (job-compare) reach
 // every module, so each survivor would pay for them too; a decision they alone catch deserves a test here. Tests
 // that pin a constant (benchspec-store's tolerance table) are left out on purpose: a tolerance is killed by a
-// test of what the gate decides with it.
+// test of what the gate decides with it. So are the record tests (bench-record, bench-recorded): re-deriving a
+// stored run proves the record is faithful, not that the decision it holds is right; and optimize-search, whose
+// subject is the search proposer (the loop's choices are tested in optimize-loop).
 export const DECISION_TESTS = [
   // derive/: probes from the runtime's events, trust, statistics and the comparison, roofline, verdict, summary.
   'test/unit/gate-decisions.test.ts',
@@ -11,9 +13,9 @@ export const DECISION_TESTS = [
   'test/unit/derive-probes-edges.test.ts',
   'test/unit/derive-gate-edges.test.ts',
   'test/unit/gate-tolerances.test.ts',
+  'test/unit/gate-rejections.test.ts',
+  'test/unit/derive-stats-edges.test.ts',
   'test/unit/bench-gate.test.ts',
-  'test/unit/bench-record.test.ts',
-  'test/unit/bench-recorded.test.ts',
   'test/unit/bench-roofline.test.ts',
   'test/unit/bench-statistics.test.ts',
   'test/unit/bench-stats.test.ts',
@@ -25,14 +27,15 @@ export const DECISION_TESTS = [
   // harness/ and bench/crash.ts: the runtime's command line, how a run ends and what a crash means.
   'test/unit/gate-run.test.ts',
   'test/unit/gate-run-endings.test.ts',
+  'test/unit/gate-runtime-edges.test.ts',
   // benchspec/: tolerances and validation.
   'test/unit/benchspec-defaults.test.ts',
   'test/unit/benchspec-validate.test.ts',
   'test/unit/benchspec-validate-rules.test.ts',
   // optimize/: the loop, its bandit and budget.
   'test/unit/optimize-loop.test.ts',
-  'test/unit/optimize-search.test.ts',
   'test/unit/optimize-bandit-budget.test.ts',
+  'test/unit/optimize-bandit-draws.test.ts',
 ];
 
 /** Where bundle-tests.mjs puts a test file's bundle, and what the TAP runner runs. */

@@ -1,5 +1,5 @@
 // Turns Stryker's JSON report into the summary that is committed:
-// `node test/mutation/summarize.mjs [--label TEXT] [REPORT.json …] > test/mutation/report-<date>.md`. Several
+// `node test/mutation/summarize.mjs [--label TEXT] [--recheck RERUN.json …] [REPORT.json …] > test/mutation/report-<date>.md`. Several
 // reports (a run split over parts of the mutate list with --mutate) are merged; default
 // test/mutation/out/mutation.json.
 // Survivors listed in test/mutation/equivalent.md (a mutant that no test can tell apart from the original, with
@@ -9,10 +9,36 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
 const args = process.argv.slice(2);
-const labelAt = args.indexOf('--label');
-const label = labelAt >= 0 ? args.splice(labelAt, 2)[1] : '';
+const option = (name) => {
+  const values = [];
+  for (let at = args.indexOf(name); at >= 0; at = args.indexOf(name)) values.push(args.splice(at, 2)[1]);
+  return values;
+};
+const label = option('--label')[0] ?? '';
+const rechecks = option('--recheck').map((file) => JSON.parse(readFileSync(file, 'utf8')));
 const reports = (args.length ? args : [join(root, 'test/mutation/out/mutation.json')]).map((file) => JSON.parse(readFileSync(file, 'utf8')));
 const report = { framework: reports[0].framework, files: Object.assign({}, ...reports.map((r) => r.files)) };
+
+/**
+ * `--recheck RERUN.json` (repeatable, later ones win): a rerun of the timed-out mutants with a longer timeoutMS
+ * (`stryker run` with their locations as `mutate`). Under a heavy machine load a mutant whose covering test files
+ * take long in a row can time out without hanging, and a timeout counts as detected: the rerun's result replaces
+ * each Timeout it has one for, so a slow survivor is counted as one.
+ */
+const mutantKey = (m) => `${m.location.start.line}:${m.location.start.column}:${m.mutatorName}:${m.replacement}`;
+let rechecked = 0;
+for (const recheck of rechecks) {
+  for (const [file, { mutants }] of Object.entries(recheck.files)) {
+    const results = new Map(mutants.filter((m) => m.status !== 'Ignored' && m.status !== 'CompileError').map((m) => [mutantKey(m), m]));
+    for (const m of report.files[file]?.mutants ?? []) {
+      const again = m.status === 'Timeout' ? results.get(mutantKey(m)) : undefined;
+      if (again && again.status !== 'Timeout') {
+        m.status = again.status;
+        rechecked++;
+      }
+    }
+  }
+}
 
 /**
  * equivalent.md lines: "- `path:line` Mutator `replacement` — why". The replacement is matched too, so an entry
@@ -64,6 +90,7 @@ const lines = [];
 lines.push(`# Mutation report${label ? ` (${label})` : ''}`, '');
 lines.push(`Run: ${new Date().toISOString().slice(0, 10)}, StrykerJS ${report.framework?.version ?? '?'} (\`npm run test:mutation\`, stryker.config.mjs).`, '');
 lines.push(`Score: **${pct(score(total, false))}** (${total.killed + total.timeout} detected of ${total.killed + total.timeout + total.survived + total.noCoverage + total.equivalent}); counting the ${total.equivalent} listed equivalent mutants out: **${pct(score(total, true))}**.`);
+if (rechecks.length) lines.push(`Timeouts rechecked with a longer timeout (--recheck): ${rechecked} changed to the rerun's result.`);
 lines.push(`Not counted: ${total.compileError} mutants the TypeScript checker rejected, ${total.ignored} ignored (message text and declarations that are not gate decisions, test/mutation/ignore.mjs).`, '');
 lines.push('| file | mutants | killed | timeout | survived | no coverage | equivalent | compile error | ignored | score |', '|---|---|---|---|---|---|---|---|---|---|');
 for (const r of [...rows, { ...total, file: '**all**' }]) {
