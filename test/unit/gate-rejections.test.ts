@@ -41,6 +41,17 @@ test('one bad output of two in a timed pair fails timed', T, () => {
   assert.deepEqual(failed(evidence({ timing: two })), ['timed']);
 });
 
+test('timed pairs the runtime reported no verification for fail timed (an unchecked launch is not a match)', T, () => {
+  const none = timing(4);
+  delete none.verification;
+  const short = timing(4);
+  short.verification = { inputsChanged: [0, 0], outputs: [{ name: 'out', failures: [0, 0], unwritten: [0, 0] }] };
+  const noOutputs = timing(4);
+  noOutputs.verification = { inputsChanged: [0, 0, 0, 0], outputs: [] };
+  for (const t of [none, short, noOutputs]) assert.deepEqual(failed(evidence({ timing: t })), ['timed']);
+  assert.match(probesOf(spec, evidence({ timing: short })).find((p) => p.name === 'timed')?.reason ?? '', /verification of 2 of 4 timed pairs/);
+});
+
 test('an output listed before the input it aliases is still caught', T, () => {
   const outFirst = { ...spec, args: [spec.args[2], spec.args[0], spec.args[1]] };
   const aliased = [1, 2, 3].map((seed) => check(seed, {}, { pointers: { out: '0x10000', a: '0x10000', b: '0x20000' } }));

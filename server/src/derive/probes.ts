@@ -242,7 +242,12 @@ function timedProbe(spec: BenchSpec, timing: TimingEvent): Probe {
   if (timing.unaccountedActivities !== undefined && timing.unaccountedActivities > 0) {
     return { name: 'timed', passed: false, gate: true, reason: `${timing.unaccountedActivities} GPU activities ran outside the timed windows that the gate did not issue: work was done where it is not measured`, details };
   }
-  const badPair = v?.inputsChanged.findIndex((c, i) => c > 0 || v.outputs.some((o) => o.failures[i] > 0 || o.unwritten[i] > 0)) ?? -1;
+  // Fail closed: a timed pair the runtime reported no verification for is an unchecked launch, not a match.
+  const verified = v ? Math.min(v.inputsChanged.length, ...v.outputs.flatMap((o) => [o.failures.length, o.unwritten.length])) : 0;
+  if (!v || v.outputs.length === 0 || verified < pairs) {
+    return { name: 'timed', passed: false, gate: true, reason: `the runtime reported the verification of ${verified} of ${pairs} timed pairs: a launch that was not checked is not a result`, details };
+  }
+  const badPair = v.inputsChanged.findIndex((c, i) => c > 0 || v.outputs.some((o) => o.failures[i] > 0 || o.unwritten[i] > 0));
   if (badPair >= 0) return { name: 'timed', passed: false, gate: true, reason: `timed pair ${badPair} did not match the reference`, details };
   const warm = warmups > 0 ? ` (and ${warmups} warm-up launch${warmups > 1 ? 'es' : ''})` : '';
   return { name: 'timed', passed: true, gate: true, reason: `all ${pairs} timed launches${warm} matched the reference computed for the same fresh inputs, every output written, inputs untouched`, details };
