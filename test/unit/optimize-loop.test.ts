@@ -124,11 +124,11 @@ test('stop rules: tokens, money, time, roofline, no gain, nothing left, and a mo
 
 test('cancel stops in-flight evaluations at once and records the run as cancelled', T, async () => {
   const controller = new AbortController();
-  const evaluator = new FakeEvaluator([], accepted(1.1), undefined, 5_000);
+  const evaluator = new FakeEvaluator([], accepted(1.1), undefined, 60_000);
   const started = Date.now();
   setTimeout(() => controller.abort(), 100);
   const { result, sink } = await run(new ScriptedProposer(['memory-coalescing'], (r) => `x ${r.id}`), evaluator, {}, { signal: controller.signal });
-  assert.ok(Date.now() - started < 2_000, 'the 5 s evaluations were cut short');
+  assert.ok(Date.now() - started < 20_000, 'the 60 s evaluations were cut short (the margin is for a loaded machine)');
   assert.equal(result.stop.reason, 'cancelled');
   assert.equal(result.attempts.length, 0);
   assert.deepEqual(sink.events.at(-1), { ...sink.events.at(-1), kind: 'stop', reason: 'cancelled' });
