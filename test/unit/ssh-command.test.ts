@@ -23,6 +23,26 @@ function readIfThere(file: string): string {
   }
 }
 
+/**
+ * Runs a wrapper script by `sh` with its stdin held open until it exits, as the ssh channel is: the wrapper's
+ * watcher ends the group when stdin closes, so a closed stdin (spawnSync's) would race the command.
+ */
+function runWrapper(script: string, env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn('sh', ['-c', script], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  return new Promise((done) =>
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      child.stdin.end();
+      done({ status, stdout, stderr });
+    }),
+  );
+}
+
 /** Polls `probe` every 50 ms until it gives a value (10 s at most). */
 async function until<T>(probe: () => T | undefined): Promise<T> {
   for (let i = 0; i < 200; i++) {
@@ -47,13 +67,13 @@ test('destinations: URLs and Host aliases parse; anything ssh could read as an o
   assert.throws(() => rsyncRsh('ssh', { host: 'h' }, { controlDir: "/it's" }), /single quote/);
 });
 
-test("the remote wrapper, run by sh: every name is one literal argument, in the working folder and environment given, and nothing runs", { timeout: 30_000 }, () => {
+test("the remote wrapper, run by sh: every name is one literal argument, in the working folder and environment given, and nothing runs", { timeout: 30_000 }, async () => {
   const names = shellPayloads(markers, 'arg');
   const cwd = join(root, names.filter((n) => !n.includes('/') && n !== '' && n !== '.' ).join('|').slice(0, 120));
   mkdirSync(cwd, { recursive: true });
   const pidFile = join(root, 'run.pid');
   const script = remoteScript({ file: 'sh', args: ['-c', 'printf "%s\\0" "$@"; pwd; printf "%s" "$KP_VALUE"', 'sh', ...names], cwd, env: { KP_VALUE: names.join('|'), KP_UNSET: undefined }, pidFile });
-  const run = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { ...process.env, KP_UNSET: 'x' }, timeout: 20_000 });
+  const run = await runWrapper(script, { ...process.env, KP_UNSET: 'x' });
   assert.equal(run.status, 0, run.stderr);
   const [args, rest] = [run.stdout.split('\0').slice(0, -1), run.stdout.split('\0').at(-1) ?? ''];
   assert.deepEqual(args, names);
@@ -65,7 +85,7 @@ test("the remote wrapper, run by sh: every name is one literal argument, in the 
 
 test('the wrapper: a program that is not there is said so; input reaches the program; a cancel or a closed channel ends the whole group', { timeout: 30_000 }, async () => {
   const pidFile = join(root, 'kill.pid');
-  const missing = spawnSync('sh', ['-c', remoteScript({ file: 'kp-no-such-program', args: [], pidFile })], { encoding: 'utf8', timeout: 10_000 });
+  const missing = await runWrapper(remoteScript({ file: 'kp-no-such-program', args: [], pidFile }));
   assert.equal(missing.status, 127);
   assert.match(missing.stderr, /not found: kp-no-such-program/);
   const input = 'line one\n$(touch x)\n';
