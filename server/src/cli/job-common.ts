@@ -27,8 +27,8 @@ export interface JobCliOptions {
 }
 
 /**
- * The CLI's named targets: `$XDG_CONFIG_HOME/kernelpilot/targets.json` (else ~/.config/…), the same object as the
- * editor's machine-scoped `kernelpilot.targets`. The user's own file: never a workspace's.
+ * The CLI's named targets: `$XDG_CONFIG_HOME/kernelpilot/targets.json` (else ~/.config/…).
+ * The user's own file: never a workspace's.
  */
 export function targetsFile(env: NodeJS.ProcessEnv = process.env): string {
   const xdg = env.XDG_CONFIG_HOME;

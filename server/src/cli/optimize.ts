@@ -60,8 +60,8 @@ __launch_bounds__, unroll pragmas).
                         built-in search's first candidate of each strategy; nothing is timed or verified
   --no-sandbox          build and run candidates without the bubblewrap sandbox (their code runs with your rights)
   --bwrap PATH          the bwrap program, where it is not on PATH
-  --target T            where candidates build and run: local (default), ssh://[user@]host[:port], or a name from
-                        ~/.config/kernelpilot/targets.json
+  --target T            where candidates build and run: local (default), ssh://[user@]host[:port],
+                        slurm://[user@]login[:port]?partition=P&gpus=N, or a name from ~/.config/kernelpilot/targets.json
   --workspace DIR       where .kernelpilot/ lives (default .)
   --json                the run's report as JSON       --help              this text
 

@@ -16,7 +16,7 @@ const jobOptions = `options: --workspace DIR (default: the current folder; specs
   Candidates are built and run in a bubblewrap sandbox: --bwrap PATH names the bwrap program, --no-sandbox runs
   them without one (their code then runs with your rights).
   --target NAME|URL runs the job elsewhere: local (default), ssh://[user@]host[:port] (a Host alias of ~/.ssh/config
-  works), or a name from ~/.config/kernelpilot/targets.json (kernelpilot.targets in the editor).
+  works), slurm://[user@]login[:port]?partition=P&gpus=N, or a name from ~/.config/kernelpilot/targets.json.
 ${COMPILE_OPTIONS_USAGE}`;
 
 export const commands: Record<string, CommandHelp> = {

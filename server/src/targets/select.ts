@@ -1,5 +1,5 @@
-// Which target a job runs on: `local`, `ssh://[user@]host[:port]`, or a name of the user's named targets
-// (`kernelpilot.targets`: machine-scoped in the editor, ~/.config/kernelpilot/targets.json for the CLI). A target's
+// Which target a job runs on: `local`, `ssh://[user@]host[:port]`, `slurm://…`, or a name of the user's named
+// targets (~/.config/kernelpilot/targets.json; the editor does not choose targets yet). A target's
 // entry may also be keyed by its URL, to give that URL tool paths, environment lines or an ssh config file. The
 // definitions come only from the user's own configuration, never from a workspace: a repository cannot choose where
 // its code runs.
@@ -29,10 +29,10 @@ export type NamedTargets = Record<string, TargetSetting>;
 
 const KEYS = new Set(['url', 'tools', 'env', 'remoteDir', 'sshConfig', 'transfer', 'slurmFlags']);
 
-/** Checks the shape of `kernelpilot.targets` (from `origin`, named in every message); throws an Error that says what is wrong. */
+/** Checks the shape of the named targets (from `origin`, named in every message); throws an Error that says what is wrong. */
 export function parseNamedTargets(raw: unknown, origin: string): NamedTargets {
   if (raw === undefined || raw === null) return {};
-  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${origin}: kernelpilot.targets must be an object of named targets, e.g. {"gpu-box": {"url": "ssh://me@gpu1"}}`);
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`${origin}: the named targets must be an object, e.g. {"gpu-box": {"url": "ssh://me@gpu1"}}`);
   const out: NamedTargets = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
     const where = `${origin}: target '${name}'`;
@@ -119,5 +119,5 @@ export async function createTarget(nameOrUrl: string, context: TargetContext): P
     return new SlurmTarget({ login: ssh, name, request: flagged, runAtExit: (file, args) => ssh.runSync(file, args), ...sandbox });
   }
   const names = Object.keys(context.named);
-  throw new Error(`unknown target '${nameOrUrl}': give 'local', ssh://[user@]host[:port], slurm://[user@]login[:port]?partition=P&gpus=N, or the name of a target in kernelpilot.targets (${names.length ? `known: ${names.join(', ')}` : 'none is defined'})`);
+  throw new Error(`unknown target '${nameOrUrl}': give 'local', ssh://[user@]host[:port], slurm://[user@]login[:port]?partition=P&gpus=N, or the name of a target in targets.json (${names.length ? `known: ${names.join(', ')}` : 'none is defined'})`);
 }
