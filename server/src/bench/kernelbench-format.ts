@@ -30,7 +30,7 @@ function fastText(f: FastP | null, p: number): string {
 
 function summaryLine(s: KernelBenchSummary): string {
   const name = s.baseline === 'eager' ? 'vs eager PyTorch' : 'vs torch.compile';
-  if (s.unavailable && s.fastP.slice(1).every((f) => f === null)) return `${name}: not measured — ${s.unavailable}`;
+  if (s.unavailable && s.fastP.every((f) => f === null)) return `${name}: not measured — ${s.unavailable}`;
   const mean = s.geometricMean ? `geomean ${sig(s.geometricMean.value)}× over ${s.geometricMean.tasks} task(s)` : 'geomean n/a (no accepted timed candidate)';
   return `${name}: ${s.fastP.map((f, i) => fastText(f, P_VALUES[i])).join(', ')}; ${mean}`;
 }

@@ -162,17 +162,15 @@ export interface FastP {
 /**
  * fast_p over a task set. p = 0 counts every task with an accepted candidate (fast_0: correct). Null where the
  * baseline was not measured for some task with an accepted candidate (torch.compile missing on the target): a
- * share over the other tasks would not be the same quantity.
+ * share over the other tasks would not be the same quantity, and fast_0 against a baseline never run says nothing.
  */
 export function fastP(tasks: readonly TaskResult[], p: number, baseline: Baseline): FastP | null {
   let count = 0;
   for (const task of tasks) {
     if (task.best === undefined) continue;
     const speedup = speedupOf(task, baseline);
-    if (speedup === undefined) {
-      if (p === 0) count++;
-      else return null;
-    } else if (p === 0 || speedup > p) count++;
+    if (speedup === undefined) return null;
+    if (p === 0 || speedup > p) count++;
   }
   return { p, count, total: tasks.length, fraction: tasks.length ? count / tasks.length : 0 };
 }
