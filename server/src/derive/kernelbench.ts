@@ -96,6 +96,8 @@ export function candidateVerdict(reference: ReferenceEvidence, candidate: Candid
 
 export interface CandidateResult extends CandidateVerdict {
   file: string;
+  /** Its process, from fork to end (the task's torch import and reference are not in it). */
+  seconds?: number;
   /** Paired against eager Model; withheld for a rejected candidate. */
   eager?: TimingComparison;
   /** Ratio of medians against torch.compile(Model), timed apart; withheld for a rejected candidate. */
@@ -121,12 +123,12 @@ export function taskResult(task: string, run: KernelBenchRun, plan: KernelBenchP
   const candidates = run.candidates.map((candidate): CandidateResult => {
     const judged = candidateVerdict(ref, candidate, plan);
     const t = candidate.timing;
-    if (!judged.verdict.accepted || !t?.candidate || t.candidate.kernelMs.length === 0) return { file: candidate.file, ...judged };
+    const base = { file: candidate.file, ...(candidate.seconds !== undefined ? { seconds: candidate.seconds } : {}), ...judged };
+    if (!judged.verdict.accepted || !t?.candidate || t.candidate.kernelMs.length === 0) return base;
     const eager = compareTimings(t.baseline.kernelMs, t.candidate.kernelMs);
     const candidateMedianMs = median(t.candidate.kernelMs);
     return {
-      file: candidate.file,
-      ...judged,
+      ...base,
       eager,
       ...(compiled?.length ? { compiled: { speedup: median(compiled) / candidateMedianMs, baselineMedianMs: median(compiled), candidateMedianMs } } : {}),
     };

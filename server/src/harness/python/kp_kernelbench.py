@@ -248,7 +248,13 @@ class Side:
     def inputs(self, seed):
         seed_all(seed)
         try:
-            made = self.task.get_inputs()
+            # On a GPU the inputs are drawn there (torch 2's device context): drawing GPU-sized tasks on the host
+            # (KernelBench's 6 GB tensors) would take seconds per call, and every timed call draws fresh ones.
+            if self.cuda and hasattr(torch.device, "__enter__"):
+                with self.device:
+                    made = self.task.get_inputs()
+            else:
+                made = self.task.get_inputs()
         except Exception as e:
             raise CandidateError("task", f"get_inputs() raised {type(e).__name__}: {e}")
         return [x.to(self.device) if isinstance(x, torch.Tensor) else x for x in made]
@@ -618,7 +624,15 @@ def child(work, label):
 
 
 def wait_for(pid, limit_s, label):
-    deadline = time.monotonic() + limit_s
+    """Waits for a child (killing it past limit_s), reports how it ended, and how long it took from its fork."""
+    started = time.monotonic()
+    try:
+        ended(pid, started + limit_s, limit_s, label)
+    finally:
+        emit({"kind": "finished", "seconds": round(time.monotonic() - started, 3)})
+
+
+def ended(pid, deadline, limit_s, label):
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:

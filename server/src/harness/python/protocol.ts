@@ -4,7 +4,7 @@
 // (each starting with `{"kind":`): `harness`; then the reference's events (`start`, `reference`, one
 // `baseline-check` per seed, `baselines`, `end`); then per candidate a `candidate` marker followed by that
 // candidate's events (`start`, `loaded`, one `check` per seed, `repeat`, `timing`, `end`); an `error` in place of
-// the rest when something failed; `done` last. The check, repeat, timing and baseline-check events have the CUDA
+// the rest when something failed; `finished` (its seconds) after the reference and each candidate; `done` last. The check, repeat, timing and baseline-check events have the CUDA
 // gate's shapes (../protocol.ts), so derive/probes.ts derives the same probes from them.
 
 import type { Tolerance } from '../../benchspec/model';
@@ -108,6 +108,12 @@ export interface KernelBenchEndEvent {
   stopped?: 'check' | 'timing';
 }
 
+/** After the reference and after each candidate: seconds from its fork to its end (the shared torch import excluded). */
+export interface FinishedEvent {
+  kind: 'finished';
+  seconds: number;
+}
+
 export interface DoneEvent {
   kind: 'done';
 }
@@ -125,4 +131,5 @@ export type KernelBenchEvent =
   | TimingEvent
   | KernelBenchEndEvent
   | ErrorEvent
+  | FinishedEvent
   | DoneEvent;

@@ -16,6 +16,7 @@ export interface ReferenceEvidence {
   checks: BaselineCheckEvent[];
   baselines?: BaselinesEvent;
   error?: ErrorEvent;
+  seconds?: number;
 }
 
 export interface CandidateRunEvidence {
@@ -28,6 +29,8 @@ export interface CandidateRunEvidence {
   error?: ErrorEvent;
   /** It printed its end event (a crash or a kill leaves none). */
   ended: boolean;
+  /** From its fork to its end: loading, building, checking, timing. */
+  seconds?: number;
 }
 
 export interface KernelBenchRun {
@@ -70,7 +73,9 @@ export function sortEvents(events: readonly KernelBenchEvent[], files: readonly 
       else if (event.kind === 'timing') current.timing = event;
       else if (event.kind === 'error') current.error = event;
       else if (event.kind === 'end') current.ended = true;
-    } else if (event.kind === 'start') run.reference.start = event;
+      else if (event.kind === 'finished') current.seconds = event.seconds;
+    } else if (event.kind === 'finished') run.reference.seconds = event.seconds;
+    else if (event.kind === 'start') run.reference.start = event;
     else if (event.kind === 'reference') run.reference.reference = event;
     else if (event.kind === 'baseline-check') run.reference.checks.push(event);
     else if (event.kind === 'baselines') run.reference.baselines = event;
