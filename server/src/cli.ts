@@ -42,6 +42,13 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         'no-sandbox': { type: 'boolean', default: false },
         bwrap: { type: 'string' },
         target: { type: 'string' },
+        solutions: { type: 'string' },
+        python: { type: 'string' },
+        seeds: { type: 'string' },
+        size: { type: 'string', multiple: true },
+        device: { type: 'string' },
+        strict: { type: 'boolean', default: false },
+        'no-compile': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -134,6 +141,14 @@ async function main(argv: string[]): Promise<number> {
       };
       const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
       const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });
+      process.stdout.write(output + '\n');
+      return exitCode;
+    }
+    case 'kernelbench': {
+      const { kernelbenchCommand } = await import('./cli/kernelbench');
+      const flags = { solutions: values.solutions, json: values.json, python: values.python, pairs: values.pairs, warmup: values.warmup, seeds: values.seeds, size: values.size, device: values.device, strict: values.strict, noCompile: values['no-compile'] };
+      const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
+      const { output, exitCode } = await kernelbenchCommand(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });
       process.stdout.write(output + '\n');
       return exitCode;
     }
