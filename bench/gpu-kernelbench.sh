@@ -42,7 +42,7 @@ TASKS=("$SHARED"/level1/*.py "$SHARED"/level2/*.py "$SHARED/examples/model_ex_ad
 echo "== kernelpilot kernelbench (${#TASKS[@]} tasks, $PAIRS pairs)" >&2
 start=$(date +%s.%N)
 "$NODE" dist/cli.js kernelbench "${TASKS[@]}" --solutions "$WS/solutions" --python "$PYTHON" --pairs "$PAIRS" --json "${SIZE_ARGS[@]}" "${EXTRA[@]}" > "$OUT/ours.json" 2> "$OUT/ours.stderr"
-echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+rc=$?; echo "exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
 "$PYTHON" - "$OUT/ours.json" > "$OUT/ours.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -61,6 +61,6 @@ if [ -z "${SKIP_KB:-}" ]; then
   echo "== KernelBench eval_kernel_against_ref ($SHARED/eval)" >&2
   start=$(date +%s.%N)
   "$PYTHON" bench/kernelbench-eval.py run "$SHARED/eval" "$WS/solutions" "${TASKS[@]}" > "$OUT/kernelbench.jsonl" 2> "$OUT/kernelbench.stderr"
-  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  rc=$?; echo "exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
 fi
 "$PYTHON" bench/kernelbench-eval.py table "$OUT/ours.json" "$OUT/kernelbench.jsonl" | tee "$OUT/side-by-side.txt"

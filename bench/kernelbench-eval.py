@@ -13,13 +13,20 @@ import time
 import types
 
 
+def stand_in_attribute(attr):
+    if attr.startswith("__"):
+        raise AttributeError(attr)
+    return lambda *a, **k: None
+
+
 def stand_ins():
     for name in ("dotenv", "openai", "litellm", "tqdm"):
         try:
             __import__(name)
         except ImportError:
             module = types.ModuleType(name)
-            module.__getattr__ = lambda attr: (lambda *a, **k: None)
+            # Module dunders (__file__, __path__, …) stay missing: inspect and importlib read them.
+            module.__getattr__ = stand_in_attribute
             sys.modules[name] = module
     try:
         import pydantic  # noqa: F401
