@@ -94,7 +94,7 @@ export interface Occupancy {
   maxWarpsPerSm: number;
   /** activeWarpsPerSm / maxWarpsPerSm × 100: ncu's `sm__maximum_warps_per_active_cycle_pct`. */
   theoreticalPct: number;
-  /** The resource with the fewest blocks (ties: registers, shared memory, warps, blocks, barriers). */
+  /** The resource with the fewest blocks (ties: warps, blocks, registers, shared memory, barriers: at full occupancy, warps). */
   limiter: OccupancyLimiter;
   /** The shared-memory carveout (bytes of the unified L1/shared per SM) the occupancy assumes. */
   sharedCarveoutBytes: number;

@@ -1,0 +1,28 @@
+// The Nsight Compute recordings of test/fixtures/profile/ncu (bench/results/profile-2026-11-29-h200 says how they were
+// made): six examples and three hint kernels, one launch each on an H200.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+export const NCU_DIR = resolve(__dirname, '../fixtures/profile/ncu');
+export const KERNELS_DIR = resolve(__dirname, '../fixtures/profile/kernels');
+export const REPO = resolve(__dirname, '../..');
+
+export interface Recorded {
+  name: string;
+  /** The kernel's file in this checkout (the recordings name it under /work/main/). */
+  file: string;
+  kernel: string;
+  spec: string;
+}
+
+const examples = ['matmul', 'reduce_sum', 'saxpy', 'softmax', 'transpose', 'vector_add'];
+const hints: Record<string, string> = { strided: 'gather_strided', spill: 'spill_accumulate', small_grid: 'scale_few_blocks' };
+
+export const RECORDED: Recorded[] = [
+  ...examples.map((name) => ({ name, file: join(REPO, 'examples/cuda', name, `${name}.cu`), kernel: name, spec: join(REPO, 'examples/cuda', name, `${name}.spec.json`) })),
+  ...Object.entries(hints).map(([name, kernel]) => ({ name, file: join(KERNELS_DIR, `${name}.cu`), kernel, spec: join(KERNELS_DIR, `${name}.spec.json`) })),
+];
+
+export function recording(name: string, kind: 'raw.csv' | 'details.csv' | 'source.csv' | 'source-cuda.csv' | 'sass.txt' | 'nvdisasm.txt' | 'ncu.log'): string {
+  return readFileSync(join(NCU_DIR, `${name}.${kind}`), 'utf8');
+}
