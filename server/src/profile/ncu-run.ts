@@ -53,13 +53,21 @@ function tail(text: string, lines = 5): string {
   return text.trim().split(/\r?\n/).slice(-lines).join(' | ');
 }
 
+/** ncu's version on the target, or why it cannot run there. */
+export async function probeNcu(target: Target, ncu: string, signal?: AbortSignal): Promise<{ version?: string } | LiveAbsent> {
+  const run = await target.exec(ncu, ['--version'], { timeoutMs: 60_000, signal });
+  if (run.cancelled) return { status: 'absent', reason: 'cancelled', message: 'cancelled before Nsight Compute ran' };
+  if (run.notFound || run.exitCode !== 0) return { status: 'absent', reason: 'ncu-missing', message: ncuMissingMessage(target.name, ncu) };
+  const version = /Version\s+(\S+)/.exec(run.stdout)?.[1];
+  return version ? { version } : {};
+}
+
 export async function runNcu(o: NcuRunOptions): Promise<NcuOutcome> {
   const { target } = o;
   const absent = (reason: LiveAbsent['reason'], message: string): NcuOutcome => ({ ok: false, absent: { status: 'absent', reason, message } });
-  const version = await target.exec(o.ncu, ['--version'], { timeoutMs: 60_000, signal: o.signal });
-  if (version.cancelled) return absent('cancelled', 'cancelled before Nsight Compute ran');
-  if (version.notFound || version.exitCode !== 0) return absent('ncu-missing', ncuMissingMessage(target.name, o.ncu));
-  const ncuVersion = /Version\s+(\S+)/.exec(version.stdout)?.[1];
+  const probe = await probeNcu(target, o.ncu, o.signal);
+  if ('status' in probe) return { ok: false, absent: probe };
+  const ncuVersion = probe.version;
 
   const dirs = [...new Set([o.runtime, o.version].map((f) => dirname(f)))];
   await target.put(dirs, { signal: o.signal });
