@@ -46,6 +46,8 @@ export interface ProfileBuilt {
   signal?: AbortSignal;
   /** Candidate code runs sandboxed. */
   sandbox?: SandboxPolicy;
+  /** The caller already holds the GPU gate (an evaluation's GPU turn): do not take it again. */
+  gpuHeld?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -65,7 +67,7 @@ export async function profileLive(o: ProfileBuilt): Promise<{ live: LiveFacts; l
   const blocker = await liveBlocker(target, o.ncu ?? 'ncu', o.signal);
   if (blocker) return { live: blocker, lines: [] };
   const [gpu] = await target.heldGpus({ signal: o.signal });
-  const release = target.acquireGpu ? await target.acquireGpu(gpu.index, `profiling ${o.kernel.name}`, { signal: o.signal, onWait: () => o.onProgress?.(`waiting for GPU ${gpu.index} (another job holds it)`) }) : async () => undefined;
+  const release = !o.gpuHeld && target.acquireGpu ? await target.acquireGpu(gpu.index, `profiling ${o.kernel.name}`, { signal: o.signal, onWait: () => o.onProgress?.(`waiting for GPU ${gpu.index} (another job holds it)`) }) : async () => undefined;
   const clockControl = o.clockControl ?? 'none';
   try {
     o.onProgress?.(`ncu: one launch of ${o.kernel.name} on ${gpu.name}`);
