@@ -61,7 +61,7 @@ test('live: ncu is asked for one launch with every section and the source, and i
   const calls = readFileSync(argsFile, 'utf8').trim().split('\n');
   const profileCall = calls.find((c) => c.includes('--section'));
   assert.ok(profileCall);
-  for (const part of ['--clock-control none', '-k regex:^gather_strided$', '-c 1', '--section SpeedOfLight', '--section SourceCounters', '--section MemoryWorkloadAnalysis_Tables', '--import-source yes', '/nonexistent/kp_gate baseline --version /nonexistent/v.so']) assert.ok(profileCall.includes(part), `${part} in ${profileCall}`);
+  for (const part of ['--clock-control none', '-k regex:(^|::)gather_strided$', '-c 1', '--section SpeedOfLight', '--section SourceCounters', '--section MemoryWorkloadAnalysis_Tables', '--import-source yes', '/nonexistent/kp_gate baseline --version /nonexistent/v.so']) assert.ok(profileCall.includes(part), `${part} in ${profileCall}`);
   assert.ok(calls.some((c) => /^-i .*run\.ncu-rep --page source --csv --print-source cuda,sass$/.test(c)));
 });
 
@@ -70,7 +70,7 @@ test('live: --clock-control base is passed on; a name with regex characters is e
   await profileLive({ ...built, kernel: { name: 'k$1.x' }, clockControl: 'base', target: fakeGpuTarget(bin), ncu: join(bin, 'ncu') });
   const profileCall = readFileSync(argsFile, 'utf8').split('\n').find((c) => c.includes('--section')) ?? '';
   assert.ok(profileCall.includes('--clock-control base'), profileCall);
-  assert.ok(profileCall.includes('-k regex:^k\\$1\\.x$'), profileCall);
+  assert.ok(profileCall.includes('-k regex:(^|::)k\\$1\\.x$'), profileCall);
 });
 
 test('live: counters not permitted (ERR_NVGPUCTRPERM) → absent with how to enable them', { timeout: 60_000 }, async () => {

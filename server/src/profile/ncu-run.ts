@@ -36,9 +36,13 @@ export type NcuOutcome = { ok: true; exports: NcuExports; ncuVersion?: string; c
 
 export const DEFAULT_NCU_TIMEOUT_MS = 300_000;
 
-/** A regex that matches exactly `name`, for ncu's `-k regex:` (a kernel name is an identifier; escaped regardless). */
+/**
+ * A regex for ncu's `-k regex:` that matches the function named `name`, with or without its namespaces (ncu's
+ * `function` base name leaves out parameters and template arguments). A kernel name is an identifier; escaped
+ * regardless.
+ */
 export function exactNameRegex(name: string): string {
-  return `^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`;
+  return `(^|::)${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`;
 }
 
 export function ncuMissingMessage(target: string, ncu: string): string {
