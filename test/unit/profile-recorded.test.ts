@@ -79,7 +79,7 @@ test('strided: the uncoalesced load is flagged on strided.cu line 8, not on the 
   assert.equal(report.hints.filter((h) => h.kind === 'uncoalesced-access').length, 1);
   assert.ok(report.hints.indexOf(hint) < 3, 'among the top three');
   assert.equal(report.classification?.bound, 'memory');
-  assert.match(formatReportText(report), /strided\.cu:8 Uncoalesced global load/);
+  assert.match(formatReportText(report), /strided\.cu:8 Uncoalesced global memory load on line 8/);
 });
 
 test('spill: the spill hint, from the measured local spilling requests and ptxas bytes', { timeout: 10_000 }, () => {
@@ -126,5 +126,5 @@ test('the prompt block is short and quotes the flagged line', { timeout: 10_000 
   const text = formatReportForPrompt(report, recording('strided', 'source-cuda.csv').split('\n').slice(2).map((l) => l.replace(/^"\d+","(.*)"$/, '$1')).join('\n'));
   assert.ok(text.length < 1500, `${text.length} characters`);
   assert.match(text, /memory-bound/);
-  assert.match(text, /Uncoalesced global load \[at `float v = x\[\(int\)\(\(\(long long\)i \* 33\) % n\)\];`\]/);
+  assert.match(text, /Uncoalesced global memory load on line 8: .* \[at `float v = x\[\(int\)\(\(\(long long\)i \* 33\) % n\)\];`\]/);
 });

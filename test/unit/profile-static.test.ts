@@ -2,11 +2,14 @@
 // for every recorded kernel gives ptxas's registers and the theoretical occupancy with its limiter, and they equal what
 // Nsight Compute measured on the H200 for the same kernels built by the same nvcc (13.0).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { profileCommand } from '../../server/src/cli/profile';
 import { parseRawPage, rawNumber } from '../../server/src/profile/ncu-csv';
 import type { ProfileReport } from '../../server/src/profile/report';
-import { tempDir } from './harness-helpers';
+import { REPO, tempDir } from './harness-helpers';
 import { localTarget } from './local-target';
 import { RECORDED, recording } from './profile-fixtures';
 
@@ -54,4 +57,22 @@ test('profile --static text: compact, with the limiter and why live figures are 
   const { output: json } = await profileCommand([strided.file], { kernel: strided.kernel, static: true, json: true, workspace, arch: 'sm_90' }, { target, progress: quiet });
   const report = JSON.parse(json) as ProfileReport;
   assert.equal(report.static.occupancyByBlockSize?.find((p) => p.blockSize === 1024)?.theoreticalPct, 100);
+});
+
+test('the bundled CLI: profile --static --json with no GPU gives registers, theoretical occupancy and its limiter; without --static it says why there are no live figures', { timeout: 300_000, skip: !existsSync(join(REPO, 'dist/cli.js')) && 'dist/cli.js not built (npm run build)' }, () => {
+  const workspace = tempDir('profile-bundle');
+  const args = ['test/fixtures/profile/kernels/spill.cu', '--kernel', 'spill_accumulate', '--spec', 'test/fixtures/profile/kernels/spill.spec.json', '--workspace', workspace];
+  // A PATH without nvidia-smi or ncu, as on CI: only nvcc's folder and the system's.
+  const env = { ...process.env, PATH: `${dirname(process.execPath)}:/usr/local/cuda/bin:/usr/bin:/bin` };
+  const r = spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'profile', ...args, '--static', '--json'], { cwd: REPO, encoding: 'utf8', env });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as ProfileReport;
+  assert.equal(report.static.resources?.registersPerThread, 32);
+  assert.ok((report.static.resources?.spillStoreBytes ?? 0) > 0);
+  assert.deepEqual([report.static.occupancy?.theoreticalPct, report.static.occupancy?.limiter], [100, 'warps']);
+  assert.ok(report.hints.some((h) => h.kind === 'register-spill'));
+  const live = spawnSync(process.execPath, [join(REPO, 'dist/cli.js'), 'profile', ...args], { cwd: REPO, encoding: 'utf8', env });
+  assert.equal(live.status, 0, live.stderr);
+  assert.match(live.stdout, /live figures: none — no CUDA device on target 'local' \(nvidia-smi found none\)/);
+  assert.match(live.stdout, /spill\.cu:\d+ Register spill: ptxas spills \d+ bytes stored|\d\. Register spill: ptxas spills \d+ bytes stored/);
 });

@@ -53,11 +53,16 @@ export function formatReportText(report: ProfileReport, maxHints = 6): string {
   if (report.live.status === 'absent') lines.push(`  live figures: none — ${report.live.message}`);
   if (report.hints.length) {
     lines.push('hints (by estimated gain):');
-    report.hints.slice(0, maxHints).forEach((h, i) => lines.push(`  ${i + 1}. ${gain(h)}${where(report, h)}${h.title}: ${h.origin === 'ncu' ? firstSentence(h.text) : h.text}`));
+    report.hints.slice(0, maxHints).forEach((h, i) => lines.push(`  ${i + 1}. ${gain(h)}${where(report, h)}${summary(h, h.text)}`));
     if (report.hints.length > maxHints) lines.push(`  … ${report.hints.length - maxHints} more (--json has them all)`);
   } else lines.push('hints: none');
   for (const note of report.notes) lines.push(`note: ${note}`);
   return lines.join('\n');
+}
+
+/** Our hints' text is a whole message (the editor shows it alone); ncu's rules get their name and first sentence. */
+function summary(h: Hint, text: string): string {
+  return h.origin === 'ncu' ? `${h.title}: ${firstSentence(text)}` : text;
 }
 
 function firstSentence(text: string): string {
@@ -75,7 +80,7 @@ export function formatReportForPrompt(report: ProfileReport, fileText?: string, 
   out.push(...figures(report).map((l) => `- ${l}`));
   for (const h of report.hints.slice(0, maxHints)) {
     const quoted = h.line !== undefined && source?.[h.line] !== undefined ? ` [at \`${source[h.line].trim().slice(0, 120)}\`]` : '';
-    out.push(`- hint ${gain(h)}${h.title}${quoted}: ${firstSentence(h.text)}`);
+    out.push(`- hint ${gain(h)}${summary(h, firstSentence(h.text))}${quoted}`);
   }
   return out.join('\n');
 }
