@@ -3,7 +3,8 @@
 // kernel name, --clock-control), what the report makes of its exports, and the messages when ncu is missing or the
 // counters are not permitted.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { profileLive } from '../../server/src/bench/profile-job';
@@ -105,4 +106,39 @@ test('CLI: profile on a GPU whose counters are not permitted builds as bench doe
   assert.match(output, /gather_strided · strided\.cu:5 · sm_90 · target fake-h200/);
   assert.match(output, /occupancy 100 % theoretical/);
   assert.match(output, /live figures: none — the GPU driver on target 'fake-h200' does not let this user read the performance counters \(ERR_NVGPUCTRPERM\)/);
+});
+
+test('SASS where cuobjdump and nvdisasm are (stand-ins replaying the H200 disassembly): widths, local traffic and the per-line mix; nothing left in scratch', { timeout: 60_000 }, async () => {
+  const { disassemble } = await import('../../server/src/profile/sass-run');
+  const { sassOf } = await import('../../server/src/profile/static');
+  const bin = join(tempDir('profile-sass'), 'bin');
+  mkdirSync(bin, { recursive: true });
+  const at = (kind: string) => `'${join(NCU_DIR, `spill.${kind}`)}'`;
+  writeFileSync(join(bin, 'cuobjdump'), `#!/bin/sh\ncase "$1" in\n  -sass) cat ${at('sass.txt')};;\n  -lelf) echo 'ELF file    1: version.1.sm_90.cubin';;\n  -xelf) echo cubin > version.1.sm_90.cubin;;\nesac\n`);
+  writeFileSync(join(bin, 'nvdisasm'), `#!/bin/sh\ntest -f "$3" && cat ${at('nvdisasm.txt')}\n`);
+  for (const tool of ['cuobjdump', 'nvdisasm']) chmodSync(join(bin, tool), 0o755);
+  const target = localTarget();
+  const scratchBefore = scratchFolders();
+  const { disassembly, note } = await disassemble(target, '/nonexistent/v.so', join(bin, 'nvcc'));
+  assert.equal(note, undefined);
+  assert.ok(disassembly?.nvdisasm, 'the extracted cubin was disassembled');
+  const spill = RECORDED.find((r) => r.name === 'spill');
+  const { sass, lines } = sassOf(disassembly, '_Z16spill_accumulateiPKfPf', spill?.file ?? '');
+  assert.ok(sass && sass.localLoads > 0 && sass.localStores > 0, JSON.stringify(sass));
+  assert.ok(lines.some((l) => (l.sassMix?.STL ?? 0) > 0 && l.line === 14));
+  assert.deepEqual(scratchFolders(), scratchBefore);
+  const missing = await disassemble(target, '/nonexistent/v.so', '/nonexistent/bin/nvcc');
+  assert.match(missing.note ?? '', /no SASS facts: \/nonexistent\/bin\/cuobjdump is not on target 'local'/);
+});
+
+/** This process's profile and sass scratch folders in the private scratch folder. */
+function scratchFolders(): string[] {
+  const root = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'kernelpilot', 'scratch');
+  return existsSync(root) ? readdirSync(root).filter((n) => new RegExp(`^(profile|sass)-${process.pid}-`).test(n)) : [];
+}
+
+test('live: ncu\'s scratch folder is removed after the run', { timeout: 60_000 }, async () => {
+  const { bin } = fakeTools('strided', 'ok');
+  await profileLive({ ...built, target: fakeGpuTarget(bin), ncu: join(bin, 'ncu') });
+  assert.deepEqual(scratchFolders(), []);
 });

@@ -3,6 +3,7 @@
 // the files under /work/main/; this checkout's paths differ, as a remote target's would.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { roofline } from '../../server/src/derive/roofline';
 import { buildReport, liveFromExports } from '../../server/src/profile/build-report';
 import { parseDetailsPage, parseRawPage, parseSourcePage, rawNumber } from '../../server/src/profile/ncu-csv';
 import { formatReportForPrompt, formatReportText } from '../../server/src/profile/format';
@@ -127,4 +128,24 @@ test('the prompt block is short and quotes the flagged line', { timeout: 10_000 
   assert.ok(text.length < 1500, `${text.length} characters`);
   assert.match(text, /memory-bound/);
   assert.match(text, /Uncoalesced global memory load on line 8: .* \[at `float v = x\[\(int\)\(\(\(long long\)i \* 33\) % n\)\];`\]/);
+});
+
+test('without live figures, a bench record of the same text classifies by the roofline and gives the headroom', { timeout: 10_000 }, () => {
+  const r = RECORDED.find((x) => x.name === 'vector_add');
+  assert.ok(r);
+  // 2^26 floats: 3 × 4 × n bytes in 0.25 ms against a 4 TB/s copy ceiling → 80 % of it, memory-bound.
+  const n = 1 << 26;
+  const bench = { runId: '2026-11-29T00-00-00Z-vector_add-1a2b3c4d', roofline: roofline(0.25, 12 * n, n, { copyBytesPerSecond: 4e12, fp32FlopsPerSecond: 6e13 }) };
+  const report = buildReport({
+    identity: { name: r.kernel, qualifiedName: r.kernel, file: r.file, kernelHash: '0', fileHash: '0', line: 0, target: 'local', arch: 'sm_90' },
+    static: { arch: 'sm_90' },
+    live: { status: 'absent', reason: 'ncu-missing', message: 'no ncu' },
+    bench,
+  });
+  assert.equal(report.classification?.basis, 'roofline');
+  assert.equal(report.classification?.bound, 'memory');
+  assert.ok(Math.abs((report.headroom?.fractionOfPeak ?? 0) - 0.805) < 0.01, JSON.stringify(report.headroom));
+  assert.ok(Math.abs((report.headroom?.rooflineTimeMs ?? 0) - 0.2013) < 0.001);
+  assert.match(formatReportText(report), /roofline: 81 % of the copy-bandwidth ceiling in the benchmark \(0\.25 ms; at the roofline 0\.20 ms\)/);
+  assert.match(formatReportText(report), /live figures: none — no ncu/);
 });
