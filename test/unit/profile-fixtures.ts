@@ -1,11 +1,11 @@
 // The Nsight Compute recordings of test/fixtures/profile/ncu (bench/results/profile-2026-11-29-h200 says how they were
 // made): six examples and three hint kernels, one launch each on an H200.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { EXAMPLES, REPO } from './harness-helpers';
 
-export const NCU_DIR = resolve(__dirname, '../fixtures/profile/ncu');
-export const KERNELS_DIR = resolve(__dirname, '../fixtures/profile/kernels');
-export const REPO = resolve(__dirname, '../..');
+export const NCU_DIR = join(REPO, 'test/fixtures/profile/ncu');
+export const KERNELS_DIR = join(REPO, 'test/fixtures/profile/kernels');
 
 export interface Recorded {
   name: string;
@@ -19,7 +19,7 @@ const examples = ['matmul', 'reduce_sum', 'saxpy', 'softmax', 'transpose', 'vect
 const hints: Record<string, string> = { strided: 'gather_strided', spill: 'spill_accumulate', small_grid: 'scale_few_blocks' };
 
 export const RECORDED: Recorded[] = [
-  ...examples.map((name) => ({ name, file: join(REPO, 'examples/cuda', name, `${name}.cu`), kernel: name, spec: join(REPO, 'examples/cuda', name, `${name}.spec.json`) })),
+  ...examples.map((name) => ({ name, file: join(EXAMPLES, name, `${name}.cu`), kernel: name, spec: join(EXAMPLES, name, `${name}.spec.json`) })),
   ...Object.entries(hints).map(([name, kernel]) => ({ name, file: join(KERNELS_DIR, `${name}.cu`), kernel, spec: join(KERNELS_DIR, `${name}.spec.json`) })),
 ];
 

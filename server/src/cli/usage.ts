@@ -45,6 +45,14 @@ ${COMPILE_OPTIONS_USAGE}`,
 --candidate-launch: the preceding candidate's own launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
 ${jobOptions}`,
   },
+  profile: {
+    synopsis: 'profile FILE [--kernel K] [--spec F] [--static] [--target T] [--json]',
+    summary: 'what limits the kernel: registers, theoretical occupancy and its limiter, SASS facts; with a GPU, Nsight Compute figures, the bottleneck and hints ranked by estimated gain, on their source lines',
+    details: `--static: only what the compiler says (no GPU, no ncu). Otherwise one launch of the kernel (built as bench builds
+it) runs under Nsight Compute on the target; without ncu or counter permission the report says why and how to
+get them. --ncu PATH names ncu on the target; --clock-control none|base (default none: the GPU's own clocks).
+${jobOptions}`,
+  },
   optimize: {
     synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] [--apply | --out F] [--dry-run] ...',
     summary: 'rewrite the kernel in rounds of candidates, each through the gate; only what the gate verifies counts',

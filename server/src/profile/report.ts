@@ -232,6 +232,8 @@ export interface Hint {
   text: string;
   /** Estimated gain, % of the kernel's time (ncu's estimate, or ours with the reasoning in text). */
   estimatedSpeedupPct?: number;
+  /** ncu's kind of estimate: `local` is a speedup of the part the rule looks at, not of the whole kernel. */
+  speedupKind?: 'local' | 'global';
   /** The line (0-based, user's file) the hint is about; absent for whole-kernel hints. */
   line?: number;
   /** For stall hints: the stall reason (`long_scoreboard`, `lg_throttle`, …). */

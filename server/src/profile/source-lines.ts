@@ -33,6 +33,16 @@ export function userFileBlocks(files: readonly SourceFile[], userFile: string, t
   return scored.filter((s) => s.n === best).map((s) => s.f);
 }
 
+/** Opcode (without modifiers or predicate) → how many, from SASS text such as `@!P0 LDG.E R2, desc[UR4][R2.64]`. */
+export function opcodeMix(instructions: readonly string[]): Record<string, number> {
+  const mix: Record<string, number> = {};
+  for (const text of instructions) {
+    const op = /^(?:@!?U?P[T0-9]+\s+)?([A-Z][A-Z0-9_]*)/.exec(text.trim())?.[1];
+    if (op) mix[op] = (mix[op] ?? 0) + 1;
+  }
+  return mix;
+}
+
 function count(metrics: Map<string, string>, name: string): number | undefined {
   return ncuNumber(metrics.get(name));
 }
@@ -65,6 +75,7 @@ export function lineFactsFromSource(files: readonly SourceFile[], userFile: stri
       const ideal = count(row.metrics, 'L2 Theoretical Sectors Global Ideal');
       if (sectors) facts.l2SectorsGlobal = sectors;
       if (sectors && ideal !== undefined) facts.l2SectorsGlobalIdeal = ideal;
+      if (row.sass.length) facts.sassMix = opcodeMix(row.sass.map((s) => s.text));
       if (Object.keys(facts).length > 1) byLine.set(facts.line, mergeLine(byLine.get(facts.line), facts));
     }
   }
