@@ -4,31 +4,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { roofline } from '../../server/src/derive/roofline';
-import { buildReport, liveFromExports } from '../../server/src/profile/build-report';
-import { parseDetailsPage, parseRawPage, parseSourcePage, rawNumber } from '../../server/src/profile/ncu-csv';
+import { buildReport } from '../../server/src/profile/build-report';
+import { parseDetailsPage, parseRawPage, parseSourcePage } from '../../server/src/profile/ncu-csv';
 import { formatReportForPrompt, formatReportText } from '../../server/src/profile/format';
-import type { KernelResources, ProfileReport } from '../../server/src/profile/report';
 import { parseSass, sassFacts, sassLineMix } from '../../server/src/profile/sass';
-import { RECORDED, recording } from './profile-fixtures';
-
-/** What ptxas says of the recorded build, as ncu read it back (profile-static.test.ts compares ptxas with ncu). */
-function resourcesAsNcuSaw(name: string): KernelResources {
-  const [launch] = parseRawPage(recording(name, 'raw.csv'));
-  const n = (metric: string) => rawNumber(launch, metric) ?? NaN;
-  return { registersPerThread: n('launch__registers_per_thread'), staticSharedBytes: n('launch__shared_mem_per_block_static'), stackFrameBytes: 0, spillStoreBytes: 0, spillLoadBytes: 0, barriers: n('launch__barrier_count') };
-}
-
-function recordedReport(name: string, resources = resourcesAsNcuSaw(name)): ProfileReport {
-  const r = RECORDED.find((x) => x.name === name);
-  assert.ok(r);
-  const { live, lines, carveoutBytes } = liveFromExports({ raw: recording(name, 'raw.csv'), details: recording(name, 'details.csv'), source: recording(name, 'source.csv') }, r.file, { clockControl: 'none' });
-  return buildReport({
-    identity: { name: r.kernel, qualifiedName: r.kernel, file: r.file, kernelHash: '0', fileHash: '0', line: 0, target: 'recorded', arch: 'sm_90', launch: live.launch },
-    static: { arch: 'sm_90', launch: live.launch, ...(carveoutBytes !== undefined ? { carveoutBytes } : {}), resources },
-    live,
-    liveLines: lines,
-  });
-}
+import { RECORDED, recordedReport, recording } from './profile-fixtures';
 
 for (const { name, kernel } of RECORDED) {
   test(`${name}: raw, details and source pages parse into live facts and user-file lines`, { timeout: 10_000 }, () => {

@@ -46,22 +46,24 @@ function staleNote(report: ProfileReport, freshness: Freshness): string[] {
 export function profileHoverSection(report: ProfileReport, freshness: Freshness, maxHints = 3): string {
   const live = report.live.status === 'measured' ? report.live : undefined;
   const r = report.static.resources;
-  const rows: [string, string][] = [
-    ['time (under ncu)', live ? timeText(live.durationNs) : '—'],
-    ['DRAM throughput', pct(live?.dramPct)],
-    ['SM throughput', pct(live?.computePct)],
+  // One header row and one row of figures: compact enough that the hints fit in the hover too.
+  const columns: [string, string][] = [
+    ['time (ncu)', live ? timeText(live.durationNs) : '—'],
+    ['DRAM', pct(live?.dramPct)],
+    ['SM', pct(live?.computePct)],
     ['occupancy (achieved of theoretical)', occupancyText(live, report.static.occupancy)],
-    ['registers / thread', r ? String(r.registersPerThread) : live ? String(live.registersPerThread) : '—'],
+    ['registers', r ? String(r.registersPerThread) : live ? String(live.registersPerThread) : '—'],
     ['spills', spillText(report)],
-    ['bottleneck', report.classification ? escapeMarkdown(report.classification.summary) : '—'],
   ];
   const lines = [
     ...staleNote(report, freshness),
     `**Profile** (${live ? `Nsight Compute on ${escapeMarkdown(report.kernel.target)}` : 'static analysis'}, ${escapeMarkdown(report.kernel.arch)})`,
     '',
-    '| | |',
-    '|---|---|',
-    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+    `| ${columns.map(([k]) => k).join(' | ')} |`,
+    `|${columns.map(() => '---').join('|')}|`,
+    `| ${columns.map(([, v]) => v).join(' | ')} |`,
+    '',
+    `**Bottleneck:** ${report.classification ? escapeMarkdown(report.classification.summary) : 'not known (no live figures or benchmark)'}`,
   ];
   const hints = report.hints.slice(0, maxHints);
   if (hints.length) lines.push('', ...hints.map((h, i) => `${i + 1}. ${hintLine(h, freshness.lineShift)}`));

@@ -1,5 +1,5 @@
-// The hover on a kernel's name or launch: its signature, the check's resource table, the last benchmark, profile and
-// optimize run.
+// The hover on a kernel's name or launch: its signature, its profile (first: what limits it), the check's resource
+// table, the last benchmark and optimize run.
 import type { Connection, ServerCapabilities } from 'vscode-languageserver';
 import { describeKernel } from '../../kernels/describe';
 import { contains, toLspRange } from '../convert';
@@ -19,8 +19,9 @@ export function register(connection: Connection, { documents, checks, bench, opt
     const benchSection = bench.hoverSection(uri, kernel);
     const optimizeSection = optimize.hoverSection(uri, kernel);
     const profileSection = profile.hoverSection(uri, kernel, document);
-    const sections = [...checks.hoverSections(uri, kernel), ...[benchSection, profileSection, optimizeSection].filter((s): s is string => s !== undefined)];
-    return { contents: { kind: 'markdown', value: describeKernel(kernel, sections) }, range: toLspRange(kernel.nameRange) };
+    const sections = [...checks.hoverSections(uri, kernel), ...[benchSection, optimizeSection].filter((s): s is string => s !== undefined)];
+    // What limits the kernel is what a profiled kernel's hover is for: it comes right after the kernel's name.
+    return { contents: { kind: 'markdown', value: describeKernel(kernel, sections, profileSection ? [profileSection] : []) }, range: toLspRange(kernel.nameRange) };
   });
   return { hoverProvider: true };
 }
