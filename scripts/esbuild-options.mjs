@@ -13,7 +13,7 @@ export const bundleOptions = {
   alias: { 'web-tree-sitter': require.resolve('web-tree-sitter') },
   // Imported as text: the harness runtime's C++ files (server/src/harness/cuda/runtime.ts) and the optimizer's
   // prompt templates (server/src/llm/prompts/*.md).
-  loader: { '.cu': 'text', '.cuh': 'text', '.md': 'text' },
+  loader: { '.cu': 'text', '.cuh': 'text', '.md': 'text', '.py': 'text' },
 };
 
 /** The tree-sitter wasm files, copied beside every bundle that parses. */

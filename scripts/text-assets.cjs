@@ -2,7 +2,7 @@
 // esbuild bundles do with their text loader (scripts/esbuild-options.mjs): tests and scripts run the sources.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS preload: require.extensions is CJS-only
 const { readFileSync } = require('node:fs');
-for (const ext of ['.cu', '.cuh', '.md']) {
+for (const ext of ['.cu', '.cuh', '.md', '.py']) {
   require.extensions[ext] = (module, filename) => {
     module.exports = readFileSync(filename, 'utf8');
   };

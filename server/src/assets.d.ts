@@ -1,4 +1,4 @@
-// Files shipped as text (the harness runtime's C++, the optimizer's prompt templates): esbuild's text loader in bundles, scripts/text-assets.cjs under tsx.
+// Files shipped as text (the harness runtime's C++ and the KernelBench harness's Python, the optimizer's prompt templates): esbuild's text loader in bundles, scripts/text-assets.cjs under tsx.
 declare module '*.cuh' {
   const text: string;
   export default text;
@@ -8,6 +8,10 @@ declare module '*.cu' {
   export default text;
 }
 declare module '*.md' {
+  const text: string;
+  export default text;
+}
+declare module '*.py' {
   const text: string;
   export default text;
 }

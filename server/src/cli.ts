@@ -45,6 +45,13 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         static: { type: 'boolean', default: false },
         ncu: { type: 'string' },
         'clock-control': { type: 'string' },
+        solutions: { type: 'string' },
+        python: { type: 'string' },
+        seeds: { type: 'string' },
+        size: { type: 'string', multiple: true },
+        device: { type: 'string' },
+        strict: { type: 'boolean', default: false },
+        'no-compile': { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -144,6 +151,14 @@ async function main(argv: string[]): Promise<number> {
       const { profileCommand } = await import('./cli/profile');
       const flags = { kernel: values.kernel, spec: values.spec, static: values.static, json: values.json, workspace: resolve(values.workspace ?? '.'), arch: values.arch, ...compile, clockControl: values['clock-control'], ncu: values.ncu };
       const { output, exitCode } = await profileCommand(positionals, flags, values.target ? { targetName: values.target } : {});
+      process.stdout.write(output + '\n');
+      return exitCode;
+    }
+    case 'kernelbench': {
+      const { kernelbenchCommand } = await import('./cli/kernelbench');
+      const flags = { solutions: values.solutions, json: values.json, python: values.python, pairs: values.pairs, warmup: values.warmup, seeds: values.seeds, size: values.size, device: values.device, strict: values.strict, noCompile: values['no-compile'] };
+      const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
+      const { output, exitCode } = await kernelbenchCommand(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });
       process.stdout.write(output + '\n');
       return exitCode;
     }

@@ -17,12 +17,13 @@ import { NCU_DIR, RECORDED } from './profile-fixtures';
 const PERM = '==ERROR== ERR_NVGPUCTRPERM - The user does not have permission to access NVIDIA GPU Performance Counters on the target device 0. For instructions on enabling permissions and to get more information see https://developer.nvidia.com/ERR_NVGPUCTRPERM';
 
 /** A folder with `nvidia-smi` (one H200) and `ncu` replaying recording `name`; `mode` picks how the profiling run ends. */
-function fakeTools(name: string, mode: 'ok' | 'perm' | 'nothing'): { bin: string; argsFile: string } {
+function fakeTools(name: string, mode: 'ok' | 'perm' | 'nothing' | 'hang'): { bin: string; argsFile: string } {
   const bin = join(tempDir('profile-tools'), 'bin');
   mkdirSync(bin, { recursive: true });
   const argsFile = join(bin, '..', 'ncu-args.txt');
   const at = (kind: string) => `'${join(NCU_DIR, `${name}.${kind}`)}'`;
-  const run = mode === 'ok' ? `cat ${at('ncu.log')}; exit 0` : mode === 'perm' ? `echo '${PERM}'; exit 1` : `echo '==WARNING== No kernels were profiled.'; exit 0`;
+  const runs = { ok: `cat ${at('ncu.log')}; exit 0`, perm: `echo '${PERM}'; exit 1`, nothing: `echo '==WARNING== No kernels were profiled.'; exit 0`, hang: 'sleep 60' };
+  const run = runs[mode];
   writeFileSync(join(bin, 'nvidia-smi'), '#!/bin/sh\necho "NVIDIA H200, 9.0, 143771, 580.159.04"\n');
   writeFileSync(
     join(bin, 'ncu'),
@@ -137,8 +138,16 @@ function scratchFolders(): string[] {
   return existsSync(root) ? readdirSync(root).filter((n) => new RegExp(`^(profile|sass)-${process.pid}-`).test(n)) : [];
 }
 
-test('live: ncu\'s scratch folder is removed after the run', { timeout: 60_000 }, async () => {
+test('live: ncu\'s scratch folder is removed after the run, and after a cancel, which kills ncu at once', { timeout: 60_000 }, async () => {
   const { bin } = fakeTools('strided', 'ok');
   await profileLive({ ...built, target: fakeGpuTarget(bin), ncu: join(bin, 'ncu') });
+  assert.deepEqual(scratchFolders(), []);
+  const hang = fakeTools('strided', 'hang');
+  const controller = new AbortController();
+  const started = performance.now();
+  setTimeout(() => controller.abort(), 1000);
+  const { live } = await profileLive({ ...built, target: fakeGpuTarget(hang.bin), ncu: join(hang.bin, 'ncu'), signal: controller.signal });
+  assert.equal(live.status === 'absent' && live.reason, 'cancelled');
+  assert.ok(performance.now() - started < 20_000, 'not the 60 s of the hanging ncu');
   assert.deepEqual(scratchFolders(), []);
 });

@@ -129,3 +129,20 @@ test('without live figures, a bench record of the same text classifies by the ro
   assert.match(formatReportText(report), /roofline: 81 % of the copy-bandwidth ceiling in the benchmark \(0\.25 ms; at the roofline 0\.20 ms\)/);
   assert.match(formatReportText(report), /live figures: none — no ncu/);
 });
+
+test('a static report gets the small-grid hint when a bench record told the SM count', { timeout: 10_000 }, () => {
+  const r = RECORDED.find((x) => x.name === 'small_grid');
+  assert.ok(r);
+  const launch = { grid: [8, 1, 1] as [number, number, number], block: [128, 1, 1] as [number, number, number], dynamicSharedBytes: 0 };
+  const make = (smCount?: number) =>
+    buildReport({
+      identity: { name: r.kernel, qualifiedName: r.kernel, file: r.file, kernelHash: '0', fileHash: '0', line: 3, target: 'local', arch: 'sm_90' },
+      static: { arch: 'sm_90', launch, resources: resourcesAsNcuSaw('small_grid') },
+      live: { status: 'absent', reason: 'not-requested', message: 'not requested (--static)' },
+      ...(smCount ? { smCount } : {}),
+    });
+  const hint = make(132).hints.find((h) => h.kind === 'small-grid');
+  assert.equal(hint?.basis, 'static');
+  assert.ok(Math.abs((hint?.estimatedSpeedupPct ?? 0) - (1 - 8 / 132) * 100) < 1e-9);
+  assert.equal(make().hints.find((h) => h.kind === 'small-grid'), undefined, 'no SM count, no guess');
+});

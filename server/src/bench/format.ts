@@ -47,6 +47,7 @@ function mdEscape(text: string): string {
 const METHOD_TEXT: Record<TimingMethod, string> = {
   'cupti-activity': 'kernel time: first to last GPU activity of the launch, on any stream (CUPTI kernel records; traced kernels run one at a time, so overlap between streams is not credited); launch overhead: host time inside the launch call; wall: launch to whole-device sync',
   'cuda-events': 'kernel time: CUDA events around the launch and a whole-device sync (CUPTI unavailable: includes launch and sync latency)',
+  'cpu-wall': 'time: the host clock around the call (the Python harness on a CPU)',
 };
 
 function statRows(s: BenchSummary): Array<[string, string, string?]> {

@@ -83,14 +83,19 @@ export async function profileLive(o: ProfileBuilt): Promise<{ live: LiveFacts; l
   }
 }
 
-/** The bench figures of the newest bench record of this kernel made from this very text, else a note why none. */
-async function benchFigures(workspace: string, kernel: string, file: string, text: string): Promise<{ bench?: BenchFigures; note?: string }> {
+/**
+ * From the newest bench record of this kernel: the roofline figures when it was made from this very text (else a
+ * note why none), and the SM count of the GPU it ran on (the small-grid hint of a static report).
+ */
+async function benchFigures(workspace: string, kernel: string, file: string, text: string): Promise<{ bench?: BenchFigures; smCount?: number; note?: string }> {
   const latest = await latestBenchRecord(workspace, kernel, file).catch(() => undefined);
   if (!latest) return {};
+  const smCount = latest.record.gpu.device?.smCount;
+  const known = smCount ? { smCount } : {};
   const source = latest.record.sources?.find((s) => s.role === 'baseline');
-  if (source?.sha256 !== sha256Hex(text)) return { note: `the newest bench record (${latest.record.id}) was made from another version of ${file}: no roofline headroom until 'kernelpilot bench' runs again` };
+  if (source?.sha256 !== sha256Hex(text)) return { ...known, note: `the newest bench record (${latest.record.id}) was made from another version of ${file}: no roofline headroom until 'kernelpilot bench' runs again` };
   const roofline = rederive(latest.record).baselineRoofline;
-  return roofline ? { bench: { runId: latest.record.id, roofline } } : {};
+  return { ...known, ...(roofline ? { bench: { runId: latest.record.id, roofline } } : {}) };
 }
 
 async function flagsFor(o: ProfileJobOptions, file: string): Promise<ResolvedFlags | undefined> {
@@ -149,7 +154,7 @@ export async function profileKernel(o: ProfileJobOptions): Promise<ProfileReport
       if (measured.carveoutBytes !== undefined) staticInputs.carveoutBytes = measured.carveoutBytes;
     }
   }
-  const { bench, note } = await benchFigures(o.workspace, kernel.qualifiedName, file, text);
+  const { bench, smCount, note } = await benchFigures(o.workspace, kernel.qualifiedName, file, text);
   if (note) notes.push(note);
   const identity: KernelIdentity = {
     name: kernel.name,
@@ -163,5 +168,5 @@ export async function profileKernel(o: ProfileJobOptions): Promise<ProfileReport
     target: o.target.name,
     arch,
   };
-  return buildReport({ identity, static: staticInputs, live, liveLines, ...(bench ? { bench } : {}), notes });
+  return buildReport({ identity, static: staticInputs, live, liveLines, ...(bench ? { bench } : {}), ...(smCount ? { smCount } : {}), notes });
 }

@@ -15,7 +15,7 @@ export interface KernelBenchInference {
 }
 
 /** Module-level integer constants: `batch_size = 4096`, `dim = 1 << 10`. */
-function moduleConstants(fileText: string): Map<string, number> {
+export function moduleConstants(fileText: string): Map<string, number> {
   const constants = new Map<string, number>();
   for (const m of fileText.matchAll(/^([A-Za-z_]\w*)[ \t]*=[ \t]*([0-9_ \t*+\-/()<>]+?)[ \t]*(?:#.*)?$/gm)) {
     try {

@@ -5,6 +5,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { BuildError } from '../harness/build';
 import { HarnessRunError } from '../harness/run';
+import { KernelBenchRunError } from '../harness/python/run';
 import { JobError } from '../bench/job-prepare';
 import { PrivateDirError } from '../targets/private-dir';
 import { onTermination } from '../targets/lifecycle';
@@ -85,7 +86,7 @@ export async function withCancel<T>(work: (signal: AbortSignal) => Promise<T>): 
 
 export function toCliError(error: unknown): unknown {
   if (error instanceof CliError) return error;
-  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof SandboxUnavailableError || error instanceof PrivateDirError || error instanceof TargetConnectionError) return new CliError(error.message, 1);
+  if (error instanceof JobError || error instanceof BuildError || error instanceof HarnessRunError || error instanceof KernelBenchRunError || error instanceof SandboxUnavailableError || error instanceof PrivateDirError || error instanceof TargetConnectionError) return new CliError(error.message, 1);
   return error;
 }
 

@@ -47,11 +47,15 @@ ${jobOptions}`,
   },
   profile: {
     synopsis: 'profile FILE [--kernel K] [--spec F] [--static] [--target T] [--json]',
-    summary: 'what limits the kernel: registers, theoretical occupancy and its limiter, SASS facts; with a GPU, Nsight Compute figures, the bottleneck and hints ranked by estimated gain, on their source lines',
+    summary: 'what limits the kernel: registers, occupancy and its limiter, SASS; with a GPU and ncu, the bottleneck and ranked hints on their lines',
     details: `--static: only what the compiler says (no GPU, no ncu). Otherwise one launch of the kernel (built as bench builds
 it) runs under Nsight Compute on the target; without ncu or counter permission the report says why and how to
-get them. --ncu PATH names ncu on the target; --clock-control none|base (default none: the GPU's own clocks).
-${jobOptions}`,
+get them. Exit 0 with a report (live figures or not), 1 when there is none (no such kernel, the file does not build).
+options: --workspace DIR (default: the current folder; specs live in DIR/.kernelpilot/, and the newest bench record
+  of the same file text there gives the roofline headroom), --arch sm_90, --ncu PATH (ncu on the target),
+  --clock-control none|base (default none: the GPU's own clocks, as the benchmark runs).
+  --target NAME|URL profiles elsewhere: local (default), ssh://[user@]host[:port], slurm://…, or a named target.
+${COMPILE_OPTIONS_USAGE}`,
   },
   optimize: {
     synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] [--apply | --out F] [--dry-run] ...',
@@ -62,6 +66,21 @@ ${jobOptions}`,
     synopsis: 'report RUN [--json] [--workspace DIR]',
     summary: 'the history of an optimize run, every figure re-derived from its records (the gate\'s from its own records)',
     details: 'RUN: a run id under DIR/.kernelpilot/runs/ (default: the current folder) or a run folder. Exit 0 when everything\nre-derives, 1 when a figure does not (each mismatch is listed).',
+  },
+  kernelbench: {
+    synopsis: 'kernelbench TASK.py... --solutions DIR [--size NAME=N] [--device auto|cpu|cuda] [--python PATH] [--json]',
+    summary: "gate KernelBench ModelNew solutions against each task's Model and report fast_0/1/2 and the geometric-mean speedup vs eager PyTorch and torch.compile",
+    details: `solutions: DIR/<task name>.py, or several as DIR/<task name>/*.py (a task without one counts as unsolved).
+each task runs as one Python process on the target (python3 with torch there; --python PATH names another): the
+reference Model alone (its weak-spec checks; eager and torch.compile baselines), then each candidate in a child
+process: --seeds N checks (default 5) on fresh inputs, outputs compared at KernelBench's tolerance (atol = rtol =
+1e-2; --strict: fp32 1e-4), inputs unchanged, no output aliasing an input or a previous call's output, uninitialized
+memory poisoned, a repeat for determinism, then --pairs N (default 30) interleaved timed pairs against eager Model
+with every call verified (--warmup N, default 3). On a GPU: CUDA events with L2 flushed before every call; on a CPU
+the host clock. torch.compile is used only where the target's torch has it (2.0+), else the report says so.
+--size NAME=N overrides a module-level integer of the tasks (e.g. batch_size=16: the shared tasks are GPU-sized).
+exit 0 when every candidate is accepted, 3 when one is rejected or a task has none, 1 on an error.
+options: --no-compile, --target NAME|URL, --no-sandbox, --bwrap PATH (as for compare).`,
   },
   lsp: { synopsis: 'lsp --stdio', summary: 'start the language server (for Neovim, Helix, Emacs)' },
 };

@@ -113,6 +113,7 @@ function valueText(v: number | string): string {
 
 /** Why the first failing element fails, in the words the dump-based probes used. */
 function firstFailure(spec: BenchSpec, shapes: ResolvedShapes, o: OutputComparison): string {
+  if (o.mismatch) return `'${o.name}': ${o.mismatch}`;
   const first = o.first;
   if (!first) return `${o.failures} of ${o.elements} elements of '${o.name}' fail`;
   const where = at(shapes, o.name, first.index);

@@ -29,8 +29,9 @@ export interface DeviceInfo {
  * `cupti-activity`: first to last GPU activity that started inside the window, on any stream (kernel only; kernels
  *   traced serialized, their timestamps taken around each kernel, not by instrumenting it).
  * `cuda-events`: events around the launch and a whole-device synchronize (includes launch and sync latency).
+ * `cpu-wall`: the host clock around the call (the Python harness on a CPU: harness/python/).
  */
-export type TimingMethod = 'cupti-activity' | 'cuda-events';
+export type TimingMethod = 'cupti-activity' | 'cuda-events' | 'cpu-wall';
 
 /** One launch, measured. */
 export interface LaunchSpan {
@@ -69,6 +70,8 @@ export interface OutputComparison {
   firstUnwritten?: number;
   /** The first failing element; 64-bit integers as decimal strings, non-finite floats as "NaN"/"Infinity". */
   first?: { index: number; baseline: number | string; candidate: number | string };
+  /** The Python harness (python/): what was returned does not line up with the reference (shape, dtype, count); every element fails. */
+  mismatch?: string;
 }
 
 export interface InputDigest {

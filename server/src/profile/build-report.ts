@@ -72,7 +72,7 @@ export interface ReportInputs {
   live: LiveFacts;
   liveLines?: LineFacts[];
   bench?: BenchFigures;
-  /** The GPU's SM count when known without ncu (small-grid hint in a static report). */
+  /** The GPU's SM count when known without ncu (a bench record's device): the small-grid hint of a static report. */
   smCount?: number;
   notes?: string[];
   now?: Date;

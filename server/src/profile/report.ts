@@ -224,6 +224,7 @@ export interface Hint {
   kind: HintKind;
   /** `ncu`: a guided-analysis rule (its name in `rule`); `kernelpilot`: our own analysis. */
   origin: 'ncu' | 'kernelpilot';
+  /** The ncu rule it is (origin `ncu`), or whose estimate ours took (that rule is then not listed again). */
   rule?: string;
   severity: 'warning' | 'info';
   /** A few words for tables: "Uncoalesced global load". */

@@ -1,0 +1,666 @@
+# KernelPilot's Python gate for KernelBench tasks (server/src/harness/python/protocol.ts is the contract).
+#
+# One process per prepared evaluation: it reads the job (JSON) from stdin, imports torch once, then forks one child
+# for the reference (the task's Model alone: output shapes, the weak-spec checks, the eager and torch.compile
+# baselines timed) and one child per candidate (ModelNew: the checks, a repeat, then timed pairs against Model with
+# every timed call verified). The parent never touches CUDA (a CUDA context does not survive fork); each child is
+# killed when it passes its time limit, and its death is reported, never taken for a verdict.
+#
+# Events go to the original stdout, one JSON object per line starting with {"kind":; a child moves its own fd 1 to
+# stderr first, so whatever a candidate prints cannot pass for an event.
+import hashlib
+import inspect
+import importlib.util
+import json
+import math
+import os
+import signal
+import sys
+import time
+import traceback
+
+import torch
+
+_fds = {"events": 1}
+
+
+def emit(event):
+    line = (json.dumps(event, allow_nan=False) + "\n").encode()
+    fd = _fds["events"]
+    while line:
+        line = line[os.write(fd, line):]
+
+
+def finite_or_text(x):
+    if isinstance(x, float) and not math.isfinite(x):
+        return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+    return x
+
+
+# What a candidate must not replace: the gate's own comparisons, copies, clocks and synchronization. Captured at
+# import, before any task or candidate code runs; compared after every candidate call.
+def _guarded():
+    items = [
+        (torch, "allclose"), (torch, "isclose"), (torch, "equal"), (torch, "manual_seed"), (torch, "abs"),
+        (torch.Tensor, "clone"), (torch.Tensor, "copy_"), (torch.Tensor, "fill_"), (torch.Tensor, "view"),
+        (torch.Tensor, "sum"), (torch.Tensor, "to"), (torch.Tensor, "__eq__"), (time, "perf_counter"),
+    ]
+    if hasattr(torch, "cuda"):
+        items += [(torch.cuda, "synchronize"), (torch.cuda, "Event"), (torch.cuda, "manual_seed_all")]
+    return [(owner, name, getattr(owner, name)) for owner, name in items if hasattr(owner, name)]
+
+
+GUARDED = _guarded()
+
+
+def tampered():
+    for owner, name, original in GUARDED:
+        if getattr(owner, name, None) is not original:
+            return f"{getattr(owner, '__name__', owner)}.{name}"
+    return None
+
+
+class CandidateError(Exception):
+    def __init__(self, stage, message, doing=None):
+        super().__init__(message)
+        self.stage = stage
+        self.doing = doing
+
+
+# ---------------------------------------------------------------- tensors
+
+FLOAT_BITS = {torch.float32: torch.int32, torch.float16: torch.int16, torch.bfloat16: torch.int16, torch.float64: torch.int64}
+DTYPE_NAMES = {
+    torch.float32: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16", torch.float64: "float64",
+    torch.int8: "int8", torch.uint8: "uint8", torch.int16: "int16", torch.int32: "int32", torch.int64: "int64",
+    torch.bool: "bool",
+}
+
+
+def dtype_name(t):
+    return DTYPE_NAMES.get(t.dtype, str(t.dtype).replace("torch.", ""))
+
+
+def as_list(value):
+    if isinstance(value, torch.Tensor):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def output_names(n):
+    return ["output"] if n == 1 else [f"output{i}" for i in range(n)]
+
+
+def storage_span(t):
+    storage = t.untyped_storage() if hasattr(t, "untyped_storage") else t.storage()
+    nbytes = storage.nbytes()
+    return storage.data_ptr(), nbytes
+
+
+def raw_bytes(t):
+    """The tensor's elements as uint8, contiguous (a view when it already is)."""
+    flat = t.detach().contiguous().reshape(-1)
+    return flat.view(torch.uint8) if flat.dtype != torch.bool else flat.to(torch.uint8)
+
+
+def digest(t):
+    """A content digest computed where the tensor lives: a position-weighted sum of its 32-bit words, in chunks."""
+    b = raw_bytes(t)
+    pad = (-b.numel()) % 4
+    if pad:
+        b = torch.cat([b, torch.zeros(pad, dtype=torch.uint8, device=b.device)])
+    words = b.view(torch.int32)
+    total = 0
+    weighted = 0
+    chunk = 1 << 24
+    for start in range(0, words.numel(), chunk):
+        w = words[start:start + chunk].to(torch.int64)
+        idx = torch.arange(start, start + w.numel(), device=w.device, dtype=torch.int64) % 1000003 + 1
+        total += int(w.sum().item())
+        weighted += int((w * idx).sum().item())
+    return hashlib.sha256(f"{b.numel()}:{total}:{weighted}".encode()).hexdigest()[:16]
+
+
+def same_bits(a, b):
+    return a.shape == b.shape and a.dtype == b.dtype and torch.equal(raw_bytes(a), raw_bytes(b))
+
+
+def poison_bits(dtype, byte):
+    width = torch.tensor([], dtype=dtype).element_size()
+    value = int.from_bytes(bytes([byte]) * width, "little", signed=True)
+    return value
+
+
+def unwritten_mask(t, byte):
+    """Elements whose bits are the poison pattern (the harness filled them; the candidate never wrote them)."""
+    bits = FLOAT_BITS.get(t.dtype)
+    if bits is None:
+        return None
+    return t.detach().contiguous().view(bits) == poison_bits(bits, byte)
+
+
+def compare(name, ref, cand, tol, byte):
+    """One output compared as bench/elementwise.ts does: |c - r| <= atol + rtol * |r|, non-finite fails."""
+    out = {"name": name, "elements": ref.numel(), "failures": 0, "nonFiniteBaseline": 0, "nonFiniteCandidate": 0,
+           "maxAbsErr": None, "maxRelErr": None}
+    if not isinstance(cand, torch.Tensor):
+        out["failures"] = ref.numel()
+        out["mismatch"] = f"returned {type(cand).__name__}, the reference a tensor"
+        return out
+    if cand.shape != ref.shape or cand.dtype != ref.dtype:
+        out["failures"] = ref.numel()
+        out["mismatch"] = f"shape {list(cand.shape)} {dtype_name(cand)}, the reference's {list(ref.shape)} {dtype_name(ref)}"
+        return out
+    cand = cand.detach()
+    if cand.device != ref.device:
+        cand = cand.to(ref.device)
+    if ref.dtype in FLOAT_BITS:
+        r = ref.to(torch.float64)
+        c = cand.to(torch.float64)
+        fr = torch.isfinite(r)
+        fc = torch.isfinite(c)
+        both = fr & fc
+        diff = (c - r).abs()
+        ok = both & (diff <= tol["atol"] + tol["rtol"] * r.abs())
+        out["nonFiniteBaseline"] = int((~fr).sum().item())
+        out["nonFiniteCandidate"] = int((~fc).sum().item())
+        if bool(both.any().item()):
+            out["maxAbsErr"] = float(diff[both].max().item())
+            out["maxRelErr"] = float((diff[both] / r[both].abs().clamp_min(1e-30)).max().item())
+        ref_poison = unwritten_mask(ref, byte)
+        cand_poison = unwritten_mask(cand, byte)
+        unwritten = cand_poison & ~ref_poison
+        out["unwritten"] = int(unwritten.sum().item())
+        out["baselineUnwritten"] = int(ref_poison.sum().item())
+        if out["unwritten"]:
+            out["firstUnwritten"] = int(unwritten.reshape(-1).nonzero()[0].item())
+    else:
+        ok = cand == ref
+    bad = ~ok
+    out["failures"] = int(bad.sum().item())
+    if out["failures"]:
+        i = int(bad.reshape(-1).nonzero()[0].item())
+        out["first"] = {"index": i, "baseline": finite_or_text(ref.reshape(-1)[i].item()), "candidate": finite_or_text(cand.reshape(-1)[i].item())}
+    return out
+
+
+# ---------------------------------------------------------------- loading
+
+def load_module(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def apply_sizes(task, sizes):
+    for name, value in sizes.items():
+        current = getattr(task, name, None)
+        if not isinstance(current, int) or isinstance(current, bool):
+            raise CandidateError("args", f"--size {name}={value}: the task file has no module-level integer '{name}'")
+        setattr(task, name, value)
+
+
+def task_sizes(task):
+    return {k: v for k, v in vars(task).items() if not k.startswith("_") and isinstance(v, int) and not isinstance(v, bool)}
+
+
+def seed_all(seed):
+    torch.manual_seed(seed)
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+class Side:
+    """What both children share: the device, the task, its inputs on fresh seeds, the reference model."""
+
+    def __init__(self, job):
+        self.job = job
+        want = job.get("device", "auto")
+        if want == "cuda" or (want == "auto" and torch.cuda.is_available()):
+            if not torch.cuda.is_available():
+                raise CandidateError("device", "no CUDA device is visible to torch (torch.cuda.is_available() is False)")
+            self.device = torch.device("cuda", 0)
+        else:
+            self.device = torch.device("cpu")
+        self.cuda = self.device.type == "cuda"
+        try:
+            self.task = load_module(job["task"], "kp_task")
+        except Exception as e:
+            raise CandidateError("task", f"the task file could not be loaded: {type(e).__name__}: {e}")
+        apply_sizes(self.task, job.get("sizes", {}))
+        for fn in ("get_inputs", "Model"):
+            if not hasattr(self.task, fn):
+                raise CandidateError("task", f"the task file defines no {fn}")
+        seed_all(job["initSeed"])
+        init = getattr(self.task, "get_init_inputs", lambda: [])()
+        self.init_inputs = [x.to(self.device) if isinstance(x, torch.Tensor) else x for x in init]
+        with torch.no_grad():
+            seed_all(job["initSeed"])
+            self.model = self.task.Model(*self.init_inputs).to(self.device)
+        self.flush = None
+        if self.cuda and job.get("l2FlushBytes", 0) > 0:
+            self.flush = torch.empty(job["l2FlushBytes"] // 4, dtype=torch.int32, device=self.device)
+
+    def inputs(self, seed):
+        seed_all(seed)
+        try:
+            # On a GPU the inputs are drawn there (torch 2's device context): drawing GPU-sized tasks on the host
+            # (KernelBench's 6 GB tensors) would take seconds per call, and every timed call draws fresh ones.
+            if self.cuda and hasattr(torch.device, "__enter__"):
+                with self.device:
+                    made = self.task.get_inputs()
+            else:
+                made = self.task.get_inputs()
+        except Exception as e:
+            raise CandidateError("task", f"get_inputs() raised {type(e).__name__}: {e}")
+        return [x.to(self.device) if isinstance(x, torch.Tensor) else x for x in made]
+
+    def names(self, args):
+        """forward's parameter names for the inputs (input0, input1, ... where they do not line up)."""
+        try:
+            params = [p.name for p in inspect.signature(self.model.forward).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            params = []
+        return params if len(params) == len(args) else [f"input{i}" for i in range(len(args))]
+
+    def tensors(self, args):
+        return [(n, x) for n, x in zip(self.names(args), args) if isinstance(x, torch.Tensor)]
+
+    def sync(self):
+        if self.cuda:
+            torch.cuda.synchronize()
+
+    def flush_l2(self):
+        # Written, then read, so the next call finds only this buffer's clean lines in L2 (as kp_timing.cu does).
+        if self.flush is not None:
+            self.flush.fill_(1)
+            self.flush.sum()
+
+    def timed_call(self, fn, args):
+        """kernelMs (CUDA events, or the host clock on CPU), launchMs (host time of the call), wallMs (to the sync)."""
+        self.flush_l2()
+        self.sync()
+        if self.cuda:
+            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            t0 = time.perf_counter()
+            start.record()
+            out = fn(*args)
+            t1 = time.perf_counter()
+            end.record()
+            torch.cuda.synchronize()
+            t2 = time.perf_counter()
+            return out, {"kernelMs": start.elapsed_time(end), "launchMs": (t1 - t0) * 1e3, "wallMs": (t2 - t0) * 1e3}
+        t0 = time.perf_counter()
+        out = fn(*args)
+        t1 = time.perf_counter()
+        return out, {"kernelMs": (t1 - t0) * 1e3, "launchMs": (t1 - t0) * 1e3, "wallMs": (t1 - t0) * 1e3}
+
+    def device_info(self):
+        if self.cuda:
+            p = torch.cuda.get_device_properties(0)
+            return {"type": "cuda", "name": p.name, "computeCapability": f"{p.major}.{p.minor}", "memoryBytes": p.total_memory}
+        return {"type": "cpu", "name": "cpu", "threads": torch.get_num_threads()}
+
+    def timing_method(self):
+        return "cuda-events" if self.cuda else "cpu-wall"
+
+
+def clone_args(args):
+    return [x.clone() if isinstance(x, torch.Tensor) else x for x in args]
+
+
+def series():
+    return {"kernelMs": [], "launchMs": [], "wallMs": [], "activities": [], "streams": []}
+
+
+def add_sample(s, span):
+    for key in ("kernelMs", "launchMs", "wallMs"):
+        s[key].append(span[key])
+    s["activities"].append(0)
+    s["streams"].append(0)
+
+
+# ---------------------------------------------------------------- the reference child
+
+def run_reference(job):
+    side = Side(job)
+    tol = job["tolerance"]
+    byte = job["poisonByte"]
+    emit({"kind": "start", "mode": "reference", "device": side.device_info(), "torch": torch.__version__,
+          "timing": {"method": side.timing_method()}, "sizes": task_sizes(side.task)})
+    described = None
+    with torch.no_grad():
+        for seed in job["seeds"]:
+            args = side.inputs(seed)
+            before = {n: digest(x) for n, x in side.tensors(args)}
+            outs, span = side.timed_call(side.model, args)
+            outs = as_list(outs)
+            if described is None:
+                described = {
+                    "kind": "reference",
+                    "inputs": [{"name": n, "dtype": dtype_name(x), "shape": list(x.shape)} if isinstance(x, torch.Tensor)
+                               else {"name": n, "value": repr(x)} for n, x in zip(side.names(args), args)],
+                    "outputs": [{"name": n, "dtype": dtype_name(o), "shape": list(o.shape)} if isinstance(o, torch.Tensor)
+                                else {"name": n, "value": repr(o)} for n, o in zip(output_names(len(outs)), outs)],
+                }
+                emit(described)
+            checks = []
+            for n, o in zip(output_names(len(outs)), outs):
+                if not isinstance(o, torch.Tensor):
+                    continue
+                mean = o.to(torch.float64).mean() if o.dtype in FLOAT_BITS else None
+                zeros = compare(n, o, torch.zeros_like(o), tol[dtype_name(o)] if dtype_name(o) in tol else {"atol": 0, "rtol": 0}, byte)
+                const = compare(n, o, torch.full_like(o, mean.item()), tol.get(dtype_name(o), {"atol": 0, "rtol": 0}), byte) if mean is not None else None
+                same = [{"name": iname, "failures": compare(n, o, x, tol.get(dtype_name(o), {"atol": 0, "rtol": 0}), byte)["failures"]}
+                        for iname, x in side.tensors(args) if x.shape == o.shape and x.dtype == o.dtype]
+                checks.append({"name": n, "elements": o.numel(), "unwritten": 0, "zerosFailures": zeros["failures"],
+                               "mean": finite_or_text(mean.item()) if mean is not None else None,
+                               "meanFailures": const["failures"] if const else o.numel(), "inputs": same})
+            emit({"kind": "baseline-check", "seed": seed, "sizes": {}, "launch": {**span, "activities": 0, "streams": 0},
+                  "inputs": [{"name": n, "before": before[n], "after": digest(x)} for n, x in side.tensors(args)],
+                  "outputs": checks})
+        time_baselines(side, job)
+    emit({"kind": "end"})
+
+
+def compiled_model(side, job):
+    """torch.compile(Model) where this torch has it and it works; else None and why."""
+    if not job.get("compile", True):
+        return None, "not asked for (--no-compile)"
+    if not hasattr(torch, "compile"):
+        return None, f"torch {torch.__version__} has no torch.compile (it came with torch 2.0)"
+    try:
+        model = torch.compile(side.model)
+        model(*side.inputs(job["timeSeed"]))
+        side.sync()
+        return model, None
+    except Exception as e:
+        return None, f"torch.compile failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+
+
+def time_baselines(side, job):
+    """Eager and compiled Model, interleaved on fresh inputs per round: the baselines of the task's report."""
+    compiled, why = compiled_model(side, job)
+    eager = series()
+    comp = series() if compiled is not None else None
+    n = job["baselineIters"]
+    for i in range(job["warmup"] + n):
+        args = side.inputs(job["timeSeed"] + i)
+        sides = [("eager", side.model)] + ([("compiled", compiled)] if compiled is not None else [])
+        if i % 2:
+            sides.reverse()
+        for name, fn in sides:
+            _, span = side.timed_call(fn, clone_args(args))
+            if i >= job["warmup"]:
+                add_sample(eager if name == "eager" else comp, span)
+    emit({"kind": "baselines", "method": side.timing_method(), "warmup": job["warmup"], "iters": n,
+          "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "eager": eager,
+          **({"compiled": comp} if comp is not None else {"compiledUnavailable": why})})
+
+
+# ---------------------------------------------------------------- a candidate's child
+
+class Poisoner:
+    """Uninitialized memory may hold anything, so the gate makes it hold the poison: during checks the tensor
+    factories that return uninitialized memory return it poisoned, and before every call (checks and timed pairs)
+    blocks the size of each expected output are poisoned and freed, so an allocator that hands them out again hands
+    out poison (what a stale-memory cheat would otherwise read as the reference's old result)."""
+
+    FACTORIES = ("empty", "empty_like", "empty_strided")
+
+    def __init__(self, byte, shapes, device):
+        self.byte = byte
+        self.shapes = shapes
+        self.device = device
+        self.originals = {name: getattr(torch, name) for name in self.FACTORIES}
+
+    def fill(self, t):
+        if isinstance(t, torch.Tensor) and t.dtype in FLOAT_BITS and t.numel() > 0:
+            with torch.no_grad():
+                raw_bytes(t).fill_(self.byte) if t.is_contiguous() else t.fill_(float("nan"))
+        return t
+
+    def pre_poison(self):
+        blocks = [self.fill(self.originals["empty"](shape, dtype=dtype, device=self.device)) for shape, dtype in self.shapes]
+        del blocks
+
+    def __enter__(self):
+        for name, original in self.originals.items():
+            setattr(torch, name, (lambda original: lambda *a, **k: self.fill(original(*a, **k)))(original))
+        return self
+
+    def __exit__(self, *exc):
+        for name, original in self.originals.items():
+            setattr(torch, name, original)
+
+
+def run_candidate(job, candidate):
+    side = Side(job)
+    tol = job["tolerance"]
+    byte = job["poisonByte"]
+    emit({"kind": "start", "mode": "candidate", "device": side.device_info(), "torch": torch.__version__,
+          "timing": {"method": side.timing_method()}})
+    try:
+        module = load_module(candidate, "kp_candidate")
+    except Exception as e:
+        raise CandidateError("load", f"{type(e).__name__}: {e}")
+    if not hasattr(module, "ModelNew"):
+        raise CandidateError("load", "the candidate file defines no ModelNew")
+    try:
+        with torch.no_grad():
+            seed_all(job["initSeed"])
+            model_new = module.ModelNew(*side.init_inputs).to(side.device)
+    except Exception as e:
+        raise CandidateError("init", f"ModelNew(*get_init_inputs()) raised {type(e).__name__}: {e}")
+    emit({"kind": "loaded", "kernel": "ModelNew", "variables": []})
+
+    def call(args, doing):
+        try:
+            out = model_new(*args)
+            side.sync()
+        except Exception as e:
+            raise CandidateError("forward", f"{type(e).__name__}: {e}", doing)
+        touched = tampered()
+        if touched:
+            raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
+        return as_list(out)
+
+    with torch.no_grad():
+        warm = side.inputs(job["initSeed"])
+        ref_shapes = [(tuple(o.shape), o.dtype) for o in as_list(side.model(*warm)) if isinstance(o, torch.Tensor)]
+        poison = Poisoner(byte, ref_shapes, side.device)
+        previous = []
+        first_outputs = None
+        for seed in job["seeds"]:
+            args = side.inputs(seed)
+            cand_args, ref_args = clone_args(args), clone_args(args)
+            names = side.tensors(cand_args)
+            before = {n: digest(x) for n, x in names}
+            poison.pre_poison()
+            with poison:
+                outs, cspan = side.timed_call(lambda *a: call(a, f"checking seed {seed}"), cand_args)
+            refs, rspan = side.timed_call(side.model, ref_args)
+            refs = as_list(refs)
+            comparisons = []
+            for i, (n, r) in enumerate(zip(output_names(len(refs)), refs)):
+                if isinstance(r, torch.Tensor):
+                    comparisons.append(compare(n, r, outs[i] if i < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte))
+            if len(outs) != len(refs):
+                comparisons.append({"name": "outputs", "elements": len(refs), "failures": len(refs), "nonFiniteBaseline": 0, "nonFiniteCandidate": 0,
+                                    "maxAbsErr": None, "maxRelErr": None, "mismatch": f"returned {len(outs)} output(s), the reference {len(refs)}"})
+            spans = {}
+            for n, x in names:
+                spans[n] = storage_span(x)
+            for n, o in zip(output_names(len(outs)), outs):
+                if isinstance(o, torch.Tensor):
+                    spans[n] = storage_span(o)
+            for j, o in enumerate(previous):
+                spans[f"previous-call:{output_names(len(previous))[j]}"] = storage_span(o)
+            emit({"kind": "check", "seed": seed, "sizes": {},
+                  "candidateLaunch": {**cspan, "activities": 0, "streams": 0}, "baselineLaunch": {**rspan, "activities": 0, "streams": 0},
+                  "inputs": [{"name": n, "before": before[n], "after": digest(x)} for n, x in names],
+                  "outputs": comparisons,
+                  "pointers": {n: hex(s[0]) for n, s in spans.items()},
+                  "storageBytes": {n: s[1] for n, s in spans.items()}})
+            if first_outputs is None:
+                first_outputs = [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
+            # Held through the next call: a live tensor cannot be handed out again by any allocator, so an output
+            # that shares its storage was kept by the candidate and returned again.
+            previous = [o for o in outs if isinstance(o, torch.Tensor)]
+            if any(c["failures"] or c.get("unwritten") for c in comparisons) or any(before[n] != digest(x) for n, x in names):
+                emit({"kind": "end", "stopped": "check"})
+                return
+        previous = []
+        seed = job["seeds"][0]
+        poison.pre_poison()
+        with poison:
+            again = call(side.inputs(seed), f"repeating seed {seed}")
+        emit({"kind": "repeat", "seed": seed, "outputs": [
+            {"name": n, "differing": differing(a, b), **first_differing(a, b)}
+            for n, a, b in zip(output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
+        if job["pairs"] > 0:
+            time_pairs(side, job, model_new, call, poison)
+    emit({"kind": "end"})
+
+
+def differing(a, b):
+    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+        return a.numel()
+    return int((raw_bytes(a).view(-1) != raw_bytes(b).view(-1)).sum().item())
+
+
+def first_differing(a, b):
+    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+        return {"firstIndex": 0}
+    bad = (raw_bytes(a).view(-1) != raw_bytes(b).view(-1)).nonzero()
+    return {"firstIndex": int(bad[0].item()) // a.element_size()} if bad.numel() else {}
+
+
+def time_pairs(side, job, model_new, call, poison):
+    """Interleaved pairs (candidate, eager Model; the order alternates) on fresh inputs every pair, every candidate
+    call verified against the reference computed for the same inputs; the first problem stops the timing."""
+    tol = job["tolerance"]
+    byte = job["poisonByte"]
+    base, cand = series(), series()
+    verification = None
+    warmup, pairs = job["warmup"], job["pairs"]
+    inputs_changed = []
+    event = {"kind": "timing", "method": side.timing_method(), "sizes": {}, "seed": job["timeSeed"], "warmup": warmup, "sets": 1,
+             "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "l2Flush": "write-then-read" if side.cuda else "none",
+             "pairs": 0, "baseline": base, "candidate": cand}
+    for i in range(warmup + pairs):
+        seed = job["timeSeed"] + i
+        args = side.inputs(seed)
+        cand_args, ref_args = clone_args(args), clone_args(args)
+        poison.pre_poison()
+        order = ["candidate", "baseline"] if i % 2 == 0 else ["baseline", "candidate"]
+        spans = {}
+        for who in order:
+            if who == "candidate":
+                outs, spans[who] = side.timed_call(lambda *a: call(a, f"timed call {i}"), cand_args)
+            else:
+                refs, spans[who] = side.timed_call(side.model, ref_args)
+        refs = as_list(refs)
+        comparisons = [compare(n, r, outs[k] if k < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte)
+                       for k, (n, r) in enumerate(zip(output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
+        changed = sum(0 if same_bits(a, b) else 1 for (_, a), (_, b) in zip(side.tensors(cand_args), side.tensors(args)))
+        if verification is None:
+            verification = {"outputs": [{"name": c["name"], "failures": [], "unwritten": []} for c in comparisons], "inputsChanged": []}
+        bad = changed > 0 or any(c["failures"] or c.get("unwritten") for c in comparisons)
+        if bad:
+            event["stoppedAt"] = {"pair": max(0, i - warmup), "warmup": i < warmup, "seed": seed, "inputsChanged": changed, "outputs": comparisons}
+            break
+        if i >= warmup:
+            add_sample(cand, spans["candidate"])
+            add_sample(base, spans["baseline"])
+            for v, c in zip(verification["outputs"], comparisons):
+                v["failures"].append(c["failures"])
+                v["unwritten"].append(c.get("unwritten", 0))
+            inputs_changed.append(changed)
+            event["pairs"] += 1
+    verification["inputsChanged"] = inputs_changed
+    event["pairs"] = pairs
+    event["verifiedLaunches"] = warmup + len(inputs_changed) if "stoppedAt" not in event else None
+    if event["verifiedLaunches"] is None:
+        del event["verifiedLaunches"]
+    event["verification"] = verification
+    emit(event)
+    if "stoppedAt" in event:
+        emit({"kind": "end", "stopped": "timing"})
+        sys.exit(0)
+
+
+# ---------------------------------------------------------------- the parent
+
+def child(work, label):
+    """Runs work() in a forked child with its own stdout moved to stderr; reports how it ended."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            _fds["events"] = os.dup(1)
+            os.dup2(2, 1)
+            work()
+        except CandidateError as e:
+            emit({"kind": "error", "stage": e.stage, "message": str(e), **({"doing": e.doing} if e.doing else {})})
+            code = 1
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 0
+        except BaseException as e:  # noqa: BLE001 - everything a candidate raises is a report, not a crash
+            tail = traceback.format_exc().strip().splitlines()[-3:]
+            emit({"kind": "error", "stage": "harness", "message": f"{type(e).__name__}: {e} ({' | '.join(tail)})"})
+            code = 1
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+    return pid
+
+
+def wait_for(pid, limit_s, label):
+    """Waits for a child (killing it past limit_s), reports how it ended, and how long it took from its fork."""
+    started = time.monotonic()
+    try:
+        ended(pid, started + limit_s, limit_s, label)
+    finally:
+        emit({"kind": "finished", "seconds": round(time.monotonic() - started, 3)})
+
+
+def ended(pid, deadline, limit_s, label):
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        if time.monotonic() > deadline:
+            # The child shares our process group, so a cancel (the target kills the group) reaches it too.
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            emit({"kind": "error", "stage": "timeout", "message": f"{label} did not finish within {limit_s} s and was killed"})
+            return
+        time.sleep(0.02)
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        emit({"kind": "error", "stage": "crash", "message": f"{label} was killed by signal {sig} ({signal.Signals(sig).name})"})
+
+
+def main():
+    job = json.loads(sys.stdin.read())
+    limit = job.get("candidateTimeoutS", 600)
+    emit({"kind": "harness", "torch": torch.__version__, "python": sys.version.split()[0], "pid": os.getpid()})
+    pid = child(lambda: run_reference(job), "reference")
+    wait_for(pid, limit, "the reference (Model)")
+    for index, candidate in enumerate(job["candidates"]):
+        emit({"kind": "candidate", "index": index, "file": candidate})
+        pid = child(lambda: run_candidate(job, candidate), "candidate")
+        wait_for(pid, limit, f"the candidate {os.path.basename(candidate)}")
+    emit({"kind": "done"})
+
+
+if __name__ == "__main__":
+    main()

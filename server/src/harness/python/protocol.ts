@@ -1,0 +1,135 @@
+// The contract between the Python gate for KernelBench tasks (kp_kernelbench.py) and the driver (run.ts).
+//
+// `python3 kp_kernelbench.py` reads one job (KernelBenchJob, JSON) from stdin and prints one JSON event per line
+// (each starting with `{"kind":`): `harness`; then the reference's events (`start`, `reference`, one
+// `baseline-check` per seed, `baselines`, `end`); then per candidate a `candidate` marker followed by that
+// candidate's events (`start`, `loaded`, one `check` per seed, `repeat`, `timing`, `end`); an `error` in place of
+// the rest when something failed; `finished` (its seconds) after the reference and each candidate; `done` last. The check, repeat, timing and baseline-check events have the CUDA
+// gate's shapes (../protocol.ts), so derive/probes.ts derives the same probes from them.
+
+import type { Tolerance } from '../../benchspec/model';
+import type { BaselineCheckEvent, CheckEvent, ErrorEvent, RepeatEvent, SampleSeries, TimingEvent, TimingMethod } from '../protocol';
+
+export interface KernelBenchJob {
+  /** The task file (Model, get_inputs, get_init_inputs), as the target sees it. */
+  task: string;
+  /** ModelNew files, as the target sees them. */
+  candidates: string[];
+  /** Check seeds: each draws fresh inputs through get_inputs() after torch.manual_seed(seed). */
+  seeds: number[];
+  /** The seed set before get_init_inputs() and before building each model (same weights on both sides). */
+  initSeed: number;
+  /** Timed call i draws its inputs with seed timeSeed + i. */
+  timeSeed: number;
+  warmup: number;
+  /** Timed pairs (candidate, eager Model) per candidate; 0: checks only. */
+  pairs: number;
+  /** Timed rounds of the baselines alone (eager, and torch.compile where it exists). */
+  baselineIters: number;
+  /** Per dtype name (float32, …): |c − r| ≤ atol + rtol·|r|. */
+  tolerance: Record<string, Tolerance>;
+  /** The byte written over uninitialized float memory (harness/poison.ts). */
+  poisonByte: number;
+  /** Overrides of the task's module-level integers (batch_size=16). */
+  sizes: Record<string, number>;
+  /** `auto`: CUDA when torch sees a device. */
+  device: 'auto' | 'cpu' | 'cuda';
+  /** Time a torch.compile baseline where the target's torch has it. */
+  compile: boolean;
+  l2FlushBytes: number;
+  /** A child (the reference, a candidate) running longer is killed and reported. */
+  candidateTimeoutS: number;
+}
+
+export interface HarnessEvent {
+  kind: 'harness';
+  torch: string;
+  python: string;
+}
+
+export interface KernelBenchDevice {
+  type: 'cuda' | 'cpu';
+  name: string;
+  computeCapability?: string;
+  memoryBytes?: number;
+  threads?: number;
+}
+
+export interface KernelBenchStartEvent {
+  kind: 'start';
+  mode: 'reference' | 'candidate';
+  device: KernelBenchDevice;
+  torch: string;
+  timing: { method: TimingMethod };
+  /** The reference: the task's module-level integers after the overrides. */
+  sizes?: Record<string, number>;
+}
+
+export interface TensorDescription {
+  name: string;
+  dtype?: string;
+  shape?: number[];
+  /** A non-tensor argument or output, as Python's repr shows it. */
+  value?: string;
+}
+
+export interface ReferenceEvent {
+  kind: 'reference';
+  inputs: TensorDescription[];
+  outputs: TensorDescription[];
+}
+
+export interface BaselinesEvent {
+  kind: 'baselines';
+  method: TimingMethod;
+  warmup: number;
+  iters: number;
+  l2FlushBytes: number;
+  eager: SampleSeries;
+  compiled?: SampleSeries;
+  /** Why there is no torch.compile baseline. */
+  compiledUnavailable?: string;
+}
+
+export interface CandidateMarker {
+  kind: 'candidate';
+  index: number;
+  file: string;
+}
+
+/** A check of a ModelNew: the outputs it RETURNED compared with Model's; `pointers` also name previous-call outputs. */
+export interface KernelBenchCheckEvent extends CheckEvent {
+  /** Bytes of the storage behind each pointer (an output may be a view into a larger storage). */
+  storageBytes: Record<string, number>;
+}
+
+export interface KernelBenchEndEvent {
+  kind: 'end';
+  stopped?: 'check' | 'timing';
+}
+
+/** After the reference and after each candidate: seconds from its fork to its end (the shared torch import excluded). */
+export interface FinishedEvent {
+  kind: 'finished';
+  seconds: number;
+}
+
+export interface DoneEvent {
+  kind: 'done';
+}
+
+export type KernelBenchEvent =
+  | HarnessEvent
+  | KernelBenchStartEvent
+  | ReferenceEvent
+  | BaselineCheckEvent
+  | BaselinesEvent
+  | CandidateMarker
+  | { kind: 'loaded'; kernel: string }
+  | KernelBenchCheckEvent
+  | RepeatEvent
+  | TimingEvent
+  | KernelBenchEndEvent
+  | ErrorEvent
+  | FinishedEvent
+  | DoneEvent;

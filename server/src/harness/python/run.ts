@@ -1,0 +1,128 @@
+// Runs the Python gate (kp_kernelbench.py) for one KernelBench task and its candidates through a Target, and sorts
+// its event lines into the reference's evidence and each candidate's. One process per task: torch is imported once,
+// each candidate runs in a child of it (protocol.ts); cancelling kills the process group, children included.
+import { copyFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createScratch } from '../../targets/scratch';
+import type { SandboxPolicy, Target } from '../../targets/target';
+import type { BaselineCheckEvent, ErrorEvent, RepeatEvent, TimingEvent } from '../protocol';
+import { parseEvents } from '../run';
+import harnessSource from './kp_kernelbench.py';
+import type { BaselinesEvent, KernelBenchCheckEvent, KernelBenchEvent, KernelBenchJob, KernelBenchStartEvent, ReferenceEvent } from './protocol';
+
+export interface ReferenceEvidence {
+  start?: KernelBenchStartEvent;
+  reference?: ReferenceEvent;
+  checks: BaselineCheckEvent[];
+  baselines?: BaselinesEvent;
+  error?: ErrorEvent;
+  seconds?: number;
+}
+
+export interface CandidateRunEvidence {
+  /** The candidate's file as the user named it. */
+  file: string;
+  start?: KernelBenchStartEvent;
+  checks: KernelBenchCheckEvent[];
+  repeat?: RepeatEvent;
+  timing?: TimingEvent;
+  error?: ErrorEvent;
+  /** It printed its end event (a crash or a kill leaves none). */
+  ended: boolean;
+  /** From its fork to its end: loading, building, checking, timing. */
+  seconds?: number;
+}
+
+export interface KernelBenchRun {
+  harness?: { torch: string; python: string };
+  reference: ReferenceEvidence;
+  candidates: CandidateRunEvidence[];
+}
+
+export interface KernelBenchRunOptions {
+  target: Target;
+  /** The python on the target (default `python3`). */
+  python?: string;
+  /** The whole run's limit; the process tree is killed past it. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** The sandbox lets the process reach the GPU. */
+  gpu: boolean;
+}
+
+export class KernelBenchRunError extends Error {
+  constructor(message: string, readonly events: KernelBenchEvent[] = []) {
+    super(message);
+    this.name = 'KernelBenchRunError';
+  }
+}
+
+/** Sorts the events of one run: the reference's until the first candidate marker, then each candidate's own. */
+export function sortEvents(events: readonly KernelBenchEvent[], files: readonly string[]): KernelBenchRun {
+  const run: KernelBenchRun = { reference: { checks: [] }, candidates: [] };
+  let current: CandidateRunEvidence | undefined;
+  for (const event of events) {
+    if (event.kind === 'harness') run.harness = { torch: event.torch, python: event.python };
+    else if (event.kind === 'candidate') {
+      current = { file: files[event.index] ?? event.file, checks: [], ended: false };
+      run.candidates.push(current);
+    } else if (current) {
+      if (event.kind === 'start') current.start = event;
+      else if (event.kind === 'check') current.checks.push(event as KernelBenchCheckEvent);
+      else if (event.kind === 'repeat') current.repeat = event;
+      else if (event.kind === 'timing') current.timing = event;
+      else if (event.kind === 'error') current.error = event;
+      else if (event.kind === 'end') current.ended = true;
+      else if (event.kind === 'finished') current.seconds = event.seconds;
+    } else if (event.kind === 'finished') run.reference.seconds = event.seconds;
+    else if (event.kind === 'start') run.reference.start = event;
+    else if (event.kind === 'reference') run.reference.reference = event;
+    else if (event.kind === 'baseline-check') run.reference.checks.push(event);
+    else if (event.kind === 'baselines') run.reference.baselines = event;
+    else if (event.kind === 'error') run.reference.error = event;
+  }
+  return run;
+}
+
+/**
+ * Copies the harness, the task and the candidates into a scratch folder (our names, one folder the sandbox may
+ * write), puts it on the target and runs the job there. `job` names no files: this fills them in.
+ */
+export async function runKernelBench(task: string, candidates: readonly string[], job: Omit<KernelBenchJob, 'task' | 'candidates'>, options: KernelBenchRunOptions): Promise<KernelBenchRun> {
+  const { target } = options;
+  const scratch = await createScratch('kernelbench');
+  try {
+    const harness = join(scratch.dir, 'kp_kernelbench.py');
+    await writeFile(harness, harnessSource);
+    await copyFile(task, join(scratch.dir, 'task.py'));
+    const copies = candidates.map((_, i) => join(scratch.dir, `candidate_${i}.py`));
+    await Promise.all(candidates.map((file, i) => copyFile(file, copies[i])));
+    await target.put([scratch.dir], { signal: options.signal });
+    const dir = target.targetPath(scratch.dir);
+    const full: KernelBenchJob = { ...job, task: target.targetPath(join(scratch.dir, 'task.py')), candidates: copies.map((c) => target.targetPath(c)) };
+    const sandbox: SandboxPolicy = { writable: [dir], gpu: options.gpu, limits: { processes: 4096 } };
+    const result = await target.exec(options.python ?? 'python3', [target.targetPath(harness)], {
+      input: JSON.stringify(full),
+      cwd: dir,
+      timeoutMs: options.timeoutMs,
+      signal: options.signal,
+      // Triton's and load_inline's caches inside the job's folder: nothing a candidate builds outlives the job.
+      env: { TRITON_CACHE_DIR: join(dir, 'triton'), TORCH_EXTENSIONS_DIR: join(dir, 'torch_extensions'), PYTHONDONTWRITEBYTECODE: '1' },
+      // Candidate code runs here: always under the target's sandbox (the user's --no-sandbox is the target's to apply).
+      sandbox,
+    });
+    const events = parseEvents(result.stdout) as unknown as KernelBenchEvent[];
+    const where = `on target '${target.name}'`;
+    if (result.notFound) throw new KernelBenchRunError(`python '${options.python ?? 'python3'}' could not be started ${where}: install python3 with torch there, or name it with --python PATH`, events);
+    if (result.cancelled) throw new KernelBenchRunError(`the KernelBench run of ${task} was cancelled`, events);
+    if (result.limit) throw new KernelBenchRunError(`the KernelBench run of ${task} ${result.limit.message} ${where}`, events);
+    if (result.timedOut) throw new KernelBenchRunError(`the KernelBench run of ${task} did not finish within ${Math.round(options.timeoutMs / 1000)} s ${where}`, events);
+    if (!events.some((e) => e.kind === 'done')) {
+      const stderr = result.stderr.trim().split(/\r?\n/).slice(-5).join(' | ');
+      throw new KernelBenchRunError(`the Python harness ended without finishing (exit ${result.exitCode ?? 'by a signal'}) ${where}${stderr ? `: ${stderr}` : ''}`, events);
+    }
+    return sortEvents(events, candidates);
+  } finally {
+    await scratch.remove();
+  }
+}

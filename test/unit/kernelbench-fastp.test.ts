@@ -1,0 +1,72 @@
+// fast_p and the geometric mean over KernelBench results: on a recorded CPU run (test/fixtures/kernelbench/
+// recorded-cpu.json, `kernelpilot kernelbench … --json`), re-derived from its events, and on small made-up task
+// sets where the arithmetic is known: "more than p×" is strict, a task without an accepted candidate counts in the
+// total, the fastest accepted candidate stands for its task, and a baseline never measured gives no figure.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { KernelBenchTaskRun } from '../../server/src/bench/kernelbench';
+import { summarize } from '../../server/src/bench/kernelbench-format';
+import { fastP, geometricMeanSpeedup, taskResult, type CandidateResult, type TaskResult } from '../../server/src/derive/kernelbench';
+import { REPO } from './harness-helpers';
+
+const recorded = JSON.parse(readFileSync(join(REPO, 'test/fixtures/kernelbench/recorded-cpu.json'), 'utf8')) as { tasks: KernelBenchTaskRun[]; summary: Record<string, unknown> };
+
+test('the recorded run re-derives: every task result, fast_p and the geometric mean', { timeout: 10_000 }, () => {
+  const results = recorded.tasks.map((t) => {
+    assert.ok(t.run);
+    const again = JSON.parse(JSON.stringify(taskResult(t.result.task, t.run, t.plan))) as TaskResult;
+    assert.deepEqual(again, t.result);
+    return again;
+  });
+  assert.deepEqual(JSON.parse(JSON.stringify({ eager: summarize(results, 'eager'), compiled: summarize(results, 'compiled') })), recorded.summary);
+  const speedups = results.map((r) => r.candidates[r.best ?? -1]?.eager?.speedup ?? NaN);
+  assert.ok(speedups.every((s) => s > 0), 'each task has an accepted, timed best candidate');
+  const expected = Math.exp(speedups.reduce((a, s) => a + Math.log(s), 0) / speedups.length);
+  assert.ok(Math.abs((geometricMeanSpeedup(results, 'eager')?.value ?? 0) - expected) < 1e-12);
+  for (const p of [0, 1, 2]) assert.equal(fastP(results, p, 'eager')?.count, speedups.filter((s) => p === 0 || s > p).length);
+});
+
+function accepted(eager: number, compiled?: number): CandidateResult {
+  return {
+    file: 'c.py',
+    probes: [],
+    verdict: { accepted: true, weakSpec: false, failed: [], summary: 'accepted' },
+    eager: { speedup: eager } as CandidateResult['eager'],
+    ...(compiled !== undefined ? { compiled: { speedup: compiled, baselineMedianMs: 1, candidateMedianMs: 1 / compiled } } : {}),
+  };
+}
+
+const rejected: CandidateResult = { file: 'r.py', probes: [], verdict: { accepted: false, weakSpec: false, failed: ['match'], summary: 'rejected' } };
+
+function task(name: string, candidates: CandidateResult[], best?: number): TaskResult {
+  return { task: name, candidates, ...(best !== undefined ? { best } : {}) };
+}
+
+test('fast_p: strict "more than p", unsolved tasks in the total, one figure per task', { timeout: 10_000 }, () => {
+  const tasks = [
+    task('a', [accepted(2, 1.5)], 0), // exactly 2x eager: fast_1 yes, fast_2 no
+    task('b', [accepted(1, 0.5)], 0), // exactly 1x: fast_0 only
+    task('c', [rejected]), // wrong: counts in the total only
+    task('d', []), // no candidate
+    task('e', [accepted(4, 3), accepted(8, 6)], 1), // the best stands for the task
+  ];
+  assert.deepEqual([0, 1, 2].map((p) => fastP(tasks, p, 'eager')), [
+    { p: 0, count: 3, total: 5, fraction: 0.6 },
+    { p: 1, count: 2, total: 5, fraction: 0.4 },
+    { p: 2, count: 1, total: 5, fraction: 0.2 },
+  ]);
+  assert.deepEqual([1, 2].map((p) => fastP(tasks, p, 'compiled')?.count), [2, 1]);
+  const mean = geometricMeanSpeedup(tasks, 'eager');
+  assert.equal(mean?.tasks, 3);
+  assert.ok(Math.abs((mean?.value ?? 0) - Math.cbrt(2 * 1 * 8)) < 1e-12);
+  assert.deepEqual(fastP([], 1, 'eager'), { p: 1, count: 0, total: 0, fraction: 0 });
+  assert.equal(geometricMeanSpeedup([task('c', [rejected])], 'eager'), null);
+});
+
+test('a baseline that was not measured gives no fast_p at all, not a share over the rest', { timeout: 10_000 }, () => {
+  const tasks = [task('a', [accepted(3)], 0), { ...task('b', [accepted(2, 1.1)], 0) }];
+  for (const p of [0, 1, 2]) assert.equal(fastP(tasks, p, 'compiled'), null);
+  assert.equal(fastP(tasks, 2, 'eager')?.count, 1);
+});
