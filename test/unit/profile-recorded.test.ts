@@ -8,7 +8,7 @@ import { buildReport } from '../../server/src/profile/build-report';
 import { parseDetailsPage, parseRawPage, parseSourcePage } from '../../server/src/profile/ncu-csv';
 import { formatReportForPrompt, formatReportText } from '../../server/src/profile/format';
 import { parseSass, sassFacts, sassLineMix } from '../../server/src/profile/sass';
-import { RECORDED, recordedReport, recording } from './profile-fixtures';
+import { RECORDED, recordedReport, recording, resourcesAsNcuSaw } from './profile-fixtures';
 
 for (const { name, kernel } of RECORDED) {
   test(`${name}: raw, details and source pages parse into live facts and user-file lines`, { timeout: 10_000 }, () => {
