@@ -42,6 +42,9 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         'no-sandbox': { type: 'boolean', default: false },
         bwrap: { type: 'string' },
         target: { type: 'string' },
+        static: { type: 'boolean', default: false },
+        ncu: { type: 'string' },
+        'clock-control': { type: 'string' },
         solutions: { type: 'string' },
         python: { type: 'string' },
         seeds: { type: 'string' },
@@ -141,6 +144,13 @@ async function main(argv: string[]): Promise<number> {
       };
       const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
       const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });
+      process.stdout.write(output + '\n');
+      return exitCode;
+    }
+    case 'profile': {
+      const { profileCommand } = await import('./cli/profile');
+      const flags = { kernel: values.kernel, spec: values.spec, static: values.static, json: values.json, workspace: resolve(values.workspace ?? '.'), arch: values.arch, ...compile, clockControl: values['clock-control'], ncu: values.ncu };
+      const { output, exitCode } = await profileCommand(positionals, flags, values.target ? { targetName: values.target } : {});
       process.stdout.write(output + '\n');
       return exitCode;
     }

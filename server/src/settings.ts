@@ -44,6 +44,11 @@ export interface Settings {
     /** Minutes; 0: no time limit. */
     timeLimitMinutes: number;
   };
+  /** The editor's profile jobs (bench/profile-job.ts). */
+  profile: {
+    /** Nsight Compute's `--clock-control`: `none` profiles at the GPU's own clocks, as benchmarks run; `base` locks them. */
+    clockControl: 'none' | 'base';
+  };
 }
 
 export const defaultSettings: Settings = {
@@ -51,6 +56,7 @@ export const defaultSettings: Settings = {
   check: { onOpen: true, onSave: true, debounceMs: 300, timeoutMs: 120_000 },
   sandbox: { enabled: true, bwrapPath: '' },
   optimize: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4.1', temperature: 1, rounds: 4, candidates: 4, budgetUsd: 0, priceInputPerMillion: 0, priceOutputPerMillion: 0, timeLimitMinutes: 0 },
+  profile: { clockControl: 'none' },
 };
 
 /**
@@ -73,7 +79,9 @@ export function mergeSettings(raw: unknown): Settings {
     }
     return out;
   };
-  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox), optimize: pick(defaultSettings.optimize, input.optimize) };
+  const profile = pick(defaultSettings.profile, input.profile);
+  if (profile.clockControl !== 'none' && profile.clockControl !== 'base') profile.clockControl = defaultSettings.profile.clockControl;
+  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox), optimize: pick(defaultSettings.optimize, input.optimize), profile };
 }
 
 /**

@@ -132,6 +132,8 @@ export class FakeGpuTarget extends ThisMachine {
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = [file, ...args].join(' ');
+    // No Nsight Compute on the stand-in: the optimizer's rounds are not profiled.
+    if (file === 'ncu') return { command, exitCode: undefined, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: true, durationMs: 0 };
     this.sandboxes.push({ file, mode: args[0] ?? '', ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
     if (file === 'nvidia-smi') return ok(command, `${FAKE_DEVICE.name}, 9.0, 81559, 550.54.15\n`);
     if (file === 'nvcc') return this.nvcc(command, args, options.cwd ?? '.');

@@ -14,7 +14,7 @@
 // optimizer all read. benchKernel and compareCandidates (job.ts) are thin adapters over this.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
@@ -33,7 +33,11 @@ import { flopsCeilingApplies } from '../derive/roofline';
 import { rooflineBytes, rooflineFlops } from '../derive/shapes';
 import { deriveSummary, type BenchSummary } from '../derive/summary';
 import type { GateStatus } from '../derive/verdict';
+import { buildReport, specLaunch } from '../profile/build-report';
+import type { ProfileReport } from '../profile/report';
+import { sha256Hex } from '../profile/stale';
 import { crashEvidence } from './crash';
+import { profileLive } from './profile-job';
 import { asJobError, ceilingsFor, requireGpu, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { refuseUnrunnableSizes } from './fits';
 import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
@@ -282,6 +286,50 @@ export class Evaluation {
     this.inFlight.add(run);
     void run.catch(() => undefined).finally(() => this.inFlight.delete(run));
     return run;
+  }
+
+  /**
+   * One launch of a candidate (or the baseline, without `input`) under Nsight Compute, in the evaluation's GPU turn:
+   * the candidate is built as evaluate built it (a cache hit) and runs sandboxed. Its report, for the optimizer's
+   * prompts; live figures absent (with the reason) when ncu cannot run.
+   */
+  async profile(input: CandidateInput | undefined, options: { signal?: AbortSignal; ncu?: string; timeoutMs?: number } = {}): Promise<ProfileReport> {
+    const signal = AbortSignal.any([this.closing.signal, ...(options.signal ? [options.signal] : [])]);
+    const scratch = await mkdtemp(join(this.scratchFolder.dir, 'p-'));
+    const file = input ? join(scratch, 'candidate.cu') : this.prepared.file;
+    let build = this.baselineBuild;
+    let text = this.prepared.text;
+    if (input) {
+      text = input.source ?? (await readFile(resolve(this.options.workspace, input.file ?? ''), 'utf8'));
+      await writeFile(file, text);
+      const unit = await prepareCandidate(this.prepared, file, this.options);
+      const spec = candidateSpec(this.prepared.spec, input.launch, input.launchOrigin ?? 'given');
+      const sandbox: SandboxPolicy = { writable: [scratch], readable: await candidateReadable(this.options, this.prepared, file), gpu: false };
+      build = await buildFor('candidate', file, spec, this.arch, { ...this.options, extraFlags: input.extraFlags ?? [], signal, sandbox }, unit);
+    }
+    const built = build;
+    const measured = await this.onGpu(file, signal, () => undefined, () =>
+      profileLive({
+        target: this.options.target,
+        runtime: { executable: this.runtime.executable, cuptiDirs: this.runtime.cuptiDirs },
+        version: built.binary,
+        kernel: this.prepared.kernel,
+        file,
+        signal,
+        gpuHeld: true,
+        ...(options.ncu ? { ncu: options.ncu } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(input ? { sandbox: { writable: [scratch], readable: [dirname(built.binary), this.runtime.dir], gpu: true } } : {}),
+      }),
+    );
+    const kernel = this.prepared.kernel;
+    return buildReport({
+      // A candidate is kernel code: its whole text is the kernel's.
+      identity: { name: kernel.name, qualifiedName: kernel.qualifiedName, file, kernelHash: sha256Hex(text), fileHash: sha256Hex(text), line: kernel.range.start.line, target: this.options.target.name, arch: this.arch },
+      static: { arch: this.arch, launch: specLaunch(this.prepared.spec), ...(measured.carveoutBytes !== undefined ? { carveoutBytes: measured.carveoutBytes } : {}) },
+      live: measured.live,
+      liveLines: measured.lines,
+    });
   }
 
   /** Cancels what is still running (its processes are killed), waits for it, and removes the scratch folder. */

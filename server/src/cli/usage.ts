@@ -45,6 +45,18 @@ ${COMPILE_OPTIONS_USAGE}`,
 --candidate-launch: the preceding candidate's own launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
 ${jobOptions}`,
   },
+  profile: {
+    synopsis: 'profile FILE [--kernel K] [--spec F] [--static] [--target T] [--json]',
+    summary: 'what limits the kernel: registers, occupancy and its limiter, SASS; with a GPU and ncu, the bottleneck and ranked hints on their lines',
+    details: `--static: only what the compiler says (no GPU, no ncu). Otherwise one launch of the kernel (built as bench builds
+it) runs under Nsight Compute on the target; without ncu or counter permission the report says why and how to
+get them. Exit 0 with a report (live figures or not), 1 when there is none (no such kernel, the file does not build).
+options: --workspace DIR (default: the current folder; specs live in DIR/.kernelpilot/, and the newest bench record
+  of the same file text there gives the roofline headroom), --arch sm_90, --ncu PATH (ncu on the target),
+  --clock-control none|base (default none: the GPU's own clocks, as the benchmark runs).
+  --target NAME|URL profiles elsewhere: local (default), ssh://[user@]host[:port], slurm://…, or a named target.
+${COMPILE_OPTIONS_USAGE}`,
+  },
   optimize: {
     synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] [--apply | --out F] [--dry-run] ...',
     summary: 'rewrite the kernel in rounds of candidates, each through the gate; only what the gate verifies counts',

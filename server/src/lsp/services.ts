@@ -10,12 +10,16 @@ import { DiagnosticSink } from './diagnostics';
 import { Documents } from './documents';
 import { resolveKernelRef, type KernelRef } from './kernel-ref';
 import { OptimizeService } from './optimize';
+import { ProfileService, type ProfileRunner } from './profile';
+import { profileKernel } from '../bench/profile-job';
 import { KernelProblems } from './problems';
 import { SpecFiles } from './specs';
 
 export interface ServerOptions {
   /** Where bench jobs run; default this machine. Tests pass a stand-in GPU. */
   target?: Target;
+  /** The profile job; default the engine's (profile/run.ts). */
+  profile?: ProfileRunner;
 }
 
 /** Set by `initialize` and configuration changes; read by everything else. */
@@ -51,6 +55,7 @@ export interface Services {
   checks: CheckService;
   bench: BenchService;
   optimize: OptimizeService;
+  profile: ProfileService;
   problems: KernelProblems;
   refreshLenses: () => void;
   createSpec: (ref: KernelRef) => Promise<string>;
@@ -105,6 +110,19 @@ export function createServices(connection: Connection, options: ServerOptions): 
     refreshLenses,
     client: () => ({ progress: session.progress, showDocument: session.showDocument, annotations: session.changeAnnotations, disabledActions: session.disabledCodeActions }),
   });
+  const profile = new ProfileService({
+    connection,
+    diagnostics,
+    documents,
+    trusted: () => session.trusted,
+    workspaceRoots: () => session.workspaceRoots,
+    target: () => target,
+    settings: () => session.settings,
+    origins: () => session.origins,
+    refreshLenses,
+    client: () => ({ progress: session.progress, showDocument: session.showDocument }),
+    run: options.profile ?? profileKernel,
+  });
   const problems = new KernelProblems(documents, diagnostics);
-  return { connection, session, documents, diagnostics, specs, checks, bench, optimize, problems, refreshLenses, createSpec };
+  return { connection, session, documents, diagnostics, specs, checks, bench, optimize, profile, problems, refreshLenses, createSpec };
 }

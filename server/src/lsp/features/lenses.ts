@@ -1,11 +1,11 @@
-// Lenses per kernel: the static check's resources; on CUDA kernels "▶ Benchmark" with its last result and "⚡ Optimize"
-// with its run's state (round, best verified speedup, cancel) or result (Review).
+// Lenses per kernel: the static check's resources; on CUDA kernels "▶ Benchmark" with its last result, "◎ Profile" with
+// its report (bottleneck, hints) and "⚡ Optimize" with its run's state (round, best verified speedup, cancel) or result (Review).
 import type { CodeLens, Connection, ServerCapabilities } from 'vscode-languageserver';
 import { toLspRange } from '../convert';
 import { documentUri } from '../params';
 import type { Services } from '../services';
 
-export function register(connection: Connection, { documents, checks, bench, optimize }: Services): ServerCapabilities {
+export function register(connection: Connection, { documents, checks, bench, optimize, profile }: Services): ServerCapabilities {
   connection.onCodeLens(async (params) => {
     const uri = documentUri(params, 'textDocument/codeLens');
     const document = await documents.get(uri);
@@ -17,6 +17,8 @@ export function register(connection: Connection, { documents, checks, bench, opt
       if (kernel.language === 'cuda') {
         const b = bench.lensFor(uri, kernel, document.version);
         lenses.push({ range, command: { title: b.title, command: b.command, arguments: [uri, kernel.qualifiedName] } });
+        const p = profile.lensFor(uri, kernel, document);
+        lenses.push({ range, command: { title: p.title, command: p.command, arguments: [uri, kernel.qualifiedName] } });
         lenses.push({ range, command: optimize.lensFor(uri, kernel, document) });
       }
       return lenses;
