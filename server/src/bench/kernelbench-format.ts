@@ -44,6 +44,7 @@ export function candidateRows(task: KernelBenchTaskRun): string[][] {
   if (r.error) return [[name, '-', 'task error', r.error, '', '']];
   if (r.candidates.length === 0) return [[name, '-', 'no candidate', '', '', '']];
   return r.candidates.map((c, i) => {
+    if (c.notJudged) return [name, c.file.split('/').pop() ?? c.file, 'not judged', c.notJudged, '', ''];
     const verdict = c.verdict.accepted ? (i === r.best ? 'accepted (best)' : 'accepted') : `rejected: ${c.verdict.failed.join(', ')}`;
     const why = c.verdict.accepted ? c.probes.filter((p) => !p.gate && !p.passed && !p.skipped).map((p) => `note: ${p.reason}`).join('; ') : (c.probes.find((p) => p.name === c.verdict.failed[0])?.reason ?? '');
     const eager = c.eager ? `${sig(c.eager.speedup)}× (${c.eager.verdict}, p=${sig(c.eager.test.pValue, 2)})` : '';

@@ -1,8 +1,10 @@
 // Runs the Python gate (kp_kernelbench.py) for one KernelBench task and its candidates through a Target, and sorts
 // its event lines into the reference's evidence and each candidate's. One process per task: torch is imported once,
 // each candidate runs in a child of it (protocol.ts); cancelling kills the process group, children included.
-import { copyFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateDir } from '../../targets/private-dir';
 import { createScratch } from '../../targets/scratch';
 import type { SandboxPolicy, Target } from '../../targets/target';
 import type { BaselineCheckEvent, ErrorEvent, RepeatEvent, TimingEvent } from '../protocol';
@@ -85,6 +87,21 @@ export function sortEvents(events: readonly KernelBenchEvent[], files: readonly 
 }
 
 /**
+ * Each candidate's load_inline build folder, kept across runs in the private cache and named by a hash of its source:
+ * an unchanged candidate finds its extension built (ninja has nothing to do), a changed one gets a folder of its own.
+ * The candidates of one task share a sandbox, so each could write the others' folders; nothing beyond this run's
+ * candidates is bound writable.
+ */
+async function buildDirsFor(candidates: readonly string[]): Promise<string[]> {
+  const root = await privateDir('torch-extensions');
+  return Promise.all(candidates.map(async (file) => {
+    const dir = join(root, createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }));
+}
+
+/**
  * Copies the harness, the task and the candidates into a scratch folder (our names, one folder the sandbox may
  * write), puts it on the target and runs the job there. `job` names no files: this fills them in.
  */
@@ -97,17 +114,19 @@ export async function runKernelBench(task: string, candidates: readonly string[]
     await copyFile(task, join(scratch.dir, 'task.py'));
     const copies = candidates.map((_, i) => join(scratch.dir, `candidate_${i}.py`));
     await Promise.all(candidates.map((file, i) => copyFile(file, copies[i])));
-    await target.put([scratch.dir], { signal: options.signal });
+    const builds = await buildDirsFor(candidates);
+    await target.put([scratch.dir, ...builds], { signal: options.signal });
     const dir = target.targetPath(scratch.dir);
-    const full: KernelBenchJob = { ...job, task: target.targetPath(join(scratch.dir, 'task.py')), candidates: copies.map((c) => target.targetPath(c)) };
-    const sandbox: SandboxPolicy = { writable: [dir], gpu: options.gpu, limits: { processes: 4096 } };
+    const buildDirs = builds.map((b) => target.targetPath(b));
+    const full: KernelBenchJob = { ...job, task: target.targetPath(join(scratch.dir, 'task.py')), candidates: copies.map((c) => target.targetPath(c)), buildDirs };
+    const sandbox: SandboxPolicy = { writable: [dir, ...new Set(buildDirs)], gpu: options.gpu, limits: { processes: 4096 } };
     const result = await target.exec(options.python ?? 'python3', [target.targetPath(harness)], {
       input: JSON.stringify(full),
       cwd: dir,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-      // Triton's and load_inline's caches inside the job's folder: nothing a candidate builds outlives the job.
-      env: { TRITON_CACHE_DIR: join(dir, 'triton'), TORCH_EXTENSIONS_DIR: join(dir, 'torch_extensions'), PYTHONDONTWRITEBYTECODE: '1' },
+      // Triton's cache inside the job's folder; load_inline's are the build folders above (buildDirs).
+      env: { TRITON_CACHE_DIR: join(dir, 'triton'), PYTHONDONTWRITEBYTECODE: '1' },
       // Candidate code runs here: always under the target's sandbox (the user's --no-sandbox is the target's to apply).
       sandbox,
     });
