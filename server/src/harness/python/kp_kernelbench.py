@@ -126,15 +126,15 @@ def raw_bytes(t):
 def digest(t):
     """A content digest computed where the tensor lives: a position-weighted sum of its 32-bit words, slice by slice."""
     b = raw_bytes(t)
+    try:
+        units = b.view(torch.int32)
+    except RuntimeError:  # a byte count or offset that is no multiple of 4: its bytes one by one
+        units = b
     total = 0
     weighted = 0
-    for start, end in slices(b.numel(), 4):
-        part = b[start:end]
-        try:
-            w, first = part.view(torch.int32).to(torch.int64), start // 4
-        except RuntimeError:  # an odd byte count or offset: its bytes one by one
-            w, first = part.to(torch.int64), start
-        idx = torch.arange(first, first + w.numel(), device=w.device, dtype=torch.int64) % 1000003 + 1
+    for start, end in slices(units.numel()):
+        w = units[start:end].to(torch.int64)
+        idx = torch.arange(start, end, device=w.device, dtype=torch.int64) % 1000003 + 1
         total += int(w.sum().item())
         weighted += int((w * idx).sum().item())
     return hashlib.sha256(f"{b.numel()}:{total}:{weighted}".encode()).hexdigest()[:16]
