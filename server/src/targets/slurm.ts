@@ -110,6 +110,11 @@ export class SlurmTarget implements Target {
     this.host = `slurm:${options.login.host}${options.request.partition ? `/${options.request.partition}` : ''}`;
   }
 
+  /** The login node: the static check compiles there, outside the allocation. */
+  get compileTarget(): Target {
+    return this.options.login;
+  }
+
   targetPath(localPath: string): string {
     return this.options.login.targetPath(localPath);
   }
