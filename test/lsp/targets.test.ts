@@ -82,6 +82,8 @@ test('an SSH target: the check compiles there, includes mirrored, messages name 
     const mirror = join(server.home, '.cache/kernelpilot/remote/files');
     assert.ok(existsSync(mirror) && findFile(mirror, 'helper.cuh'), `the header was not copied to the target (${mirror})`);
     assert.equal(existsSync(calls), false);
+    // The check's own copy there is gone once it ended; the mirrored folders stay for the next check.
+    await client.waitFor('the remote copy removed', () => (findFile(mirror, 'kp_source.cu') ? undefined : true), 20_000);
     assert.deepEqual(server.userProcesses().filter((p) => /nvcc|cicc|ptxas/.test(p.command)), [], 'no compiler left running there');
   });
 });
