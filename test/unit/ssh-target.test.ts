@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { serviceReady, until } from './service-tests';
@@ -110,6 +111,7 @@ test('a CPU command, the toolkit, tool paths and environment lines on the target
   const nvcc = await ssh.exec('nvcc', ['--version']);
   assert.equal(nvcc.exitCode, 0, `nvcc on the target: ${nvcc.stderr}`);
   assert.deepEqual(await ssh.heldGpus(), [], 'no GPU on this machine: an empty list, not an error');
+  assert.equal(await ssh.cores(), availableParallelism(), 'its cores, for parallel compiles (the same machine here)');
   const scratch = await ssh.createScratch('probe');
   assert.equal((await ssh.exec('test', ['-d', scratch.dir])).exitCode, 0);
   await scratch.remove();
