@@ -113,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'check': {
       const { checkCommand } = await import('./cli/check');
-      const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, ...compile, ...(values.workspace ? { workspace: resolve(values.workspace) } : {}) });
+      const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, ...compile, ...(values.workspace ? { workspace: resolve(values.workspace) } : {}), ...(values.target ? { targetName: values.target } : {}) });
       process.stdout.write(output + '\n');
       return exitCode;
     }

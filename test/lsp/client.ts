@@ -30,6 +30,9 @@ export interface ClientSettings {
   cuda?: Record<string, unknown>;
   check?: Record<string, unknown>;
   optimize?: Record<string, unknown>;
+  /** `kernelpilot.targets` and `kernelpilot.activeTarget`: where the check and the jobs run. */
+  targets?: Record<string, unknown>;
+  activeTarget?: string;
 }
 
 export interface StartOptions {

@@ -147,6 +147,7 @@ async function main() {
   let shotTaken = optimizing || profiling;
   let serving = false;
   const toasts = new Set();
+  const statusTexts = new Set();
   const watcher = setInterval(async () => {
     if (!serving) {
       serving = true;
@@ -154,6 +155,8 @@ async function main() {
     }
     const shown = await page.$$eval('.notification-list-item-message', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
     for (const text of shown) if (text.startsWith('KernelPilot')) toasts.add(text);
+    const status = await page.$$eval('.statusbar-item', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
+    for (const text of status) if (text.includes('KernelPilot:')) statusTexts.add(text.trim());
     if (shotTaken) return;
     const texts = await page.$$eval('.codelens-decoration a', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
     if (!texts.some((t) => t.includes(shotWhen)) || shotTaken) return;
@@ -169,6 +172,9 @@ async function main() {
   clearInterval(watcher);
   clearTimeout(overall);
   if (code !== 0) return failWithScreenshot(`extension host exited with code ${code}`);
+  // The active target in the status bar (client/src/targets.ts): this machine, as nothing else is chosen here.
+  console.log(`  status bar: ${JSON.stringify([...statusTexts])}`);
+  if (![...statusTexts].some((t) => t.endsWith('KernelPilot: local'))) return failWithScreenshot(`the status bar never showed the active target "KernelPilot: local"; saw ${JSON.stringify([...statusTexts])}`);
   if (restricted) {
     const calls = existsSync(nvccCalls) ? readFileSync(nvccCalls, 'utf8').trim().split('\n') : [];
     console.log(`  restricted mode: nvcc calls recorded by the wrapper: ${calls.length}; KernelPilot notifications: ${JSON.stringify([...toasts])}`);

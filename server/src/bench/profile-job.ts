@@ -18,6 +18,7 @@ import { disassemble, toolPath } from '../profile/sass-run';
 import { kernelTextHash, sha256Hex } from '../profile/stale';
 import { kernelResources, sassOf } from '../profile/static';
 import { latestBenchRecord, rederive } from '../runs/record';
+import { onlyGpu, type GpuInfo } from '../targets/gpus';
 import type { SandboxPolicy, Target } from '../targets/target';
 import { buildFor, buildRuntimeFor, JobError, prepareSpec, resolveKernel, type PrepareOptions } from './job-prepare';
 
@@ -48,6 +49,8 @@ export interface ProfileBuilt {
   sandbox?: SandboxPolicy;
   /** The caller already holds the GPU gate (an evaluation's GPU turn): do not take it again. */
   gpuHeld?: boolean;
+  /** The GPU held (with gpuHeld): ncu's process is shown that GPU alone. */
+  gpu?: GpuInfo;
   onProgress?: (line: string) => void;
 }
 
@@ -66,12 +69,13 @@ export async function profileLive(o: ProfileBuilt): Promise<{ live: LiveFacts; l
   const { target } = o;
   const blocker = await liveBlocker(target, o.ncu ?? 'ncu', o.signal);
   if (blocker) return { live: blocker, lines: [] };
-  const [gpu] = await target.heldGpus({ signal: o.signal });
+  // The GPU whose gate the caller holds (an evaluation's lane), else the target's first.
+  const gpu = o.gpu ?? (await target.heldGpus({ signal: o.signal }))[0];
   const release = !o.gpuHeld && target.acquireGpu ? await target.acquireGpu(gpu.index, `profiling ${o.kernel.name}`, { signal: o.signal, onWait: () => o.onProgress?.(`waiting for GPU ${gpu.index} (another job holds it)`) }) : async () => undefined;
   const clockControl = o.clockControl ?? 'none';
   try {
     o.onProgress?.(`ncu: one launch of ${o.kernel.name} on ${gpu.name}`);
-    const outcome = await runNcu({ target, ncu: o.ncu ?? 'ncu', runtime: o.runtime.executable, version: o.version, kernelName: o.kernel.name, clockControl, cuptiDirs: o.runtime.cuptiDirs, ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.sandbox ? { sandbox: o.sandbox } : {}) });
+    const outcome = await runNcu({ target, ncu: o.ncu ?? 'ncu', runtime: o.runtime.executable, version: o.version, kernelName: o.kernel.name, clockControl, cuptiDirs: o.runtime.cuptiDirs, ...(o.signal ? { signal: o.signal } : {}), ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}), ...(o.sandbox ? { sandbox: o.sandbox } : {}), env: onlyGpu(gpu) });
     if (!outcome.ok) return { live: outcome.absent, lines: [] };
     try {
       return liveFromExports(outcome.exports, o.file, { clockControl, ...(outcome.ncuVersion ? { ncuVersion: outcome.ncuVersion } : {}) }, target.targetPath(o.file));

@@ -22,10 +22,11 @@ ${COMPILE_OPTIONS_USAGE}`;
 export const commands: Record<string, CommandHelp> = {
   kernels: { synopsis: 'kernels FILE... [--json]', summary: 'list the GPU kernels in files (CUDA, Triton, KernelBench)' },
   check: {
-    synopsis: 'check FILE [--arch sm_90] [--workspace DIR] [--json]',
+    synopsis: 'check FILE [--arch sm_90] [--target T] [--workspace DIR] [--json]',
     summary: 'compile a CUDA file with nvcc and report per-kernel registers, spills, shared memory',
     details: `exit 0 when it compiled, 1 on compile errors, a missing nvcc, or a file that is not CUDA.
 options: --workspace DIR (default: the current folder; compile_commands.json is looked for only inside it).
+  --target NAME|URL compiles with that machine's nvcc, for its GPU (a Slurm target: on its login node); as for bench.
 ${COMPILE_OPTIONS_USAGE}`,
   },
   spec: {

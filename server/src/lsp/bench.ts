@@ -33,7 +33,8 @@ interface Deps {
   /** False in VS Code's Restricted Mode: a benchmark compiles and runs the folder's code, so none starts. */
   trusted: () => boolean;
   workspaceRoots: () => string[];
-  target: Target;
+  /** The active target (lsp/active-target.ts); rejects when the user's setting names none. */
+  target: () => Promise<Target>;
   refreshLenses: () => void;
   /** The client can show server-created progress (window.workDoneProgress). */
   progress: () => boolean;
@@ -98,7 +99,7 @@ export class BenchService {
         file,
         kernel: kernel.qualifiedName,
         workspace: workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf)),
-        target: this.deps.target,
+        target: await this.deps.target(),
         signal: abort.signal,
         onProgress: (line) => {
           progress?.report(line);

@@ -32,7 +32,8 @@ interface Deps {
   documents: Documents;
   trusted: () => boolean;
   workspaceRoots: () => string[];
-  target: () => Target;
+  /** The user's active target (lsp/active-target.ts); rejects with what to fix when its setting is wrong. */
+  target: () => Promise<Target>;
   settings: () => Settings;
   /** Who set each cuda.* value: the build uses the check's flags, validated the same way (check/compile-flags.ts). */
   origins: () => SettingOrigins;
@@ -83,7 +84,7 @@ export class ProfileService {
         file,
         kernel: kernel.qualifiedName,
         workspace,
-        target: this.deps.target(),
+        target: await this.deps.target(),
         signal: abort.signal,
         onProgress: (line) => {
           progress?.report(line);

@@ -2,8 +2,8 @@
 // optimize, spec files) and the session (settings, workspace folders, what the client supports). Built once per server.
 import { CodeLensRefreshRequest, type Connection } from 'vscode-languageserver';
 import { defaultSettings, type SettingOrigins, type Settings } from '../settings';
-import { LocalTarget } from '../targets/local';
 import type { Target } from '../targets/target';
+import { ActiveTarget } from './active-target';
 import { BenchService } from './bench';
 import { CheckService } from './checks';
 import { DiagnosticSink } from './diagnostics';
@@ -16,7 +16,7 @@ import { KernelProblems } from './problems';
 import { SpecFiles } from './specs';
 
 export interface ServerOptions {
-  /** Where bench jobs run; default this machine. Tests pass a stand-in GPU. */
+  /** Where bench and optimize jobs run; default the user's active target (lsp/active-target.ts). Tests pass a stand-in GPU. */
   target?: Target;
   /** The profile job; default the engine's (profile/run.ts). */
   profile?: ProfileRunner;
@@ -73,8 +73,12 @@ export function createServices(connection: Connection, options: ServerOptions): 
     const kernel = await resolveKernelRef(documents, ref, 'Create Bench Spec');
     return specs.create(kernel, ref.uri, (await documents.get(ref.uri))?.content ?? '');
   };
-  // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
-  const target = options.target ?? new LocalTarget({ sandbox: () => session.userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) });
+  // The sandbox and the target are the user's choice only: a repository's settings (workspace/configuration) can
+  // neither turn the sandbox off nor choose where its code runs.
+  const active = new ActiveTarget({ userSettings: () => session.userSettings, onSandboxNotice: (message) => void connection.window.showWarningMessage(message), ...(options.target ? { fixed: options.target } : {}) });
+  const target = () => active.get();
+  // A test's stand-in GPU does not compile: the static check then runs on the user's target as ever.
+  const checkTarget = options.target ? new ActiveTarget({ userSettings: () => session.userSettings, onSandboxNotice: () => undefined }) : active;
   const bench = new BenchService({
     connection,
     diagnostics,
@@ -96,6 +100,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
     trusted: () => session.trusted,
     workspaceRoots: () => session.workspaceRoots,
     documents,
+    target: () => checkTarget.get(),
     refreshLenses,
   });
   const optimize = new OptimizeService({
@@ -116,7 +121,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
     documents,
     trusted: () => session.trusted,
     workspaceRoots: () => session.workspaceRoots,
-    target: () => target,
+    target,
     settings: () => session.settings,
     origins: () => session.origins,
     refreshLenses,

@@ -30,6 +30,8 @@ export interface NcuRunOptions {
   timeoutMs?: number;
   /** Candidate code runs under it. */
   sandbox?: SandboxPolicy;
+  /** Added to the process's environment: which GPU it sees (targets/gpus.ts onlyGpu). */
+  env?: Record<string, string>;
 }
 
 export type NcuOutcome = { ok: true; exports: NcuExports; ncuVersion?: string; command: string } | { ok: false; absent: LiveAbsent };
@@ -93,7 +95,7 @@ export async function runNcu(o: NcuRunOptions): Promise<NcuOutcome> {
       cwd: scratch.dir,
       timeoutMs: o.timeoutMs ?? DEFAULT_NCU_TIMEOUT_MS,
       signal: o.signal,
-      env: { KP_CUPTI_DIRS: o.cuptiDirs.join(':'), TMPDIR: scratch.dir },
+      env: { ...o.env, KP_CUPTI_DIRS: o.cuptiDirs.join(':'), TMPDIR: scratch.dir },
       ...(o.sandbox ? { sandbox: { ...o.sandbox, writable: [...o.sandbox.writable, scratch.dir] } } : {}),
     });
     const output = `${run.stdout}\n${run.stderr}`;

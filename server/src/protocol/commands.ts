@@ -23,6 +23,8 @@ export const ClientCommand = {
   /** In a review's diff editor: apply the candidate shown, or dismiss it. */
   accept: 'kernelpilot.acceptCandidate',
   reject: 'kernelpilot.rejectCandidate',
+  /** Choose where the check and jobs run (the user-level `kernelpilot.activeTarget`); the status bar item runs it. */
+  selectTarget: 'kernelpilot.selectTarget',
 } as const;
 
 /**
