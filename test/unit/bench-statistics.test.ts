@@ -136,4 +136,7 @@ test('"slower" needs the speedup at or below 1/(1 + minimum effect), the mirror 
   // Both significantly slower in every pair; 1/1.02 = 0.98039.
   assert.equal(compareTimings(Array(20).fill(1), Array(20).fill(1 / 0.9802), { minEffect: 0.02 }).verdict, 'slower');
   assert.equal(compareTimings(Array(20).fill(1), Array(20).fill(1 / 0.99), { minEffect: 0.02 }).verdict, 'no-significant-difference');
+  // Exactly at the threshold is slower, as exactly 1 + minimum effect is faster.
+  assert.equal(compareTimings(Array(20).fill(1), Array(20).fill(1.25), { minEffect: 0.25 }).verdict, 'slower');
+  assert.equal(compareTimings(Array(20).fill(1.25), Array(20).fill(1), { minEffect: 0.25 }).verdict, 'faster');
 });
