@@ -41,7 +41,12 @@ export default {
   // Stryker splits this between type checkers and test runners (4: two of each). On a 2-core machine shared with
   // other work, 1 (one of each) measured 29 mutants a minute, 4 measured 70–90.
   concurrency: 4,
-  timeoutMS: 5_000,
+  // A mutant times out after 1.5 × its covering tests' dry-run time + the dry run's overhead + timeoutMS. Each
+  // covering file is a node process of its own, whose start (0.3–0.5 s, seconds under load) only the last two terms
+  // cover: with 5 s, 109 of the 144 timeouts of the 2026-11-28 run were no hang when rerun with 15 s (48 survived),
+  // and a timeout counts as detected. 15 s makes one run's result the one to report; it costs each real hang (about
+  // 100 in a full run, the bootstrap and bisection loops) 10 s more, about what the separate recheck took.
+  timeoutMS: 15_000,
   reporters: ['clear-text', 'progress-append-only', 'json', 'html'],
   jsonReporter: { fileName: 'test/mutation/out/mutation.json' },
   htmlReporter: { fileName: 'test/mutation/out/mutation.html' },

@@ -45,6 +45,7 @@ const NOT_DECISIONS = new Map([
   ['dtypeOfCType', 'C type name lookup for spec inference'],
   ['vectorTypeOf', 'CUDA vector type lookup for spec inference'],
   ['describeDistribution', 'text for the CLI and hovers'],
+  ['DTYPES', 'the key order a spec file is written in (serialize.ts)'],
   // benchspec/validate.ts: wording of problems ("did you mean", "an integer or a string").
   ['editDistance', 'the "did you mean" suggestion in a problem text'],
   ['didYouMean', 'the "did you mean" suggestion in a problem text'],

@@ -1,7 +1,7 @@
 // Turns Stryker's JSON report into the summary that is committed:
-// `node test/mutation/summarize.mjs [--label TEXT] [--recheck RERUN.json …] [REPORT.json …] > test/mutation/report-<date>.md`. Several
-// reports (a run split over parts of the mutate list with --mutate) are merged; default
-// test/mutation/out/mutation.json.
+// `node test/mutation/summarize.mjs [--label TEXT] [--recheck RERUN.json …] [--rerun PART.json …] [REPORT.json …] > test/mutation/report-<date>.md`.
+// Several reports (a run split over parts of the mutate list with --mutate) are merged, a later one's file over an
+// earlier one's; default test/mutation/out/mutation.json.
 // Survivors listed in test/mutation/equivalent.md (a mutant that no test can tell apart from the original, with
 // why) are shown as equivalent and count as neither killed nor survived in the adjusted score.
 import { readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ const option = (name) => {
 };
 const label = option('--label')[0] ?? '';
 const rechecks = option('--recheck').map((file) => JSON.parse(readFileSync(file, 'utf8')));
+const reruns = option('--rerun').map((file) => JSON.parse(readFileSync(file, 'utf8')));
 const reports = (args.length ? args : [join(root, 'test/mutation/out/mutation.json')]).map((file) => JSON.parse(readFileSync(file, 'utf8')));
 const report = { framework: reports[0].framework, files: Object.assign({}, ...reports.map((r) => r.files)) };
 
@@ -35,6 +36,25 @@ for (const recheck of rechecks) {
       if (again && again.status !== 'Timeout') {
         m.status = again.status;
         rechecked++;
+      }
+    }
+  }
+}
+
+/**
+ * `--rerun PART.json` (repeatable, later ones win): a run over some lines of files whose code is unchanged since the
+ * merged reports (`--mutate 'file:10-12'`, with --force after new tests): its result replaces the earlier one of
+ * each mutant it ran, whatever the status, so new tests count without rerunning whole files.
+ */
+let rerun = 0;
+for (const part of reruns) {
+  for (const [file, { mutants }] of Object.entries(part.files)) {
+    const results = new Map(mutants.map((m) => [mutantKey(m), m]));
+    for (const m of report.files[file]?.mutants ?? []) {
+      const again = results.get(mutantKey(m));
+      if (again) {
+        m.status = again.status;
+        rerun++;
       }
     }
   }
@@ -91,6 +111,7 @@ lines.push(`# Mutation report${label ? ` (${label})` : ''}`, '');
 lines.push(`Run: ${new Date().toISOString().slice(0, 10)}, StrykerJS ${report.framework?.version ?? '?'} (\`npm run test:mutation\`, stryker.config.mjs).`, '');
 lines.push(`Score: **${pct(score(total, false))}** (${total.killed + total.timeout} detected of ${total.killed + total.timeout + total.survived + total.noCoverage + total.equivalent}); counting the ${total.equivalent} listed equivalent mutants out: **${pct(score(total, true))}**.`);
 if (rechecks.length) lines.push(`Timeouts rechecked with a longer timeout (--recheck): ${rechecked} changed to the rerun's result.`);
+if (reruns.length) lines.push(`Mutants rerun on their lines after new tests (--rerun): ${rerun}, each counted with the rerun's result.`);
 lines.push(`Not counted: ${total.compileError} mutants the TypeScript checker rejected, ${total.ignored} ignored (message text and declarations that are not gate decisions, test/mutation/ignore.mjs).`, '');
 lines.push('| file | mutants | killed | timeout | survived | no coverage | equivalent | compile error | ignored | score |', '|---|---|---|---|---|---|---|---|---|---|');
 for (const r of [...rows, { ...total, file: '**all**' }]) {

@@ -53,6 +53,8 @@ test('64-bit integers are compared exactly, in both directions, with their relat
   assert.equal(m.failures, 3);
   assert.equal(m.maxAbsErr, 3);
   assert.equal(m.maxRelErr, 0.5);
+  // The largest relative error, not the last one with a larger |Δ|·|b|.
+  assert.equal(matchValues(BigInt64Array.from([4n, 100n]), BigInt64Array.from([6n, 101n]), EXACT).maxRelErr, 0.5);
   assert.deepEqual(m.first, { flat: 0, index: [0], baseline: String(big), candidate: String(big + 3n), why: 'tolerance', absErr: 3, allowed: 0 });
   // A tolerance applies to them as to floats: |Δ| ≤ atol + rtol·|b|.
   assert.equal(matchValues(BigUint64Array.from([100n, 200n]), BigUint64Array.from([102n, 196n]), { atol: 0, rtol: 0.02 }).failures, 0);

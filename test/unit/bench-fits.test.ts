@@ -65,6 +65,10 @@ test('floats, fractions, buffers and values that do not evaluate are not range-c
   assert.deepEqual(scalarRangeProblems(specWith({}, [scalar('n', 'undefined_size')]), k), []);
   assert.deepEqual(scalarRangeProblems(specWith({}, [{ name: 'n', role: 'scalar', dtype: 'int32' }]), k), []);
   assert.deepEqual(scalarRangeProblems(specWith({ n: 2 ** 40 }, [], [{ name: 'y', role: 'output', dtype: 'int32', shape: ['n'] }]), k), []);
+  // A buffer's "value" is ignored (validation warns), so it is not a scalar to range-check either (here past the
+  // kernel's parameters, where an int32 scalar of 2^40 would be refused).
+  const bare = await kernel('__global__ void scale() { }\n');
+  assert.deepEqual(scalarRangeProblems(specWith({ n: 2 ** 40 }, [], [{ name: 'y', role: 'output', dtype: 'int32', shape: ['4'], value: 'n' }]), bare), []);
 });
 
 const GPU = { index: 0, name: 'NVIDIA H200', memoryMiB: 1024, computeCapability: '9.0', driver: '580.0' };
@@ -87,6 +91,8 @@ test('buffers must fit in the GPU beside the slack, inouts counted twice; the la
   assert.match(memoryProblem(buffers(inout + 1, 'inout'), GPU) ?? '', /the largest is args\[1\] \(y, shape \[n\]\)/);
   // Shapes that do not evaluate and scalars take no memory here.
   assert.equal(memoryProblem(specWith({ n: 2 ** 40 }, [scalar('n', 'n')], [{ name: 'y', role: 'output', dtype: 'float32', shape: ['depth'] }]), GPU), undefined);
+  // A scalar's "shape" is ignored (validation warns): it allocates nothing.
+  assert.equal(memoryProblem(specWith({ n: 2 ** 40 }, [{ ...scalar('n', 'n'), shape: ['n'] }]), GPU), undefined);
 });
 
 const prepared = (spec: BenchSpec, k: Kernel, file = true): PreparedSpec => ({ file: '/ws/scale.cu', text: SOURCE, kernel: k, spec, source: file ? { kind: 'file', path: '/ws/.kernelpilot/specs/scale.json' } : { kind: 'inferred', assumptions: [] } });

@@ -117,3 +117,26 @@ test('comparison options are used and recorded; a refusal names the bad sample',
   assert.throws(() => compareTimings([1, 1], [1, Number.NaN]), /candidate sample 1 is NaN/);
   assert.throws(() => compareTimings([1, -1], [1, 1]), /baseline sample 1 is -1/);
 });
+
+test('signed-rank test: ranks go by size, not by position — one large loss outweighs two small wins', { timeout: 10_000 }, () => {
+  const t = signedRankTest([0.1, -0.3, 0.2]);
+  assert.equal(t.wPlus, 1 + 2, 'the wins rank 1 and 2, the loss 3');
+});
+
+test('past 50 pairs, tied pair ratios shrink the variance: 38 equal wins of 60 are significant only with the tie correction', { timeout: 10_000 }, () => {
+  // Every |log ratio| is log 2, one tie group of 60: variance 60·61·121/24 − (60³ − 60)/48 = 13953.75, W+ = 38·30.5.
+  // z = (1159 − 915 − 0.5)/√13953.75 = 2.06 → p = 0.039; without the correction z = 1.79 → p = 0.073.
+  const r = compareTimings(Array(60).fill(1), Array.from({ length: 60 }, (_, i) => (i < 38 ? 0.5 : 2)), { alpha: 0.05 });
+  assert.equal(r.test.method, 'normal');
+  assert.ok(Math.abs(r.test.pValue - 0.0393) < 5e-4, `p = ${r.test.pValue}`);
+  assert.equal(r.verdict, 'faster');
+});
+
+test('"slower" needs the speedup at or below 1/(1 + minimum effect), the mirror of "faster"', { timeout: 10_000 }, () => {
+  // Both significantly slower in every pair; 1/1.02 = 0.98039.
+  assert.equal(compareTimings(Array(20).fill(1), Array(20).fill(1 / 0.9802), { minEffect: 0.02 }).verdict, 'slower');
+  assert.equal(compareTimings(Array(20).fill(1), Array(20).fill(1 / 0.99), { minEffect: 0.02 }).verdict, 'no-significant-difference');
+  // Exactly at the threshold is slower, as exactly 1 + minimum effect is faster.
+  assert.equal(compareTimings(Array(20).fill(1), Array(20).fill(1.25), { minEffect: 0.25 }).verdict, 'slower');
+  assert.equal(compareTimings(Array(20).fill(1.25), Array(20).fill(1), { minEffect: 0.25 }).verdict, 'faster');
+});

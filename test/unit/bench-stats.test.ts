@@ -96,6 +96,8 @@ test('summary counts Tukey outliers without removing them', () => {
   assert.equal(s.max, 50);
   assert.ok(s.median < 1.01);
   assert.ok(s.ciHalfWidthRel < 0.01);
+  // Fences at the quartiles ± 1.5 · IQR: with q1 = 3.25 and q3 = 7.75 the upper fence is 14.5, so 20 is outside it.
+  assert.deepEqual(summarize([1, 2, 3, 4, 5, 6, 7, 8, 9, 20]).outliers, { low: 0, high: 1 });
 });
 
 test('signed-rank test: exact p for a hand-computed case', () => {

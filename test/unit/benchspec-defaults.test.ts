@@ -17,6 +17,7 @@ test('default roofline bytes: each input read once, each output written once, ea
   assert.equal(defaultBytesExpr([buffer('s', 'output', 'float32', ['1'])]), '4', 'a single element is a number');
   assert.equal(defaultBytesExpr([buffer('t', 'output', 'int32', ['n.x'])]), '4 * n.x');
   assert.equal(defaultBytesExpr([{ name: 'k', role: 'scalar', dtype: 'int32', value: '3' } as SpecArg]), undefined, 'no buffers, no count');
+  assert.equal(defaultBytesExpr([buffer('x', 'input', 'float32', ['n']), { name: 'n', role: 'scalar', dtype: 'int32', value: 'n' } as SpecArg]), '4 * n', 'a scalar moves no bytes');
   assert.equal(defaultBytesExpr([buffer('a', 'input', 'float32', ['n', '?'])]), undefined, 'a placeholder extent');
   assert.equal(defaultBytesExpr([buffer('a', 'input', 'float32', [])]), undefined, 'no extents');
   assert.equal(defaultBytesExpr([buffer('a', 'input', '?' as SpecArg['dtype'], ['n'])]), undefined, 'a placeholder dtype');

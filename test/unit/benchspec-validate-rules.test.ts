@@ -91,3 +91,56 @@ test('placeholders make a spec not runnable; stale unknowns entries are warned a
   assert.deepEqual(splitPointer('/args/0/a~1b~0c'), ['args', '0', 'a/b~c']);
   assert.deepEqual(splitPointer(''), []);
 });
+
+test('the block\'s total threads are checked at every sweep point, not only at the default sizes', { timeout: 10_000 }, () => {
+  const swept = (sweep: Spec[]) => errorsOf(spec((s) => ((s.sizes.b = 16), (s.sweep = sweep), (s.launch.block = ['b', 'b']))));
+  assert.deepEqual(swept([{ b: 32 }]), []);
+  assert.deepEqual(swept([{ b: 32 }, { b: 33 }, { b: 64 }]), ['/launch/block: the block has 1089 threads at sweep point 1 (b=33); CUDA allows at most 1024']);
+  assert.deepEqual(errorsOf(spec((s) => (s.launch.block = [64, 32]))), ['/launch/block: the block has 2048 threads at the default sizes; CUDA allows at most 1024'], 'numbers count as expressions');
+  refused(spec((s) => (s.launch.block = [2048])), /^\/launch\/block\/0: a block dimension is at most 1024, got 2048/);
+});
+
+test('every schema problem is reported at once, each with what the field must be', { timeout: 10_000 }, () => {
+  assert.deepEqual(errorsOf(spec((s) => ((s.version = 2), (s.sizes.n = true)))), ['/version: must be 1', '/sizes/n: must be an integer or a string']);
+  assert.deepEqual(errorsOf(spec((s) => (s.sizes.n = 'many'))), ['/sizes/n: must be an integer, or "?" while unknown']);
+  // A bad size name is said once, as a name (not also as the schema's propertyNames rule or an unknown property).
+  assert.deepEqual(validate(spec((s) => (s.sizes = { '1n': 3, n: 256 }))).errors, [{ path: '/sizes/1n', key: true, message: "'1n' is not a valid name (letters, digits and _, not starting with a digit)" }]);
+  const badArgName = errorsOf(spec((s) => (s.args[1].name = '1y')));
+  assert.equal(badArgName.length, 1);
+  assert.match(badArgName[0], /^\/args\/1\/name: /);
+  assert.doesNotMatch(badArgName[0], /"\?"/, 'only the placeholder pattern is about "?"');
+  // An unknown role is the schema's error only: the scalar and buffer rules do not guess what was meant.
+  assert.deepEqual(errorsOf(spec((s) => (s.args[0].role = 'weights'))), ['/args/0/role: must be one of "input", "output", "inout", "scalar"']);
+});
+
+test('expressions: numbers count; unknown variables are underlined; only scalars have a value expression; each place is named', { timeout: 10_000 }, () => {
+  assert.deepEqual(validate(spec((s) => (s.args[0].shape = ['2*width']))).errors.map((e) => [e.path, e.span]), [['/args/0/shape/0', { start: 2, end: 7 }]]);
+  refused(spec((s) => delete (s as Spec).sizes), /^\/args\/0\/shape\/0: 'n' is not a size variable \(sizes: none\)/);
+  refused(spec((s) => (delete (s as Spec).sizes, (s.launch.block = ['2048']))), /^\/launch\/block\/0: a block dimension is at most 1024, got 2048 at the default sizes$/);
+  const bufferValue = validate(spec((s) => (s.args[0].value = 'm')));
+  assert.deepEqual(bufferValue.errors, [], 'a buffer\'s ignored "value" is not read as an expression');
+  assert.deepEqual(bufferValue.warnings.map((w) => w.path), ['/args/0/value']);
+  refused(spec((s) => (s.launch.sharedMem = '0 - 1')), /^\/launch\/sharedMem: shared memory must be a non-negative integer/);
+  refused(spec((s) => ((s as Spec).roofline = { bytes: '4 * n', flops: '2 * q' })), /^\/roofline\/flops: 'q' is not a size variable/);
+  refused(spec((s) => ((s as Spec).roofline = { bytes: '4 * q', flops: '2 * n' })), /^\/roofline\/bytes: 'q' is not a size variable/);
+  // A size variable may be named like the spec's free-text lists; its "?" still needs filling in.
+  assert.deepEqual(validate(spec((s) => (s.sizes.assumptions = '?'))).unknowns.map((u) => u.path), ['/sizes/assumptions']);
+});
+
+test('a scalar of every integer dtype needs an integer value; a block dimension over its limit is named as a block\'s', { timeout: 10_000 }, () => {
+  for (const dtype of ['int8', 'uint8', 'int16', 'int32', 'uint32', 'int64', 'uint64', 'bool']) {
+    refused(spec((s) => s.args.push({ name: 'k', role: 'scalar', dtype, value: '2.5' })), /^\/args\/3\/value: an integer scalar needs an integer value, got 2\.5/);
+  }
+  for (const dtype of ['float16', 'bfloat16', 'float32', 'float64']) ok(spec((s) => s.args.push({ name: 'k', role: 'scalar', dtype, value: '2.5' })));
+  assert.deepEqual(errorsOf(spec((s) => (s.launch.block = ['3000000000', '70000']))), [
+    '/launch/block/0: a block dimension is at most 1024, got 3000000000 at the default sizes',
+    '/launch/block/1: a block dimension is at most 1024, got 70000 at the default sizes',
+  ]);
+});
+
+test('buffer rules: an unnamed buffer is called by its place; low/high bound only uniform and int fills; a scalar\'s shape is ignored', { timeout: 10_000 }, () => {
+  refused(spec((s) => ((s.args[0].name = undefined), delete s.args[0].shape)), /^\/args\/0: buffer '#0' needs a "shape"/);
+  ok(spec((s) => (s.args[0].init = { kind: 'normal', mean: 0, std: 1, low: 5, high: 1 })));
+  const scalarExtras = validate(spec((s) => ((s.args[2].shape = ['n']), (s.args[2].init = { kind: 'const', value: 1 }))));
+  assert.deepEqual(scalarExtras.warnings.map((w) => `${w.path}: ${w.message}`), ['/args/2/shape: "shape" is ignored for scalars', '/args/2/init: "init" is ignored for scalars']);
+});

@@ -142,6 +142,17 @@ test('weak spec: zeros, a constant or an input passing on every seed is said, ne
   assert.deepEqual(weak([{ inputs: [{ name: 'a', failures: 0 }] }, { inputs: [{ name: 'a', failures: 5 }] }]).passed, true);
   // An inout compared with its own initial values: the do-nothing kernel.
   assert.deepEqual(weak([{ inputs: [{ name: 'out', failures: 0 }] }]).details?.['weak'], ["'out' left at its initial values"]);
+  // Each input is judged by its own comparison, not the first one listed.
+  assert.deepEqual(weak([{ inputs: [{ name: 'a', failures: 32 }, { name: 'b', failures: 0 }] }]).details?.['weak'], ["'out' = input 'b'"]);
+  // Each output is judged by its own comparisons, not by the first output a check lists.
+  const twoOutputs = (seed: number): BaselineCheckEvent => {
+    const check = baselineCheck(seed, {});
+    return { ...check, outputs: [check.outputs[0], { ...check.outputs[0], name: 'out2', zerosFailures: 0 }] };
+  };
+  assert.deepEqual(probe(probesOf(spec, evidence(), { checks: [twoOutputs(1), twoOutputs(2)] }), 'not-trivial').details?.['weak'], ["an all-zero 'out2'"]);
+  // An output one check did not report is judged by the checks that did.
+  const partial = probesOf(spec, evidence(), { checks: [baselineCheck(1, { zerosFailures: 0 }), { ...baselineCheck(2, {}), outputs: [] }] });
+  assert.deepEqual(probe(partial, 'not-trivial').details?.['weak'], ["an all-zero 'out'"]);
   const strong = weak([{}]);
   assert.deepEqual([strong.passed, strong.gate, strong.reason], [true, false, 'no all-zero or constant output passes the tolerance']);
   // Without baseline checks there is nothing to judge the spec by.

@@ -66,3 +66,28 @@ test('a crash without an end event, a timeout, a cancel and a missing runtime ea
   await assert.rejects(runGate('/rt', { mode: 'ceilings' }, { target: answering({ cancelled: true, exitCode: undefined }) }), (e: HarnessRunError) => e.kind === 'cancelled');
   await assert.rejects(runGate('/rt', { mode: 'ceilings' }, { target: answering({ notFound: true, exitCode: undefined }) }), (e: HarnessRunError) => e.kind === 'not-found' && /build it first/.test(e.message));
 });
+
+test('before it runs, the runtime\'s folder, each version\'s build folder and the run\'s folder are put on the target, and the command names them as the target sees them', async () => {
+  const runs: Array<{ file: string; args: readonly string[]; cwd?: string }> = [];
+  const puts: Array<{ paths: readonly string[]; signal?: AbortSignal }> = [];
+  const remote = (): Target =>
+    Object.assign(
+      onThisMachine({
+        name: 'remote stand-in',
+        async exec(file, args, options) {
+          runs.push({ file, args, ...(options?.cwd ? { cwd: options.cwd } : {}) });
+          return { command: file, exitCode: 0, stdout: line({ kind: 'end' }), stderr: '', timedOut: false, cancelled: false, notFound: false, durationMs: 1 };
+        },
+      }),
+      { targetPath: (path: string) => `/remote${path}`, put: async (paths: readonly string[], options?: { signal?: AbortSignal }) => void puts.push({ paths, ...(options?.signal ? { signal: options.signal } : {}) }) },
+    );
+  const signal = new AbortController().signal;
+  await runGate('/rt/kp_gate', { mode: 'evaluate', baseline: '/v/base/b.so', candidate: '/v/cand/c.so', seeds: [1], sizes: { n: 8 }, timeSeed: 1, warmup: 0, pairs: 1, sets: 1, time: false }, { target: remote(), cwd: '/runs/r1', signal });
+  assert.deepEqual(puts[0], { paths: ['/rt', '/v/base', '/v/cand', '/runs/r1'], signal });
+  assert.equal(runs[0].file, '/remote/rt/kp_gate');
+  assert.deepEqual([runs[0].args[2], runs[0].args[4], runs[0].cwd], ['/remote/v/base/b.so', '/remote/v/cand/c.so', '/remote/runs/r1']);
+  await runGate('/rt/kp_gate', { mode: 'baseline', baseline: '/v/base/b.so', seeds: [1], timeSeed: 1, warmup: 0, iters: 1, sets: 1, time: false }, { target: remote() });
+  assert.deepEqual(puts[1].paths, ['/rt', '/v/base']);
+  await runGate('/rt/kp_gate', { mode: 'ceilings' }, { target: remote() });
+  assert.deepEqual(puts[2].paths, ['/rt'], 'the runtime alone');
+});

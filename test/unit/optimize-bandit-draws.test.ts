@@ -22,3 +22,17 @@ for (const [alpha, beta] of [[2, 5], [1, 1], [0.5, 0.5], [30, 3]]) {
     assert.ok(Math.abs(variance / want.variance - 1) < 0.05, `variance ${variance}, want ${want.variance}`);
   });
 }
+
+// The moments above move little when the sampler's acceptance test is loosened (its proposal is already close to
+// a Gamma); the whole distribution does: a Kolmogorov–Smirnov test against Beta CDFs that have a closed form.
+for (const [alpha, beta, cdf] of [[1, 1, (x: number) => x], [2, 1, (x: number) => x * x], [1, 2, (x: number) => 1 - (1 - x) ** 2]] as const) {
+  test(`Beta(${alpha}, ${beta}) draws follow its distribution function (Kolmogorov–Smirnov, 100 000 draws)`, { timeout: 20_000 }, () => {
+    const n = 100_000;
+    const uniform = mulberry32(7);
+    const xs = Array.from({ length: n }, () => betaSample(alpha, beta, uniform)).sort((a, b) => a - b);
+    let distance = 0;
+    xs.forEach((x, i) => (distance = Math.max(distance, Math.abs(cdf(x) - i / n), Math.abs(cdf(x) - (i + 1) / n))));
+    // 1.63/√n is the 1 % critical value.
+    assert.ok(distance < 1.63 / Math.sqrt(n), `KS distance ${distance}`);
+  });
+}

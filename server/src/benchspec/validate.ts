@@ -213,11 +213,11 @@ function collectExpressions(spec: Record<string, Json>): ExprField[] {
 }
 
 /** The default sizes and every sweep point merged over them, each with a label for messages. */
-function sizePoints(spec: Record<string, Json>): { label: string; vars: Record<string, number> }[] | undefined {
-  if (!isObject(spec.sizes)) return undefined;
-  // Sizes still "?" are left out: expressions that use them are skipped, the rest can still be checked.
+function sizePoints(spec: Record<string, Json>): { label: string; vars: Record<string, number> }[] {
+  // Sizes still "?" (or all, without "sizes") are left out: expressions that use them are skipped, the rest, such
+  // as constant launch dimensions, can still be checked.
   const base: Record<string, number> = {};
-  for (const [name, value] of Object.entries(spec.sizes)) if (typeof value === 'number') base[name] = value;
+  if (isObject(spec.sizes)) for (const [name, value] of Object.entries(spec.sizes)) if (typeof value === 'number') base[name] = value;
   const points = [{ label: 'the default sizes', vars: base }];
   if (Array.isArray(spec.sweep)) {
     spec.sweep.forEach((point, i) => {
@@ -235,7 +235,8 @@ const integerDtypes = new Set(['int8', 'uint8', 'int16', 'int32', 'uint32', 'int
 function checkExpressions(spec: Record<string, Json>, errors: SpecIssue[]): void {
   const sizeNames = isObject(spec.sizes) ? Object.keys(spec.sizes) : [];
   const points = sizePoints(spec);
-  const evaluated = new Map<string, number>();
+  // Per size point: each expression's value there, for the checks that combine several.
+  const evaluated = points.map(() => new Map<string, number>());
   for (const field of collectExpressions(spec)) {
     if (field.text === PLACEHOLDER) continue;
     const parsed = tryParseExpr(field.text);
@@ -253,8 +254,8 @@ function checkExpressions(spec: Record<string, Json>, errors: SpecIssue[]): void
       });
       continue;
     }
-    if (!points || variablesOf(parsed.node).some((v) => !(v in points[0].vars))) continue;
-    for (const point of points) {
+    if (variablesOf(parsed.node).some((v) => !(v in points[0].vars))) continue;
+    for (const [at, point] of points.entries()) {
       let result;
       try {
         result = evaluateTyped(parsed.node, point.vars);
@@ -268,13 +269,18 @@ function checkExpressions(spec: Record<string, Json>, errors: SpecIssue[]): void
         errors.push({ path: field.path, message: `${problem} at ${point.label}` });
         break;
       }
-      if (point === points[0]) evaluated.set(field.path, result.value);
+      evaluated[at].set(field.path, result.value);
     }
   }
-  // The block limit is about all three components together, so check it after each evaluated on its own.
-  const block = [0, 1, 2].map((j) => evaluated.get(`/launch/block/${j}`)).filter((v): v is number => v !== undefined);
-  const threads = block.reduce((a, b) => a * b, 1);
-  if (block.length > 0 && threads > 1024) errors.push({ path: '/launch/block', message: `the block has ${threads} threads at the default sizes; CUDA allows at most 1024` });
+  // The block limit is about all three components together, so check it after each evaluated on its own, at every
+  // size point (a sweep point's block is launched as it is); reported once, at the first point over it.
+  for (const [at, values] of evaluated.entries()) {
+    const threads = [0, 1, 2].reduce((product, j) => product * (values.get(`/launch/block/${j}`) ?? 1), 1);
+    if (threads > 1024) {
+      errors.push({ path: '/launch/block', message: `the block has ${threads} threads at ${points[at].label}; CUDA allows at most 1024` });
+      break;
+    }
+  }
 }
 
 function rangeProblem(field: ExprField, value: number, integer: boolean): string | undefined {
@@ -349,7 +355,7 @@ function checkSizes(spec: Record<string, Json>, errors: SpecIssue[], warnings: S
   }
   // A buffer beyond any GPU's memory fails at allocation; say so before a run is attempted.
   const points = sizePoints(spec);
-  if (!points || !Array.isArray(spec.args)) return;
+  if (!Array.isArray(spec.args)) return;
   spec.args.forEach((arg, i) => {
     if (!isObject(arg) || !Array.isArray(arg.shape) || typeof arg.dtype !== 'string' || !(arg.dtype in ELEMENT_BYTES)) return;
     try {

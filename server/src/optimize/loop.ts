@@ -46,7 +46,7 @@ export interface BestCandidate extends BestRef {
 export interface LoopResult {
   stop: { reason: StopReason; detail: string };
   best?: BestCandidate;
-  /** Every attempt, replayed ones included, in id order. */
+  /** Every attempt, replayed ones included, in attempt order. */
   attempts: AttemptRecord[];
   spend: Spend;
   elapsedMs: number;
@@ -60,10 +60,13 @@ class Stop extends Error {
   }
 }
 
-/** The best verified gain among `records` (ties: the earliest id), or undefined. */
+/** Attempt order: by round, slot, then attempt (ids compare wrongly as text from round 100 on). */
+const inAttemptOrder = (a: AttemptRecord, b: AttemptRecord) => a.round - b.round || a.slot - b.slot || a.attempt - b.attempt;
+
+/** The best verified gain among `records` (ties: the earliest attempt), or undefined. */
 export function bestOf(records: readonly AttemptRecord[]): BestCandidate | undefined {
   let best: BestCandidate | undefined;
-  for (const record of [...records].sort((a, b) => a.id.localeCompare(b.id))) {
+  for (const record of [...records].sort(inAttemptOrder)) {
     const outcome = record.outcome;
     if (!isVerifiedGain(outcome)) continue;
     if (!best || outcome.timing.speedup > best.speedup) best = { id: record.id, speedup: outcome.timing.speedup, record, outcome };
@@ -107,7 +110,8 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
   const startedAt = now();
   const elapsed = () => elapsedBefore + (now() - startedAt);
   let spend: Spend = NO_SPEND;
-  const all: AttemptRecord[] = [];
+  // In attempt order as built: rounds in turn, each round's slots in order, each slot's attempts in order.
+  const attempts: AttemptRecord[] = [];
   const tried: Tried[] = [];
   const locks = new Map<Proposer, Promise<unknown>>();
   let pending: Stop | undefined;
@@ -286,7 +290,7 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
       outer.removeEventListener('abort', onAbort);
       const perSlot = settled.map((s) => (s.status === 'fulfilled' ? s.value : []));
       const records = perSlot.flat();
-      all.push(...records);
+      attempts.push(...records);
       const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
       if (failure && !outer.aborted) throw failure.reason;
       for (const slotRecords of perSlot) {
@@ -322,7 +326,6 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
       throw error;
     }
   }
-  const attempts = all.sort((a, b) => a.id.localeCompare(b.id));
   best = bestOf(attempts);
   await sink.event({ kind: 'stop', reason: stop.reason, detail: stop.detail, ...(best ? { best: { id: best.id, speedup: best.speedup } } : {}), spend, elapsedMs: elapsed() });
   emit({ kind: 'stop', reason: stop.reason, detail: stop.detail });
