@@ -33,6 +33,21 @@ function nvimVersion(): string | undefined {
 const version = nvimVersion();
 const skip = !version && !process.env.CI ? 'nvim is not installed (apt-get install -y neovim); in CI this is a failure' : false;
 
+/** Runs test/nvim/SCRIPT headless on FILE (in DIR, its own XDG folders) and returns the JSON line it printed. */
+function runClientScript<T>(script: string, file: string, dir: string): T {
+  const run = spawnSync('nvim', ['--headless', '-n', '-i', 'NONE', '-u', join(repoRoot, 'test/nvim', script), file], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 55_000,
+    env: { ...process.env, KP_NODE: process.execPath, XDG_STATE_HOME: dir, XDG_CACHE_HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data') },
+  });
+  const context = `nvim exited ${run.status} (signal ${run.signal})\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+  assert.equal(run.status, 0, context);
+  const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
+  assert.ok(line, `no JSON on stdout\n${context}`);
+  return JSON.parse(line) as T;
+}
+
 test('Neovim: symbols, lenses with registers, hover, and an incremental edit', { skip, timeout: 60_000 }, (t) => {
   assert.ok(version, 'nvim is not installed but CI is set: install it (apt-get install -y neovim)');
   assert.ok(existsSync(cliPath), `${cliPath} is missing: run npm run build first`);
@@ -40,17 +55,7 @@ test('Neovim: symbols, lenses with registers, hover, and an incremental edit', {
   const dir = tempDir('kp-nvim-');
   try {
     const file = writeTemp(dir, 'kernels.cu', kernelsCu);
-    const run = spawnSync('nvim', ['--headless', '-n', '-i', 'NONE', '-u', join(repoRoot, 'test/nvim/client.lua'), file], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 55_000,
-      env: { ...process.env, KP_NODE: process.execPath, XDG_STATE_HOME: dir, XDG_CACHE_HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data') },
-    });
-    const context = `nvim exited ${run.status} (signal ${run.signal})\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-    assert.equal(run.status, 0, context);
-    const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
-    assert.ok(line, `no JSON on stdout\n${context}`);
-    const result = JSON.parse(line) as NvimResult;
+    const result = runClientScript<NvimResult>('client.lua', file, dir);
 
     assert.deepEqual(result.symbols.map((s) => s.name), ['vector_add', 'scale', 'fill'], 'document symbols');
     assert.deepEqual(result.symbols[0].selectionRange, { start: { line: 3, character: 16 }, end: { line: 3, character: 26 } }, 'vector_add name range');
@@ -133,17 +138,7 @@ test('Neovim: a profile recorded on an H200 shows as lens, hover with live figur
     const file = join(dir, 'strided.cu');
     copyFileSync(join(KERNELS_DIR, 'strided.cu'), file);
     await writeProfileReport(dir, await recordedReportFor('strided', file));
-    const run = spawnSync('nvim', ['--headless', '-n', '-i', 'NONE', '-u', join(repoRoot, 'test/nvim/profile.lua'), file], {
-      cwd: dir,
-      encoding: 'utf8',
-      timeout: 55_000,
-      env: { ...process.env, KP_NODE: process.execPath, XDG_STATE_HOME: dir, XDG_CACHE_HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data') },
-    });
-    const context = `nvim exited ${run.status} (signal ${run.signal})\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
-    assert.equal(run.status, 0, context);
-    const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
-    assert.ok(line, `no JSON on stdout\n${context}`);
-    const result = JSON.parse(line) as { lens: string; hover: string; diagnostics: { line: number; severity: number; message: string }[]; messages: string[] };
+    const result = runClientScript<{ lens: string; hover: string; diagnostics: { line: number; severity: number; message: string }[]; messages: string[] }>('profile.lua', file, dir);
     t.diagnostic(`lens: ${result.lens}`);
     assert.match(result.lens, /^◎ memory-bound · \d+ hints$/);
     assert.match(result.hover, /\*\*Profile\*\* \(Nsight Compute on recorded, sm\\_90\)/);
