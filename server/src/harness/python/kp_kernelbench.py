@@ -241,6 +241,9 @@ class Side:
         with torch.no_grad():
             seed_all(job["initSeed"])
             self.model = self.task.Model(*self.init_inputs).to(self.device)
+        # A Triton job covers the host's part of a call (Python, allocation, launch) with a GPU sleep queued before the
+        # start event, so the events time the GPU work alone; KernelBench tasks are timed as KernelBench times them.
+        self.cover = int(job.get("coverCycles", 0)) if self.cuda else 0
         self.flush = None
         if self.cuda and job.get("l2FlushBytes", 0) > 0:
             self.flush = torch.empty(job["l2FlushBytes"] // 4, dtype=torch.int32, device=self.device)
@@ -260,12 +263,25 @@ class Side:
         return [x.to(self.device) if isinstance(x, torch.Tensor) else x for x in made]
 
     def names(self, args):
-        """forward's parameter names for the inputs (input0, input1, ... where they do not line up)."""
+        """The model's kp_input_names, or forward's parameter names (input0, input1, ... where they do not line up)."""
+        given = getattr(self.model, "kp_input_names", None)
+        if isinstance(given, list) and len(given) == len(args):
+            return [str(n) for n in given]
         try:
             params = [p.name for p in inspect.signature(self.model.forward).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
             params = []
         return params if len(params) == len(args) else [f"input{i}" for i in range(len(args))]
+
+    def output_names(self, n):
+        given = getattr(self.model, "kp_output_names", None)
+        return [str(x) for x in given] if isinstance(given, list) and len(given) == n else output_names(n)
+
+    def report(self, model):
+        """What the model says about itself after running (a Triton kernel's autotune pick), as a report event."""
+        describe = getattr(model, "kp_report", None)
+        if callable(describe):
+            emit({"kind": "report", **{k: str(v) for k, v in describe().items()}})
 
     def tensors(self, args):
         return [(n, x) for n, x in zip(self.names(args), args) if isinstance(x, torch.Tensor)]
@@ -286,6 +302,8 @@ class Side:
         self.sync()
         if self.cuda:
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            if self.cover:
+                torch.cuda._sleep(self.cover)
             t0 = time.perf_counter()
             start.record()
             out = fn(*args)
@@ -345,11 +363,11 @@ def run_reference(job):
                     "inputs": [{"name": n, "dtype": dtype_name(x), "shape": list(x.shape)} if isinstance(x, torch.Tensor)
                                else {"name": n, "value": repr(x)} for n, x in zip(side.names(args), args)],
                     "outputs": [{"name": n, "dtype": dtype_name(o), "shape": list(o.shape)} if isinstance(o, torch.Tensor)
-                                else {"name": n, "value": repr(o)} for n, o in zip(output_names(len(outs)), outs)],
+                                else {"name": n, "value": repr(o)} for n, o in zip(side.output_names(len(outs)), outs)],
                 }
                 emit(described)
             checks = []
-            for n, o in zip(output_names(len(outs)), outs):
+            for n, o in zip(side.output_names(len(outs)), outs):
                 if not isinstance(o, torch.Tensor):
                     continue
                 mean = o.to(torch.float64).mean() if o.dtype in FLOAT_BITS else None
@@ -364,6 +382,7 @@ def run_reference(job):
                   "inputs": [{"name": n, "before": before[n], "after": digest(x)} for n, x in side.tensors(args)],
                   "outputs": checks})
         time_baselines(side, job)
+    side.report(side.model)
     emit({"kind": "end"})
 
 
@@ -398,7 +417,7 @@ def time_baselines(side, job):
             if i >= job["warmup"]:
                 add_sample(eager if name == "eager" else comp, span)
     emit({"kind": "baselines", "method": side.timing_method(), "warmup": job["warmup"], "iters": n,
-          "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "eager": eager,
+          "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "eager": eager, **({"coverCycles": side.cover} if side.cover else {}),
           **({"compiled": comp} if comp is not None else {"compiledUnavailable": why})})
 
 
@@ -486,7 +505,7 @@ def run_candidate(job, candidate):
             refs, rspan = side.timed_call(side.model, ref_args)
             refs = as_list(refs)
             comparisons = []
-            for i, (n, r) in enumerate(zip(output_names(len(refs)), refs)):
+            for i, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)):
                 if isinstance(r, torch.Tensor):
                     comparisons.append(compare(n, r, outs[i] if i < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte))
             if len(outs) != len(refs):
@@ -495,11 +514,11 @@ def run_candidate(job, candidate):
             spans = {}
             for n, x in names:
                 spans[n] = storage_span(x)
-            for n, o in zip(output_names(len(outs)), outs):
+            for n, o in zip(side.output_names(len(outs)), outs):
                 if isinstance(o, torch.Tensor):
                     spans[n] = storage_span(o)
             for j, o in enumerate(previous):
-                spans[f"previous-call:{output_names(len(previous))[j]}"] = storage_span(o)
+                spans[f"previous-call:{side.output_names(len(previous))[j]}"] = storage_span(o)
             emit({"kind": "check", "seed": seed, "sizes": {},
                   "candidateLaunch": {**cspan, "activities": 0, "streams": 0}, "baselineLaunch": {**rspan, "activities": 0, "streams": 0},
                   "inputs": [{"name": n, "before": before[n], "after": digest(x)} for n, x in names],
@@ -521,9 +540,10 @@ def run_candidate(job, candidate):
             again = call(side.inputs(seed), f"repeating seed {seed}")
         emit({"kind": "repeat", "seed": seed, "outputs": [
             {"name": n, "differing": differing(a, b), **first_differing(a, b)}
-            for n, a, b in zip(output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
+            for n, a, b in zip(side.output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
         if job["pairs"] > 0:
             time_pairs(side, job, model_new, call, poison)
+    side.report(model_new)
     emit({"kind": "end"})
 
 
@@ -551,7 +571,7 @@ def time_pairs(side, job, model_new, call, poison):
     inputs_changed = []
     event = {"kind": "timing", "method": side.timing_method(), "sizes": {}, "seed": job["timeSeed"], "warmup": warmup, "sets": 1,
              "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "l2Flush": "write-then-read" if side.cuda else "none",
-             "pairs": 0, "baseline": base, "candidate": cand}
+             "pairs": 0, "baseline": base, "candidate": cand, **({"coverCycles": side.cover} if side.cover else {})}
     for i in range(warmup + pairs):
         seed = job["timeSeed"] + i
         args = side.inputs(seed)
@@ -566,7 +586,7 @@ def time_pairs(side, job, model_new, call, poison):
                 refs, spans[who] = side.timed_call(side.model, ref_args)
         refs = as_list(refs)
         comparisons = [compare(n, r, outs[k] if k < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte)
-                       for k, (n, r) in enumerate(zip(output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
+                       for k, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
         changed = sum(0 if same_bits(a, b) else 1 for (_, a), (_, b) in zip(side.tensors(cand_args), side.tensors(args)))
         if verification is None:
             verification = {"outputs": [{"name": c["name"], "failures": [], "unwritten": []} for c in comparisons], "inputsChanged": []}

@@ -39,6 +39,17 @@ export interface KernelBenchJob {
   l2FlushBytes: number;
   /** A child (the reference, a candidate) running longer is killed and reported. */
   candidateTimeoutS: number;
+  /**
+   * GPU cycles of `torch.cuda._sleep` queued before each timed call's start event (Triton jobs), so the host's part of
+   * the call runs while the GPU sleeps and the events time the GPU work alone; 0 or absent: KernelBench's own timing.
+   */
+  coverCycles?: number;
+}
+
+/** What a model says about itself after its runs (a Triton kernel: the config its autotuner picked). */
+export interface ReportEvent {
+  kind: 'report';
+  autotune?: string;
 }
 
 export interface HarnessEvent {
@@ -89,6 +100,7 @@ export interface BaselinesEvent {
   compiled?: SampleSeries;
   /** Why there is no torch.compile baseline. */
   compiledUnavailable?: string;
+  coverCycles?: number;
 }
 
 export interface CandidateMarker {
@@ -132,4 +144,5 @@ export type KernelBenchEvent =
   | KernelBenchEndEvent
   | ErrorEvent
   | FinishedEvent
+  | ReportEvent
   | DoneEvent;
