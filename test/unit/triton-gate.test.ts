@@ -6,7 +6,7 @@
 // rejected by its probe and the run record must re-derive.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluate } from '../../server/src/benchspec/expr';
@@ -16,15 +16,10 @@ import { rederiveTriton, readTritonRecord } from '../../server/src/runs/triton-r
 import type { TaskResult } from '../../server/src/derive/kernelbench';
 import { REPO } from './harness-helpers';
 import { serviceReady } from './service-tests';
+import { debianPython, standInPython, torchMissing } from './triton-stand-in';
 
 const cli = join(REPO, 'dist/cli.js');
 const EXAMPLES = join(REPO, 'examples/triton');
-const debianPython = process.env.KERNELPILOT_TEST_PYTHON ?? '/usr/bin/python3';
-const torchMissing = (() => {
-  if (!existsSync(cli)) return 'dist/cli.js not built (npm run build)';
-  const r = spawnSync(debianPython, ['-c', 'import torch; assert not torch.cuda.is_available(), "a GPU is visible"'], { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0 ? undefined : `${debianPython} cannot import CPU-only torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop() ?? ''}`;
-})();
 
 function spec(name: string, sizes: Record<string, number>): BenchSpec {
   const s = JSON.parse(readFileSync(join(EXAMPLES, name, `${name}.spec.json`), 'utf8')) as BenchSpec;
@@ -71,20 +66,6 @@ test('no GPU (or no triton) on the target: the job fails with one message that s
   assert.equal(noTriton.status, 1);
   assert.match(noTriton.stderr, /^kernelpilot: cannot benchmark add_kernel on target 'local': triton cannot be imported here \(ModuleNotFoundError: No module named 'triton'\): install triton beside torch$/m);
 });
-
-/** A python whose path holds the stand-in triton, in a folder the sandbox lets the harness read (not /tmp: private there). */
-function standInPython(): { python: string; dir: string } {
-  mkdirSync(join(REPO, 'test-results'), { recursive: true });
-  const dir = mkdtempSync(join(REPO, 'test-results', 'triton-'));
-  // Readable by the sandbox's user (as root it runs the harness as nobody).
-  chmodSync(dir, 0o755);
-  cpSync(join(REPO, 'test/fixtures/triton/fake_triton'), join(dir, 'site'), { recursive: true });
-  mkdirSync(join(dir, 'bin'));
-  const python = join(dir, 'bin', 'python');
-  writeFileSync(python, `#!/bin/sh\nexport PYTHONPATH='${join(dir, 'site')}'\nexec '${debianPython}' "$@"\n`);
-  chmodSync(python, 0o755);
-  return { python, dir };
-}
 
 function compareOnCpu(name: string, sizes: Record<string, number>, candidates: string[]): { result: TaskResult; record: string; stdout: string; status: number | null } {
   const { python, dir } = standInPython();
