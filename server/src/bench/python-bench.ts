@@ -9,7 +9,7 @@ import type { Target } from '../targets/target';
 import { evaluateKernelBench, solutionsFor } from './kernelbench';
 import { candidateRows, deviceOf, summaryLines } from './kernelbench-format';
 import { sig } from '../derive/num';
-import { runTritonJob } from './triton';
+import { runTritonJob, type TritonJobOptions } from './triton';
 import { tritonHover, tritonLens } from './triton-format';
 import { TRITON_RECORD_FILE } from '../runs/triton-record';
 
@@ -19,6 +19,7 @@ export interface PythonBenchOptions {
   target: Target;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
+  onGpuWait?: TritonJobOptions['onGpuWait'];
 }
 
 export interface PythonBenchOutcome {
@@ -74,7 +75,7 @@ async function kernelBenchTask(o: PythonBenchOptions): Promise<PythonBenchOutcom
 
 export async function benchPythonKernel(kernel: Kernel, o: PythonBenchOptions): Promise<PythonBenchOutcome> {
   if (kernel.language === 'kernelbench') return kernelBenchTask(o);
-  const result = await runTritonJob({ file: o.file, kernel: kernel.qualifiedName, workspace: o.workspace, target: o.target, candidates: [], ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  const result = await runTritonJob({ file: o.file, kernel: kernel.qualifiedName, workspace: o.workspace, target: o.target, candidates: [], ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.onGpuWait ? { onGpuWait: o.onGpuWait } : {}) });
   if (result.kind !== 'triton') throw new Error('the Triton job only generated its launcher (dry run)');
   const lens = tritonLens(result);
   return { lens, hover: `${tritonHover(result)}\n\nrecord: \`${join(result.runDir, TRITON_RECORD_FILE)}\``, notice: `${kernel.qualifiedName}: ${lens}` };

@@ -22,6 +22,7 @@ import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
 import { sha256File } from '../runs/hash';
 import { writeTritonRecord, type TritonRecord } from '../runs/triton-record';
+import type { GpuWait } from '../targets/gpu-gate';
 import type { Target } from '../targets/target';
 import { candidateSpec, JobError, prepareSpec, type PreparedSpec } from './job-prepare';
 
@@ -50,6 +51,8 @@ export interface TritonJobOptions {
   dryRun?: boolean;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
+  /** While another KernelPilot job times on the GPU: why this one waits (undefined once it has the GPU). */
+  onGpuWait?: (wait: GpuWait | undefined) => void;
 }
 
 export interface TritonGenerated {
@@ -167,6 +170,9 @@ export async function runTritonJob(options: TritonJobOptions): Promise<TritonDry
     candidateTimeoutS: Math.max(1, Math.floor(timeoutMs / 1000)),
     coverCycles: COVER_CYCLES,
   };
+  // One job at a time on a GPU (targets/gpu-gate.ts), as for CUDA jobs: the Python gate's process is the GPU phase.
+  const release = device !== 'cpu' && options.target.acquireGpu ? await options.target.acquireGpu(0, `Triton ${prepared.kernel.qualifiedName}`, { signal: options.signal, onWait: (wait) => options.onGpuWait?.(wait) }) : undefined;
+  options.onGpuWait?.(undefined);
   options.onProgress?.(`run: the Python gate on target '${options.target.name}' (${options.candidates.length} candidate(s))`);
   let run: KernelBenchRun;
   try {
@@ -183,6 +189,8 @@ export async function runTritonJob(options: TritonJobOptions): Promise<TritonDry
   } catch (error) {
     if (error instanceof KernelBenchRunError) throw new JobError('run', error.message, { cause: error });
     throw error;
+  } finally {
+    await release?.();
   }
   if (run.reference.error || !run.reference.reference) throw referenceFailure(prepared.kernel.qualifiedName, run, options.target, device);
   const result = taskResult(prepared.kernel.qualifiedName, run, plan);

@@ -105,9 +105,13 @@ export class BenchService {
       progress?.report(line);
       this.deps.connection.console.log(`[bench ${kernel.qualifiedName}] ${line}`);
     };
+    const onGpuWait = (wait: { message: string } | undefined) => {
+      state.waiting = wait?.message;
+      this.deps.refreshLenses();
+    };
     try {
       if (kernel.language !== 'cuda') {
-        const outcome = await benchPythonKernel(kernel, { file, workspace, target: this.deps.target, signal: abort.signal, onProgress });
+        const outcome = await benchPythonKernel(kernel, { file, workspace, target: this.deps.target, signal: abort.signal, onProgress, onGpuWait });
         this.states.set(k, { kind: 'done', version, lens: outcome.lens, hover: outcome.hover });
         void this.deps.connection.window.showInformationMessage(`KernelPilot: ${outcome.notice}`);
         return;
@@ -119,10 +123,7 @@ export class BenchService {
         target: this.deps.target,
         signal: abort.signal,
         onProgress,
-        onGpuWait: (wait) => {
-          state.waiting = wait?.message;
-          this.deps.refreshLenses();
-        },
+        onGpuWait,
         ...(settings.cuda.arch ? { arch: settings.cuda.arch } : {}),
         compile: { roots: this.deps.workspaceRoots().map(pathOf), cuda: settings.cuda, origins: this.deps.origins() },
       });
