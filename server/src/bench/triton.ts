@@ -159,8 +159,9 @@ export async function runTritonJob(options: TritonJobOptions): Promise<TritonDry
     initSeed: 42,
     timeSeed: 1000,
     warmup: options.warmup ?? 10,
-    pairs: device === 'cpu' ? 0 : (options.pairs ?? 100),
-    baselineIters: device === 'cpu' ? 0 : (options.iters ?? (options.candidates.length ? 10 : 100)),
+    // On a CPU (Triton's interpreter) nothing is timed unless asked for: the host clock of an interpreter is no kernel time.
+    pairs: options.pairs ?? (device === 'cpu' ? 0 : 100),
+    baselineIters: options.iters ?? (device === 'cpu' ? 0 : options.candidates.length ? 10 : 100),
     tolerance: plan.tolerance as Record<string, Tolerance>,
     poisonByte: POISON_BYTE.float32,
     sizes: {},

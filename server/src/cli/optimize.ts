@@ -63,6 +63,9 @@ __launch_bounds__, unroll pragmas).
   --target T            where candidates build and run: local (default), ssh://[user@]host[:port],
                         slurm://[user@]login[:port]?partition=P&gpus=N, or a name from ~/.config/kernelpilot/targets.json
   --workspace DIR       where .kernelpilot/ lives (default .)
+  A Triton kernel (FILE.py): the built-in search over its launch (BLOCK constexprs, num_warps, num_stages), each
+  candidate through the Triton gate; the model proposer works on CUDA kernels only so far. --python PATH (python3
+  with torch and triton on the target), --device auto|cpu|cuda (cpu: Triton's interpreter), --pairs N (100)
   --json                the run's report as JSON       --help              this text
 
 Exit 0 when the run ended (with or without a faster candidate), 1 on errors or a refused --apply, 2 on usage
@@ -70,6 +73,8 @@ errors, 130 when cancelled (Ctrl-C: the run is recorded as cancelled and can be 
 `;
 
 export interface OptimizeFlags {
+  /** A Triton kernel's Python gate (--python, --device, --pairs). */
+  triton: { python?: string; device?: string; pairs?: number };
   kernel?: string;
   spec?: string;
   workspace: string;
@@ -101,6 +106,8 @@ export interface PrepareRequest {
   sandbox: SandboxSettings;
   /** --target: a name or URL (targets/select.ts); default this machine. */
   target?: string;
+  /** A Triton kernel's Python gate: --python, --device, --pairs. */
+  triton?: OptimizeFlags['triton'];
   signal: AbortSignal;
   onProgress: (line: string) => void;
 }
@@ -140,7 +147,7 @@ function number(value: string | undefined, flag: string, check: (n: number) => b
 
 /** Every option `optimize` takes (OPTIMIZE_USAGE describes each). */
 export const OPTIMIZE_OPTIONS = {
-  values: ['kernel', 'spec', 'workspace', 'target', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
+  values: ['kernel', 'spec', 'workspace', 'target', 'python', 'device', 'pairs', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
   switches: ['json', 'help', 'no-search', 'no-model', 'apply', 'dry-run', 'no-sandbox'],
 } as const;
 
@@ -207,6 +214,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
       dryRun: Boolean(v['dry-run']),
       sandbox: { enabled: !v['no-sandbox'], ...(s('bwrap') ? { bwrapPath: resolve(s('bwrap') as string) } : {}) },
       ...(s('target') !== undefined ? { target: s('target') } : {}),
+      triton: { ...(s('python') !== undefined ? { python: s('python') } : {}), ...(s('device') !== undefined ? { device: s('device') } : {}), ...(s('pairs') !== undefined ? { pairs: positiveInt(s('pairs'), 'pairs') } : {}) },
     },
   };
 }
@@ -303,7 +311,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   if (files.length !== 1) throw new CliError(OPTIMIZE_USAGE, 2);
   const file = resolve(files[0]);
   const printer = progressPrinter(deps.progress ?? process.stderr, flags.loop.rounds);
-  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, ...(flags.target !== undefined ? { target: flags.target } : {}), signal, onProgress: (l) => printer.line(`· ${l}`) });
+  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, ...(flags.target !== undefined ? { target: flags.target } : {}), triton: flags.triton, signal, onProgress: (l) => printer.line(`· ${l}`) });
   if (flags.dryRun) {
     const { dryRun } = deps;
     if (!dryRun) throw new CliError('--dry-run is not available here', 2);
@@ -325,10 +333,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   } else if (flags.model) {
     printer.line(`no API key in ${KEY_VARIABLES.join(' or ')}: the built-in search runs alone`);
   }
-  if (flags.search) {
-    proposers.push(new SearchProposer());
-    infos.push({ kind: 'search' });
-  }
+  if (flags.search) infos.push({ kind: 'search' });
 
   return withCancel(async (signal) => {
     let prepared: PreparedOptimization;
@@ -340,6 +345,14 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     }
     try {
       const { problem, evaluator } = prepared;
+      // The search's strategies are the kernel's language's; the model's answers are merged as CUDA, so it sits out a Triton kernel.
+      if (problem.kernel.language !== 'cuda' && proposers.length) {
+        printer.line(`the model proposer works on CUDA kernels so far: ${problem.kernel.qualifiedName} is optimized by the built-in search alone`);
+        proposers.length = 0;
+        infos.splice(0, infos.length, ...infos.filter((i) => i.kind === 'search'));
+      }
+      if (flags.search) proposers.push(new SearchProposer(problem.kernel.language));
+      if (proposers.length === 0) throw new CliError(`nothing proposes candidates for ${problem.kernel.qualifiedName}: the built-in search is off (--no-search) and the model works on CUDA kernels only`, 1);
       let resumed;
       if (flags.resume) {
         resumed = await loadRun(flags.workspace, flags.resume);
