@@ -17,7 +17,7 @@ import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
 import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
 import { SearchProposer } from '../optimize/search';
-import { STRATEGY_TITLES } from '../optimize/strategies';
+import { MODEL_STRATEGIES, STRATEGY_TITLES, TRITON_MODEL_STRATEGIES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
 import { runDir } from '../runs/record';
@@ -63,9 +63,10 @@ __launch_bounds__, unroll pragmas).
   --target T            where candidates build and run: local (default), ssh://[user@]host[:port],
                         slurm://[user@]login[:port]?partition=P&gpus=N, or a name from ~/.config/kernelpilot/targets.json
   --workspace DIR       where .kernelpilot/ lives (default .)
-  A Triton kernel (FILE.py): the built-in search over its launch (BLOCK constexprs, num_warps, num_stages), each
-  candidate through the Triton gate; the model proposer works on CUDA kernels only so far. --python PATH (python3
-  with torch and triton on the target), --device auto|cpu|cuda (cpu: Triton's interpreter), --pairs N (100)
+  A Triton kernel (FILE.py): the model is asked for a Triton variant (a python kernel and a JSON launch), the
+  built-in search varies its launch (BLOCK constexprs, num_warps, num_stages), each candidate through the Triton
+  gate. --python PATH (python3 with torch and triton on the target), --device auto|cpu|cuda (cpu: Triton's
+  interpreter), --pairs N (100)
   --json                the run's report as JSON       --help              this text
 
 Exit 0 when the run ended (with or without a faster candidate), 1 on errors or a refused --apply, 2 on usage
@@ -320,13 +321,13 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   const key = flags.model ? apiKeyFromEnv(deps.env ?? process.env) : undefined;
   const proposers: Proposer[] = [];
   const infos: ProposerInfo[] = [];
+  let client: ChatClient | undefined;
   if (key) {
-    const client = new ChatClient(
+    client = new ChatClient(
       { baseUrl: flags.baseUrl, model: flags.modelName, temperature: flags.temperature, maxTokens: flags.maxTokens, timeoutMs: flags.requestTimeoutMs, parallel: flags.parallel, maxRetries: ENDPOINT_DEFAULTS.maxRetries, backoffMs: ENDPOINT_DEFAULTS.backoffMs, maxRetryWaitMs: ENDPOINT_DEFAULTS.maxRetryWaitMs },
       key.key,
       (n) => printer.line(`  model endpoint: ${n.reason}, retry ${n.attempt} in ${(n.waitMs / 1000).toFixed(1)} s`),
     );
-    proposers.push(new LlmProposer(client));
     infos.push({ kind: 'llm', model: flags.modelName, baseUrl: flags.baseUrl, ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}), ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}) });
   } else if (flags.model && !flags.search) {
     throw new CliError(`--no-search needs a model, and no key is set: set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]})`, 1);
@@ -345,14 +346,10 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     }
     try {
       const { problem, evaluator } = prepared;
-      // The search's strategies are the kernel's language's; the model's answers are merged as CUDA, so it sits out a Triton kernel.
-      if (problem.kernel.language !== 'cuda' && proposers.length) {
-        printer.line(`the model proposer works on CUDA kernels so far: ${problem.kernel.qualifiedName} is optimized by the built-in search alone`);
-        proposers.length = 0;
-        infos.splice(0, infos.length, ...infos.filter((i) => i.kind === 'search'));
-      }
+      // Both proposers work in the kernel's language: the model with its prompts and strategies, the search with its variants.
+      const triton = problem.kernel.language === 'triton';
+      if (client) proposers.push(new LlmProposer(client, triton ? TRITON_MODEL_STRATEGIES : MODEL_STRATEGIES));
       if (flags.search) proposers.push(new SearchProposer(problem.kernel.language));
-      if (proposers.length === 0) throw new CliError(`nothing proposes candidates for ${problem.kernel.qualifiedName}: the built-in search is off (--no-search) and the model works on CUDA kernels only`, 1);
       let resumed;
       if (flags.resume) {
         resumed = await loadRun(flags.workspace, flags.resume);
