@@ -7,8 +7,12 @@
 #    autotuner's pick for matmul).
 # 2. `compare` with every candidate (an honest faster one, fast_*, and cheats, wrong_*/partial_*/mutate_*):
 #    OUTDIR/<name>-compare.json and .txt, plus the record under OUTDIR/ws/.kernelpilot/runs/.
-# 3. OUTDIR/summary.txt (printed last): per candidate its verdict, failed probes and speedup, and PASS where the gate
-#    said what the file name promises (fast_ accepted, every other prefix rejected), else FAIL.
+# 3. `optimize`: the model loop against bench/scripted-endpoint.mjs serving the example's candidates as answers
+#    (OUTDIR/<name>-optimize-model.json), then the built-in search, 2 rounds of 4 (<name>-optimize-search.json;
+#    matmul's autotuner leaves it nothing to vary).
+# 4. OUTDIR/summary.txt (printed last): per candidate its verdict, failed probes and speedup, and PASS where the gate
+#    said what the file name promises (fast_ accepted, every other prefix rejected), else FAIL; the same for the
+#    model loop's answers; the optimize runs' results and their re-derived gate records.
 # Knobs: PYTHON (python3), PAIRS (100), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"),
 # DEVICE (auto; cpu runs Triton's interpreter: checks only), SMALL=1 (tiny sizes, for a check of the script itself).
 set -uo pipefail
@@ -47,6 +51,20 @@ PY
   start=$(date +%s.%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" compare "$name.py" --spec "$spec" "${candidates[@]}" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" "${EXTRA[@]}" --json) > "$OUT/$name-compare.json" 2> "$OUT/$name-compare.stderr"
   echo "exit $? (3: some rejected) in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+
+  echo "== $name: optimize, the model loop against bench/scripted-endpoint.mjs (its candidates as answers)" >&2
+  rm -f "$OUT/$name-endpoint.url"
+  "$NODE" bench/scripted-endpoint.mjs --example "$dir" --url-file "$OUT/$name-endpoint.url" --log "$OUT/$name-endpoint.jsonl" & endpoint=$!
+  for _ in $(seq 100); do [ -s "$OUT/$name-endpoint.url" ] && break; sleep 0.1; done
+  answers=$("$NODE" bench/scripted-endpoint.mjs --example "$dir" --list | wc -l)
+  start=$(date +%s.%N)
+  (cd "$dir" && KERNELPILOT_API_KEY=scripted "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 1 --candidates "$answers" --repairs 0 --no-search --base-url "$(cat "$OUT/$name-endpoint.url")" --model scripted "${EXTRA[@]}" --json) > "$OUT/$name-optimize-model.json" 2> "$OUT/$name-optimize-model.stderr"
+  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  kill "$endpoint" 2> /dev/null; wait "$endpoint" 2> /dev/null
+  echo "== $name: optimize, the built-in search (2 rounds of 4)" >&2
+  start=$(date +%s.%N)
+  (cd "$dir" && "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 2 --candidates 4 --no-model "${EXTRA[@]}" --json) > "$OUT/$name-optimize-search.json" 2> "$OUT/$name-optimize-search.stderr"
+  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
 done
 
 "$PYTHON" - "$OUT" <<'PY' | tee "$OUT/summary.txt"
@@ -72,11 +90,32 @@ for name in ("vector_add", "softmax", "matmul"):
             accepted = c["verdict"]["accepted"]
             want = file.startswith("fast_")
             eager = c.get("eager")
-            speed = f" {eager['speedup']:.3g}x ({eager['verdict']}, p={eager['test']['pValue']:.2g})" if eager else ""
+            method = (d["run"]["reference"].get("start") or {}).get("timing", {}).get("method")
+            clock = "" if method == "cuda-events" else " (host clock of Triton's interpreter)"
+            speed = f" {eager['speedup']:.3g}x ({eager['verdict']}, p={eager['test']['pValue']:.2g}){clock}" if eager else ""
             pick = (ev.get("report") or {}).get("autotune")
             verdict = "accepted" if accepted else "rejected: " + ", ".join(c["verdict"]["failed"])
             good = accepted == want
             ok = ok and good
             print(f"  {'PASS' if good else 'FAIL'} {name}/{file}: {verdict}{speed}, {ev.get('seconds', '?')} s" + (f" · autotune picked {pick}" if pick else ""))
+    for kind in ("model", "search"):
+        path = os.path.join(out, f"{name}-optimize-{kind}.json")
+        try:
+            d = json.load(open(path))
+        except Exception as e:  # noqa: BLE001
+            err = open(os.path.join(out, f"{name}-optimize-{kind}.stderr")).read().strip().splitlines()[-1:] or [""]
+            print(f"{name} optimize ({kind}): no result ({type(e).__name__}): {err[0]}")
+            ok = False
+            continue
+        print(f"{name} optimize ({kind}): {d['message']}; gate records re-derived: {d['gateRecords']['rederived']}, mismatches: {len(d['mismatches'])}")
+        ok = ok and not d["mismatches"]
+        for a in d["attempts"]:
+            answer = (a.get("description") or "").split(":")[0].replace("Scripted answer ", "")
+            if kind == "model":
+                good = a["accepted"] == answer.startswith("fast_")
+                ok = ok and good
+                print(f"  {'PASS' if good else 'FAIL'} {a['id']} {answer}: {a['result']}")
+            else:
+                print(f"  {a['id']} {a['strategy']} ({a.get('description', '')}): {a['result']}")
 print("ALL PASS" if ok else "SOME FAIL")
 PY
