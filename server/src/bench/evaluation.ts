@@ -36,7 +36,7 @@ import type { GateStatus } from '../derive/verdict';
 import { crashEvidence } from './crash';
 import { asJobError, ceilingsFor, requireGpu, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { refuseUnrunnableSizes } from './fits';
-import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, requireCuda, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 
 export type EvaluationPhase = 'spec' | 'build' | 'gpu' | 'ceilings' | 'baseline' | 'checks' | 'timing' | 'record';
 
@@ -216,7 +216,7 @@ export class Evaluation {
   static async prepare(options: EvaluationOptions): Promise<Evaluation> {
     const emit = (phase: EvaluationPhase, message: string) => report(options, { type: 'phase', phase, message });
     const progress = { ...options, onProgress: (line: string) => emit('build', line.replace(/^build: /, '')) };
-    const prepared = await prepareSpec({ ...options, onProgress: (line) => emit('spec', line.replace(/^spec: /, '')) });
+    const prepared = requireCuda(await prepareSpec({ ...options, onProgress: (line) => emit('spec', line.replace(/^spec: /, '')) }));
     const gpu = await requireGpu(options.target, options.signal);
     refuseUnrunnableSizes(prepared, gpu);
     const arch = options.arch ?? (await detectArch(options.target, { signal: options.signal })) ?? 'sm_90';

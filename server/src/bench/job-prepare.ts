@@ -177,6 +177,12 @@ export async function prepareSpec(job: PrepareOptions): Promise<PreparedSpec> {
   return { file, text, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
 }
 
+/** The CUDA gate builds CUDA kernels; a Triton kernel is refused here with where it does run. */
+export function requireCuda(prepared: PreparedSpec): PreparedSpec {
+  if (prepared.kernel.language !== 'cuda') throw new JobError('kernel', `${prepared.kernel.qualifiedName} is a Triton kernel: it runs through the Triton gate (kernelpilot bench/compare/optimize on its .py file; compare --dry-run prints the generated launcher), not the CUDA build`);
+  return prepared;
+}
+
 /** The compiler's errors for `file`, the first ten, one per line. */
 export function buildErrors(result: VersionBuild): string[] {
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
