@@ -71,14 +71,22 @@ done
 import json, os, sys
 out = sys.argv[1]
 ok = True
+
+
+def load(stem, what):
+    """OUT/<stem>.json, or None after saying why not (the last line of its stderr)."""
+    try:
+        return json.load(open(os.path.join(out, f"{stem}.json")))
+    except Exception as e:  # noqa: BLE001
+        err = open(os.path.join(out, f"{stem}.stderr")).read().strip().splitlines()[-1:] or [""]
+        print(f"{what}: no result ({type(e).__name__}): {err[0]}")
+        return None
+
+
 for name in ("vector_add", "softmax", "matmul"):
     for kind in ("bench", "compare"):
-        path = os.path.join(out, f"{name}-{kind}.json")
-        try:
-            d = json.load(open(path))
-        except Exception as e:  # noqa: BLE001
-            err = open(os.path.join(out, f"{name}-{kind}.stderr")).read().strip().splitlines()[-1:] or [""]
-            print(f"{name} {kind}: no result ({type(e).__name__}): {err[0]}")
+        d = load(f"{name}-{kind}", f"{name} {kind}")
+        if d is None:
             ok = False
             continue
         if kind == "bench":
@@ -99,12 +107,8 @@ for name in ("vector_add", "softmax", "matmul"):
             ok = ok and good
             print(f"  {'PASS' if good else 'FAIL'} {name}/{file}: {verdict}{speed}, {ev.get('seconds', '?')} s" + (f" · autotune picked {pick}" if pick else ""))
     for kind in ("model", "search"):
-        path = os.path.join(out, f"{name}-optimize-{kind}.json")
-        try:
-            d = json.load(open(path))
-        except Exception as e:  # noqa: BLE001
-            err = open(os.path.join(out, f"{name}-optimize-{kind}.stderr")).read().strip().splitlines()[-1:] or [""]
-            print(f"{name} optimize ({kind}): no result ({type(e).__name__}): {err[0]}")
+        d = load(f"{name}-optimize-{kind}", f"{name} optimize ({kind})")
+        if d is None:
             ok = False
             continue
         print(f"{name} optimize ({kind}): {d['message']}; gate records re-derived: {d['gateRecords']['rederived']}, mismatches: {len(d['mismatches'])}")

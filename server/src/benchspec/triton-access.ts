@@ -28,8 +28,8 @@ function callArguments(text: string, open: number): string | undefined {
   return undefined;
 }
 
-/** Splits Python text at top-level commas (`<` is a comparison here, not a bracket). */
-export function splitPython(text: string): string[] {
+/** Splits Python text at top-level occurrences of the `separators` characters (brackets nest; `<` is a comparison). */
+function splitOutside(text: string, separators: string): string[] {
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
@@ -37,31 +37,23 @@ export function splitPython(text: string): string[] {
     const c = text[i];
     if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) {
+    else if (depth === 0 && separators.includes(c)) {
       parts.push(text.slice(start, i).trim());
       start = i + 1;
     }
   }
   parts.push(text.slice(start).trim());
-  return parts.filter((p) => p !== '');
+  return parts;
+}
+
+/** Splits Python text at top-level commas. */
+export function splitPython(text: string): string[] {
+  return splitOutside(text, ',').filter((p) => p !== '');
 }
 
 /** Bare identifiers among the top-level additive terms of an expression. */
-export function baseNames(expression: string): string[] {
-  const terms: string[] = [];
-  let depth = 0;
-  let start = 0;
-  for (let i = 0; i < expression.length; i++) {
-    const c = expression[i];
-    if (c === '(' || c === '[' || c === '{') depth++;
-    else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (depth === 0 && (c === '+' || c === '-')) {
-      terms.push(expression.slice(start, i));
-      start = i + 1;
-    }
-  }
-  terms.push(expression.slice(start));
-  const names = terms.map((t) => t.trim()).filter((t) => /^[A-Za-z_]\w*$/.test(t));
+function baseNames(expression: string): string[] {
+  const names = splitOutside(expression, '+-').filter((t) => /^[A-Za-z_]\w*$/.test(t));
   // `(x_ptr + offs)` parenthesized as a whole is still a pointer expression.
   const whole = expression.trim();
   if (/^\(([\s\S]*)\)$/.test(whole) && splitPython(whole.slice(1, -1)).length === 1) names.push(...baseNames(whole.slice(1, -1)));
