@@ -12,7 +12,8 @@
 #    OUTDIR/kernelbench.jsonl, one line per candidate with its seconds (bench/kernelbench-eval.py).
 # 3. The side-by-side table of verdicts, speedups and seconds per candidate: OUTDIR/side-by-side.txt (printed last).
 # Knobs: PAIRS (30), PYTHON (python3), SIZES (e.g. "--size batch_size=256" to scale the tasks down), SKIP_KB=1,
-# CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"), WS (/tmp/kp-kb-ws).
+# KB_JOBS (1: KernelBench's evaluations run that many at once, sharing the GPU), KB_PREVIOUS (a kernelbench.jsonl
+# of an earlier run: its candidates with a result are kept, not run again), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"), WS (/tmp/kp-kb-ws).
 set -uo pipefail
 
 NODE=${1:?usage: bash bench/gpu-kernelbench.sh NODE_BIN OUTDIR [SHARED_KERNELBENCH]}
@@ -27,6 +28,8 @@ mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 PAIRS=${PAIRS:-30}
 PYTHON=${PYTHON:-python3}
+KB_JOBS=${KB_JOBS:-1}
+[[ "$KB_JOBS" =~ ^[1-9][0-9]*$ ]] || { echo "KB_JOBS=$KB_JOBS: give a positive integer" >&2; exit 2; }
 WS=${WS:-/tmp/kp-kb-ws}
 read -r -a EXTRA <<< "${CLI_ARGS:-}"
 read -r -a SIZE_ARGS <<< "${SIZES:-}"
@@ -42,7 +45,7 @@ TASKS=("$SHARED"/level1/*.py "$SHARED"/level2/*.py "$SHARED/examples/model_ex_ad
 echo "== kernelpilot kernelbench (${#TASKS[@]} tasks, $PAIRS pairs)" >&2
 start=$(date +%s.%N)
 "$NODE" dist/cli.js kernelbench "${TASKS[@]}" --solutions "$WS/solutions" --python "$PYTHON" --pairs "$PAIRS" --json "${SIZE_ARGS[@]}" "${EXTRA[@]}" > "$OUT/ours.json" 2> "$OUT/ours.stderr"
-echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+rc=$?; echo "exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
 "$PYTHON" - "$OUT/ours.json" > "$OUT/ours.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -58,9 +61,15 @@ PY
 cat "$OUT/ours.txt"
 
 if [ -z "${SKIP_KB:-}" ]; then
-  echo "== KernelBench eval_kernel_against_ref ($SHARED/eval)" >&2
+  echo "== KernelBench eval_kernel_against_ref ($SHARED/eval, $KB_JOBS at a time)" >&2
+  SKIP=()
+  if [ -n "${KB_PREVIOUS:-}" ]; then
+    # A copy: KB_PREVIOUS may be the very file this run writes.
+    cp "$KB_PREVIOUS" "$WS/kernelbench-previous.jsonl" || exit 2
+    SKIP=(--skip "$WS/kernelbench-previous.jsonl")
+  fi
   start=$(date +%s.%N)
-  "$PYTHON" bench/kernelbench-eval.py run "$SHARED/eval" "$WS/solutions" "${TASKS[@]}" > "$OUT/kernelbench.jsonl" 2> "$OUT/kernelbench.stderr"
-  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  "$PYTHON" bench/kernelbench-eval.py run --jobs "$KB_JOBS" "${SKIP[@]}" "$SHARED/eval" "$WS/solutions" "${TASKS[@]}" > "$OUT/kernelbench.jsonl" 2> "$OUT/kernelbench.stderr"
+  rc=$?; echo "exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
 fi
 "$PYTHON" bench/kernelbench-eval.py table "$OUT/ours.json" "$OUT/kernelbench.jsonl" | tee "$OUT/side-by-side.txt"

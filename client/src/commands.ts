@@ -21,10 +21,10 @@ export function cursorIn(uri: string): CursorPosition | undefined {
  * The benchmark and optimize compile the file as saved; with unsaved edits, ask before saving (the server would
  * refuse, and a silent save would write the user's file without their say).
  */
-export async function savedForBenchmark(uri: string, job: 'benchmark' | 'optimize' = 'benchmark'): Promise<boolean> {
+export async function savedForBenchmark(uri: string, job: 'benchmark' | 'optimize' | 'profile' = 'benchmark'): Promise<boolean> {
   const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
   if (!document?.isDirty) return true;
-  const save = job === 'benchmark' ? 'Save and Benchmark' : 'Save and Optimize';
+  const save = `Save and ${job[0]!.toUpperCase()}${job.slice(1)}`;
   const choice = await vscode.window.showWarningMessage(`KernelPilot: ${vscode.workspace.asRelativePath(document.uri)} has unsaved changes; the ${job} compiles the saved file.`, save);
   return choice === save && (await document.save());
 }
@@ -52,6 +52,8 @@ export function registerCommands(context: vscode.ExtensionContext, client: Langu
     forward(ClientCommand.recheck, ServerCommand.recheck, 're-run the static check'),
     forward(ClientCommand.benchmark, ServerCommand.benchmark, 'benchmark a kernel', savedForBenchmark),
     forward(ClientCommand.createSpec, ServerCommand.createSpec, 'create a bench spec'),
+    forward(ClientCommand.profile, ServerCommand.profile, 'profile a kernel', (uri) => savedForBenchmark(uri, 'profile')),
+    forward(ClientCommand.openProfileReport, ServerCommand.openProfileReport, 'open a profile report'),
     vscode.commands.registerCommand(ClientCommand.showOutput, () => output.show(true)),
   );
 }

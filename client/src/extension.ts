@@ -3,6 +3,7 @@ import type { LanguageClient } from 'vscode-languageclient/node';
 import { createClient } from './client';
 import { registerCommands } from './commands';
 import { OptimizeUi } from './optimize';
+import { registerTargets } from './targets';
 import { registerTrust } from './trust';
 
 let client: LanguageClient | undefined;
@@ -16,6 +17,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   optimize.ui = new OptimizeUi(context, client);
   optimize.ui.register();
   registerCommands(context, client, output);
+  registerTargets(context);
   await client.start();
   registerTrust(context, client);
 }

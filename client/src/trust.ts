@@ -9,17 +9,19 @@ import { USER_SETTINGS_NOTIFICATION, WORKSPACE_TRUST_NOTIFICATION, type UserSett
 
 const MANAGE_TRUST = 'Manage Workspace Trust';
 
-/** `{ cuda: { nvccPath: … }, check: { … } }` from the user-level (global) values of every contributed setting, else its default. */
+/** `{ cuda: { nvccPath: … }, check: { … }, activeTarget: … }` from the user-level (global) values of every contributed setting, else its default. */
 export function userLevelSettings(context: vscode.ExtensionContext): Record<string, unknown> {
   const properties = Object.keys((context.extension.packageJSON as { contributes?: { configuration?: { properties?: object } } }).contributes?.configuration?.properties ?? {});
   const config = vscode.workspace.getConfiguration();
-  const out: Record<string, Record<string, unknown>> = {};
+  const out: Record<string, unknown> = {};
   for (const key of properties) {
     const [section, group, name] = key.split('.');
-    if (section !== SECTION || !group || !name) continue;
+    if (section !== SECTION || !group) continue;
     const inspected = config.inspect(key);
     const value = inspected?.globalValue ?? inspected?.defaultValue;
-    if (value !== undefined) (out[group] ??= {})[name] = value;
+    if (value === undefined) continue;
+    if (name === undefined) out[group] = value; // kernelpilot.targets, kernelpilot.activeTarget
+    else ((out[group] ??= {}) as Record<string, unknown>)[name] = value;
   }
   return out;
 }

@@ -42,6 +42,9 @@ function parseCommandLine(command: string | undefined, rest: string[]) {
         'no-sandbox': { type: 'boolean', default: false },
         bwrap: { type: 'string' },
         target: { type: 'string' },
+        static: { type: 'boolean', default: false },
+        ncu: { type: 'string' },
+        'clock-control': { type: 'string' },
         solutions: { type: 'string' },
         python: { type: 'string' },
         seeds: { type: 'string' },
@@ -110,7 +113,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'check': {
       const { checkCommand } = await import('./cli/check');
-      const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, ...compile, ...(values.workspace ? { workspace: resolve(values.workspace) } : {}) });
+      const { output, exitCode } = await checkCommand(positionals, { json: values.json, arch: values.arch, ...compile, ...(values.workspace ? { workspace: resolve(values.workspace) } : {}), ...(values.target ? { targetName: values.target } : {}) });
       process.stdout.write(output + '\n');
       return exitCode;
     }
@@ -144,6 +147,13 @@ async function main(argv: string[]): Promise<number> {
       };
       const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
       const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });
+      process.stdout.write(output + '\n');
+      return exitCode;
+    }
+    case 'profile': {
+      const { profileCommand } = await import('./cli/profile');
+      const flags = { kernel: values.kernel, spec: values.spec, static: values.static, json: values.json, workspace: resolve(values.workspace ?? '.'), arch: values.arch, ...compile, clockControl: values['clock-control'], ncu: values.ncu };
+      const { output, exitCode } = await profileCommand(positionals, flags, values.target ? { targetName: values.target } : {});
       process.stdout.write(output + '\n');
       return exitCode;
     }

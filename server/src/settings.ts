@@ -44,6 +44,18 @@ export interface Settings {
     /** Minutes; 0: no time limit. */
     timeLimitMinutes: number;
   };
+  /** The editor's profile jobs (bench/profile-job.ts). */
+  profile: {
+    /** Nsight Compute's `--clock-control`: `none` profiles at the GPU's own clocks, as benchmarks run; `base` locks them. */
+    clockControl: 'none' | 'base';
+  };
+  /**
+   * Named targets (targets/select.ts schema, as in the CLI's targets.json) and the one the editor's jobs and static
+   * check use (`local`, a name, or a URL). Machine-scoped: the server reads them only from the user's own settings,
+   * so a repository cannot choose where its code runs. `targets` is checked where it is used (lsp/active-target.ts).
+   */
+  targets: Record<string, unknown>;
+  activeTarget: string;
 }
 
 export const defaultSettings: Settings = {
@@ -51,6 +63,9 @@ export const defaultSettings: Settings = {
   check: { onOpen: true, onSave: true, debounceMs: 300, timeoutMs: 120_000 },
   sandbox: { enabled: true, bwrapPath: '' },
   optimize: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4.1', temperature: 1, rounds: 4, candidates: 4, budgetUsd: 0, priceInputPerMillion: 0, priceOutputPerMillion: 0, timeLimitMinutes: 0 },
+  profile: { clockControl: 'none' },
+  targets: {},
+  activeTarget: 'local',
 };
 
 /**
@@ -73,7 +88,18 @@ export function mergeSettings(raw: unknown): Settings {
     }
     return out;
   };
-  return { cuda: pick(defaultSettings.cuda, input.cuda), check: pick(defaultSettings.check, input.check), sandbox: pick(defaultSettings.sandbox, input.sandbox), optimize: pick(defaultSettings.optimize, input.optimize) };
+  const profile = pick(defaultSettings.profile, input.profile);
+  if (profile.clockControl !== 'none' && profile.clockControl !== 'base') profile.clockControl = defaultSettings.profile.clockControl;
+  const { targets, activeTarget } = input as { targets?: unknown; activeTarget?: unknown };
+  return {
+    cuda: pick(defaultSettings.cuda, input.cuda),
+    check: pick(defaultSettings.check, input.check),
+    sandbox: pick(defaultSettings.sandbox, input.sandbox),
+    optimize: pick(defaultSettings.optimize, input.optimize),
+    profile,
+    targets: targets && typeof targets === 'object' && !Array.isArray(targets) ? (targets as Record<string, unknown>) : defaultSettings.targets,
+    activeTarget: typeof activeTarget === 'string' && activeTarget.trim() !== '' ? activeTarget.trim() : defaultSettings.activeTarget,
+  };
 }
 
 /**

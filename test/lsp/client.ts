@@ -30,6 +30,9 @@ export interface ClientSettings {
   cuda?: Record<string, unknown>;
   check?: Record<string, unknown>;
   optimize?: Record<string, unknown>;
+  /** `kernelpilot.targets` and `kernelpilot.activeTarget`: where the check and the jobs run. */
+  targets?: Record<string, unknown>;
+  activeTarget?: string;
 }
 
 export interface StartOptions {
@@ -62,6 +65,7 @@ export interface StartOptions {
 /** The commands of the benchmark lens (one per CUDA kernel, beside the static-check lens). */
 export const BENCH_LENS_COMMANDS: string[] = [ServerCommand.benchmark, ServerCommand.cancelBenchmark];
 export const OPTIMIZE_LENS_COMMANDS: string[] = [ServerCommand.optimize, ServerCommand.cancelOptimize, ServerCommand.reviewOptimize];
+export const PROFILE_LENS_COMMANDS: string[] = [ServerCommand.profile, ServerCommand.cancelProfile, ServerCommand.openProfileReport];
 
 export interface ShowMessage {
   type: number;
@@ -306,10 +310,10 @@ export class LspClient {
     return symbols.map((s) => s.name);
   }
 
-  /** The static-check lenses (one per kernel); the benchmark and optimize lenses are in allLenses. */
+  /** The static-check lenses (one per kernel); the benchmark, profile and optimize lenses are in allLenses. */
   async lenses(uri: string): Promise<CodeLens[] | null> {
     const all = await this.allLenses(uri);
-    const jobs = [...BENCH_LENS_COMMANDS, ...OPTIMIZE_LENS_COMMANDS];
+    const jobs = [...BENCH_LENS_COMMANDS, ...OPTIMIZE_LENS_COMMANDS, ...PROFILE_LENS_COMMANDS];
     return all && all.filter((l) => !jobs.includes(l.command?.command ?? ''));
   }
 

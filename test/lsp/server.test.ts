@@ -49,6 +49,9 @@ test('initialize advertises incremental sync, symbols, lenses, hovers and the re
       ServerCommand.optimize,
       ServerCommand.cancelOptimize,
       ServerCommand.reviewOptimize,
+      ServerCommand.profile,
+      ServerCommand.cancelProfile,
+      ServerCommand.openProfileReport,
     ]);
     assert.equal(client.initializeResult?.serverInfo?.name, 'kernelpilot');
     assert.ok(client.configurationRequests.length >= 1, 'the server pulls kernelpilot.* with workspace/configuration after initialized');
@@ -93,7 +96,7 @@ test('every lens command can be run by a plain LSP client (Neovim, Helix, Emacs 
     const advertised = client.initializeResult?.capabilities.executeCommandProvider?.commands ?? [];
     await client.waitForLenses(uri, (titles) => titles.length === 3 && titles.every((title) => title.includes('regs')), 'lenses with registers');
     const lenses = (await client.allLenses(uri)) ?? [];
-    assert.equal(lenses.length, 9, 'a static-check lens, a benchmark lens and an optimize lens per kernel');
+    assert.equal(lenses.length, 12, 'a static-check lens, a benchmark, a profile and an optimize lens per kernel');
     for (const lens of lenses) {
       const command = lens.command?.command ?? '';
       if (command === '') continue; // a title-only lens

@@ -37,6 +37,8 @@ test('untrusted: lenses and hovers say nothing was compiled and why; no nvcc run
     await assert.rejects(client.executeCommand('kernelpilot.server.benchmark', [uri, 'vector_add']), /Restricted Mode, and a benchmark compiles and runs its code/);
     const all = (await client.allLenses(uri)) ?? [];
     assert.ok(all.some((l) => l.command?.title === '▶ Benchmark (Restricted Mode: trust the folder first)'));
+    assert.ok(all.some((l) => l.command?.title === '◎ Profile (Restricted Mode: trust the folder first)'));
+    await assert.rejects(client.executeCommand('kernelpilot.server.profile', [uri, 'vector_add']), /Restricted Mode, and profiling compiles and runs its code/);
     await sleep(1000);
     assert.equal(existsSync(calls), false, `nvcc ran in Restricted Mode:\n${existsSync(calls) ? readFileSync(calls, 'utf8') : ''}`);
 

@@ -16,7 +16,7 @@ local cli = os.getenv('KP_CLI') or (repo .. '/dist/cli.js')
 local lens_timeout = tonumber(os.getenv('KP_LENS_TIMEOUT_MS') or '') or 30000
 
 local helpers = dofile(vim.fn.fnamemodify(script, ':p:h') .. '/lsp-helpers.lua')
-local logs, messages, fail, request = helpers.logs, helpers.messages, helpers.fail, helpers.request
+local messages, fail, request = helpers.messages, helpers.fail, helpers.request
 
 local function names(symbols)
   local out = {}
@@ -27,31 +27,9 @@ end
 local function main()
   local file = vim.fn.argv(0)
   if file == nil or file == '' then return fail(2, 'usage: nvim --headless -u client.lua FILE') end
-  vim.cmd('filetype on')
-  vim.cmd('edit ' .. vim.fn.fnameescape(file))
-  local buf = vim.api.nvim_get_current_buf()
-
-  local initialized = false
-  local client_id = vim.lsp.start_client({
-    name = 'kernelpilot',
-    cmd = { node, cli, 'lsp', '--stdio' },
-    root_dir = vim.fn.fnamemodify(file, ':p:h'),
-    -- Answered to workspace/configuration (section `kernelpilot`) by Neovim's default handler.
-    settings = { kernelpilot = { check = { debounceMs = 50 } } },
-    flags = { debounce_text_changes = 0 },
-    handlers = {
-      ['window/logMessage'] = function(_, result) table.insert(logs, result.message) end,
-      ['window/showMessage'] = function(_, result) table.insert(messages, result.message) end,
-    },
-    on_init = function() initialized = true end,
-    on_exit = function(code, signal)
-      if not initialized then table.insert(logs, 'server exited: code ' .. tostring(code) .. ' signal ' .. tostring(signal)) end
-    end,
-  })
-  if not client_id then return fail(3, 'vim.lsp.start_client failed (is dist/cli.js built?)') end
-  if not vim.wait(10000, function() return initialized end, 20) then return fail(3, 'the server did not initialize within 10 s') end
-  vim.lsp.buf_attach_client(buf, client_id)
-  local document = { textDocument = vim.lsp.util.make_text_document_params(buf) }
+  -- Answered to workspace/configuration (section `kernelpilot`) by Neovim's default handler.
+  local buf, client_id, document = helpers.start(file, { node, cli, 'lsp', '--stdio' }, { check = { debounceMs = 50 } })
+  if not buf then return end
 
   local symbols, err = request(buf, client_id, 'textDocument/documentSymbol', document)
   if err then return fail(4, err) end

@@ -30,6 +30,35 @@ function M.finish(client_id, result)
   vim.cmd('qall!')
 end
 
+--- Opens FILE and attaches a KernelPilot client started with CMD and SETTINGS (also sent as initialization options)
+--- rooted at the file's folder; EXTRA handlers join the log and message ones. Returns buf, client_id and the
+--- document params, or nil after fail(3, why).
+function M.start(file, cmd, settings, extra)
+  vim.cmd('filetype on')
+  vim.cmd('edit ' .. vim.fn.fnameescape(file))
+  local buf = vim.api.nvim_get_current_buf()
+  local initialized = false
+  local handlers = {
+    ['window/logMessage'] = function(_, result) table.insert(M.logs, result.message) end,
+    ['window/showMessage'] = function(_, result) table.insert(M.messages, result.message) end,
+  }
+  for name, handler in pairs(extra or {}) do handlers[name] = handler end
+  local client_id = vim.lsp.start_client({
+    name = 'kernelpilot',
+    cmd = cmd,
+    root_dir = vim.fn.fnamemodify(file, ':p:h'),
+    settings = { kernelpilot = settings },
+    init_options = { settings = settings },
+    flags = { debounce_text_changes = 0 },
+    handlers = handlers,
+    on_init = function() initialized = true end,
+  })
+  if not client_id then return M.fail(3, 'vim.lsp.start_client failed (is dist/cli.js built?)') end
+  if not vim.wait(10000, function() return initialized end, 20) then return M.fail(3, 'the server did not initialize within 10 s') end
+  vim.lsp.buf_attach_client(buf, client_id)
+  return buf, client_id, { textDocument = vim.lsp.util.make_text_document_params(buf) }
+end
+
 --- Runs `main` once Neovim has started; an error in it exits with code 8.
 function M.run(main)
   vim.api.nvim_create_autocmd('VimEnter', {

@@ -5,14 +5,16 @@
 // Without nvim the test is skipped locally but FAILS in CI (CI is set), where nvim is installed.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { CodeLens, DocumentSymbol, Hover, MarkupContent } from 'vscode-languageserver-protocol';
 import { bundleForTest } from '../bundle';
-import { BENCH_LENS_COMMANDS, cliPath, OPTIMIZE_LENS_COMMANDS, repoRoot } from '../lsp/client';
+import { BENCH_LENS_COMMANDS, cliPath, OPTIMIZE_LENS_COMMANDS, PROFILE_LENS_COMMANDS, repoRoot } from '../lsp/client';
 import { FAST_VECTOR_ADD, kernelsCu, OPTIMIZE_N, optimizeWorkspace, tempDir, vectorAddCu, writeTemp } from '../lsp/fixtures';
 import { ScriptedEndpoint } from '../unit/llm-endpoint';
+import { writeProfileReport } from '../../server/src/runs/profile-store';
+import { KERNELS_DIR, recordedReportFor } from '../unit/profile-fixtures';
 
 interface NvimResult {
   file: string;
@@ -53,10 +55,12 @@ test('Neovim: symbols, lenses with registers, hover, and an incremental edit', {
     assert.deepEqual(result.symbols.map((s) => s.name), ['vector_add', 'scale', 'fill'], 'document symbols');
     assert.deepEqual(result.symbols[0].selectionRange, { start: { line: 3, character: 16 }, end: { line: 3, character: 26 } }, 'vector_add name range');
 
-    // Three lenses per CUDA kernel, all on its name: the static check, "▶ Benchmark" and "⚡ Optimize".
+    // Four lenses per CUDA kernel, all on its name: the static check, "▶ Benchmark", "◎ Profile" and "⚡ Optimize".
     const isBench = (l: NvimResult['lenses'][number]) => BENCH_LENS_COMMANDS.includes(l.command?.command ?? '');
     const isOptimize = (l: NvimResult['lenses'][number]) => OPTIMIZE_LENS_COMMANDS.includes(l.command?.command ?? '');
-    const check = result.lenses.filter((l) => !isBench(l) && !isOptimize(l));
+    const isProfile = (l: NvimResult['lenses'][number]) => PROFILE_LENS_COMMANDS.includes(l.command?.command ?? '');
+    const check = result.lenses.filter((l) => !isBench(l) && !isOptimize(l) && !isProfile(l));
+    assert.deepEqual(result.lenses.filter(isProfile).map((l) => [l.command?.title, l.range]), result.symbols.map((s) => ['◎ Profile', s.selectionRange]), 'a profile lens on every kernel name');
     const bench = result.lenses.filter(isBench);
     assert.deepEqual(result.lenses.filter(isOptimize).map((l) => [l.command?.title, l.range]), result.symbols.map((s) => ['⚡ Optimize', s.selectionRange]), 'an optimize lens on every kernel name');
     assert.equal(check.length, 3, 'one static-check lens per kernel');
@@ -117,6 +121,38 @@ test('Neovim: starts an optimize run, refuses the stale "Apply optimized kernel"
     assert.ok(written.endsWith('}\n// edited again\n'), 'the edit after the kernel survives');
   } finally {
     await endpoint.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Neovim: a profile recorded on an H200 shows as lens, hover with live figures, and diagnostics on the strided load', { skip, timeout: 60_000 }, async (t) => {
+  assert.ok(version, 'nvim is not installed but CI is set: install it (apt-get install -y neovim)');
+  t.diagnostic(version);
+  const dir = tempDir('kp-nvim-profile-');
+  try {
+    const file = join(dir, 'strided.cu');
+    copyFileSync(join(KERNELS_DIR, 'strided.cu'), file);
+    await writeProfileReport(dir, await recordedReportFor('strided', file));
+    const run = spawnSync('nvim', ['--headless', '-n', '-i', 'NONE', '-u', join(repoRoot, 'test/nvim/profile.lua'), file], {
+      cwd: dir,
+      encoding: 'utf8',
+      timeout: 55_000,
+      env: { ...process.env, KP_NODE: process.execPath, XDG_STATE_HOME: dir, XDG_CACHE_HOME: dir, XDG_CONFIG_HOME: join(dir, 'config'), XDG_DATA_HOME: join(dir, 'data') },
+    });
+    const context = `nvim exited ${run.status} (signal ${run.signal})\n--- stdout ---\n${run.stdout}\n--- stderr ---\n${run.stderr}`;
+    assert.equal(run.status, 0, context);
+    const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
+    assert.ok(line, `no JSON on stdout\n${context}`);
+    const result = JSON.parse(line) as { lens: string; hover: string; diagnostics: { line: number; severity: number; message: string }[]; messages: string[] };
+    t.diagnostic(`lens: ${result.lens}`);
+    assert.match(result.lens, /^◎ memory-bound · \d+ hints$/);
+    assert.match(result.hover, /\*\*Profile\*\* \(Nsight Compute on recorded, sm\\_90\)/);
+    assert.match(result.hover, /\| 32\.\d µs \| 13 % \| 17 % \| 8\d % of 100 % \(limit: warps\) \| 18 \| none \|/);
+    const load = result.diagnostics.find((d) => /^Uncoalesced global load/.test(d.message));
+    assert.ok(load, JSON.stringify(result.diagnostics));
+    assert.equal(load.line, 7, 'on the strided load, line 8');
+    assert.equal(load.severity, 3, 'Information (vim.diagnostic.severity.INFO)');
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

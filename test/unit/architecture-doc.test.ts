@@ -11,7 +11,8 @@ const ROOTS = ['', 'server/src', 'client/src', 'test'];
 
 function foldersUnder(dir: string): string[] {
   return readdirSync(join(REPO, dir))
-    .filter((name) => statSync(join(REPO, dir, name)).isDirectory())
+    // Python's bytecode caches are not source folders (a local python run may leave one).
+    .filter((name) => name !== '__pycache__' && statSync(join(REPO, dir, name)).isDirectory())
     .flatMap((name) => [join(dir, name), ...foldersUnder(join(dir, name))]);
 }
 

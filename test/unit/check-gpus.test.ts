@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GPU_QUERY, defaultArch, listGpus, visibleGpus, parseGpuCsv } from '../../server/src/targets/gpus';
+import { GPU_QUERY, defaultArch, listGpus, onlyGpu, visibleGpus, parseGpuCsv } from '../../server/src/targets/gpus';
 import type { ExecResult, Target } from '../../server/src/targets/target';
 import { localTarget } from './local-target';
 
@@ -58,4 +58,12 @@ test('CUDA_VISIBLE_DEVICES orders the GPUs as the processes number them; an inde
   assert.deepEqual(indices('GPU-8d1e6a9c-0000'), [0, 1, 2]);
   assert.equal(visibleGpus(gpus, '7'), undefined);
   assert.equal(visibleGpus(gpus, '0,7'), undefined);
+});
+
+test('each held GPU carries the CUDA_VISIBLE_DEVICES value that shows a process that GPU alone (PCI order); UUIDs none', () => {
+  const gpus = parseGpuCsv('NVIDIA H200, 9.0, 143771, 580.1\nNVIDIA H200, 9.0, 143771, 580.1\nNVIDIA H200, 9.0, 143771, 580.1\n');
+  const alone = (v: string | undefined) => visibleGpus(gpus, v)?.map(onlyGpu);
+  assert.deepEqual(alone(undefined)?.map((e) => e.CUDA_VISIBLE_DEVICES), ['0', '1', '2']);
+  assert.deepEqual(alone(' 2, 0'), [{ CUDA_VISIBLE_DEVICES: '2', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }, { CUDA_VISIBLE_DEVICES: '0', CUDA_DEVICE_ORDER: 'PCI_BUS_ID' }]);
+  assert.deepEqual(alone('GPU-8d1e6a9c-0000'), [{}, {}, {}], 'which GPU a UUID names is unknown here: no selector');
 });

@@ -10,7 +10,7 @@ let bundle: string | undefined;
  * Writes `<root>/bin/{nvcc,nvidia-smi}` and the programs behind them (so every process they start names `root` on its
  * command line, for a test to find in /proc); returns the environment that puts them first on PATH.
  */
-export function fakeGpuBin(root: string, env: { hang?: 'nvcc' | 'runtime'; started?: string; n?: number } = {}): Record<string, string> {
+export function fakeGpuBin(root: string, env: { hang?: 'nvcc' | 'runtime'; started?: string; n?: number; gpus?: number; evaluateMs?: number } = {}): Record<string, string> {
   bundle ??= bundleForTest(join(__dirname, 'fake-gpu-tools.ts'), 'fake-gpu-tools');
   const bin = join(root, 'bin');
   mkdirSync(bin, { recursive: true });
@@ -25,5 +25,7 @@ export function fakeGpuBin(root: string, env: { hang?: 'nvcc' | 'runtime'; start
     KP_FAKE_N: String(env.n ?? 1024),
     ...(env.hang ? { KP_FAKE_HANG: env.hang } : {}),
     ...(env.started ? { KP_FAKE_STARTED: env.started } : {}),
+    ...(env.gpus ? { KP_FAKE_GPUS: String(env.gpus) } : {}),
+    ...(env.evaluateMs ? { KP_FAKE_EVALUATE_MS: String(env.evaluateMs) } : {}),
   };
 }

@@ -3,7 +3,8 @@
 // scripts fakeGpuBin() writes. nvcc "builds" kernel versions as the stand-in does and the runtime as a script that
 // runs this bundle again; the runtime answers the gate's protocol for the versions it is given.
 //
-// KP_FAKE_N: the stand-in's default size. KP_FAKE_HANG=nvcc: candidate builds never end; =runtime: the gate
+// KP_FAKE_N: the stand-in's default size. KP_FAKE_GPUS: how many GPUs nvidia-smi lists (1). KP_FAKE_EVALUATE_MS: how
+// long each candidate's runtime process takes at least (0). KP_FAKE_HANG=nvcc: candidate builds never end; =runtime: the gate
 // runtime's candidate evaluations never end (each notes its start in KP_FAKE_STARTED, a folder). A candidate that
 // calls `undeclared_scripted_helper` does not compile, as with the real nvcc.
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
     return;
   }
   if (tool === 'runtime' && args[0] === 'evaluate' && hang === 'runtime') return hangHere('runtime');
-  const target = new FakeGpuTarget(Number(process.env.KP_FAKE_N ?? 1024));
+  const target = new FakeGpuTarget(Number(process.env.KP_FAKE_N ?? 1024), { gpus: Number(process.env.KP_FAKE_GPUS ?? 1), evaluateMs: Number(process.env.KP_FAKE_EVALUATE_MS ?? 0) });
   const result = await target.exec(tool === 'runtime' ? 'kp_gate' : tool, args, { cwd: process.cwd() });
   // The runtime "built" by nvcc is this bundle again, as an executable script.
   if (tool === 'nvcc' && args.includes('kp_gate.cu') && result.exitCode === 0) {

@@ -101,6 +101,10 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export interface FakeGpuOptions {
   /** Milliseconds each version compile takes (to see compiles overlap). */
   compileMs?: number;
+  /** GPUs nvidia-smi lists (default 1), all alike. */
+  gpus?: number;
+  /** Milliseconds each candidate's runtime process takes at least (to see GPUs work side by side). */
+  evaluateMs?: number;
 }
 
 export class FakeGpuTarget extends ThisMachine {
@@ -109,6 +113,8 @@ export class FakeGpuTarget extends ThisMachine {
   readonly runs: string[][] = [];
   /** [start, end] of every runtime process, in ms since the target was made. */
   readonly gpuSpans: Array<[number, number]> = [];
+  /** Every runtime process: its mode, the CUDA_VISIBLE_DEVICES it was given, its span (ms since the target was made). */
+  readonly gpuRuns: Array<{ mode: string; visible: string | undefined; span: [number, number] }> = [];
   /** Sandbox policies passed with each command, by the command's first argument. */
   readonly sandboxes: Array<{ file: string; mode: string; sandbox?: SandboxPolicy }> = [];
   maxConcurrentCompiles = 0;
@@ -132,17 +138,22 @@ export class FakeGpuTarget extends ThisMachine {
 
   async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = [file, ...args].join(' ');
+    // No Nsight Compute on the stand-in: the optimizer's rounds are not profiled.
+    if (file === 'ncu') return { command, exitCode: undefined, stdout: '', stderr: '', timedOut: false, cancelled: false, notFound: true, durationMs: 0 };
     this.sandboxes.push({ file, mode: args[0] ?? '', ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
-    if (file === 'nvidia-smi') return ok(command, `${FAKE_DEVICE.name}, 9.0, 81559, 550.54.15\n`);
+    if (file === 'nvidia-smi') return ok(command, `${FAKE_DEVICE.name}, 9.0, 81559, 550.54.15\n`.repeat(this.options.gpus ?? 1));
     if (file === 'nvcc') return this.nvcc(command, args, options.cwd ?? '.');
     this.runs.push([...args]);
     const started = performance.now() - this.born;
     this.running++;
     try {
+      if (args[0] === 'evaluate') await sleep(this.options.evaluateMs ?? 0);
       return await this.runtime(command, args, options);
     } finally {
       this.running--;
-      this.gpuSpans.push([started, performance.now() - this.born]);
+      const span: [number, number] = [started, performance.now() - this.born];
+      this.gpuSpans.push(span);
+      this.gpuRuns.push({ mode: args[0] ?? '', visible: options.env?.CUDA_VISIBLE_DEVICES, span });
     }
   }
 

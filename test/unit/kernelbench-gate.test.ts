@@ -127,6 +127,8 @@ test('the report gives fast_p against eager PyTorch and says torch 1.13 has no t
   assert.match(text.stdout, /^23_Softmax\.py +23_Softmax\.py +accepted \(best\)/m);
   assert.match(text.stdout, /^vs eager PyTorch: fast_0 1\/1 \(100 %\), fast_1 [01]\/1 .*fast_2 [01]\/1 .*geomean/m);
   assert.match(text.stdout, /^vs torch\.compile: not measured — torch 1\.13\S* has no torch\.compile/m);
+  // Softmax over 256 values: each is about 1/256, under KernelBench's atol 1e-2, so all zeros would pass too.
+  assert.match(text.stdout, /^weak spec: 23_Softmax\.py — a trivial output \(zeros, a constant, an input\) passes the task's tolerance on every seed/m);
 });
 
 test('refused before anything runs: a file that is no task, a --size no task defines', { timeout: 60_000 }, (t) => {

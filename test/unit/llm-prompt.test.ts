@@ -66,4 +66,8 @@ test('the proposal prompt carries the kernel in context, the spec, the GPU, the 
   assert.match(messages[3].content, /^It did not compile:\n- line 3: error: boom\n\nFix this and answer again/);
   const plain = await proposalPrompt({ ...request, problem: { ...request.problem, profile: undefined }, tried: [] });
   assert.doesNotMatch(plain, /Profiler report|Already tried/);
+  // The round's parent's own profile wins over the run's.
+  const parentProfiled = await proposalPrompt({ ...request, parent: { ...request.parent, profile: 'hint ~79 % Uncoalesced global load' }, tried: [] });
+  assert.match(parentProfiled, /## Profiler report\n\n```\nhint ~79 % Uncoalesced global load\n```/);
+  assert.doesNotMatch(parentProfiled, /dram__throughput 61 %/);
 });

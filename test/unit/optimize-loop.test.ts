@@ -169,3 +169,23 @@ test('a broken proposer ends the run with an error event; finished attempts stay
   assert.equal(sink.events.at(-1)?.kind, 'stop');
   assert.equal((sink.events.at(-1) as { reason: string }).reason, 'error');
 });
+
+test('with a profiler, each round\'s parent is profiled once and its block reaches the proposals; a failing profile is a log line', T, async () => {
+  const proposer = new ScriptedProposer(['memory-coalescing'], (r) => (r.id.startsWith('r01') ? 'SPEED=1.30' : `SPEED=1.10 from ${r.parent.id}`));
+  const profiled: string[] = [];
+  const profiler = {
+    async profile(candidate: { source: string } | undefined) {
+      profiled.push(candidate ? (/SPEED=[\d.]+/.exec(candidate.source)?.[0] ?? '?') : 'baseline');
+      if (candidate) throw new Error('ncu timed out');
+      return 'memory-bound: 91 % of peak; hint: uncoalesced load';
+    },
+  };
+  const events: string[] = [];
+  const { result } = await run(proposer, new FakeEvaluator([]), { rounds: 3, candidatesPerRound: 1, maxRepairs: 0 }, { profiler, onEvent: (e) => void (e.kind === 'profile' && events.push(e.line)) });
+  assert.equal(result.best?.id, 'r01-c01-a0');
+  // The baseline for round 1; round 1's best for rounds 2 and 3, asked once (it failed: not asked again).
+  assert.deepEqual(profiled, ['baseline', 'SPEED=1.30']);
+  assert.equal(proposer.requests.find((r) => r.id === 'r01-c01-a0')?.parent.profile, 'memory-bound: 91 % of peak; hint: uncoalesced load');
+  assert.equal(proposer.requests.find((r) => r.id === 'r02-c01-a0')?.parent.profile, undefined);
+  assert.deepEqual(events, ['profiled baseline for the prompts', 'profiling r01-c01-a0 failed: ncu timed out']);
+});

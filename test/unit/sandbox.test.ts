@@ -2,7 +2,7 @@
 // network, file system, home folder, the limits on CPU time, memory, processes and output, a program built and run
 // with the real nvcc inside it, and the one clear message when no sandbox can be made.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -132,6 +132,26 @@ describe('the sandbox, with the real bwrap', { timeout: 300_000 }, () => {
     } finally {
       rmSync(alternative, { force: true });
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs a program through a virtual environment\'s link and reads the environment beside the link (a venv python3 on the GPU machine)', async () => {
+    const venv = scratch();
+    const work = scratch();
+    try {
+      // venv/bin/<interpreter> -> the system's interpreter; the environment's own files live in venv/lib.
+      chmodSync(venv, 0o755); // as installed environments are (mkdtemp makes 0700)
+      mkdirSync(join(venv, 'bin'));
+      mkdirSync(join(venv, 'lib'));
+      writeFileSync(join(venv, 'lib', 'site.txt'), 'packages');
+      symlinkSync(process.execPath, join(venv, 'bin', basename(process.execPath)));
+      const r = await target.exec(join(venv, 'bin', basename(process.execPath)), ['-e', `process.stdout.write(require("fs").readFileSync(${JSON.stringify(join(venv, 'lib', 'site.txt'))}, "utf8"))`], { cwd: work, timeoutMs: 30_000, sandbox: { writable: [work], gpu: false } });
+      say('venv', r);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.stdout, 'packages');
+    } finally {
+      rmSync(venv, { recursive: true, force: true });
+      rmSync(work, { recursive: true, force: true });
     }
   });
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test, type TestContext } from 'node:test';
 import { serviceReady, until } from './service-tests';
@@ -110,6 +111,7 @@ test('a CPU command, the toolkit, tool paths and environment lines on the target
   const nvcc = await ssh.exec('nvcc', ['--version']);
   assert.equal(nvcc.exitCode, 0, `nvcc on the target: ${nvcc.stderr}`);
   assert.deepEqual(await ssh.heldGpus(), [], 'no GPU on this machine: an empty list, not an error');
+  assert.equal(await ssh.cores(), availableParallelism(), 'its cores, for parallel compiles (the same machine here)');
   const scratch = await ssh.createScratch('probe');
   assert.equal((await ssh.exec('test', ['-d', scratch.dir])).exitCode, 0);
   await scratch.remove();
@@ -160,6 +162,13 @@ test('CLI: bench --dry-run --target ssh://HOST builds the gate runtime and the b
   const remoteDir = join(s.home, '.cache/kernelpilot/remote/files', baselineDir);
   assert.ok(readdirSync(remoteDir).some((f) => f.startsWith('version.so')), `the object was built on the target, in ${remoteDir}`);
   assert.ok(existsSync(join(s.home, '.cache/kernelpilot/remote/files', folder, 'vector_add.cu')), "the user's file was copied there");
+  assert.deepEqual(markersLeft(s), [], 'no payload ran');
+  // The static check there too: its nvcc, the file's folder mirrored under a plain name, the messages this machine's.
+  const check = spawnSync(process.execPath, [cli, 'check', join(folder, 'vector_add.cu'), '--target', URL, '--arch', 'sm_80', '--workspace', folder, '--json'], { encoding: 'utf8', env: { ...process.env, XDG_CONFIG_HOME: config }, timeout: 120_000 });
+  assert.equal(check.status, 0, check.stderr);
+  const checked = JSON.parse(check.stdout) as { file: string; arch: string; command: string; resources: Array<{ name: string }> };
+  assert.deepEqual([checked.file, checked.arch, checked.resources.map((r) => r.name)], [join(folder, 'vector_add.cu'), 'sm_80', ['vector_add']]);
+  assert.match(checked.command, /\/\.cache\/kernelpilot\/remote\/files\//, 'compiled in the target\'s copy');
   assert.deepEqual(markersLeft(s), [], 'no payload ran');
   const unknown = spawnSync(process.execPath, [cli, 'bench', join(folder, 'vector_add.cu'), '--dry-run', '--target', 'ssh://-oProxyCommand=touch_kpm_proxy'], { encoding: 'utf8', timeout: 60_000 });
   assert.equal(unknown.status, 2);

@@ -152,6 +152,7 @@ export async function serveRequest(page, file, resultsDir) {
         break;
       }
       case 'screenshot': {
+        if (request.waitFor) await page.locator(request.waitFor).first().waitFor({ state: 'visible', timeout: 10_000 });
         await new Promise((r) => setTimeout(r, request.settleMs ?? 600));
         mkdirSync(resultsDir, { recursive: true });
         await page.screenshot({ path: join(resultsDir, `vscode-${request.name}.png`) });

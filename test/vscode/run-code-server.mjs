@@ -3,6 +3,7 @@
 // code-server has no --extensionDevelopmentPath flag; the workbench takes the dev/test paths from the `payload`
 // query parameter and reports the extension host's exit code through window.codeAutomationExit.
 // Usage: node test/vscode/build.mjs && node test/vscode/run-code-server.mjs
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +20,10 @@ const restricted = process.env.KP_VSCODE_RESTRICTED === '1';
 // KP_VSCODE_OPTIMIZE=1: the optimize run (optimize-run.mjs): the stand-in GPU's server, a scripted endpoint, a
 // scratch workspace, and the suite's requests to the browser (typing, the context menu, screenshots).
 const optimizing = process.env.KP_VSCODE_OPTIMIZE === '1';
-const suiteFile = restricted ? 'restricted.js' : optimizing ? 'optimize.js' : 'index.js';
+// KP_VSCODE_PROFILE=1: the profile run: a scratch workspace with a kernel and its profile recorded on an H200
+// (profile-stage.ts); the suite asks for its screenshot itself.
+const profiling = process.env.KP_VSCODE_PROFILE === '1';
+const suiteFile = restricted ? 'restricted.js' : optimizing ? 'optimize.js' : profiling ? 'profile.js' : 'index.js';
 const testsPath = resolve(process.env.KP_VSCODE_TESTS ?? join(root, 'out', 'test', 'vscode', 'suite', suiteFile));
 const resultsDir = join(root, 'test-results');
 const screenshot = join(resultsDir, restricted ? 'vscode-restricted.png' : 'vscode-codelens.png');
@@ -79,6 +83,14 @@ async function failWithScreenshot(why) {
   await finish(1, why);
 }
 
+/** The profile run's workspace, staged by profile-stage.ts (TypeScript, through the repository's loader). */
+function stageProfileWorkspace(tmp) {
+  const ws = join(tmp, 'workspace');
+  const staged = spawnSync(process.execPath, ['--import', './scripts/ts.mjs', 'test/vscode/profile-stage.ts', ws], { cwd: root, encoding: 'utf8' });
+  if (staged.status !== 0) throw new Error(`staging the profile workspace failed: ${staged.stderr}`);
+  return ws;
+}
+
 async function main() {
   const needed = [[testsPath, 'node test/vscode/build.mjs'], [CHROMIUM, 'apt-get install -y chromium']];
   // A custom KP_VSCODE_TESTS (infrastructure checks) may run without the extension built.
@@ -96,7 +108,7 @@ async function main() {
   chmodSync(wrapper, 0o755);
   const uiRequest = join(tmp, 'ui-request.json');
   const extension = optimizing ? stageExtension(root, tmp) : root;
-  const folder = optimizing ? stageWorkspace(root, tmp) : workspace;
+  const folder = optimizing ? stageWorkspace(root, tmp) : profiling ? stageProfileWorkspace(tmp) : workspace;
   if (optimizing) endpoint = await startEndpoint();
   server = await startCodeServer({
     bin, tmp, port, workspace: folder,
@@ -132,9 +144,10 @@ async function main() {
 
   // Screenshot the first time the rendered lenses carry nvcc's resource numbers, then tell the suite. The optimize
   // run has no static check: its suite asks for its screenshots itself.
-  let shotTaken = optimizing;
+  let shotTaken = optimizing || profiling;
   let serving = false;
   const toasts = new Set();
+  const statusTexts = new Set();
   const watcher = setInterval(async () => {
     if (!serving) {
       serving = true;
@@ -142,6 +155,8 @@ async function main() {
     }
     const shown = await page.$$eval('.notification-list-item-message', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
     for (const text of shown) if (text.startsWith('KernelPilot')) toasts.add(text);
+    const status = await page.$$eval('.statusbar-item', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
+    for (const text of status) if (text.includes('KernelPilot:')) statusTexts.add(text.trim());
     if (shotTaken) return;
     const texts = await page.$$eval('.codelens-decoration a', (els) => els.map((el) => el.textContent ?? '')).catch(() => []);
     if (!texts.some((t) => t.includes(shotWhen)) || shotTaken) return;
@@ -157,6 +172,9 @@ async function main() {
   clearInterval(watcher);
   clearTimeout(overall);
   if (code !== 0) return failWithScreenshot(`extension host exited with code ${code}`);
+  // The active target in the status bar (client/src/targets.ts): this machine, as nothing else is chosen here.
+  console.log(`  status bar: ${JSON.stringify([...statusTexts])}`);
+  if (![...statusTexts].some((t) => t.endsWith('KernelPilot: local'))) return failWithScreenshot(`the status bar never showed the active target "KernelPilot: local"; saw ${JSON.stringify([...statusTexts])}`);
   if (restricted) {
     const calls = existsSync(nvccCalls) ? readFileSync(nvccCalls, 'utf8').trim().split('\n') : [];
     console.log(`  restricted mode: nvcc calls recorded by the wrapper: ${calls.length}; KernelPilot notifications: ${JSON.stringify([...toasts])}`);

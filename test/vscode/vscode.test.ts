@@ -20,3 +20,5 @@ test('VS Code (code-server 4.100.3 + Chromium): activation, CodeLens, hover, sym
 test('VS Code in Restricted Mode (trust on, folder untrusted): lenses and one notification say why; nvcc never runs', { timeout: 300_000 }, () => runSuite({ KP_VSCODE_RESTRICTED: '1' }));
 
 test('VS Code optimize (stand-in GPU, scripted endpoint): Set API Key, right-click Optimize, lens, Review diff, Accept/Undo, stale refusals, candidates, cancel', { timeout: 300_000 }, () => runSuite({ KP_VSCODE_OPTIMIZE: '1' }));
+
+test('VS Code profile (recorded H200 report): the ◎ lens, the hover with live figures (screenshot), the diagnostic on the strided load, Open Profile Report', { timeout: 300_000 }, () => runSuite({ KP_VSCODE_PROFILE: '1' }));

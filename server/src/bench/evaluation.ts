@@ -4,17 +4,18 @@
 //   const result = await evaluation.evaluate({ file: 'cand.cu', launch });       // many times, concurrently
 //   await evaluation.close();
 //
-// prepare resolves the kernel and its spec, builds the gate runtime and the baseline's shared object, takes the GPU
-// (target.acquireGpu) to measure or reuse the ceilings and to check and time the baseline alone, and gives the GPU
-// back. evaluate builds one candidate (in parallel with other candidates, up to the machine's cores, sandboxed),
-// then takes the GPU for ONE runtime process that checks it on fresh seeds and at the sweep sizes, cheapest first,
-// and times it against the baseline in interleaved pairs with every candidate launch verified — stopping at the
-// first failure, so a rejected candidate is never timed further. Each evaluation writes a run record and reports
+// prepare resolves the kernel and its spec, builds the gate runtime and the baseline's shared object, takes the first
+// GPU the target holds (target.acquireGpu) to measure or reuse the ceilings and to check and time the baseline alone,
+// and gives the GPU back. evaluate builds one candidate (in parallel with other candidates, up to the target's cores,
+// sandboxed), then takes a free GPU of the target (every GPU it holds evaluates candidates side by side, each process
+// shown only its own GPU) for ONE runtime process that checks it on fresh seeds and at the sweep sizes, cheapest
+// first, and times it against the baseline — in the same process, so on the same GPU — in interleaved pairs with
+// every candidate launch verified, stopping at the first failure, so a rejected candidate is never timed further. Each evaluation writes a run record and reports
 // typed events (phase, waiting-for-gpu, probe, timing, verdict) that the CLI, the editor, records and the
 // optimizer all read. benchKernel and compareCandidates (job.ts) are thin adapters over this.
 
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { LaunchConfig } from '../benchspec/model';
@@ -25,7 +26,7 @@ import type { TimingChoice } from '../harness/run';
 import type { GpuWait } from '../targets/gpu-gate';
 import { createScratch, type Scratch } from '../targets/scratch';
 import type { SandboxPolicy } from '../targets/target';
-import type { GpuInfo } from '../targets/gpus';
+import { onlyGpu, type GpuInfo } from '../targets/gpus';
 import { createRunRecord, rederive, writeRunRecord, type RunRecord, type RunRecordInput } from '../runs/record';
 import { sha256File } from '../runs/hash';
 import type { BaselineEvidence, CandidateEvidence, Probe } from '../derive/probes';
@@ -33,8 +34,13 @@ import { flopsCeilingApplies } from '../derive/roofline';
 import { rooflineBytes, rooflineFlops } from '../derive/shapes';
 import { deriveSummary, type BenchSummary } from '../derive/summary';
 import type { GateStatus } from '../derive/verdict';
+import { buildReport, specLaunch } from '../profile/build-report';
+import type { ProfileReport } from '../profile/report';
+import { sha256Hex } from '../profile/stale';
 import { crashEvidence } from './crash';
-import { asJobError, ceilingsFor, requireGpu, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
+import { GpuPool } from './gpu-pool';
+import { profileLive } from './profile-job';
+import { asJobError, ceilingsFor, requireGpus, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { refuseUnrunnableSizes } from './fits';
 import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, requireCuda, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 
@@ -84,7 +90,7 @@ export interface EvaluationOptions extends PrepareOptions {
   timeoutMs?: number;
   /** Kernel-only timing through CUPTI (default), or CUDA events. */
   timing?: TimingChoice;
-  /** Candidate compiles at once; default the machine's cores. */
+  /** Candidate compiles at once; default the target's cores. */
   parallelBuilds?: number;
   onEvent?: (event: EvaluationEvent) => void;
   /** Told when a GPU step waits at the GPU gate and why, and when the wait ends (undefined): the editor's lens. */
@@ -132,6 +138,14 @@ export interface CandidateResult extends JobResult {
   seconds: { build: number; waitForGpu: number; gpu: number; total: number; sincePrepared: number };
 }
 
+/** One GPU of the pool: what a candidate's record says about where it ran, learned on the GPU's first use. */
+interface GpuLane {
+  gpu: GpuInfo;
+  /** The device as the runtime saw it (from a run's start event). */
+  device?: DeviceInfo;
+  ceilings?: ResolvedCeilings;
+}
+
 const DEFAULTS = { warmup: 10, iters: 100, pairs: 100, sets: 2 } as const;
 const CONFIDENCE = 0.95;
 
@@ -170,22 +184,13 @@ class Limiter {
   }
 }
 
-/** Resolves when `promise` settles, or rejects when `signal` aborts first. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  signal.throwIfAborted();
-  return new Promise<T>((done, failed) => {
-    const onAbort = () => failed(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(done, failed).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
-
 export class Evaluation {
   private readonly closing = new AbortController();
   private readonly builds: Limiter;
-  /** This process's own queue for the GPU; target.acquireGpu serializes across processes. */
-  private gpuTurn: Promise<void> = Promise.resolve();
+  /** The target's GPUs, each evaluating one candidate at a time; target.acquireGpu holds each across processes. */
+  private readonly pool: GpuPool<GpuLane>;
+  /** Every GPU of the pool (the first: the one preparing measured). */
+  readonly gpus: readonly GpuInfo[];
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly preparedAt = performance.now();
 
@@ -204,8 +209,12 @@ export class Evaluation {
     readonly baselineTiming: TimingEvent,
     private readonly prepareCommands: string[][],
     private readonly scratchFolder: Scratch,
+    gpus: readonly GpuInfo[],
+    parallelBuilds: number,
   ) {
-    this.builds = new Limiter(Math.max(1, options.parallelBuilds ?? availableParallelism()));
+    this.builds = new Limiter(Math.max(1, parallelBuilds));
+    this.gpus = gpus;
+    this.pool = new GpuPool<GpuLane>([{ gpu, device, ceilings }, ...gpus.slice(1).map((other) => ({ gpu: other }))]);
   }
 
   get kernel(): string {
@@ -217,15 +226,17 @@ export class Evaluation {
     const emit = (phase: EvaluationPhase, message: string) => report(options, { type: 'phase', phase, message });
     const progress = { ...options, onProgress: (line: string) => emit('build', line.replace(/^build: /, '')) };
     const prepared = requireCuda(await prepareSpec({ ...options, onProgress: (line) => emit('spec', line.replace(/^spec: /, '')) }));
-    const gpu = await requireGpu(options.target, options.signal);
+    const gpus = await requireGpus(options.target, options.signal);
+    const gpu = gpus[0];
     refuseUnrunnableSizes(prepared, gpu);
+    const parallelBuilds = options.parallelBuilds ?? (await options.target.cores?.({ signal: options.signal })) ?? availableParallelism();
     const arch = options.arch ?? (await detectArch(options.target, { signal: options.signal })) ?? 'sm_90';
     const [{ info: runtimeBuild, runtime }, baselineBuild] = await Promise.all([
       buildRuntimeFor(arch, progress),
       buildFor('baseline', prepared.file, prepared.spec, arch, progress),
     ]);
     const scratch = await createScratch('eval');
-    const ctx = gpuContext(options, runtime, []);
+    const ctx = gpuContext(options, runtime, [], gpu);
     for (const b of [runtimeBuild, baselineBuild]) if (b.command) ctx.commands.push([b.command]);
     const seeds = options.seeds ?? randomSeeds();
     if (seeds.length < 3) throw new JobError('input', `at least 3 check seeds are needed, got ${seeds.length}`);
@@ -252,7 +263,7 @@ export class Evaluation {
       const start = events.find((e): e is StartEvent => e.kind === 'start');
       if (!timing || !start) throw new JobError('run', 'the gate runtime printed no start or timing event for the baseline');
       const checks = events.filter((e): e is BaselineCheckEvent => e.kind === 'baseline-check');
-      return new Evaluation(options, prepared, arch, gpu, start.device, ceilings, runtime, baselineBuild, runtimeBuild, { checks }, timing, ctx.commands, scratch);
+      return new Evaluation(options, prepared, arch, gpu, start.device, ceilings, runtime, baselineBuild, runtimeBuild, { checks }, timing, ctx.commands, scratch, gpus, parallelBuilds);
     } catch (error) {
       await scratch.remove();
       throw error;
@@ -265,7 +276,7 @@ export class Evaluation {
   async bench(): Promise<JobResult> {
     const t = this.baselineTiming;
     const input: RunRecordInput = {
-      ...this.recordBase(this.prepared.spec.sizes),
+      ...this.recordBase(this.prepared.spec.sizes, { gpu: this.gpu, device: this.device, ceilings: this.ceilings }),
       seeds: { check: this.baselineEvidence.checks.map((c) => c.seed).filter((s, i, all) => all.indexOf(s) === i), time: t.seed, sets: t.sets },
       timings: { order: 'baseline-only', ...baselineSeries(t) },
       evidence: { baseline: this.baselineEvidence },
@@ -282,6 +293,51 @@ export class Evaluation {
     this.inFlight.add(run);
     void run.catch(() => undefined).finally(() => this.inFlight.delete(run));
     return run;
+  }
+
+  /**
+   * One launch of a candidate (or the baseline, without `input`) under Nsight Compute, in the evaluation's GPU turn:
+   * the candidate is built as evaluate built it (a cache hit) and runs sandboxed. Its report, for the optimizer's
+   * prompts; live figures absent (with the reason) when ncu cannot run.
+   */
+  async profile(input: CandidateInput | undefined, options: { signal?: AbortSignal; ncu?: string; timeoutMs?: number } = {}): Promise<ProfileReport> {
+    const signal = AbortSignal.any([this.closing.signal, ...(options.signal ? [options.signal] : [])]);
+    const scratch = await mkdtemp(join(this.scratchFolder.dir, 'p-'));
+    const file = input ? join(scratch, 'candidate.cu') : this.prepared.file;
+    let build = this.baselineBuild;
+    let text = this.prepared.text;
+    if (input) {
+      text = input.source ?? (await readFile(resolve(this.options.workspace, input.file ?? ''), 'utf8'));
+      await writeFile(file, text);
+      const unit = await prepareCandidate(this.prepared, file, this.options);
+      const spec = candidateSpec(this.prepared.spec, input.launch, input.launchOrigin ?? 'given');
+      const sandbox: SandboxPolicy = { writable: [scratch], readable: await candidateReadable(this.options, this.prepared, file), gpu: false };
+      build = await buildFor('candidate', file, spec, this.arch, { ...this.options, extraFlags: input.extraFlags ?? [], signal, sandbox }, unit);
+    }
+    const built = build;
+    const measured = await this.onGpu(file, signal, () => undefined, (lane) =>
+      profileLive({
+        target: this.options.target,
+        runtime: { executable: this.runtime.executable, cuptiDirs: this.runtime.cuptiDirs },
+        version: built.binary,
+        kernel: this.prepared.kernel,
+        file,
+        signal,
+        gpuHeld: true,
+        gpu: lane.gpu,
+        ...(options.ncu ? { ncu: options.ncu } : {}),
+        ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+        ...(input ? { sandbox: { writable: [scratch], readable: [dirname(built.binary), this.runtime.dir], gpu: true } } : {}),
+      }),
+    );
+    const kernel = this.prepared.kernel;
+    return buildReport({
+      // A candidate is kernel code: its whole text is the kernel's.
+      identity: { name: kernel.name, qualifiedName: kernel.qualifiedName, file, kernelHash: sha256Hex(text), fileHash: sha256Hex(text), line: kernel.range.start.line, target: this.options.target.name, arch: this.arch },
+      static: { arch: this.arch, launch: specLaunch(this.prepared.spec), ...(measured.carveoutBytes !== undefined ? { carveoutBytes: measured.carveoutBytes } : {}) },
+      live: measured.live,
+      liveLines: measured.lines,
+    });
   }
 
   /** Cancels what is still running (its processes are killed), waits for it, and removes the scratch folder. */
@@ -306,7 +362,7 @@ export class Evaluation {
     };
     const phase = (p: EvaluationPhase, message: string) => emit({ type: 'phase', phase: p, candidate: file, message });
     const spec = candidateSpec(this.prepared.spec, input.launch, input.launchOrigin ?? 'given');
-    const ctx = gpuContext({ ...this.options, signal }, this.runtime, [...this.prepareCommands]);
+    const commands = [...this.prepareCommands];
     const seeds = this.options.seeds ?? randomSeeds();
     const plan = { seeds, sweep: spec.sweep ?? [], sizes: spec.sizes };
 
@@ -334,18 +390,23 @@ export class Evaluation {
     seconds.build = (performance.now() - buildStarted) / 1000;
     const builds = built.info ? [this.baselineBuild, built.info] : [this.baselineBuild];
     let evidence: CandidateEvidence;
+    // Where it ran (a candidate that never ran is recorded with the GPU preparing measured).
+    let ranOn: GpuLane = { gpu: this.gpu, device: this.device, ceilings: this.ceilings };
     if (refused !== undefined) {
       evidence = { plan, refused, checks: [], state: [] };
     } else if (!built.info) {
       evidence = { plan, buildErrors: built.failed ? buildErrors(built.failed) : ['nvcc failed'], checks: [], state: [] };
     } else {
-      if (built.info.command) ctx.commands.push([built.info.command]);
+      if (built.info.command) commands.push([built.info.command]);
       const waitStarted = performance.now();
-      evidence = await this.onGpu(file, signal, emit, async () => {
+      evidence = await this.onGpu(file, signal, emit, async (lane) => {
+        ranOn = lane;
         seconds.waitForGpu = (performance.now() - waitStarted) / 1000;
         const gpuStarted = performance.now();
-        phase('checks', `checking on seeds ${seeds.join(', ')}${plan.sweep.length ? ` and ${plan.sweep.length} sweep point(s)` : ''}, then timing ${this.pairs()} verified pairs`);
-        const got = await this.runCandidate(ctx, built.info as BuildInfo, scratch, plan);
+        const ctx = gpuContext({ ...this.options, signal }, this.runtime, commands, lane.gpu);
+        await this.ready(lane, ctx);
+        phase('checks', `checking on seeds ${seeds.join(', ')}${plan.sweep.length ? ` and ${plan.sweep.length} sweep point(s)` : ''}, then timing ${this.pairs()} verified pairs${this.gpus.length > 1 ? ` on GPU ${lane.gpu.index}` : ''}`);
+        const got = await this.runCandidate(ctx, lane, built.info as BuildInfo, scratch, plan);
         seconds.gpu = (performance.now() - gpuStarted) / 1000;
         return got;
       });
@@ -354,7 +415,7 @@ export class Evaluation {
     const timing = evidence.timing;
     const timed = timing?.candidate && timing.candidate.kernelMs.length > 0;
     const recordInput: RunRecordInput = {
-      ...this.recordBase(spec.sizes),
+      ...this.recordBase(spec.sizes, ranOn),
       ...(input.launch ? { candidateLaunch: input.launch } : {}),
       seeds: { check: seeds, time: timing?.seed ?? this.baselineTiming.seed, sets: timing?.sets ?? this.baselineTiming.sets },
       timings: timed && timing?.candidate
@@ -367,7 +428,7 @@ export class Evaluation {
           }
         : { order: 'baseline-only', ...baselineSeries(this.baselineTiming) },
       evidence: { baseline: this.baselineEvidence, candidate: evidence },
-      commands: ctx.commands,
+      commands,
       ...(await identities(builds.concat(this.runtimeBuild))),
     };
     const result = await this.write(recordInput, 'compare', builds, baselineWarnings(this.baselineEvidence.checks), input.name);
@@ -386,7 +447,7 @@ export class Evaluation {
   }
 
   /** One runtime process: the candidate beside the baseline. A fault or hang it causes is evidence, not an error. */
-  private async runCandidate(ctx: GpuContext, build: BuildInfo, scratch: string, plan: CandidateEvidence['plan']): Promise<CandidateEvidence> {
+  private async runCandidate(ctx: GpuContext, lane: GpuLane, build: BuildInfo, scratch: string, plan: CandidateEvidence['plan']): Promise<CandidateEvidence> {
     let events: GateEvent[];
     let crash: CandidateEvidence['crash'];
     try {
@@ -413,6 +474,7 @@ export class Evaluation {
       if (!crash) throw asJobError(error, `evaluating ${build.file}`);
       events = (error as { events?: GateEvent[] }).events ?? [];
     }
+    lane.device ??= events.find((e): e is StartEvent => e.kind === 'start')?.device;
     return {
       plan,
       checks: events.filter((e): e is CheckEvent => e.kind === 'check'),
@@ -424,34 +486,35 @@ export class Evaluation {
     };
   }
 
-  /** Runs `work` when it is this evaluation's turn on the GPU and no other KernelPilot process holds it. */
-  private async onGpu<T>(candidate: string, signal: AbortSignal, emit: (e: EvaluationEvent) => void, work: () => Promise<T>): Promise<T> {
-    const previous = this.gpuTurn;
-    let done!: () => void;
-    this.gpuTurn = new Promise<void>((go) => (done = go));
-    try {
-      await untilAborted(previous, signal);
-      const release = await holdGpu(this.options, this.gpu.index, `gating a candidate of ${this.kernel}`, (e) => emit({ ...e, candidate }), signal);
+  /** Runs `work` on a free GPU of the pool once no other KernelPilot process holds that GPU. */
+  private async onGpu<T>(candidate: string, signal: AbortSignal, emit: (e: EvaluationEvent) => void, work: (lane: GpuLane) => Promise<T>): Promise<T> {
+    return this.pool.use(signal, async (lane) => {
+      const release = await holdGpu(this.options, lane.gpu.index, `gating a candidate of ${this.kernel}`, (e) => emit({ ...e, candidate }), signal);
       try {
-        return await work();
+        return await work(lane);
       } finally {
         await release();
       }
-    } finally {
-      done();
-    }
+    });
   }
 
-  private recordBase(sizes: Record<string, number>): Omit<RunRecordInput, 'timings' | 'seeds' | 'binaries' | 'harnessSources' | 'commands'> {
+  /** A GPU's first use: its own ceilings (cached per GPU), so its candidates' rooflines are its own. */
+  private async ready(lane: GpuLane, ctx: GpuContext): Promise<void> {
+    lane.ceilings ??= await ceilingsFor(ctx, lane.gpu, this.options.timing === 'events' ? 'cuda-events' : 'cupti-activity', this.options.ceilingsPath);
+  }
+
+  private recordBase(sizes: Record<string, number>, lane: GpuLane): Omit<RunRecordInput, 'timings' | 'seeds' | 'binaries' | 'harnessSources' | 'commands'> {
     const { spec } = this.prepared;
     const dtypes = spec.args.filter((a) => a.role !== 'scalar').map((a) => a.dtype);
     const flops = rooflineFlops(spec, sizes);
+    // A GPU whose runtime never started (a candidate that crashed first) is described by the same model's device.
+    const device = lane.device ?? { ...this.device, name: lane.gpu.name };
     return {
       kernel: this.kernel,
       spec,
       sizes,
-      gpu: { name: this.device.name, computeCapability: this.gpu.computeCapability, driverVersion: this.gpu.driver, index: this.gpu.index, device: this.device },
-      ceilings: this.ceilings,
+      gpu: { name: device.name, computeCapability: lane.gpu.computeCapability, driverVersion: lane.gpu.driver, index: lane.gpu.index, device },
+      ceilings: lane.ceilings ?? this.ceilings,
       roofline: { bytes: rooflineBytes(spec, sizes), ...(flops !== undefined ? { flops } : {}), options: { flopsCeilingApplies: flopsCeilingApplies(dtypes) } },
       analysis: { confidence: CONFIDENCE, compare: {} },
       buildFlags: this.baselineBuild.flags,
@@ -502,8 +565,9 @@ function report(options: EvaluationOptions, event: EvaluationEvent): void {
   options.onProgress?.(eventText(event));
 }
 
-function gpuContext(options: EvaluationOptions, runtime: RuntimeBuild, commands: string[][]): GpuContext {
+function gpuContext(options: EvaluationOptions, runtime: RuntimeBuild, commands: string[][], gpu: GpuInfo): GpuContext {
   return {
+    env: onlyGpu(gpu),
     target: options.target,
     runtime: runtime.executable,
     cuptiDirs: runtime.cuptiDirs,

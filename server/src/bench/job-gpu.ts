@@ -21,23 +21,27 @@ export interface GpuContext {
   /** Every runtime command line run, in order (the run record keeps them). */
   commands: string[][];
   timeoutMs?: number;
+  /** Which GPU the runtime sees as its device 0 (gpus.ts onlyGpu): each GPU of a pool its own. */
+  env?: Record<string, string>;
 }
 
-/** The GPU the target's processes use as device 0, or a JobError that says there is none and what to do instead. */
-export async function requireGpu(target: Target, signal?: AbortSignal): Promise<GpuInfo> {
+/**
+ * The GPUs the target holds, its processes' device 0 first, or a JobError that says there is none and what to do
+ * instead. Several only when each can be shown to a process alone (GpuInfo.visibleAs): else the first, as given.
+ */
+export async function requireGpus(target: Target, signal?: AbortSignal): Promise<GpuInfo[]> {
   let gpus: GpuInfo[];
   try {
     gpus = await target.heldGpus({ signal });
   } catch (error) {
     throw new JobError('no-device', (error as Error).message, { cause: error });
   }
-  // The runtime uses CUDA device 0: the target lists its GPUs in its processes' numbering, so records and the
-  // ceilings cache name the GPU that ran.
-  const gpu = gpus[0];
-  if (!gpu) {
+  // The runtime uses CUDA device 0 of what it is shown: the target lists its GPUs in its processes' numbering, so
+  // records and the ceilings cache name the GPU that ran.
+  if (gpus.length === 0) {
     throw new JobError('no-device', `no CUDA device on target '${target.name}' (nvidia-smi found no GPU): run on a machine with an NVIDIA GPU, or use --dry-run to only build`);
   }
-  return gpu;
+  return gpus.every((g) => g.visibleAs !== undefined) ? gpus : gpus.slice(0, 1);
 }
 
 export function asJobError(error: unknown, what: string): JobError {
@@ -57,7 +61,7 @@ export function runGateCommand(ctx: GpuContext, command: GateCommand, options: {
     target: ctx.target,
     signal: ctx.signal,
     timeoutMs: ctx.timeoutMs,
-    env: { KP_CUPTI_DIRS: ctx.cuptiDirs.join(':') },
+    env: { KP_CUPTI_DIRS: ctx.cuptiDirs.join(':'), ...ctx.env },
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.sandbox ? { sandbox: options.sandbox } : {}),
   });

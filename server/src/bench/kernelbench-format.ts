@@ -44,6 +44,7 @@ export function candidateRows(task: KernelBenchTaskRun): string[][] {
   if (r.error) return [[name, '-', 'task error', r.error, '', '']];
   if (r.candidates.length === 0) return [[name, '-', 'no candidate', '', '', '']];
   return r.candidates.map((c, i) => {
+    if (c.notJudged) return [name, c.file.split('/').pop() ?? c.file, 'not judged', c.notJudged, '', ''];
     const verdict = c.verdict.accepted ? (i === r.best ? 'accepted (best)' : 'accepted') : `rejected: ${c.verdict.failed.join(', ')}`;
     const why = c.verdict.accepted ? c.probes.filter((p) => !p.gate && !p.passed && !p.skipped).map((p) => `note: ${p.reason}`).join('; ') : (c.probes.find((p) => p.name === c.verdict.failed[0])?.reason ?? '');
     const eager = c.eager ? `${sig(c.eager.speedup)}× (${c.eager.verdict}, p=${sig(c.eager.test.pValue, 2)})` : '';
@@ -60,6 +61,10 @@ export function summaryLines(tasks: readonly KernelBenchTaskRun[]): string[] {
   for (const baseline of ['eager', 'compiled'] as const) lines.push(summaryLine(summarize(results, baseline)));
   const compileNote = results.find((r) => r.compileUnavailable)?.compileUnavailable;
   if (compileNote && !lines.some((l) => l.includes(compileNote))) lines.push(`torch.compile baseline: not measured — ${compileNote}`);
+  // A task whose tolerance a trivial output passes (the not-trivial probe, advisory) can make a cheat look fast:
+  // fast_p counts its candidates as KernelBench does, and this line says which tasks those are.
+  const weak = results.filter((r) => r.candidates.some((c) => c.verdict.weakSpec)).map((r) => r.task.split('/').pop() ?? r.task);
+  if (weak.length) lines.push(`weak spec: ${weak.join(', ')} — a trivial output (zeros, a constant, an input) passes the task's tolerance on every seed, so an accepted candidate there proves little; fast_p counts them, as KernelBench does`);
   lines.push('fast_p: share of tasks whose best accepted candidate is more than p× faster (fast_0: accepted at all); vs eager: median of interleaved pairs, every timed call verified; vs torch.compile: ratio of medians of separate runs');
   return lines;
 }

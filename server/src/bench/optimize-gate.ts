@@ -6,7 +6,9 @@
 
 import { existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
+import { formatReportForPrompt } from '../profile/format';
+import { probeNcu } from '../profile/ncu-run';
+import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateProfiler, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
 import type { RecordedRun } from '../optimize/record';
 import type { GateRecordCheck } from '../optimize/report';
 import { checkRederivation, readRunRecord, rederive } from '../runs/record';
@@ -71,7 +73,30 @@ export async function prepareOptimization(options: EvaluationOptions): Promise<P
     },
   };
   const { prepared } = evaluation;
-  return { problem: { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline: facts }, evaluator, close: () => evaluation.close() };
+  const profiler = await profilerFor(evaluation, options);
+  return { problem: { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline: facts }, evaluator, ...(profiler ? { profiler } : {}), close: () => evaluation.close() };
+}
+
+/** The ncu run for one round's parent is bounded: the loop waits for it. */
+const PROFILE_TIMEOUT_MS = 120_000;
+
+/**
+ * A profiler for the loop when Nsight Compute runs on the gate's target; else none, said in one progress line. Each
+ * profile is one launch, cancellable with the run; its prompt block quotes the flagged lines of that version.
+ */
+async function profilerFor(evaluation: Evaluation, options: EvaluationOptions): Promise<CandidateProfiler | undefined> {
+  const blocked = await probeNcu(options.target, 'ncu', options.signal);
+  if ('status' in blocked) {
+    options.onProgress?.(`profile: rounds are not profiled (${blocked.message.split(':')[0]})`);
+    return undefined;
+  }
+  return {
+    async profile(candidate, signal) {
+      const report = await evaluation.profile(candidate ? { ...(candidate.source !== undefined ? { source: candidate.source } : {}), ...(candidate.launch ? { launch: candidate.launch } : {}), ...(candidate.extraFlags ? { extraFlags: candidate.extraFlags } : {}) } : undefined, { signal, timeoutMs: PROFILE_TIMEOUT_MS });
+      if (report.live.status !== 'measured') return undefined;
+      return formatReportForPrompt(report, candidate?.source ?? evaluation.prepared.text);
+    },
+  };
 }
 
 /**

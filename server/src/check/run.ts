@@ -6,18 +6,21 @@
 // file is compiled as a copy under a fixed name whose `#line` directive names the real file, its folder and the
 // include folders are reached through plainly named links, and macros through a generated header (stage-flags.ts).
 // nvcc runs in the private scratch folder with TMPDIR there too, and the folder is removed however the check ends.
+// On another machine (an SSH target) the scratch folder and the staged links are put there first (the linked folders
+// mirrored, rsync copying only what changed), nvcc runs in the copy, and its messages are mapped back to this machine.
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { createScratch, type Scratch } from '../targets/scratch';
 import type { Target } from '../targets/target';
+import { localPaths } from '../targets/target-paths';
 import { normalizeArch } from './arch';
 import { describeFlagRefusal, type ResolvedFlags } from './compile-flags';
 import { demangleNames } from './demangle';
 import { parseCompilerOutput } from './diagnostics';
 import { parsePtxasOutput } from './ptxas';
-import { stageFlags } from './stage-flags';
+import { stageShared } from './stage-flags';
 import type { CheckError, CheckResult, CompilerDiagnostic, ResourceRecord } from './types';
 
 /** The fixed name the scratch copy is compiled under; `#line` gives messages the real one. */
@@ -77,6 +80,7 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
   } catch (error) {
     return fail(arch, '', { kind: 'failed', message: `Cannot check ${file}: ${(error as Error).message}` });
   }
+  let there: string | undefined;
   try {
     const source = join(scratch.dir, CHECKED_SOURCE_NAME);
     // `#line` makes messages name the real file. ptxas cannot read a quote in the `.file` name -lineinfo gives it,
@@ -85,10 +89,20 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     const lineOffset = named ? 1 : 0;
     await writeFile(source, named ? `#line 1 ${cppStringLiteral(file)}\n${text}` : text);
     // Quoted includes are searched beside the actual file (the copy), so the real folder comes first on the path.
-    const staged = await stageFlags({ includeDirs: [dirname(file), ...(flags.includeDirs ?? [])], systemIncludeDirs: flags.systemIncludeDirs ?? [], macros: flags.macros ?? [], args: flags.args ?? [] }, scratch.dir);
-    const args = [`-arch=${arch}`, '-cubin', '-Xptxas', '-v', '-lineinfo', '-o', join(scratch.dir, 'out.cubin'), ...staged.args, '-x', 'cu', source];
+    // Staged in a folder named by the flags' content: on another machine the linked folders are mirrored there
+    // (Target.put follows links), and a stable name lets rsync copy only what changed since the last check.
+    const staged = await stageShared({ includeDirs: [dirname(file), ...(flags.includeDirs ?? [])], systemIncludeDirs: flags.systemIncludeDirs ?? [], macros: flags.macros ?? [], args: flags.args ?? [] });
+    const sent = [scratch.dir, ...(staged.dir ? [staged.dir] : [])];
+    try {
+      await target.put(sent, { signal: options.signal });
+    } catch (error) {
+      return fail(arch, '', { kind: options.signal?.aborted ? 'cancelled' : 'failed', message: `Cannot copy ${file} to target '${target.name}': ${(error as Error).message}` });
+    }
+    there = target.targetPath(scratch.dir);
+    const onTarget = (path: string) => (staged.dir && path.startsWith(staged.dir + sep) ? target.targetPath(path) : path);
+    const args = [`-arch=${arch}`, '-cubin', '-Xptxas', '-v', '-lineinfo', '-o', join(there, 'out.cubin'), ...staged.args.map(onTarget), '-x', 'cu', join(there, CHECKED_SOURCE_NAME)];
     const command = [nvcc, ...args].map(shellWord).join(' ');
-    const exec = { cwd: scratch.dir, env: { TMPDIR: scratch.dir } };
+    const exec = { cwd: there, env: { TMPDIR: there } };
     const version = nvccVersion(target, nvcc, exec);
     const run = await target.exec(nvcc, args, { ...exec, timeoutMs, signal: options.signal, compile: true });
 
@@ -108,7 +122,8 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
       });
     }
 
-    const output = `${run.stderr}\n${run.stdout}`;
+    // What nvcc printed names the target's copies: this machine's paths first, then the real folders behind the links.
+    const output = localPaths(`${run.stderr}\n${run.stdout}`, target, sent);
     const located = (path: string) => staged.realPath(path);
     const diagnostics = parseCompilerOutput(output, { mainFile: file, cwd: scratch.dir, sourceLine: sourceLines(file, text, located) })
       // Anything still naming the scratch copy is one line off (the `#line` directive above line 1).
@@ -151,6 +166,8 @@ export async function runStaticCheck(target: Target, options: StaticCheckOptions
     return result;
   } finally {
     await scratch.remove();
+    // The copy on another machine goes too; the mirrored include folders stay for the next check.
+    if (there !== undefined && there !== scratch.dir) await target.exec('rm', ['-rf', '--', there], { timeoutMs: 30_000 }).catch(() => undefined);
   }
 }
 

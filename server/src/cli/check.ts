@@ -6,9 +6,9 @@ import { matchResources } from '../check/match';
 import { runStaticCheck } from '../check/run';
 import type { CheckResult } from '../check/types';
 import { defaultArch, listGpus } from '../targets/gpus';
-import { LocalTarget } from '../targets/local';
 import { compileRequest, type CompileCliFlags } from './compile-options';
 import { CliError } from './errors';
+import { defaultTarget } from './job-common';
 import { commandUsage } from './usage';
 import { kernelsOf, readSource } from './kernels';
 import { table } from './table';
@@ -18,6 +18,8 @@ interface CheckFlags extends CompileCliFlags {
   arch?: string;
   /** compile_commands.json is looked for only inside it; default the current folder. */
   workspace?: string;
+  /** --target NAME|URL: nvcc and the GPU's arch of that machine (a Slurm target's login node). */
+  targetName?: string;
 }
 
 function describeErrors(result: CheckResult): string {
@@ -26,7 +28,7 @@ function describeErrors(result: CheckResult): string {
   return lines.join('\n');
 }
 
-/** `kernelpilot check FILE [--arch sm_90] [--json]`: exit 0 when it compiled, 1 on compile errors or no nvcc. */
+/** `kernelpilot check FILE [--arch sm_90] [--target T] [--json]`: exit 0 when it compiled, 1 on compile errors or no nvcc. */
 export async function checkCommand(files: string[], flags: CheckFlags): Promise<{ output: string; exitCode: number }> {
   if (files.length !== 1) throw new CliError(commandUsage('check'), 2);
   const file = resolve(files[0]);
@@ -34,7 +36,8 @@ export async function checkCommand(files: string[], flags: CheckFlags): Promise<
   const refusal = notCheckableReason(file, await readSource(file));
   if (refusal) throw new CliError(refusal);
   const { kernels } = await kernelsOf(file);
-  const target = new LocalTarget();
+  const chosen = await defaultTarget(flags.targetName === undefined ? {} : { targetName: flags.targetName });
+  const target = chosen.compileTarget ?? chosen;
   const arch = flags.arch ?? defaultArch(await listGpus(target));
   const compile = await resolveCompileFlags({ ...compileRequest(flags, flags.workspace ?? process.cwd()), file });
   const result = await runStaticCheck(target, { file, arch, flags: compile });

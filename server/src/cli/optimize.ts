@@ -264,6 +264,9 @@ export function progressPrinter(out: { write(text: string): void; isTTY?: boolea
           spend = formatSpend(e.spend);
           line(`round ${e.round} done · best ${best} · ${spend}`);
           break;
+        case 'profile':
+          line(`  profile: ${e.line}`);
+          break;
         case 'stop':
           line(`stopped: ${e.detail}`);
           break;
@@ -368,7 +371,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
       process.on('exit', onExit);
       try {
         printer.line(`run ${header.id}: ${proposers.map((p) => (p.kind === 'llm' ? `model ${flags.modelName} at ${flags.baseUrl}` : 'built-in search')).join(' + ')}`);
-        const result = await runLoop({ problem, proposers, evaluator, sink: store, options: resumed ? resumed.run.header.options : flags.loop, ...(resumed ? { resume: resumed.run } : {}), signal, onEvent: printer.onEvent });
+        const result = await runLoop({ problem, proposers, evaluator, ...(prepared.profiler ? { profiler: prepared.profiler } : {}), sink: store, options: resumed ? resumed.run.header.options : flags.loop, ...(resumed ? { resume: resumed.run } : {}), signal, onEvent: printer.onEvent });
         printer.done();
         const cancelled = result.stop.reason === 'cancelled';
         const report = await reportOf(store.dir, deps.gateRecords);

@@ -25,10 +25,11 @@ ${COMPILE_OPTIONS_USAGE}`;
 export const commands: Record<string, CommandHelp> = {
   kernels: { synopsis: 'kernels FILE... [--json]', summary: 'list the GPU kernels in files (CUDA, Triton, KernelBench)' },
   check: {
-    synopsis: 'check FILE [--arch sm_90] [--workspace DIR] [--json]',
+    synopsis: 'check FILE [--arch sm_90] [--target T] [--workspace DIR] [--json]',
     summary: 'compile a CUDA file with nvcc and report per-kernel registers, spills, shared memory',
     details: `exit 0 when it compiled, 1 on compile errors, a missing nvcc, or a file that is not CUDA.
 options: --workspace DIR (default: the current folder; compile_commands.json is looked for only inside it).
+  --target NAME|URL compiles with that machine's nvcc, for its GPU (a Slurm target: on its login node); as for bench.
 ${COMPILE_OPTIONS_USAGE}`,
   },
   spec: {
@@ -47,6 +48,18 @@ ${COMPILE_OPTIONS_USAGE}`,
     details: `the baseline is prepared once for all candidates; exit 0 all accepted, 3 any rejected, 1 error.
 --candidate-launch: the preceding candidate's own launch, a JSON file or inline JSON like '{"grid":["cdiv(n, 1024)"],"block":["256"]}'
 ${jobOptions}`,
+  },
+  profile: {
+    synopsis: 'profile FILE [--kernel K] [--spec F] [--static] [--target T] [--json]',
+    summary: 'what limits the kernel: registers, occupancy and its limiter, SASS; with a GPU and ncu, the bottleneck and ranked hints on their lines',
+    details: `--static: only what the compiler says (no GPU, no ncu). Otherwise one launch of the kernel (built as bench builds
+it) runs under Nsight Compute on the target; without ncu or counter permission the report says why and how to
+get them. Exit 0 with a report (live figures or not), 1 when there is none (no such kernel, the file does not build).
+options: --workspace DIR (default: the current folder; specs live in DIR/.kernelpilot/, and the newest bench record
+  of the same file text there gives the roofline headroom), --arch sm_90, --ncu PATH (ncu on the target),
+  --clock-control none|base (default none: the GPU's own clocks, as the benchmark runs).
+  --target NAME|URL profiles elsewhere: local (default), ssh://[user@]host[:port], slurm://…, or a named target.
+${COMPILE_OPTIONS_USAGE}`,
   },
   optimize: {
     synopsis: 'optimize FILE [--kernel K] [--spec F] [--rounds N] [--candidates K] [--model M] [--base-url U] [--apply | --out F] [--dry-run] ...',

@@ -65,9 +65,14 @@ export function storageAliasingProbe(checks: readonly KernelBenchCheckEvent[], o
   return { name: 'no-aliasing', passed: false, gate: true, reason: `seed ${first.seed}: ${what}`, details };
 }
 
+/** The gate's own steps ran out of GPU memory (the candidate's calls report theirs as stage `forward`). */
+function gateOutOfMemory(candidate: CandidateRunEvidence): string | undefined {
+  return candidate.error?.stage === 'memory' ? candidate.error.message : undefined;
+}
+
 function crashOf(candidate: CandidateRunEvidence): CrashEvidence | undefined {
   const error = candidate.error;
-  if (error && error.stage !== 'load') return { kind: error.stage === 'timeout' ? 'timeout' : 'report', stage: error.stage, message: `${error.message}${error.doing ? ` (while ${error.doing})` : ''}` };
+  if (error && error.stage !== 'load' && error.stage !== 'memory') return { kind: error.stage === 'timeout' ? 'timeout' : 'report', stage: error.stage, message: `${error.message}${error.doing ? ` (while ${error.doing})` : ''}` };
   if (!error && !candidate.ended) return { kind: 'no-report', message: 'its process ended without a report (a crash in native code, or it was killed)' };
   return undefined;
 }
@@ -96,6 +101,8 @@ export function candidateVerdict(reference: ReferenceEvidence, candidate: Candid
 
 export interface CandidateResult extends CandidateVerdict {
   file: string;
+  /** Why the gate could not judge it (its own steps ran out of GPU memory): not accepted, and not a rejection. */
+  notJudged?: string;
   /** Its process, from fork to end (the task's torch import and reference are not in it). */
   seconds?: number;
   /** Paired against eager Model; withheld for a rejected candidate. */
@@ -121,9 +128,12 @@ export function taskResult(task: string, run: KernelBenchRun, plan: KernelBenchP
   if (ref.error) return { task, error: `${ref.error.stage}: ${ref.error.message}`, candidates: [] };
   const compiled = ref.baselines?.compiled?.kernelMs;
   const candidates = run.candidates.map((candidate): CandidateResult => {
+    const file = { file: candidate.file, ...(candidate.seconds !== undefined ? { seconds: candidate.seconds } : {}) };
+    const unjudged = gateOutOfMemory(candidate);
+    if (unjudged) return { ...file, notJudged: unjudged, probes: [], verdict: { accepted: false, weakSpec: false, failed: [], summary: `not judged: ${unjudged}` } };
     const judged = candidateVerdict(ref, candidate, plan);
     const t = candidate.timing;
-    const base = { file: candidate.file, ...(candidate.seconds !== undefined ? { seconds: candidate.seconds } : {}), ...judged };
+    const base = { ...file, ...judged };
     if (!judged.verdict.accepted || !t?.candidate || t.candidate.kernelMs.length === 0) return base;
     const eager = compareTimings(t.baseline.kernelMs, t.candidate.kernelMs);
     const candidateMedianMs = median(t.candidate.kernelMs);

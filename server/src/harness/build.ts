@@ -27,6 +27,7 @@ import { defaultArch, listGpus } from '../targets/gpus';
 import { forgetOwned, isOwned, recordOwned } from '../targets/owned-files';
 import { ensurePrivateDir, privateDir, privateRoot } from '../targets/private-dir';
 import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../targets/target';
+import { localPaths } from '../targets/target-paths';
 import { generateVersionShim, type GeneratedShim } from './cuda/generate';
 import { RUNTIME_DYNAMIC_LIST, RUNTIME_FILES, RUNTIME_SOURCES, VERSION_HEADER, VERSION_HEADER_NAME } from './cuda/runtime';
 
@@ -404,16 +405,6 @@ function stagedPaths(flags: readonly string[]): string[] {
 /** The flags as the target sees them: staged paths mapped to their copies there. */
 function onTarget(target: Target, flags: readonly string[], staged: readonly string[]): string[] {
   return flags.map((f) => (staged.includes(f) ? target.targetPath(f) : f));
-}
-
-/** nvcc's messages with the target's copies of `paths` named as this machine's files, for the diagnostics. */
-function localPaths(log: string, target: Target, paths: readonly string[]): string {
-  let out = log;
-  for (const path of paths) {
-    const there = target.targetPath(path);
-    if (there !== path) out = out.split(there).join(path);
-  }
-  return out;
 }
 
 function throwIfNotRun(result: ExecResult, nvcc: string, options: Pick<BuildOptions, 'target' | 'timeoutMs'>): void {

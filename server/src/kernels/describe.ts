@@ -14,11 +14,12 @@ function fence(language: string, code: string): string {
 }
 
 /** Markdown for a kernel hover; `extra` sections (resources, benchmark results) come from later stages. */
-export function describeKernel(kernel: Kernel, extra: string[] = []): string {
+export function describeKernel(kernel: Kernel, extra: string[] = [], lead: string[] = []): string {
   const language = kernel.language === 'cuda' ? 'cuda' : 'python';
   const parts = [fence(language, kernel.signature)];
   const kind = kernel.language === 'cuda' ? 'CUDA kernel' : kernel.language === 'triton' ? 'Triton kernel' : 'KernelBench task model';
   parts.push(`**${kind}** \`${kernel.qualifiedName}\`` + (kernel.attributes.length ? ` · ${kernel.attributes.map((a) => `\`${a}\``).join(' ')}` : ''));
+  parts.push(...lead);
   if (kernel.templateParams.length) parts.push(`Template parameters: ${kernel.templateParams.map((t) => `\`${t.kind} ${t.name}${t.default ? ' = ' + t.default : ''}\``).join(', ')}`);
   if (kernel.params.length) {
     const rows = kernel.params.map((p) => `| \`${p.name}\` | \`${p.type}\` | ${paramRole(p)}${p.restrict ? ' · restrict' : ''} |`);

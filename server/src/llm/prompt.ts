@@ -90,7 +90,7 @@ export async function proposalPrompt(request: ProposalRequest): Promise<string> 
       time: `${baseline.timeMs.toPrecision(3)} ms median`,
       roofline: baseline.fractionOfRoofline !== undefined ? `${(baseline.fractionOfRoofline * 100).toFixed(0)} % of the roofline${baseline.bound ? ` (${baseline.bound}-bound)` : ''}` : '',
     },
-    profile: problem.profile ?? '',
+    profile: parent.profile ?? problem.profile ?? '',
     tried: request.tried,
   });
 }

@@ -21,7 +21,7 @@ import type { Target } from '../targets/target';
 import { ServerCommand } from '../protocol/commands';
 import { toDiagnostic, toLspRange } from './convert';
 import type { DiagnosticSink } from './diagnostics';
-import { pathOf, type Documents } from './documents';
+import { pathOf, savedDocument, type Documents } from './documents';
 import { workspaceRootFor, type KernelRef } from './kernel-ref';
 
 export const benchCommands = { run: ServerCommand.benchmark, cancel: ServerCommand.cancelBenchmark } as const;
@@ -36,7 +36,8 @@ interface Deps {
   /** False in VS Code's Restricted Mode: a benchmark compiles and runs the folder's code, so none starts. */
   trusted: () => boolean;
   workspaceRoots: () => string[];
-  target: Target;
+  /** The active target (lsp/active-target.ts); rejects when the user's setting names none. */
+  target: () => Promise<Target>;
   refreshLenses: () => void;
   /** The client can show server-created progress (window.workDoneProgress). */
   progress: () => boolean;
@@ -73,11 +74,7 @@ export class BenchService {
     const k = key(uri, kernel.qualifiedName);
     if (this.states.get(k)?.kind === 'running') return `KernelPilot: ${kernel.qualifiedName} is already being benchmarked.`;
     if (!this.deps.trusted()) throw new Error(`KernelPilot: ${kernel.qualifiedName} was not benchmarked: this folder is in Restricted Mode, and a benchmark compiles and runs its code. Trust the folder (Manage Workspace Trust) first.`);
-    const document = await this.deps.documents.get(uri);
-    const file = pathOf(uri);
-    const onDisk = await readFile(file, 'utf8').catch(() => undefined);
-    if (!document || onDisk === undefined) throw new Error(`KernelPilot: cannot benchmark ${file}: it is not a saved file on disk. Save it first.`);
-    if (onDisk !== document.content) throw new Error(`KernelPilot: ${file} has unsaved changes. Save it, then benchmark: the benchmark compiles the file as saved.`);
+    const document = await savedDocument(this.deps.documents, uri, 'benchmark');
     const abort = new AbortController();
     const state: State = { kind: 'running', abort };
     this.states.set(k, state);
@@ -111,7 +108,7 @@ export class BenchService {
     };
     try {
       if (kernel.language !== 'cuda') {
-        const outcome = await benchPythonKernel(kernel, { file, workspace, target: this.deps.target, signal: abort.signal, onProgress, onGpuWait });
+        const outcome = await benchPythonKernel(kernel, { file, workspace, target: await this.deps.target(), signal: abort.signal, onProgress, onGpuWait });
         this.states.set(k, { kind: 'done', version, lens: outcome.lens, hover: outcome.hover });
         void this.deps.connection.window.showInformationMessage(`KernelPilot: ${outcome.notice}`);
         return;
@@ -120,7 +117,7 @@ export class BenchService {
         file,
         kernel: kernel.qualifiedName,
         workspace,
-        target: this.deps.target,
+        target: await this.deps.target(),
         signal: abort.signal,
         onProgress,
         onGpuWait,

@@ -10,7 +10,7 @@ import type { Kernel } from '../kernels/model';
 import type { SettingOrigins, Settings } from '../settings';
 import { ServerCommand } from '../protocol/commands';
 import { defaultArch, listGpus } from '../targets/gpus';
-import { LocalTarget } from '../targets/local';
+import type { Target } from '../targets/target';
 import { toDiagnostic } from './convert';
 import type { DiagnosticSink } from './diagnostics';
 import type { Documents } from './documents';
@@ -26,6 +26,8 @@ interface Deps {
   trusted: () => boolean;
   workspaceRoots: () => string[];
   documents: Documents;
+  /** The active target (lsp/active-target.ts): the check runs its nvcc for its GPU's arch; rejects when the setting names none. */
+  target: () => Promise<Target>;
   refreshLenses: () => void;
 }
 
@@ -60,14 +62,19 @@ function capped(list: Diagnostic[]): Diagnostic[] {
   return kept;
 }
 
+/** A check that could not start (the active target setting names no target): its reason on the lens. */
+function notRunResult(file: string, message: string): CheckResult {
+  return { file, arch: '', ok: false, resources: [], deviceFunctions: [], diagnostics: [], command: '', durationMs: 0, demangler: 'none', warnings: [], error: { kind: 'failed', message } };
+}
+
 /**
  * The static check in the background: debounced per document, superseded by newer saves (the older nvcc is
  * killed), results kept per document for lenses and hovers, diagnostics published when it ends.
  */
 export class CheckService {
   private readonly states = new Map<string, State>();
-  private readonly target = new LocalTarget();
-  private archGuess: Promise<string> | undefined;
+  /** Per target: its GPU's arch, asked once. */
+  private readonly archGuess = new WeakMap<Target, Promise<string>>();
   private nvccMissingShown = false;
 
   constructor(private readonly deps: Deps) {}
@@ -81,12 +88,13 @@ export class CheckService {
     return state;
   }
 
-  /** The configured arch, else the local GPU's (asked once per session), else sm_90. */
-  private arch(): Promise<string> {
+  /** The configured arch, else the target's GPU's (asked once per target), else sm_90. */
+  private arch(target: Target): Promise<string> {
     const configured = this.deps.settings().cuda.arch;
     if (configured) return Promise.resolve(configured);
-    this.archGuess ??= listGpus(this.target).then(defaultArch, () => 'sm_90');
-    return this.archGuess;
+    let guess = this.archGuess.get(target);
+    if (!guess) this.archGuess.set(target, (guess = listGpus(target).then(defaultArch, () => 'sm_90')));
+    return guess;
   }
 
   schedule(uri: string): void {
@@ -139,14 +147,13 @@ export class CheckService {
     const settings = this.deps.settings();
     const file = pathOf(uri);
     const flags = await resolveCompileFlags({ file, roots: this.deps.workspaceRoots().map(pathOf), cuda: settings.cuda, origins: this.deps.origins() });
-    const result = await runStaticCheck(this.target, {
-      file,
-      text: document.content,
-      arch: await this.arch(),
-      flags,
-      timeoutMs: settings.check.timeoutMs,
-      signal: abort.signal,
-    });
+    const result = await this.deps.target().then(
+      async (active) => {
+        const target = active.compileTarget ?? active;
+        return runStaticCheck(target, { file, text: document.content, arch: await this.arch(target), flags, timeoutMs: settings.check.timeoutMs, signal: abort.signal });
+      },
+      (error: unknown) => notRunResult(file, (error as Error).message),
+    );
     if (state.running === abort) state.running = undefined;
     if (generation !== state.generation || !this.states.has(uri)) return result; // superseded or closed: publish nothing
     state.result = result;

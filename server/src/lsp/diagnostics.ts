@@ -1,7 +1,7 @@
 import type { Connection, Diagnostic } from 'vscode-languageserver';
 
 /** Who published a set of diagnostics; each owns its own set per document. */
-export type DiagnosticOwner = 'check' | 'bench' | 'spec' | 'kernels';
+export type DiagnosticOwner = 'check' | 'bench' | 'spec' | 'kernels' | 'profile';
 
 /**
  * publishDiagnostics replaces everything a document has, so the static check, the benchmark and the spec

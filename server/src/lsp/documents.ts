@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { TextDocumentContentChangeEvent } from 'vscode-languageserver';
 import { KernelDocument } from '../kernels/document';
@@ -61,4 +62,14 @@ export class Documents {
   uris(): string[] {
     return [...this.byUri.keys()];
   }
+}
+
+/** The open document of a job that compiles the file as saved, or an error saying to save it first. */
+export async function savedDocument(documents: Documents, uri: string, job: 'benchmark' | 'profile'): Promise<KernelDocument> {
+  const document = await documents.get(uri);
+  const file = pathOf(uri);
+  const onDisk = await readFile(file, 'utf8').catch(() => undefined);
+  if (!document || onDisk === undefined) throw new Error(`KernelPilot: cannot ${job} ${file}: it is not a saved file on disk. Save it first.`);
+  if (onDisk !== document.content) throw new Error(`KernelPilot: ${file} has unsaved changes. Save it, then ${job}: the job compiles the file as saved.`);
+  return document;
 }

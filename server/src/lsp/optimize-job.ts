@@ -84,7 +84,7 @@ export async function runOptimizeJob(request: JobRequest): Promise<{ dir: string
     const { problem, evaluator } = prepared;
     const { header, store } = await createOptimizeRun(request.workspace, { file: request.file, baselineSha256: sha256Text(problem.source), kernel: problem.kernel.qualifiedName, spec: problem.spec, baseline: problem.baseline, options, proposers: infos });
     request.onStarted({ dir: store.dir, header, source: problem.source, kernel: problem.kernel });
-    const result = await runLoop({ problem, proposers, evaluator, sink: store, options, signal: request.signal, onEvent: request.onEvent });
+    const result = await runLoop({ problem, proposers, evaluator, ...(prepared.profiler ? { profiler: prepared.profiler } : {}), sink: store, options, signal: request.signal, onEvent: request.onEvent });
     return { dir: store.dir, result };
   } finally {
     await prepared.close();

@@ -40,7 +40,8 @@ interface Deps {
   userSettings: () => Settings;
   trusted: () => boolean;
   workspaceRoots: () => string[];
-  target: Target;
+  /** The active target (lsp/active-target.ts); rejects when the user's setting names none. */
+  target: () => Promise<Target>;
   refreshLenses: () => void;
   client: () => { progress: boolean; showDocument: boolean; annotations: boolean; disabledActions: boolean };
 }
@@ -137,7 +138,7 @@ export class OptimizeService {
         file,
         kernel,
         workspace: workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf)),
-        target: this.deps.target,
+        target: await this.deps.target(),
         settings: this.deps.settings().optimize,
         user,
         key: apiKey,

@@ -2,20 +2,24 @@
 // optimize, spec files) and the session (settings, workspace folders, what the client supports). Built once per server.
 import { CodeLensRefreshRequest, type Connection } from 'vscode-languageserver';
 import { defaultSettings, type SettingOrigins, type Settings } from '../settings';
-import { LocalTarget } from '../targets/local';
 import type { Target } from '../targets/target';
+import { ActiveTarget } from './active-target';
 import { BenchService } from './bench';
 import { CheckService } from './checks';
 import { DiagnosticSink } from './diagnostics';
 import { Documents } from './documents';
 import { resolveKernelRef, type KernelRef } from './kernel-ref';
 import { OptimizeService } from './optimize';
+import { ProfileService, type ProfileRunner } from './profile';
+import { profileKernel } from '../bench/profile-job';
 import { KernelProblems } from './problems';
 import { SpecFiles } from './specs';
 
 export interface ServerOptions {
-  /** Where bench jobs run; default this machine. Tests pass a stand-in GPU. */
+  /** Where bench and optimize jobs run; default the user's active target (lsp/active-target.ts). Tests pass a stand-in GPU. */
   target?: Target;
+  /** The profile job; default the engine's (profile/run.ts). */
+  profile?: ProfileRunner;
 }
 
 /** Set by `initialize` and configuration changes; read by everything else. */
@@ -51,6 +55,7 @@ export interface Services {
   checks: CheckService;
   bench: BenchService;
   optimize: OptimizeService;
+  profile: ProfileService;
   problems: KernelProblems;
   refreshLenses: () => void;
   createSpec: (ref: KernelRef) => Promise<string>;
@@ -68,8 +73,12 @@ export function createServices(connection: Connection, options: ServerOptions): 
     const kernel = await resolveKernelRef(documents, ref, 'Create Bench Spec', ['cuda', 'triton']);
     return specs.create(kernel, ref.uri, (await documents.get(ref.uri))?.content ?? '');
   };
-  // The sandbox is the user's choice only: a repository's settings (workspace/configuration) cannot turn it off.
-  const target = options.target ?? new LocalTarget({ sandbox: () => session.userSettings.sandbox, onSandboxNotice: (message) => void connection.window.showWarningMessage(message) });
+  // The sandbox and the target are the user's choice only: a repository's settings (workspace/configuration) can
+  // neither turn the sandbox off nor choose where its code runs.
+  const active = new ActiveTarget({ userSettings: () => session.userSettings, onSandboxNotice: (message) => void connection.window.showWarningMessage(message), ...(options.target ? { fixed: options.target } : {}) });
+  const target = () => active.get();
+  // A test's stand-in GPU does not compile: the static check then runs on the user's target as ever.
+  const checkTarget = options.target ? new ActiveTarget({ userSettings: () => session.userSettings, onSandboxNotice: () => undefined }) : active;
   const bench = new BenchService({
     connection,
     diagnostics,
@@ -91,6 +100,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
     trusted: () => session.trusted,
     workspaceRoots: () => session.workspaceRoots,
     documents,
+    target: () => checkTarget.get(),
     refreshLenses,
   });
   const optimize = new OptimizeService({
@@ -105,6 +115,19 @@ export function createServices(connection: Connection, options: ServerOptions): 
     refreshLenses,
     client: () => ({ progress: session.progress, showDocument: session.showDocument, annotations: session.changeAnnotations, disabledActions: session.disabledCodeActions }),
   });
+  const profile = new ProfileService({
+    connection,
+    diagnostics,
+    documents,
+    trusted: () => session.trusted,
+    workspaceRoots: () => session.workspaceRoots,
+    target,
+    settings: () => session.settings,
+    origins: () => session.origins,
+    refreshLenses,
+    client: () => ({ progress: session.progress, showDocument: session.showDocument }),
+    run: options.profile ?? profileKernel,
+  });
   const problems = new KernelProblems(documents, diagnostics);
-  return { connection, session, documents, diagnostics, specs, checks, bench, optimize, problems, refreshLenses, createSpec };
+  return { connection, session, documents, diagnostics, specs, checks, bench, optimize, profile, problems, refreshLenses, createSpec };
 }

@@ -79,10 +79,21 @@ export interface CandidateEvaluator {
   evaluate(request: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome>;
 }
 
+/**
+ * Profiles a version on the gate's GPU (bench/evaluation.ts `profile`): the prompt block of its report
+ * (profile/format.ts), or undefined when it gave no live figures. Given to the loop only where ncu runs.
+ */
+export interface CandidateProfiler {
+  /** `undefined` profiles the baseline. */
+  profile(candidate: CandidateInput | undefined, signal: AbortSignal): Promise<string | undefined>;
+}
+
 /** The gate prepared for one kernel (bench/optimize-gate.ts): what the loop works on, its evaluator, and the end of it. */
 export interface PreparedOptimization {
   problem: OptimizeProblem;
   evaluator: CandidateEvaluator;
+  /** Present when Nsight Compute can run on the gate's target. */
+  profiler?: CandidateProfiler;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,7 @@
 
 import { gainReward, slotRandom, StrategyBandit } from './bandit';
 import { addSpend, costOf, NO_SPEND, type Spend } from './budget';
-import type { CandidateEvaluator, CandidateInput, CandidateOutcome } from './evaluator';
+import type { CandidateEvaluator, CandidateInput, CandidateOutcome, CandidateProfiler } from './evaluator';
 import { isVerifiedGain } from './evaluator';
 import { feedbackFor, needsRepair, resultLine } from './feedback';
 import type { AttemptFeedback, OptimizeProblem, Parent, Proposal, Proposer, ProposalRequest, Tried } from './proposer';
@@ -18,12 +18,16 @@ export type LoopEvent =
   | { kind: 'attempt-start'; id: string; strategy: StrategyId; proposer: 'llm' | 'search'; repair: boolean }
   | { kind: 'attempt-end'; record: AttemptRecord; line: string; replayed: boolean }
   | { kind: 'round-end'; round: number; best?: BestRef; spend: Spend; elapsedMs: number }
+  /** The round's parent was profiled (or could not be): one line for the log. */
+  | { kind: 'profile'; parent: string; line: string }
   | { kind: 'stop'; reason: StopReason; detail: string };
 
 export interface LoopDeps {
   problem: OptimizeProblem;
   proposers: readonly Proposer[];
   evaluator: CandidateEvaluator;
+  /** Profiles each round's parent once, for the prompts (present only where ncu runs). */
+  profiler?: CandidateProfiler;
   sink: RunSink;
   options: LoopOptions;
   /** The records of an interrupted run of the same kernel and options: replayed, then the run continues. */
@@ -235,6 +239,26 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
     }
   };
 
+  /**
+   * The parent with its profile for the prompts. A round being replayed asks nothing new, so it is not profiled; a
+   * failed profile is a log line, never the run's end.
+   */
+  const profileTried = new Set<string>();
+  const profiled = async (round: number, of: Parent): Promise<Parent> => {
+    if (!deps.profiler || profileTried.has(of.id) || [...prior.values()].some((a) => a.round === round)) return of;
+    profileTried.add(of.id);
+    let text: string | undefined;
+    try {
+      text = await deps.profiler.profile(of.id === 'baseline' ? undefined : of.candidate, outer);
+    } catch (error) {
+      checkStop();
+      emit({ kind: 'profile', parent: of.id, line: `profiling ${of.id} failed: ${(error as Error).message}` });
+      return of;
+    }
+    emit({ kind: 'profile', parent: of.id, line: text ? `profiled ${of.id} for the prompts` : `no live profile of ${of.id}` });
+    return text ? { ...of, profile: text } : of;
+  };
+
   let parent = baseline;
   let best: BestCandidate | undefined;
   let roundsWithoutGain = 0;
@@ -246,6 +270,7 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
     for (let round = 1; round <= options.rounds; round++) {
       checkStop();
       emit({ kind: 'round-start', round, rounds: options.rounds, parent: parent.id, parentSpeedup: parent.speedup });
+      parent = await profiled(round, parent);
       const history = [...tried];
       const inner = new AbortController();
       const onAbort = () => inner.abort(outer.reason);

@@ -28,6 +28,8 @@ export interface Parent {
   candidate: CandidateInput;
   /** Its verified speedup over the baseline (1 for the baseline). */
   speedup: number;
+  /** Its profile as a short text block (the loop profiles each round's parent when a profiler is given). */
+  profile?: string;
 }
 
 /** One earlier attempt, as the prompt's history shows it. */

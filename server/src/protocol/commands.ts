@@ -9,6 +9,10 @@ export const ClientCommand = {
   createSpec: 'kernelpilot.createSpec',
   showOutput: 'kernelpilot.showOutput',
   optimize: 'kernelpilot.optimize',
+  /** Profile the kernel at the cursor (static analysis; Nsight Compute where the target has it). */
+  profile: 'kernelpilot.profile',
+  /** The full profile report of the kernel at the cursor. */
+  openProfileReport: 'kernelpilot.openProfileReport',
   setApiKey: 'kernelpilot.setApiKey',
   /** Review the best verified candidate of the kernel at the cursor (a diff of the file against it). */
   review: 'kernelpilot.reviewOptimized',
@@ -19,6 +23,8 @@ export const ClientCommand = {
   /** In a review's diff editor: apply the candidate shown, or dismiss it. */
   accept: 'kernelpilot.acceptCandidate',
   reject: 'kernelpilot.rejectCandidate',
+  /** Choose where the check and jobs run (the user-level `kernelpilot.activeTarget`); the status bar item runs it. */
+  selectTarget: 'kernelpilot.selectTarget',
 } as const;
 
 /**
@@ -33,6 +39,10 @@ export const ServerCommand = {
   createSpec: 'kernelpilot.server.createSpec',
   optimize: 'kernelpilot.server.optimize',
   cancelOptimize: 'kernelpilot.server.cancelOptimize',
+  profile: 'kernelpilot.server.profile',
+  cancelProfile: 'kernelpilot.server.cancelProfile',
+  /** Opens the kernel's stored profile report (window/showDocument), or answers with its path. */
+  openProfileReport: 'kernelpilot.server.openProfileReport',
   /**
    * The lens's "Review": VS Code's client opens its diff review instead; elsewhere the server shows the candidate's
    * diff from the run record (window/showDocument). Takes {@link ReviewCommandArgs}.

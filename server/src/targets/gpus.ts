@@ -10,6 +10,12 @@ export interface GpuInfo {
   computeCapability: string;
   memoryMiB: number;
   driver: string;
+  /**
+   * The CUDA_VISIBLE_DEVICES value that shows a process of the target this GPU alone (as its device 0), with
+   * CUDA_DEVICE_ORDER=PCI_BUS_ID (nvidia-smi's order): how several GPUs of one target run candidates side by side.
+   * Set by the held list (visibleGpus); absent where it cannot be known (UUID or MIG entries that do not map).
+   */
+  visibleAs?: string;
 }
 
 export const GPU_QUERY = ['--query-gpu=name,compute_cap,memory.total,driver_version', '--format=csv,noheader,nounits'];
@@ -46,11 +52,17 @@ export function parseGpuCsv(text: string): GpuInfo[] {
  * without nvidia-smi's UUID column, so they give the list as it is; an index nvidia-smi does not list gives undefined.
  */
 export function visibleGpus(gpus: readonly GpuInfo[], cudaVisibleDevices: string | undefined): GpuInfo[] | undefined {
-  if (cudaVisibleDevices === undefined || cudaVisibleDevices.trim() === '') return [...gpus];
+  if (cudaVisibleDevices === undefined || cudaVisibleDevices.trim() === '') return gpus.map((g) => ({ ...g, visibleAs: String(g.index) }));
   const entries = cudaVisibleDevices.split(',').map((e) => e.trim());
+  // UUID or MIG entries: which GPU each names is unknown here, so none gets a selector (one GPU is used, as given).
   if (!entries.every((e) => /^\d+$/.test(e))) return [...gpus];
   const visible = entries.map((e) => gpus.find((g) => g.index === Number(e)));
-  return visible.every((g): g is GpuInfo => g !== undefined) ? visible : undefined;
+  return visible.every((g): g is GpuInfo => g !== undefined) ? visible.map((g, i) => ({ ...g, visibleAs: entries[i] })) : undefined;
+}
+
+/** The environment that shows a process `gpu` alone (its device 0); none when its selector is unknown. */
+export function onlyGpu(gpu: GpuInfo): Record<string, string> {
+  return gpu.visibleAs === undefined ? {} : { CUDA_VISIBLE_DEVICES: gpu.visibleAs, CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
 }
 
 /** The GPUs a target's processes see, or an Error naming the CUDA_VISIBLE_DEVICES entry that fits none of them. */

@@ -80,7 +80,7 @@ export async function ensurePrivateDir(dir: string, purpose: string): Promise<st
   return path;
 }
 
-export type PrivatePart = 'builds' | 'scratch' | 'locks' | 'manifest' | 'flags' | 'ssh';
+export type PrivatePart = 'builds' | 'scratch' | 'locks' | 'manifest' | 'flags' | 'ssh' | 'torch-extensions';
 
 /** A checked part of the private root: `privateDir('builds')` → ~/.cache/kernelpilot/builds. */
 export async function privateDir(part: PrivatePart, env: NodeJS.ProcessEnv = process.env): Promise<string> {

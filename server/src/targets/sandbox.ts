@@ -86,16 +86,20 @@ export function findProgram(name: string, path = process.env.PATH ?? ''): string
 
 const under = (path: string, dir: string) => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 
-/** The toolkit a program belongs to (`/opt/cuda` for `/opt/cuda/bin/nvcc`), when it lives outside the system folders. */
-function toolkitOf(program: string, covered: readonly string[]): string | undefined {
+/**
+ * The toolkits a program belongs to, when they live outside the system folders: `/opt/cuda` for `/opt/cuda/bin/nvcc`;
+ * for a program reached through a link, both ends: a virtual environment's `python3` (`/opt/torch/.venv/bin/python3`)
+ * links to the system's interpreter, and the environment's packages live beside the link, not beside its target.
+ */
+function toolkitsOf(program: string, covered: readonly string[]): string[] {
   let real: string;
   try {
     real = realpathSync(program);
   } catch {
-    return undefined;
+    return [];
   }
-  if ([...SYSTEM_DIRS, ...covered].some((d) => under(real, d) || under(program, d))) return undefined;
-  return dirname(dirname(real));
+  const outside = (path: string) => ![...SYSTEM_DIRS, ...covered].some((d) => under(path, d));
+  return [...new Set([program, real].filter(outside).map((path) => dirname(dirname(path))))];
 }
 
 let driverFiles: string[] | undefined;
@@ -187,7 +191,7 @@ export function sandboxCommand(support: Extract<SandboxSupport, { ok: true }>, p
   const resolved = findProgram(program) ?? program;
   const covered = [...policy.writable, ...(policy.readable ?? [])];
   const cwd = o.cwd ? resolve(o.cwd) : policy.writable[0];
-  const readable = [...new Set([...(policy.readable ?? []), toolkitOf(resolved, covered), cwd && !covered.some((d) => under(cwd, d)) ? cwd : undefined])].filter(
+  const readable = [...new Set([...(policy.readable ?? []), ...toolkitsOf(resolved, covered), cwd && !covered.some((d) => under(cwd, d)) ? cwd : undefined])].filter(
     (d): d is string => !!d && existsSync(d) && !SYSTEM_DIRS.some((s) => under(d, s)),
   );
   const isolation = ['--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try'];

@@ -1,5 +1,5 @@
 // Which target a job runs on: `local`, `ssh://[user@]host[:port]`, `slurm://…`, or a name of the user's named
-// targets (~/.config/kernelpilot/targets.json; the editor does not choose targets yet). A target's
+// targets (the CLI's ~/.config/kernelpilot/targets.json, the editor's machine-scoped `kernelpilot.targets`). A target's
 // entry may also be keyed by its URL, to give that URL tool paths, environment lines or an ssh config file. The
 // definitions come only from the user's own configuration, never from a workspace: a repository cannot choose where
 // its code runs.

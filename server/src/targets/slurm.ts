@@ -10,6 +10,7 @@
 // and reason. The allocation is cancelled (`scancel`) when the process exits, and at once when the wait is cancelled.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { coresOf } from './cores';
 import { localGpuGate, type AcquireOptions } from './gpu-gate';
 import { gpusSeenBy, type GpuInfo } from './gpus';
 import type { Scratch } from './scratch';
@@ -108,6 +109,16 @@ export class SlurmTarget implements Target {
   constructor(private readonly options: SlurmTargetOptions) {
     this.name = options.name;
     this.host = `slurm:${options.login.host}${options.request.partition ? `/${options.request.partition}` : ''}`;
+  }
+
+  /** Its cores (`nproc` there, within the allocation for a Slurm target): candidate compiles at once. */
+  cores(options: { signal?: AbortSignal } = {}): Promise<number> {
+    return coresOf(this, options.signal);
+  }
+
+  /** The login node: the static check compiles there, outside the allocation. */
+  get compileTarget(): Target {
+    return this.options.login;
   }
 
   targetPath(localPath: string): string {

@@ -14,6 +14,7 @@ import { hostname } from 'node:os';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, resolve } from 'node:path';
 import { quote } from 'shell-quote';
+import { coresOf } from './cores';
 import { localGpuGate, type AcquireOptions } from './gpu-gate';
 import { gpusSeenBy, type GpuInfo } from './gpus';
 import { LocalTarget } from './local';
@@ -173,6 +174,11 @@ export class SshTarget implements Target {
       await pause(100).catch(() => undefined);
     }
     return new Promise(() => undefined); // the holding command's own outcome wins the race
+  }
+
+  /** Its cores (`nproc` there, within the allocation for a Slurm target): candidate compiles at once. */
+  cores(options: { signal?: AbortSignal } = {}): Promise<number> {
+    return coresOf(this, options.signal);
   }
 
   targetPath(localPath: string): string {

@@ -89,6 +89,13 @@ export interface Target {
    */
   heldGpus(options?: { signal?: AbortSignal }): Promise<GpuInfo[]>;
   exec(file: string, args: readonly string[], options?: ExecOptions): Promise<ExecResult>;
+  /** How many compiles may run there at once: its cores (asked once). Optional: a stand-in uses this machine's. */
+  cores?(options?: { signal?: AbortSignal }): Promise<number>;
+  /**
+   * Where a compile that needs no GPU (the static check) runs without taking the target's GPUs: a Slurm cluster's
+   * login node, so checking a file on save never waits for or holds an allocation. Default: the target itself.
+   */
+  readonly compileTarget?: Target;
   /**
    * Waits until no other KernelPilot job (of this process or another) times on GPU `index` of this target, then
    * holds it until the returned release runs; waits are reported through options.onWait (gpu-gate.ts). Optional:

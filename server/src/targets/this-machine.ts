@@ -4,6 +4,7 @@
 import { copyFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { compileSlotUse } from './compile-slots';
 import type { AcquireOptions } from './gpu-gate';
 import { gpusSeenBy, type GpuInfo } from './gpus';
 import { createScratch, type Scratch } from './scratch';
@@ -27,6 +28,11 @@ export abstract class ThisMachine implements Target {
 
   async get(targetFile: string, localPath: string): Promise<void> {
     if (resolve(targetFile) !== resolve(localPath)) await copyFile(targetFile, localPath);
+  }
+
+  /** This process's compile slots: one per core unless KERNELPILOT_MAX_COMPILES says otherwise. */
+  async cores(): Promise<number> {
+    return compileSlotUse().limit;
   }
 
   createScratch(purpose: string): Promise<Scratch> {

@@ -94,6 +94,15 @@ export async function run(): Promise<void> {
       const shown = entry.title.includes(':') || !entry.category ? entry.title : `${entry.category}: ${entry.title}`;
       assert.equal(shown, RECHECK_TITLE);
     }],
+    ['offers "KernelPilot: Select Target" (contributed and registered; the status bar item runs it)', async () => {
+      const commands: { command: string; title: string; category?: string }[] = ext.packageJSON.contributes?.commands ?? [];
+      const entry = commands.find((c) => c.command === ClientCommand.selectTarget);
+      assert.equal(entry ? `${entry.category}: ${entry.title}` : undefined, 'KernelPilot: Select Target');
+      const registered = await vscode.commands.getCommands(true);
+      assert.ok(registered.includes(ClientCommand.selectTarget), `${ClientCommand.selectTarget} is not registered`);
+      const scope = (ext.packageJSON.contributes?.configuration?.properties ?? {}) as Record<string, { scope?: string }>;
+      assert.deepEqual([scope['kernelpilot.targets']?.scope, scope['kernelpilot.activeTarget']?.scope], ['machine', 'machine'], 'the target settings must be machine-scoped');
+    }],
     ['runs the re-check command', async () => {
       const registered = await vscode.commands.getCommands(true);
       assert.ok(registered.includes(RECHECK), `${RECHECK} is not registered`);

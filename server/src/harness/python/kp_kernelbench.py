@@ -8,6 +8,7 @@
 #
 # Events go to the original stdout, one JSON object per line starting with {"kind":; a child moves its own fd 1 to
 # stderr first, so whatever a candidate prints cannot pass for an event.
+import gc
 import hashlib
 import inspect
 import importlib.util
@@ -68,6 +69,12 @@ class CandidateError(Exception):
 
 
 # ---------------------------------------------------------------- tensors
+#
+# KernelBench tensors run to gigabytes (19_ReLU's input is 4096×393216 fp32, 6 GiB), so nothing here makes a
+# whole-tensor temporary: comparisons, digests and bit checks walk flat slices of CHUNK["elements"] elements
+# (float64 temporaries of 128 MiB by default; the job's chunkElements lowers it so tests take several slices).
+
+CHUNK = {"elements": 1 << 24}
 
 FLOAT_BITS = {torch.float32: torch.int32, torch.float16: torch.int16, torch.bfloat16: torch.int16, torch.float64: torch.int64}
 DTYPE_NAMES = {
@@ -99,32 +106,65 @@ def storage_span(t):
     return storage.data_ptr(), nbytes
 
 
+def slices(n, scale=1):
+    step = CHUNK["elements"] * scale
+    for start in range(0, n, step):
+        yield start, min(n, start + step)
+
+
+def flat(t):
+    """The tensor's elements in one dimension: a view when it is contiguous, else one copy."""
+    return t.detach().reshape(-1)
+
+
 def raw_bytes(t):
     """The tensor's elements as uint8, contiguous (a view when it already is)."""
-    flat = t.detach().contiguous().reshape(-1)
-    return flat.view(torch.uint8) if flat.dtype != torch.bool else flat.to(torch.uint8)
+    f = t.detach().contiguous().reshape(-1)
+    return f.view(torch.uint8) if f.dtype != torch.bool else f.to(torch.uint8)
 
 
 def digest(t):
-    """A content digest computed where the tensor lives: a position-weighted sum of its 32-bit words, in chunks."""
+    """A content digest computed where the tensor lives: a position-weighted sum of its 32-bit words, slice by slice."""
     b = raw_bytes(t)
-    pad = (-b.numel()) % 4
-    if pad:
-        b = torch.cat([b, torch.zeros(pad, dtype=torch.uint8, device=b.device)])
-    words = b.view(torch.int32)
+    try:
+        units = b.view(torch.int32)
+    except RuntimeError:  # a byte count or offset that is no multiple of 4: its bytes one by one
+        units = b
     total = 0
     weighted = 0
-    chunk = 1 << 24
-    for start in range(0, words.numel(), chunk):
-        w = words[start:start + chunk].to(torch.int64)
-        idx = torch.arange(start, start + w.numel(), device=w.device, dtype=torch.int64) % 1000003 + 1
+    for start, end in slices(units.numel()):
+        w = units[start:end].to(torch.int64)
+        idx = torch.arange(start, end, device=w.device, dtype=torch.int64) % 1000003 + 1
         total += int(w.sum().item())
         weighted += int((w * idx).sum().item())
     return hashlib.sha256(f"{b.numel()}:{total}:{weighted}".encode()).hexdigest()[:16]
 
 
-def same_bits(a, b):
-    return a.shape == b.shape and a.dtype == b.dtype and torch.equal(raw_bytes(a), raw_bytes(b))
+INT_OF_SIZE = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def bits_of(t):
+    """The tensor's elements as integers of their width, one per element (rows of bytes for other widths)."""
+    f = flat(t).contiguous()
+    size = t.element_size()
+    return f.view(INT_OF_SIZE[size]) if size in INT_OF_SIZE else f.view(torch.uint8).view(-1, size)
+
+
+def bit_differences(a, b):
+    """Elements of b whose bits differ from a's, and the first one's index; all of them when shapes or dtypes differ."""
+    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
+        return a.numel(), 0
+    ba, bb = bits_of(a), bits_of(b)
+    count, first = 0, None
+    for start, end in slices(ba.shape[0]):
+        bad = ba[start:end] != bb[start:end].to(ba.device)
+        if bad.dim() > 1:
+            bad = bad.any(dim=1)
+        n = int(bad.sum().item())
+        if n and first is None:
+            first = start + int(bad.nonzero()[0].item())
+        count += n
+    return count, first
 
 
 def poison_bits(dtype, byte):
@@ -133,57 +173,102 @@ def poison_bits(dtype, byte):
     return value
 
 
-def unwritten_mask(t, byte):
-    """Elements whose bits are the poison pattern (the harness filled them; the candidate never wrote them)."""
-    bits = FLOAT_BITS.get(t.dtype)
-    if bits is None:
-        return None
-    return t.detach().contiguous().view(bits) == poison_bits(bits, byte)
+class Constant:
+    """An output of ref's shape and dtype holding one value everywhere (the weak-spec checks), never materialized."""
+
+    def __init__(self, value):
+        self.value = value
+
+
+def candidate_slicer(cand, ref):
+    """Slices of what is compared with ref: a tensor's (moved to ref's device slice by slice) or a Constant's."""
+    if isinstance(cand, Constant):
+        value = torch.tensor(cand.value, dtype=ref.dtype).item()
+        return lambda start, end: torch.full((end - start,), value, dtype=ref.dtype, device=ref.device)
+    c = flat(cand)
+    return lambda start, end: c[start:end].to(ref.device)
 
 
 def compare(name, ref, cand, tol, byte):
     """One output compared as bench/elementwise.ts does: |c - r| <= atol + rtol * |r|, non-finite fails."""
     out = {"name": name, "elements": ref.numel(), "failures": 0, "nonFiniteBaseline": 0, "nonFiniteCandidate": 0,
            "maxAbsErr": None, "maxRelErr": None}
-    if not isinstance(cand, torch.Tensor):
+    if not isinstance(cand, (torch.Tensor, Constant)):
         out["failures"] = ref.numel()
         out["mismatch"] = f"returned {type(cand).__name__}, the reference a tensor"
         return out
-    if cand.shape != ref.shape or cand.dtype != ref.dtype:
+    if isinstance(cand, torch.Tensor) and (cand.shape != ref.shape or cand.dtype != ref.dtype):
         out["failures"] = ref.numel()
         out["mismatch"] = f"shape {list(cand.shape)} {dtype_name(cand)}, the reference's {list(ref.shape)} {dtype_name(ref)}"
         return out
-    cand = cand.detach()
-    if cand.device != ref.device:
-        cand = cand.to(ref.device)
-    if ref.dtype in FLOAT_BITS:
-        r = ref.to(torch.float64)
-        c = cand.to(torch.float64)
-        fr = torch.isfinite(r)
-        fc = torch.isfinite(c)
-        both = fr & fc
-        diff = (c - r).abs()
-        ok = both & (diff <= tol["atol"] + tol["rtol"] * r.abs())
-        out["nonFiniteBaseline"] = int((~fr).sum().item())
-        out["nonFiniteCandidate"] = int((~fc).sum().item())
-        if bool(both.any().item()):
-            out["maxAbsErr"] = float(diff[both].max().item())
-            out["maxRelErr"] = float((diff[both] / r[both].abs().clamp_min(1e-30)).max().item())
-        ref_poison = unwritten_mask(ref, byte)
-        cand_poison = unwritten_mask(cand, byte)
-        unwritten = cand_poison & ~ref_poison
-        out["unwritten"] = int(unwritten.sum().item())
-        out["baselineUnwritten"] = int(ref_poison.sum().item())
-        if out["unwritten"]:
-            out["firstUnwritten"] = int(unwritten.reshape(-1).nonzero()[0].item())
-    else:
-        ok = cand == ref
-    bad = ~ok
-    out["failures"] = int(bad.sum().item())
-    if out["failures"]:
-        i = int(bad.reshape(-1).nonzero()[0].item())
-        out["first"] = {"index": i, "baseline": finite_or_text(ref.reshape(-1)[i].item()), "candidate": finite_or_text(cand.reshape(-1)[i].item())}
+    r_all = flat(ref)
+    c_of = candidate_slicer(cand, ref)
+    is_float = ref.dtype in FLOAT_BITS
+    bits = FLOAT_BITS.get(ref.dtype)
+    poison = poison_bits(bits, byte) if is_float else None
+    failures = unwritten = baseline_unwritten = 0
+    max_abs = max_rel = None
+    first = first_unwritten = None
+    for start, end in slices(ref.numel()):
+        rs, cs = r_all[start:end], c_of(start, end)
+        if is_float:
+            r, c = rs.to(torch.float64), cs.to(torch.float64)
+            fr, fc = torch.isfinite(r), torch.isfinite(c)
+            both = fr & fc
+            diff = (c - r).abs()
+            ok = both & (diff <= tol["atol"] + tol["rtol"] * r.abs())
+            out["nonFiniteBaseline"] += int((~fr).sum().item())
+            out["nonFiniteCandidate"] += int((~fc).sum().item())
+            if bool(both.any().item()):
+                a = float(diff[both].max().item())
+                rel = float((diff[both] / r[both].abs().clamp_min(1e-30)).max().item())
+                max_abs = a if max_abs is None else max(max_abs, a)
+                max_rel = rel if max_rel is None else max(max_rel, rel)
+            del r, c, fr, fc, both, diff
+            ref_poison = rs.contiguous().view(bits) == poison
+            cand_poison = cs.contiguous().view(bits) == poison
+            fresh = cand_poison & ~ref_poison
+            baseline_unwritten += int(ref_poison.sum().item())
+            n = int(fresh.sum().item())
+            if n and first_unwritten is None:
+                first_unwritten = start + int(fresh.nonzero()[0].item())
+            unwritten += n
+            del ref_poison, cand_poison, fresh
+        else:
+            ok = cs == rs
+        bad = ~ok
+        n = int(bad.sum().item())
+        if n and first is None:
+            i = int(bad.nonzero()[0].item())
+            first = {"index": start + i, "baseline": finite_or_text(rs[i].item()), "candidate": finite_or_text(cs[i].item())}
+        failures += n
+        del ok, bad, rs, cs
+    out["failures"] = failures
+    if is_float:
+        out["maxAbsErr"], out["maxRelErr"] = max_abs, max_rel
+        out["unwritten"] = unwritten
+        out["baselineUnwritten"] = baseline_unwritten
+        if first_unwritten is not None:
+            out["firstUnwritten"] = first_unwritten
+    if first is not None:
+        out["first"] = first
     return out
+
+
+def mean_of(t):
+    """The float64 mean, summed slice by slice (no float64 copy of the whole tensor)."""
+    f = flat(t)
+    total = 0.0
+    for start, end in slices(f.numel()):
+        total += float(f[start:end].to(torch.float64).sum().item())
+    return total / max(1, f.numel())
+
+
+def release():
+    """Returns what the allocator caches but nothing holds, so the next step (or the candidate) finds it free."""
+    gc.collect()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.empty_cache()
 
 
 # ---------------------------------------------------------------- loading
@@ -247,6 +332,11 @@ class Side:
         self.flush = None
         if self.cuda and job.get("l2FlushBytes", 0) > 0:
             self.flush = torch.empty(job["l2FlushBytes"] // 4, dtype=torch.int32, device=self.device)
+        self.headroom = None
+        if self.cuda:
+            free, _ = torch.cuda.mem_get_info()
+            # What this process could still allocate: the device's free memory and what our allocator caches unused.
+            self.headroom = free + torch.cuda.memory_reserved() - torch.cuda.memory_allocated()
 
     def inputs(self, seed):
         seed_all(seed)
@@ -344,8 +434,47 @@ def add_sample(s, span):
 
 # ---------------------------------------------------------------- the reference child
 
+def tensor_bytes(values):
+    return sum(x.numel() * x.element_size() for x in values if isinstance(x, torch.Tensor))
+
+
+def gib(n):
+    return f"{n / 2**30:.1f} GiB"
+
+
+def memory_plan(side, args, outs, working):
+    """What a candidate's child will need on the GPU beyond what Model and the flush buffer hold, from the reference's
+    first call: ModelNew's parameters (taken as Model's), the previous call's outputs and the first ones (aliasing and
+    repeat probes), then the larger of (inputs and their copy for the candidate, the candidate's working set) and
+    (inputs, its outputs, the reference's working set), and the comparison's float64 slices. The working sets are
+    the reference's measured peak over its inputs (outputs included)."""
+    inputs, outputs = tensor_bytes(args), tensor_bytes(outs)
+    model = tensor_bytes(list(side.model.parameters()) + list(side.model.buffers()))
+    need = model + 2 * outputs + max(2 * inputs + working, inputs + outputs + working) + 8 * 8 * CHUNK["elements"]
+    return {"inputBytes": inputs, "outputBytes": outputs, "workingBytes": working, "needBytes": need, "availableBytes": side.headroom}
+
+
+def too_big(plan, sizes):
+    names = ", ".join(f"{k}={v}" for k, v in sizes.items()) or "none"
+    return (f"the task does not fit this GPU: a candidate's check needs about {gib(plan['needBytes'])} (inputs {gib(plan['inputBytes'])} twice, "
+            f"outputs {gib(plan['outputBytes'])} three times, the reference's working set {gib(plan['workingBytes'])}) and "
+            f"{gib(plan['availableBytes'])} is free; scale it down with --size (its integers: {names})")
+
+
+OUT_OF_MEMORY = tuple(e for e in (getattr(torch.cuda, "OutOfMemoryError", None),) if e is not None)
+
+
 def run_reference(job):
     side = Side(job)
+    try:
+        check_reference(side, job)
+    except OUT_OF_MEMORY as e:
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise CandidateError("memory", f"the task's Model ran out of GPU memory on its own ({first}); scale it down with --size "
+                                       f"(its integers: {', '.join(f'{k}={v}' for k, v in task_sizes(side.task).items()) or 'none'})")
+
+
+def check_reference(side, job):
     tol = job["tolerance"]
     byte = job["poisonByte"]
     emit({"kind": "start", "mode": "reference", "device": side.device_info(), "torch": torch.__version__,
@@ -355,32 +484,42 @@ def run_reference(job):
         for seed in job["seeds"]:
             args = side.inputs(seed)
             before = {n: digest(x) for n, x in side.tensors(args)}
+            if side.cuda:
+                torch.cuda.reset_peak_memory_stats()
+                held = torch.cuda.memory_allocated()
             outs, span = side.timed_call(side.model, args)
             outs = as_list(outs)
             if described is None:
+                plan = memory_plan(side, args, outs, torch.cuda.max_memory_allocated() - held) if side.cuda else None
                 described = {
                     "kind": "reference",
                     "inputs": [{"name": n, "dtype": dtype_name(x), "shape": list(x.shape)} if isinstance(x, torch.Tensor)
                                else {"name": n, "value": repr(x)} for n, x in zip(side.names(args), args)],
                     "outputs": [{"name": n, "dtype": dtype_name(o), "shape": list(o.shape)} if isinstance(o, torch.Tensor)
                                 else {"name": n, "value": repr(o)} for n, o in zip(side.output_names(len(outs)), outs)],
+                    **({"memory": plan} if plan else {}),
                 }
                 emit(described)
+                if plan and plan["needBytes"] > plan["availableBytes"]:
+                    raise CandidateError("memory", too_big(plan, task_sizes(side.task)))
             checks = []
             for n, o in zip(side.output_names(len(outs)), outs):
                 if not isinstance(o, torch.Tensor):
                     continue
-                mean = o.to(torch.float64).mean() if o.dtype in FLOAT_BITS else None
-                zeros = compare(n, o, torch.zeros_like(o), tol[dtype_name(o)] if dtype_name(o) in tol else {"atol": 0, "rtol": 0}, byte)
-                const = compare(n, o, torch.full_like(o, mean.item()), tol.get(dtype_name(o), {"atol": 0, "rtol": 0}), byte) if mean is not None else None
-                same = [{"name": iname, "failures": compare(n, o, x, tol.get(dtype_name(o), {"atol": 0, "rtol": 0}), byte)["failures"]}
+                o_tol = tol.get(dtype_name(o), {"atol": 0, "rtol": 0})
+                mean = mean_of(o) if o.dtype in FLOAT_BITS else None
+                zeros = compare(n, o, Constant(0), o_tol, byte)
+                const = compare(n, o, Constant(mean), o_tol, byte) if mean is not None else None
+                same = [{"name": iname, "failures": compare(n, o, x, o_tol, byte)["failures"]}
                         for iname, x in side.tensors(args) if x.shape == o.shape and x.dtype == o.dtype]
                 checks.append({"name": n, "elements": o.numel(), "unwritten": 0, "zerosFailures": zeros["failures"],
-                               "mean": finite_or_text(mean.item()) if mean is not None else None,
+                               "mean": finite_or_text(mean) if mean is not None else None,
                                "meanFailures": const["failures"] if const else o.numel(), "inputs": same})
             emit({"kind": "baseline-check", "seed": seed, "sizes": {}, "launch": {**span, "activities": 0, "streams": 0},
                   "inputs": [{"name": n, "before": before[n], "after": digest(x)} for n, x in side.tensors(args)],
                   "outputs": checks})
+            del args, outs
+            release()
         time_baselines(side, job)
     side.report(side.model)
     emit({"kind": "end"})
@@ -413,9 +552,11 @@ def time_baselines(side, job):
         if i % 2:
             sides.reverse()
         for name, fn in sides:
-            _, span = side.timed_call(fn, clone_args(args))
+            out, span = side.timed_call(fn, clone_args(args))
+            del out
             if i >= job["warmup"]:
                 add_sample(eager if name == "eager" else comp, span)
+        del args
     emit({"kind": "baselines", "method": side.timing_method(), "warmup": job["warmup"], "iters": n,
           "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "eager": eager, **({"coverCycles": side.cover} if side.cover else {}),
           **({"compiled": comp} if comp is not None else {"compiledUnavailable": why})})
@@ -457,12 +598,36 @@ class Poisoner:
             setattr(torch, name, original)
 
 
-def run_candidate(job, candidate):
+def prepare_builds(side, build_dir):
+    """load_inline as fast as the toolchain allows: ninja's jobs on every core, the device's architecture alone, and
+    a build folder that outlives the run (the driver's, keyed by the candidate's source), where ninja finds an
+    unchanged extension already built."""
+    if build_dir:
+        os.environ["TORCH_EXTENSIONS_DIR"] = build_dir
+    os.environ.setdefault("MAX_JOBS", str(os.cpu_count() or 1))
+    if side.cuda and "TORCH_CUDA_ARCH_LIST" not in os.environ:
+        major, minor = torch.cuda.get_device_capability(0)
+        os.environ["TORCH_CUDA_ARCH_LIST"] = f"{major}.{minor}"
+
+
+def run_candidate(job, candidate, build_dir=None):
     side = Side(job)
+    try:
+        check_candidate(side, job, candidate, build_dir)
+    except OUT_OF_MEMORY as e:
+        # The candidate's own calls report their out-of-memory as theirs (stage forward); this one came from the
+        # gate's own steps (inputs, copies, comparisons), so it says nothing about the candidate.
+        first = str(e).splitlines()[0] if str(e) else ""
+        raise CandidateError("memory", f"the gate itself ran out of GPU memory while checking this candidate ({first}); "
+                                       f"the candidate is not judged: scale the task down with --size")
+
+
+def check_candidate(side, job, candidate, build_dir):
     tol = job["tolerance"]
     byte = job["poisonByte"]
     emit({"kind": "start", "mode": "candidate", "device": side.device_info(), "torch": torch.__version__,
           "timing": {"method": side.timing_method()}})
+    prepare_builds(side, build_dir)
     try:
         module = load_module(candidate, "kp_candidate")
     except Exception as e:
@@ -488,22 +653,30 @@ def run_candidate(job, candidate):
             raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
         return as_list(out)
 
+    # What stays alive between steps is what a probe needs: the previous call's outputs (aliasing), a copy of the
+    # first ones (repeat), and during a check the inputs, the candidate's copy of them and both sides' outputs. The
+    # reference runs on the drawn inputs themselves (the candidate's copy was made before either call), and every
+    # step drops its tensors and hands the allocator's cache back before the next.
     with torch.no_grad():
-        warm = side.inputs(job["initSeed"])
-        ref_shapes = [(tuple(o.shape), o.dtype) for o in as_list(side.model(*warm)) if isinstance(o, torch.Tensor)]
+        ref_shapes = [(tuple(o.shape), o.dtype) for o in as_list(side.model(*side.inputs(job["initSeed"]))) if isinstance(o, torch.Tensor)]
+        release()
         poison = Poisoner(byte, ref_shapes, side.device)
         previous = []
         first_outputs = None
         for seed in job["seeds"]:
             args = side.inputs(seed)
-            cand_args, ref_args = clone_args(args), clone_args(args)
+            cand_args = clone_args(args)
             names = side.tensors(cand_args)
             before = {n: digest(x) for n, x in names}
             poison.pre_poison()
             with poison:
                 outs, cspan = side.timed_call(lambda *a: call(a, f"checking seed {seed}"), cand_args)
-            refs, rspan = side.timed_call(side.model, ref_args)
+            after = {n: digest(x) for n, x in names}
+            spans = {n: storage_span(x) for n, x in names}
+            del cand_args, names
+            refs, rspan = side.timed_call(side.model, args)
             refs = as_list(refs)
+            del args
             comparisons = []
             for i, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)):
                 if isinstance(r, torch.Tensor):
@@ -511,9 +684,6 @@ def run_candidate(job, candidate):
             if len(outs) != len(refs):
                 comparisons.append({"name": "outputs", "elements": len(refs), "failures": len(refs), "nonFiniteBaseline": 0, "nonFiniteCandidate": 0,
                                     "maxAbsErr": None, "maxRelErr": None, "mismatch": f"returned {len(outs)} output(s), the reference {len(refs)}"})
-            spans = {}
-            for n, x in names:
-                spans[n] = storage_span(x)
             for n, o in zip(side.output_names(len(outs)), outs):
                 if isinstance(o, torch.Tensor):
                     spans[n] = storage_span(o)
@@ -521,43 +691,40 @@ def run_candidate(job, candidate):
                 spans[f"previous-call:{side.output_names(len(previous))[j]}"] = storage_span(o)
             emit({"kind": "check", "seed": seed, "sizes": {},
                   "candidateLaunch": {**cspan, "activities": 0, "streams": 0}, "baselineLaunch": {**rspan, "activities": 0, "streams": 0},
-                  "inputs": [{"name": n, "before": before[n], "after": digest(x)} for n, x in names],
+                  "inputs": [{"name": n, "before": before[n], "after": after[n]} for n in before],
                   "outputs": comparisons,
                   "pointers": {n: hex(s[0]) for n, s in spans.items()},
                   "storageBytes": {n: s[1] for n, s in spans.items()}})
+            del refs
             if first_outputs is None:
                 first_outputs = [o.clone() if isinstance(o, torch.Tensor) else o for o in outs]
             # Held through the next call: a live tensor cannot be handed out again by any allocator, so an output
             # that shares its storage was kept by the candidate and returned again.
             previous = [o for o in outs if isinstance(o, torch.Tensor)]
-            if any(c["failures"] or c.get("unwritten") for c in comparisons) or any(before[n] != digest(x) for n, x in names):
+            del outs
+            release()
+            if any(c["failures"] or c.get("unwritten") for c in comparisons) or before != after:
                 emit({"kind": "end", "stopped": "check"})
                 return
         previous = []
+        release()
         seed = job["seeds"][0]
         poison.pre_poison()
         with poison:
             again = call(side.inputs(seed), f"repeating seed {seed}")
-        emit({"kind": "repeat", "seed": seed, "outputs": [
-            {"name": n, "differing": differing(a, b), **first_differing(a, b)}
-            for n, a, b in zip(side.output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
+        emit({"kind": "repeat", "seed": seed, "outputs": [repeated(n, a, b)
+              for n, a, b in zip(side.output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
+        del first_outputs, again
+        release()
         if job["pairs"] > 0:
             time_pairs(side, job, model_new, call, poison)
     side.report(model_new)
     emit({"kind": "end"})
 
 
-def differing(a, b):
-    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
-        return a.numel()
-    return int((raw_bytes(a).view(-1) != raw_bytes(b).view(-1)).sum().item())
-
-
-def first_differing(a, b):
-    if not isinstance(b, torch.Tensor) or a.shape != b.shape or a.dtype != b.dtype:
-        return {"firstIndex": 0}
-    bad = (raw_bytes(a).view(-1) != raw_bytes(b).view(-1)).nonzero()
-    return {"firstIndex": int(bad[0].item()) // a.element_size()} if bad.numel() else {}
+def repeated(name, a, b):
+    count, first = bit_differences(a, b)
+    return {"name": name, "differing": count, **({"firstIndex": first} if first is not None else {})}
 
 
 def time_pairs(side, job, model_new, call, poison):
@@ -575,7 +742,10 @@ def time_pairs(side, job, model_new, call, poison):
     for i in range(warmup + pairs):
         seed = job["timeSeed"] + i
         args = side.inputs(seed)
-        cand_args, ref_args = clone_args(args), clone_args(args)
+        # The candidate gets a copy made before either call, the reference the drawn inputs: two input sets alive,
+        # not three; the candidate's copy is checked against its own digests from before its call.
+        cand_args = clone_args(args)
+        before = [digest(x) for _, x in side.tensors(cand_args)]
         poison.pre_poison()
         order = ["candidate", "baseline"] if i % 2 == 0 else ["baseline", "candidate"]
         spans = {}
@@ -583,11 +753,13 @@ def time_pairs(side, job, model_new, call, poison):
             if who == "candidate":
                 outs, spans[who] = side.timed_call(lambda *a: call(a, f"timed call {i}"), cand_args)
             else:
-                refs, spans[who] = side.timed_call(side.model, ref_args)
+                refs, spans[who] = side.timed_call(side.model, args)
         refs = as_list(refs)
+        changed = sum(0 if b == digest(x) else 1 for b, (_, x) in zip(before, side.tensors(cand_args)))
+        del args, cand_args
         comparisons = [compare(n, r, outs[k] if k < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte)
                        for k, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
-        changed = sum(0 if same_bits(a, b) else 1 for (_, a), (_, b) in zip(side.tensors(cand_args), side.tensors(args)))
+        del outs, refs
         if verification is None:
             verification = {"outputs": [{"name": c["name"], "failures": [], "unwritten": []} for c in comparisons], "inputsChanged": []}
         bad = changed > 0 or any(c["failures"] or c.get("unwritten") for c in comparisons)
@@ -644,10 +816,11 @@ def child(work, label):
 
 
 def wait_for(pid, limit_s, label):
-    """Waits for a child (killing it past limit_s), reports how it ended, and how long it took from its fork."""
+    """Waits for a child (killing it past limit_s), reports how it ended, and how long it took from its fork; True
+    when it exited cleanly."""
     started = time.monotonic()
     try:
-        ended(pid, started + limit_s, limit_s, label)
+        return ended(pid, started + limit_s, limit_s, label)
     finally:
         emit({"kind": "finished", "seconds": round(time.monotonic() - started, 3)})
 
@@ -662,23 +835,28 @@ def ended(pid, deadline, limit_s, label):
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             emit({"kind": "error", "stage": "timeout", "message": f"{label} did not finish within {limit_s} s and was killed"})
-            return
+            return False
         time.sleep(0.02)
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
         emit({"kind": "error", "stage": "crash", "message": f"{label} was killed by signal {sig} ({signal.Signals(sig).name})"})
+        return False
+    return os.WEXITSTATUS(status) == 0
 
 
 def main():
     job = json.loads(sys.stdin.read())
     limit = job.get("candidateTimeoutS", 600)
+    CHUNK["elements"] = max(1, int(job.get("chunkElements", CHUNK["elements"])))
+    builds = job.get("buildDirs") or [None] * len(job["candidates"])
     emit({"kind": "harness", "torch": torch.__version__, "python": sys.version.split()[0], "pid": os.getpid()})
     pid = child(lambda: run_reference(job), "reference")
-    wait_for(pid, limit, "the reference (Model)")
-    for index, candidate in enumerate(job["candidates"]):
-        emit({"kind": "candidate", "index": index, "file": candidate})
-        pid = child(lambda: run_candidate(job, candidate), "candidate")
-        wait_for(pid, limit, f"the candidate {os.path.basename(candidate)}")
+    # Without the reference's outputs (it failed, or the task does not fit) no candidate can be judged.
+    if wait_for(pid, limit, "the reference (Model)"):
+        for index, candidate in enumerate(job["candidates"]):
+            emit({"kind": "candidate", "index": index, "file": candidate})
+            pid = child(lambda: run_candidate(job, candidate, builds[index]), "candidate")
+            wait_for(pid, limit, f"the candidate {os.path.basename(candidate)}")
     emit({"kind": "done"})
 
 

@@ -2,7 +2,8 @@
 //
 // `python3 kp_kernelbench.py` reads one job (KernelBenchJob, JSON) from stdin and prints one JSON event per line
 // (each starting with `{"kind":`): `harness`; then the reference's events (`start`, `reference`, one
-// `baseline-check` per seed, `baselines`, `end`); then per candidate a `candidate` marker followed by that
+// `baseline-check` per seed, `baselines`, `end`; an `error` with stage `memory` when the task cannot fit the GPU,
+// and then no candidate runs); then per candidate a `candidate` marker followed by that
 // candidate's events (`start`, `loaded`, one `check` per seed, `repeat`, `timing`, `end`); an `error` in place of
 // the rest when something failed; `finished` (its seconds) after the reference and each candidate; `done` last. The check, repeat, timing and baseline-check events have the CUDA
 // gate's shapes (../protocol.ts), so derive/probes.ts derives the same probes from them.
@@ -39,6 +40,13 @@ export interface KernelBenchJob {
   l2FlushBytes: number;
   /** A child (the reference, a candidate) running longer is killed and reported. */
   candidateTimeoutS: number;
+  /**
+   * Elements per slice when the harness compares, digests or bit-checks a tensor (default 2^24: float64 slices of
+   * 128 MiB, so a 6 GiB output needs no whole-tensor temporary); tests lower it to take several slices.
+   */
+  chunkElements?: number;
+  /** Per candidate (same order): its load_inline build folder, kept across runs and keyed by its source. */
+  buildDirs?: string[];
   /**
    * GPU cycles of `torch.cuda._sleep` queued before each timed call's start event (Triton jobs), so the host's part of
    * the call runs while the GPU sleeps and the events time the GPU work alone; 0 or absent: KernelBench's own timing.
@@ -84,10 +92,22 @@ export interface TensorDescription {
   value?: string;
 }
 
+/** On a GPU: what a candidate's check will need there, estimated from the reference's first call. */
+export interface MemoryPlan {
+  inputBytes: number;
+  outputBytes: number;
+  /** The reference's peak over its inputs during one call (its outputs included). */
+  workingBytes: number;
+  needBytes: number;
+  /** Free on the device when the reference's process started (its model and the L2-flush buffer already held). */
+  availableBytes: number;
+}
+
 export interface ReferenceEvent {
   kind: 'reference';
   inputs: TensorDescription[];
   outputs: TensorDescription[];
+  memory?: MemoryPlan;
 }
 
 export interface BaselinesEvent {

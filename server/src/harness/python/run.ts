@@ -1,8 +1,10 @@
 // Runs the Python gate (kp_kernelbench.py) for one KernelBench task and its candidates through a Target, and sorts
 // its event lines into the reference's evidence and each candidate's. One process per task: torch is imported once,
 // each candidate runs in a child of it (protocol.ts); cancelling kills the process group, children included.
-import { copyFile, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateDir } from '../../targets/private-dir';
 import { createScratch } from '../../targets/scratch';
 import type { SandboxPolicy, Target } from '../../targets/target';
 import type { BaselineCheckEvent, ErrorEvent, RepeatEvent, TimingEvent } from '../protocol';
@@ -115,6 +117,21 @@ export function runKernelBench(task: string, candidates: readonly string[], job:
 }
 
 /**
+* Each candidate's load_inline build folder, kept across runs in the private cache and named by a hash of its source:
+ * an unchanged candidate finds its extension built (ninja has nothing to do), a changed one gets a folder of its own.
+ * The candidates of one task share a sandbox, so each could write the others' folders; nothing beyond this run's
+ * candidates is bound writable.
+ */
+async function buildDirsFor(sources: ReadonlyArray<string | Buffer>): Promise<string[]> {
+  const root = await privateDir('torch-extensions');
+  return Promise.all(sources.map(async (source) => {
+    const dir = join(root, createHash('sha256').update(source).digest('hex').slice(0, 16));
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    return dir;
+  }));
+}
+
+/**
  * Copies the harness, the task, the candidates and their support files into a scratch folder (our names, one folder
  * the sandbox may write), puts it on the target and runs the job there. `job` names no files: this fills them in.
  */
@@ -126,19 +143,22 @@ export async function runPythonGate(files: GateFiles, job: Omit<KernelBenchJob, 
     await writeFile(harness, harnessSource);
     await place(files.task, join(scratch.dir, 'task.py'));
     const copies = files.candidates.map((_, i) => join(scratch.dir, `candidate_${i}.py`));
-    await Promise.all(files.candidates.map((c, i) => place(c.file, copies[i])));
-    await Promise.all((files.support ?? []).map((s) => place(s.file, join(scratch.dir, s.name))));
-    await target.put([scratch.dir], { signal: options.signal });
+    const sources = await Promise.all(files.candidates.map((c) => ('path' in c.file ? readFile(c.file.path) : c.file.text)));
+    await Promise.all(sources.map((source, i) => writeFile(copies[i], source)));
+    await Promise.all((files.support ?? []).map((f) => place(f.file, join(scratch.dir, f.name))));
+    const builds = await buildDirsFor(sources);
+    await target.put([scratch.dir, ...builds], { signal: options.signal });
     const dir = target.targetPath(scratch.dir);
-    const full: KernelBenchJob = { ...job, task: target.targetPath(join(scratch.dir, 'task.py')), candidates: copies.map((c) => target.targetPath(c)) };
-    const sandbox: SandboxPolicy = { writable: [dir], gpu: options.gpu, limits: { processes: 4096 } };
+    const buildDirs = builds.map((b) => target.targetPath(b));
+    const full: KernelBenchJob = { ...job, task: target.targetPath(join(scratch.dir, 'task.py')), candidates: copies.map((c) => target.targetPath(c)), buildDirs };
+    const sandbox: SandboxPolicy = { writable: [dir, ...new Set(buildDirs)], gpu: options.gpu, limits: { processes: 4096 } };
     const result = await target.exec(options.python ?? 'python3', [target.targetPath(harness)], {
       input: JSON.stringify(full),
       cwd: dir,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-      // Triton's and load_inline's caches inside the job's folder: nothing a candidate builds outlives the job.
-      env: { TRITON_CACHE_DIR: join(dir, 'triton'), TORCH_EXTENSIONS_DIR: join(dir, 'torch_extensions'), PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      // Triton's cache inside the job's folder; load_inline's are the build folders above (buildDirs).
+      env: { TRITON_CACHE_DIR: join(dir, 'triton'), PYTHONDONTWRITEBYTECODE: '1', ...options.env },
       // Candidate code runs here: always under the target's sandbox (the user's --no-sandbox is the target's to apply).
       sandbox,
     });

@@ -1,17 +1,18 @@
 // Server commands (lenses, code actions and the client's palette run them): re-check, benchmark, cancel, create spec,
-// optimize, cancel it, review its result.
+// optimize, cancel it, review its result; profile, cancel it, open its report.
 import type { Connection, ServerCapabilities } from 'vscode-languageserver';
 import { benchCommands } from '../bench';
 import { BENCHMARKABLE, kernelRefOf, resolveKernelRef } from '../kernel-ref';
 import { MalformedParams } from '../guard';
 import { optimizeCommands } from '../optimize';
+import { profileCommands } from '../profile';
 import type { Services } from '../services';
 import { specCommands } from '../specs';
 import { ServerCommand } from '../../protocol/commands';
 
-export const serverCommands = { recheck: ServerCommand.recheck, ...benchCommands, createSpec: specCommands.create, ...optimizeCommands } as const;
+export const serverCommands = { recheck: ServerCommand.recheck, ...benchCommands, createSpec: specCommands.create, ...optimizeCommands, ...profileCommands } as const;
 
-export function register(connection: Connection, { documents, checks, bench, optimize, createSpec }: Services): ServerCapabilities {
+export function register(connection: Connection, { documents, checks, bench, optimize, profile, createSpec }: Services): ServerCapabilities {
   connection.onExecuteCommand(async (params) => {
     const { command, arguments: args } = params ?? {};
     if (typeof command !== 'string') throw new MalformedParams('workspace/executeCommand', 'params.command must be a string');
@@ -39,6 +40,18 @@ export function register(connection: Connection, { documents, checks, bench, opt
       case serverCommands.cancelOptimize: {
         const ref = kernelRefOf(args, 'Cancel Optimize');
         return optimize.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Optimize')).qualifiedName);
+      }
+      case serverCommands.profile: {
+        const ref = kernelRefOf(args, 'Profile');
+        return profile.start(await resolveKernelRef(documents, ref, 'Profile'), ref.uri);
+      }
+      case serverCommands.cancelProfile: {
+        const ref = kernelRefOf(args, 'Cancel Profile');
+        return profile.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Profile')).qualifiedName);
+      }
+      case serverCommands.openProfileReport: {
+        const ref = kernelRefOf(args, 'Open Profile Report');
+        return profile.openReport(ref.uri, (await resolveKernelRef(documents, ref, 'Open Profile Report')).qualifiedName);
       }
       case serverCommands.reviewOptimize: {
         const ref = kernelRefOf(args, 'Review');

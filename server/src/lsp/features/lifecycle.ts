@@ -7,7 +7,7 @@ import { mergeSettings, originsOf } from '../../settings';
 import type { Services } from '../services';
 
 export function register(connection: Connection, services: Services, capabilities: ServerCapabilities): void {
-  const { session, checks, bench, optimize } = services;
+  const { session, checks, bench, optimize, profile } = services;
 
   connection.onInitialize((params): InitializeResult => {
     session.configurationPull = params.capabilities?.workspace?.configuration === true;
@@ -66,5 +66,6 @@ export function register(connection: Connection, services: Services, capabilitie
     checks.dispose();
     bench.dispose();
     optimize.dispose();
+    profile.dispose();
   });
 }

@@ -5,7 +5,7 @@ import type { Services } from '../services';
 import { isSpecUri } from '../specs';
 
 export function register(connection: Connection, services: Services): ServerCapabilities {
-  const { documents, specs, checks, bench, optimize, problems, session } = services;
+  const { documents, specs, checks, bench, optimize, profile, problems, session } = services;
 
   connection.onDidOpenTextDocument(async (params) => {
     const { uri, languageId, version, text } = openParams(params, 'textDocument/didOpen');
@@ -15,13 +15,15 @@ export function register(connection: Connection, services: Services): ServerCapa
     await problems.update(uri);
     await bench.restore(uri);
     await optimize.restore(uri);
+    await profile.restore(uri);
   });
 
-  connection.onDidChangeTextDocument((params) => {
+  connection.onDidChangeTextDocument(async (params) => {
     const { uri, version, changes } = changeParams(params, 'textDocument/didChange');
     if (specs.isOpen(uri)) return specs.didChange(uri, version, changes);
     documents.change(uri, version, changes);
-    return problems.update(uri);
+    await problems.update(uri);
+    await profile.documentChanged(uri);
   });
 
   connection.onDidSaveTextDocument((params) => {
