@@ -69,6 +69,19 @@ function launchFrom(value: unknown): LaunchConfig | string {
   return { grid: g, block: b, ...(sharedMem !== undefined && String(sharedMem).trim() !== '0' ? { sharedMem: String(sharedMem) } : {}) };
 }
 
+/** The answer with the launch its JSON block gives (read by `read`), or the reason it cannot be used. */
+function withLaunch(out: ParsedAnswer, json: Block | undefined, read: (value: unknown) => LaunchConfig | string): ParsedAnswer {
+  if (!json) return out;
+  let value: unknown;
+  try {
+    value = JSON.parse(json.body);
+  } catch (error) {
+    return { ...out, problem: `the JSON launch block is not valid JSON (${(error as Error).message})` };
+  }
+  const launch = read(value);
+  return typeof launch === 'string' ? { ...out, problem: launch } : { ...out, launch };
+}
+
 const PYTHON_LANGS = new Set(['', 'python', 'py', 'python3']);
 const TRITON_LAUNCH_KEYS = new Set(['grid', 'constexprs', 'numWarps', 'numStages']);
 
@@ -109,20 +122,7 @@ export function parseTritonAnswer(text: string, kernel: string, parent: LaunchCo
     return out;
   }
   out.code = code.body;
-  const json = blocks.filter((b) => b.lang === 'json').at(-1);
-  if (json) {
-    let value: unknown;
-    try {
-      value = JSON.parse(json.body);
-    } catch (error) {
-      out.problem = `the JSON launch block is not valid JSON (${(error as Error).message})`;
-      return out;
-    }
-    const launch = tritonLaunchFrom(value, parent);
-    if (typeof launch === 'string') out.problem = launch;
-    else out.launch = launch;
-  }
-  return out;
+  return withLaunch(out, blocks.filter((b) => b.lang === 'json').at(-1), (value) => tritonLaunchFrom(value, parent));
 }
 
 /** The code and launch in `text`, an answer about kernel `kernel` (its plain name). */
@@ -147,18 +147,5 @@ export function parseAnswer(text: string, kernel: string): ParsedAnswer {
       : `the answer has no \`\`\`cuda code block with the kernel ${kernel}`;
     return out;
   }
-  const lastJson = jsonBlocks.at(-1);
-  if (lastJson) {
-    let value: unknown;
-    try {
-      value = JSON.parse(lastJson.body);
-    } catch (error) {
-      out.problem = `the JSON launch block is not valid JSON (${(error as Error).message})`;
-      return out;
-    }
-    const launch = launchFrom(value);
-    if (typeof launch === 'string') out.problem = launch;
-    else out.launch = launch;
-  }
-  return out;
+  return withLaunch(out, jsonBlocks.at(-1), launchFrom);
 }
