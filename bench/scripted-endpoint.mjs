@@ -7,6 +7,7 @@
 //   2. each of its cheats and wrong candidates (every other candidates/*.cu, sorted);
 //   3. "broken": the baseline with a call to an undeclared function at the top of the kernel — it cannot compile;
 //   4. "slower": the baseline with a __nanosleep at the top of the kernel — correct, and slower.
+// A Triton example (NAME.py): its candidates/*.py as whole files, fast_* first, in a ```python block.
 // A repair request (the conversation holds an earlier answer) gets, for "broken", "repaired" (the baseline with the
 // call removed and a comment in its place); for anything else the same answer again, as a model that insists would.
 // Every answer starts with `Scripted answer NAME: …`, which the run records as the attempt's description, so the
@@ -30,6 +31,7 @@ if (!values.example || (!values.list && !values['url-file'])) {
 /** The example's answers: what the model says first, in order, and what it says when asked to repair each. */
 function answersOf(dir) {
   const name = basename(dir);
+  if (existsSync(join(dir, `${name}.py`))) return tritonAnswersOf(dir);
   const baseline = readFileSync(join(dir, `${name}.cu`), 'utf8');
   const kernel = JSON.parse(readFileSync(join(dir, `${name}.spec.json`), 'utf8')).kernel.split('::').pop();
   // The examples' kernels have plain signatures: the body opens at the first `{` after `__global__ … kernel(`.
@@ -52,8 +54,15 @@ function answersOf(dir) {
   return { first, repairs };
 }
 
+/** A Triton example (examples/triton/NAME, NAME.py): its candidates as whole files, the fast ones first; no broken or slower variants. */
+function tritonAnswersOf(dir) {
+  const files = readdirSync(join(dir, 'candidates')).filter((f) => f.endsWith('.py')).sort();
+  const fromFile = (file) => ({ name: file.replace(/\.py$/, ''), what: `candidates/${file}`, code: readFileSync(join(dir, 'candidates', file), 'utf8'), fence: 'python' });
+  return { first: [...files.filter((f) => f.startsWith('fast_')), ...files.filter((f) => !f.startsWith('fast_'))].map(fromFile), repairs: {} };
+}
+
 function text(answer) {
-  return [`Scripted answer ${answer.name}: ${answer.what}.`, '', '```cuda', answer.code.trimEnd(), '```', ...(answer.launch ? ['', '```json', answer.launch, '```'] : [])].join('\n');
+  return [`Scripted answer ${answer.name}: ${answer.what}.`, '', `\`\`\`${answer.fence ?? 'cuda'}`, answer.code.trimEnd(), '```', ...(answer.launch ? ['', '```json', answer.launch, '```'] : [])].join('\n');
 }
 
 const { first, repairs } = answersOf(values.example);

@@ -141,6 +141,9 @@ async function main(argv: string[]): Promise<number> {
         timing: values.timing,
         warmup: values.warmup,
         sets: values.sets,
+        python: values.python,
+        device: values.device,
+        seeds: values.seeds,
       };
       const sandbox = { enabled: !values['no-sandbox'], ...(values.bwrap ? { bwrapPath: resolve(values.bwrap) } : {}) };
       const { output, exitCode } = await (command === 'bench' ? benchCommand : compareCommand)(positionals, flags, { sandbox, ...(values.target ? { targetName: values.target } : {}) });

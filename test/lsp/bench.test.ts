@@ -40,16 +40,31 @@ function fakeGpu(root: string, env: Record<string, string> = {}): StartOptions {
 const benchLens = async (client: LspClient, uri: string) => (await client.allLenses(uri))?.find((l) => /kernelpilot\.server\.(cancelB|b)enchmark/.test(l.command?.command ?? ''));
 const hoverText = async (client: LspClient, uri: string, text: string) => ((await client.hover(uri, positionOf(text, 'vector_add(')))?.contents as MarkupContent | undefined)?.value ?? '';
 
-test('a benchmark lens and code actions on every CUDA kernel, none on Python kernels', async (t) => {
+const kernelBenchTask = readFileSync(join(__dirname, '../fixtures/kernelbench/level1/19_ReLU.py'), 'utf8');
+const kernelBenchSolution = 'import torch\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return torch.relu(x)\n';
+
+test('a benchmark lens and code actions on every CUDA and Triton kernel and on a KernelBench Model; optimize on CUDA only', async (t) => {
   const cu = uriOf(writeTemp(dir, 'lenses.cu', kernelsCu));
   const py = uriOf(writeTemp(dir, 'lenses.py', tritonPy));
+  const task = uriOf(writeTemp(dir, '19_ReLU.py', kernelBenchTask));
+  const solution = uriOf(writeTemp(dir, 'relu_solution.py', kernelBenchSolution));
   await withClient(t, { root: dir, settings: { check: { onOpen: false } } }, async (client) => {
     await client.open(cu, 'cuda-cpp', kernelsCu);
     await client.open(py, 'python', tritonPy);
+    await client.open(task, 'python', kernelBenchTask);
+    await client.open(solution, 'python', kernelBenchSolution);
     const lenses = (await client.allLenses(cu)) ?? [];
     const bench = lenses.filter((l) => l.command?.command === ServerCommand.benchmark);
     assert.deepEqual(bench.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Benchmark', 'vector_add'], ['▶ Benchmark', 'scale'], ['▶ Benchmark', 'fill']]);
-    assert.ok(!((await client.allLenses(py)) ?? []).some((l) => l.command?.command === ServerCommand.benchmark), 'no benchmark lens on Triton kernels yet');
+    const commandsOf = async (uri: string) => ((await client.allLenses(uri)) ?? []).map((l) => [l.command?.title, l.command?.command, l.command?.arguments?.[1]]).filter(([, command]) => command !== '' && !/recheck/.test(String(command)));
+    assert.deepEqual(await commandsOf(py), [['▶ Benchmark', ServerCommand.benchmark, 'add_kernel']], 'Triton: benchmark, no optimize yet');
+    assert.deepEqual(await commandsOf(task), [['▶ Benchmark', ServerCommand.benchmark, 'Model']], 'a task\'s Model');
+    assert.deepEqual(await commandsOf(solution), [], 'no lens on a solution\'s ModelNew');
+    const inTriton = positionOf(tritonPy, 'mask = offsets');
+    assert.deepEqual(((await client.codeActions(py, { start: inTriton, end: inTriton })) ?? []).map((a) => [a.title, a.command?.command]), [
+      ['KernelPilot: Benchmark add_kernel', ServerCommand.benchmark],
+      ['KernelPilot: Create bench spec for add_kernel', ServerCommand.createSpec],
+    ]);
     const inside = positionOf(kernelsCu, 'x[i] *= alpha');
     const actions = (await client.codeActions(cu, { start: inside, end: inside })) ?? [];
     assert.deepEqual(actions.map((a) => [a.title, a.command?.command, a.command?.arguments?.[1]]), [
@@ -223,6 +238,22 @@ test('no GPU here: the benchmark fails with the no-device message, not silence',
     await client.executeCommand(ServerCommand.benchmark, [uri, 'vector_add']);
     const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1));
     assert.match(error.message, /no CUDA device on target 'local'.*--dry-run/);
+    assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark (last run failed)');
+  });
+});
+
+test('a Triton kernel here: the benchmark runs the Python gate and fails with what is missing, not silence', async (t) => {
+  const gpus = spawnSync('nvidia-smi', ['-L'], { encoding: 'utf8' });
+  if (gpus.status === 0 && /GPU \d+:/.test(gpus.stdout)) return t.skip('this machine has a GPU');
+  const root = join(dir, 'triton-no-gpu');
+  mkdirSync(root, { recursive: true });
+  const uri = uriOf(writeTemp(root, 'vector_add.py', readFileSync(join(__dirname, '../../examples/triton/vector_add/vector_add.py'), 'utf8')));
+  await withClient(t, { root, settings: { check: { onOpen: false } } }, async (client) => {
+    await client.open(uri, 'python', readFileSync(join(__dirname, '../../examples/triton/vector_add/vector_add.py'), 'utf8'));
+    assert.match(String(await client.executeCommand(ServerCommand.benchmark, [uri, 'add_kernel'])), /^KernelPilot: benchmarking add_kernel…$/);
+    const error = await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1), 120_000);
+    // CI's python3 is Debian's with CPU torch: no GPU; a python3 without torch says that instead.
+    assert.match(error.message, /benchmark of add_kernel failed: (cannot benchmark add_kernel on target 'local': no CUDA GPU is visible to torch here|the Python harness ended without finishing .*No module named 'torch')/);
     assert.equal((await benchLens(client, uri))?.command?.title, '▶ Benchmark (last run failed)');
   });
 });

@@ -87,7 +87,7 @@ test('bad input to commands: a clear refusal before anything is compiled', { tim
     const py = uriOf(writeTemp(dir, 'kernels.py', tritonPy));
     await client.open(py, 'python', tritonPy);
     assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [py])), /kernels\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check\.$/);
-    await rejectsWith(client.executeCommand('kernelpilot.server.benchmark', [py, 'add_kernel']), -32803, /add_kernel is a triton kernel; only CUDA kernels can be benchmarked so far/);
+    await rejectsWith(client.executeCommand('kernelpilot.server.optimize', [py, 'add_kernel']), -32803, /add_kernel is a Triton kernel; Optimize works on a CUDA __global__ kernel so far/);
 
     const hugeText = '__global__ void k(float* p) {}\n' + `// ${'x'.repeat(120)}\n`.repeat(140_000);
     const huge = uriOf(writeTemp(dir, 'huge.cu', hugeText));
@@ -95,7 +95,7 @@ test('bad input to commands: a clear refusal before anything is compiled', { tim
     assert.deepEqual(await client.symbols(huge), []);
     await client.waitFor('a diagnostic saying the file is too large', () => client.lastDiagnostics(huge)?.find((d) => /file too large \(17\.\d MB > 16 MB\)/.test(d.message)));
     assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [huge])), /huge\.cu is not checked: file too large/);
-    await rejectsWith(client.executeCommand('kernelpilot.server.benchmark', [huge]), -32803, /has no CUDA __global__ kernel \(file too large/);
+    await rejectsWith(client.executeCommand('kernelpilot.server.benchmark', [huge]), -32803, /has no CUDA __global__ kernel, Triton kernel or KernelBench Model \(file too large/);
 
     const garbledText = Buffer.from('__global__ void k\xff\xfeq(float* p) {}\n__global__ void fine(float* p) {}\n', 'latin1').toString('utf8');
     const garbled = uriOf(writeTemp(dir, 'garbled.cu', garbledText));

@@ -128,38 +128,6 @@ test('the static-check fixture: namespaced template with explicit instantiations
   assert.deepEqual(s.spec.launch, { grid: ['cdiv(n, 256)'], block: ['256'] });
 });
 
-test('Triton: pointers by name, roles from tl.load/tl.store, grid lambda with meta[...] from the launch', async () => {
-  const text = [
-    'import triton',
-    'import triton.language as tl',
-    '',
-    '@triton.jit',
-    'def add_kernel(x_ptr, y_ptr, out_ptr, n_elements, BLOCK_SIZE: tl.constexpr):',
-    '    pid = tl.program_id(axis=0)',
-    '    offsets = pid * BLOCK_SIZE + tl.arange(0, BLOCK_SIZE)',
-    '    mask = offsets < n_elements',
-    '    x = tl.load(x_ptr + offsets, mask=mask)',
-    '    y = tl.load(y_ptr + offsets, mask=mask)',
-    '    tl.store(out_ptr + offsets, x + y, mask=mask)',
-    '',
-    'def add(x, y):',
-    '    out = torch.empty_like(x)',
-    '    n = out.numel()',
-    "    grid = lambda meta: (triton.cdiv(n, meta['BLOCK_SIZE']),)",
-    '    add_kernel[grid](x, y, out, n, BLOCK_SIZE=1024, num_warps=8)',
-    '    return out',
-  ].join('\n');
-  const { kernels } = await discover('/ws/add.py', text);
-  const kernel = kernels.find((k) => k.name === 'add_kernel');
-  assert.ok(kernel, 'discovery found the Triton kernel');
-  const r = inferSpec(kernel, { fileText: text, file: 'add.py' });
-  assert.deepEqual(summary(r.spec.args), ['x_ptr:input:float32:[n_elements]', 'y_ptr:input:float32:[n_elements]', 'out_ptr:output:float32:[n_elements]', 'n_elements:scalar:int32:=n_elements', 'BLOCK_SIZE:scalar:int32:=1024']);
-  assert.deepEqual(r.spec.launch, { grid: ['cdiv(n_elements, 1024)'], block: ['256'], from: 'add.py:17' });
-  assumed(r, /float32 \(assumed: a Triton pointer carries no element type\)/);
-  assert.deepEqual(r.unknowns, []);
-  assert.equal(validate(r.spec).ok, true);
-});
-
 test('KernelBench: inputs and sizes from get_inputs() and module constants', async () => {
   const text = [
     'import torch',

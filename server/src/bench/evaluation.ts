@@ -42,7 +42,7 @@ import { GpuPool } from './gpu-pool';
 import { profileLive } from './profile-job';
 import { asJobError, ceilingsFor, requireGpus, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { refuseUnrunnableSizes } from './fits';
-import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, requireCuda, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
 
 export type EvaluationPhase = 'spec' | 'build' | 'gpu' | 'ceilings' | 'baseline' | 'checks' | 'timing' | 'record';
 
@@ -225,7 +225,7 @@ export class Evaluation {
   static async prepare(options: EvaluationOptions): Promise<Evaluation> {
     const emit = (phase: EvaluationPhase, message: string) => report(options, { type: 'phase', phase, message });
     const progress = { ...options, onProgress: (line: string) => emit('build', line.replace(/^build: /, '')) };
-    const prepared = await prepareSpec({ ...options, onProgress: (line) => emit('spec', line.replace(/^spec: /, '')) });
+    const prepared = requireCuda(await prepareSpec({ ...options, onProgress: (line) => emit('spec', line.replace(/^spec: /, '')) }));
     const gpus = await requireGpus(options.target, options.signal);
     const gpu = gpus[0];
     refuseUnrunnableSizes(prepared, gpu);

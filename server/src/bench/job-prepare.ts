@@ -112,26 +112,25 @@ export async function resolveKernel(file: string, wanted: string | undefined): P
   const names = kernels.map((k) => k.qualifiedName);
   let kernel: Kernel | undefined;
   if (wanted === undefined) {
-    // Without --kernel the file's one CUDA kernel is meant; a file of Python kernels gets the refusal naming them.
-    const cuda = kernels.filter((k) => k.language === 'cuda');
-    const unique = [...new Set((cuda.length ? cuda : kernels).map((k) => k.qualifiedName))];
-    if (cuda.length && unique.length > 1) throw new JobError('kernel', `${file} has ${unique.length} CUDA kernels (${unique.join(', ')}): name one with --kernel`);
-    kernel = cuda[0];
-    if (!kernel) throw new JobError('kernel', notCudaMessage(kernels));
+    // Without --kernel the file's one CUDA or Triton kernel is meant; a KernelBench task file gets the refusal naming its models.
+    const runnable = kernels.filter((k) => k.language !== 'kernelbench');
+    const unique = [...new Set(runnable.map((k) => k.qualifiedName))];
+    if (unique.length > 1) throw new JobError('kernel', `${file} has ${unique.length} ${runnable[0].language === 'cuda' ? 'CUDA' : 'Triton'} kernels (${unique.join(', ')}): name one with --kernel`);
+    kernel = runnable[0];
+    if (!kernel) throw new JobError('kernel', notRunnableMessage(kernels));
   } else {
     kernel = kernels.find((k) => k.qualifiedName === wanted) ?? kernels.find((k) => k.name === wanted);
     if (!kernel) throw new JobError('kernel', `${file} has no kernel '${wanted}'; it has: ${names.join(', ')}${noted}`);
   }
-  if (kernel.language !== 'cuda') throw new JobError('kernel', notCudaMessage([kernel]));
+  if (kernel.language === 'kernelbench') throw new JobError('kernel', notRunnableMessage([kernel]));
   return { kernel, text };
 }
 
-/** The same refusal with or without --kernel: what the kernels are, and that only CUDA runs so far. */
-function notCudaMessage(kernels: readonly Kernel[]): string {
+/** The same refusal with or without --kernel: a KernelBench model is gated as a task, not as a kernel. */
+function notRunnableMessage(kernels: readonly Kernel[]): string {
   const names = [...new Set(kernels.map((k) => k.qualifiedName))];
-  const languages = [...new Set(kernels.map((k) => k.language))].join('/');
-  const described = names.length === 1 ? `${names[0]} is a ${languages} kernel` : `${names.join(', ')} are ${languages} kernels`;
-  return `${described}: only CUDA kernels can be benchmarked so far`;
+  const described = names.length === 1 ? `${names[0]} is a KernelBench model` : `${names.join(', ')} are KernelBench models`;
+  return `${described}: gate a task's ModelNew solutions with 'kernelpilot kernelbench TASK.py --solutions DIR'`;
 }
 
 function specFixHint(file: string, kernel: string, workspace: string): string {
@@ -176,6 +175,12 @@ export async function prepareSpec(job: PrepareOptions): Promise<PreparedSpec> {
   }
   job.onProgress?.(`spec: inferred for ${kernel.qualifiedName} (no spec file; check its assumptions with 'kernelpilot spec')`);
   return { file, text, kernel, spec: inferred.spec, source: { kind: 'inferred', assumptions: inferred.assumptions } };
+}
+
+/** The CUDA gate builds CUDA kernels; a Triton kernel is refused here with where it does run. */
+export function requireCuda(prepared: PreparedSpec): PreparedSpec {
+  if (prepared.kernel.language !== 'cuda') throw new JobError('kernel', `${prepared.kernel.qualifiedName} is a Triton kernel: it runs through the Triton gate (kernelpilot bench/compare/optimize on its .py file; compare --dry-run prints the generated launcher), not the CUDA build`);
+  return prepared;
 }
 
 /** The compiler's errors for `file`, the first ten, one per line. */

@@ -9,7 +9,7 @@ import { createScratch } from '../targets/scratch';
 import type { LaunchConfig } from '../benchspec/model';
 import { prepare, type CandidateResult, type EvaluationOptions, type JobResult } from './evaluation';
 import { refuseUnrunnableSizes } from './fits';
-import { buildFor, buildRuntimeFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, type BuildInfo, type PreparedSpec, type SpecSource } from './job-prepare';
+import { buildFor, buildRuntimeFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, requireCuda, type BuildInfo, type PreparedSpec, type SpecSource } from './job-prepare';
 
 export { JobError } from './job-prepare';
 export type { CandidateResult, JobResult } from './evaluation';
@@ -47,7 +47,7 @@ export interface CompareJobOptions extends JobOptions {
 
 /** Checks the candidates, builds the runtime, the baseline and the candidates, and stops: nothing runs on a GPU. */
 async function dryRun(options: JobOptions, candidates: readonly CandidateFile[]): Promise<DryRunResult> {
-  const prepared = await prepareSpec(options);
+  const prepared = requireCuda(await prepareSpec(options));
   // Candidate problems first: cheap, and nothing may compile a candidate that is not kernel code.
   const units = await Promise.all(candidates.map((c) => prepareCandidate(prepared, c.file, options)));
   refuseUnrunnableSizes(prepared, undefined);

@@ -12,6 +12,8 @@ import type { AcceptedOutcome, BaselineFacts, CandidateEvaluator, CandidateProfi
 import type { RecordedRun } from '../optimize/record';
 import type { GateRecordCheck } from '../optimize/report';
 import { checkRederivation, readRunRecord, rederive } from '../runs/record';
+import { readTritonRecord, rederiveTriton, TRITON_RECORD_FILE } from '../runs/triton-record';
+import { tritonOutcomeOf } from './triton-optimize';
 import { prepare, type CandidateResult, type Evaluation, type EvaluationOptions } from './evaluation';
 import { JobError } from './job-prepare';
 
@@ -109,6 +111,12 @@ function gateRecordDir(evidence: string, optimizeRunDir: string): string {
 /** Reads one gate record, re-derives it, and says what the gate's outcome was by the record alone. */
 async function rederiveGateRecord(dir: string): Promise<GateRecordCheck> {
   try {
+    if (existsSync(join(dir, TRITON_RECORD_FILE))) {
+      // A Triton attempt's record: its one candidate's verdict, derived again from the gate's events.
+      const candidate = rederiveTriton(await readTritonRecord(dir)).candidates[0];
+      if (!candidate) return { problem: `${join(dir, TRITON_RECORD_FILE)} holds no candidate` };
+      return { outcome: tritonOutcomeOf(candidate, dir), differences: [] };
+    }
     const record = await readRunRecord(dir);
     return { outcome: outcomeOf({ summary: rederive(record), runDir: dir }), differences: checkRederivation(record).differences };
   } catch (error) {

@@ -55,6 +55,10 @@ export function formatInference(result: InferResult, options: FormatOptions = {}
   const { launch } = spec;
   const smem = launch.sharedMem ? `, shared ${launch.sharedMem} B` : '';
   lines.push(`launch   grid ${dims(launch.grid)}, block ${dims(launch.block)}${smem}${launch.from ? `   (from ${launch.from})` : ''}`);
+  const meta = [...Object.entries(launch.constexprs ?? {}).map(([k, v]) => `${k}=${String(v)}`), ...(launch.numWarps ? [`num_warps=${launch.numWarps}`] : []), ...(launch.numStages ? [`num_stages=${launch.numStages}`] : [])];
+  if (meta.length) lines.push(`         ${meta.join(', ')}`);
+  const autotune = spec.triton?.autotune;
+  if (autotune) lines.push(`autotune ${autotune.configs.length} config(s)${autotune.key.length ? `, key ${autotune.key.join(', ')}` : ''}: ${autotune.configs.map((c) => Object.entries(c.kwargs).map(([k, v]) => `${k}=${String(v)}`).join(' ') + (c.numWarps ? ` w${c.numWarps}` : '') + (c.numStages ? ` s${c.numStages}` : '')).join(' | ')}`);
 
   const compared = [...new Set(spec.args.filter((a) => a.role === 'output' || a.role === 'inout').map((a) => a.dtype))].filter((d): d is Dtype => d in DEFAULT_TOLERANCES);
   if (compared.length) {

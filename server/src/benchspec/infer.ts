@@ -12,7 +12,7 @@ import type { Kernel, KernelParam, LaunchSite } from '../kernels/model';
 import { analyzePointer, kernelBody, type PointerUse } from './access';
 import { constantValue, type HostContext, launchComponents, offsetAt, splitTopLevel, translateCExpr } from './cexpr';
 import { inferKernelBench } from './kernelbench';
-import { keywordArgs, tritonGrid } from './triton';
+import { inferTriton } from './triton';
 import { defaultBytesExpr, defaultInit, describeDistribution, dtypeOfCType, isFloatDtype, normalizeCType, vectorTypeOf } from './defaults';
 import { PLACEHOLDER, type ArgRole, type BenchSpec, type Dtype, type LaunchConfig, type SpecArg, type SpecUnknown } from './model';
 
@@ -59,7 +59,6 @@ type ParamClass =
   | { kind: 'int'; dtype: Dtype }
   | { kind: 'float'; dtype: Dtype }
   | { kind: 'bool' }
-  | { kind: 'constexpr' }
   | { kind: 'other'; ctype: string };
 
 type Pattern = { kind: '1d'; n: string } | { kind: '2d'; rows: string; cols: string } | { kind: 'matmul'; m: string; n: string; k: string } | { kind: 'none' };
@@ -176,23 +175,16 @@ function resolveCType(param: KernelParam, inf: Inference): string {
 
 function classify(param: KernelParam, inf: Inference): ParamClass {
   const ctype = resolveCType(param, inf);
-  const triton = inf.kernel.language !== 'cuda';
-  if (param.pointer || (triton && /(^|_)ptrs?$|Ptr$/.test(param.name))) {
+  if (param.pointer) {
     const scalar = dtypeOfCType(ctype);
     if (scalar) return { kind: 'buffer', dtype: scalar, lanes: 1, ctype };
     const vector = vectorTypeOf(ctype);
     if (vector) return { kind: 'buffer', dtype: vector.dtype, lanes: vector.lanes, ctype };
-    if (triton) {
-      inf.assume(`${param.name} holds float32 (assumed: a Triton pointer carries no element type)`);
-      return { kind: 'buffer', dtype: 'float32', lanes: 1, ctype: 'float' };
-    }
     return { kind: 'buffer', dtype: undefined, lanes: 1, ctype };
   }
-  if (param.constexpr) return { kind: 'constexpr' };
   const dtype = dtypeOfCType(ctype);
   if (dtype === 'bool') return { kind: 'bool' };
   if (dtype) return isFloatDtype(dtype) ? { kind: 'float', dtype } : { kind: 'int', dtype };
-  if (triton && ctype === '') return /^(eps|epsilon|alpha|beta|scale|p|momentum|lr|temperature)$/i.test(param.name) ? { kind: 'float', dtype: 'float32' } : { kind: 'int', dtype: 'int32' };
   return { kind: 'other', ctype };
 }
 
@@ -263,8 +255,7 @@ function inferSizes(inf: Inference, ints: string[], pattern: Pattern): Record<st
 }
 
 function pointerRole(param: KernelParam, inf: Inference, use: PointerUse | undefined): ArgRole {
-  const triton = inf.kernel.language !== 'cuda';
-  if (param.const && !triton) {
+  if (param.const) {
     inf.assume(`${param.name} is an input (declared const)`);
     return 'input';
   }
@@ -281,7 +272,7 @@ function pointerRole(param: KernelParam, inf: Inference, use: PointerUse | undef
     return 'inout';
   }
   if (use.reads) {
-    inf.assume(`${param.name} is an input: the kernel only reads it${triton ? '' : ' (consider declaring it const)'}`);
+    inf.assume(`${param.name} is an input: the kernel only reads it (consider declaring it const)`);
     return 'input';
   }
   if (use.writes) {
@@ -365,52 +356,7 @@ function usesDynamicShared(body: string | undefined): boolean {
   return body !== undefined && /\bextern\s+(?:__shared__\s+[\w:<>]+|[\w:<>]+\s+__shared__)/.test(body);
 }
 
-/** Values of Triton constexpr parameters: a keyword at the launch wins over the default. */
-function constexprValues(inf: Inference): Map<string, string> {
-  const values = new Map<string, string>();
-  const keywords = inf.site ? keywordArgs(inf.site) : new Map<string, string>();
-  for (const param of inf.kernel.params) {
-    if (!param.constexpr) continue;
-    const passed = keywords.get(param.name);
-    const constant = passed !== undefined ? constantValue(passed, inf.host(), inf.siteOffset) : undefined;
-    if (constant) {
-      values.set(param.name, String(constant.value));
-      inf.assume(`${param.name} = ${constant.value}, passed at ${inf.siteLine()}`);
-    } else if (param.default !== undefined && /^\d+$/.test(param.default.trim())) {
-      values.set(param.name, param.default.trim());
-      inf.assume(`${param.name} = ${param.default.trim()}, its default`);
-    }
-  }
-  return values;
-}
-
-/** Triton: the grid from `kernel[grid]`, the block as num_warps × 32 threads (it only informs reports). */
-function inferTritonLaunch(inf: Inference, pattern: Pattern, constexprs: Map<string, string>): LaunchConfig {
-  const warpsText = inf.site ? keywordArgs(inf.site).get('num_warps') : undefined;
-  const warps = warpsText !== undefined ? constantValue(warpsText, inf.host(), inf.siteOffset)?.value : undefined;
-  const block = [String((warps ?? 4) * 32)];
-  inf.assume(warps !== undefined ? `block = ${warps} warps (num_warps at ${inf.siteLine()})` : 'block = 4 warps, Triton\'s default num_warps');
-  if (inf.site) {
-    const { components, texts, note } = tritonGrid(inf.site, inf.options.fileText, inf.host(), constexprs);
-    if (note) inf.assume(`launch grid: ${note}`);
-    const grid = components.map((c, j) => {
-      if (c.ok) return c.expr;
-      inf.unknown(`/launch/grid/${j}`, `the launch at ${inf.siteLine()} sets grid ${'xyz'[j]} to \`${texts[j]}\`, but ${c.reason}; write it as an expression over sizes`);
-      return PLACEHOLDER;
-    });
-    return { grid, block, from: inf.siteLine() };
-  }
-  const blockParam = [...constexprs].find(([name]) => /BLOCK/i.test(name));
-  if (pattern.kind === '1d' && blockParam) {
-    inf.assume(`launch grid cdiv(${pattern.n}, ${blockParam[1]}): one program per ${blockParam[0]} elements (no launch in the file to copy)`);
-    return { grid: [`cdiv(${pattern.n}, ${blockParam[1]})`], block };
-  }
-  inf.unknown('/launch/grid/0', 'no launch of this kernel in the file; how many programs does the grid need, over sizes?');
-  return { grid: [PLACEHOLDER], block };
-}
-
-function inferLaunch(inf: Inference, pattern: Pattern, constexprs: Map<string, string>): LaunchConfig {
-  if (inf.kernel.language === 'triton') return inferTritonLaunch(inf, pattern, constexprs);
+function inferLaunch(inf: Inference, pattern: Pattern): LaunchConfig {
   const dynamicShared = usesDynamicShared(inf.body);
   if (inf.site) {
     const site = inf.site;
@@ -462,7 +408,7 @@ function inferLaunch(inf: Inference, pattern: Pattern, constexprs: Map<string, s
 export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResult {
   const inf = new Inference(kernel, options);
   if (kernel.language === 'kernelbench') return inferKernelBench(kernel, options.fileText, inf.file);
-  if (kernel.language !== 'cuda') inf.assume(`${kernel.language} kernel: inference is tuned for CUDA C++; check every field`);
+  if (kernel.language === 'triton') return inferTriton(kernel, inf.body ?? '', options.fileText, inf.file);
   const templateArgs = inferTemplateArgs(inf);
   const classes = kernel.params.map((param) => classify(param, inf));
   const ints = kernel.params.filter((_, i) => classes[i].kind === 'int').map((p) => p.name);
@@ -480,8 +426,7 @@ export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResu
   const byOrder = [...slots].filter(([name, slot]) => name.toUpperCase().replace(/^D_/, '') !== slot);
   if (byOrder.length > 0) inf.assume(`matrix operands taken by position: ${[...slots].map(([name, slot]) => `${name} = ${slot}`).join(', ')}`);
 
-  const constexprs = constexprValues(inf);
-  const launch = inferLaunch(inf, pattern, constexprs);
+  const launch = inferLaunch(inf, pattern);
 
   const inits = new Set<string>();
   const args: SpecArg[] = kernel.params.map((param, i) => {
@@ -514,11 +459,6 @@ export function inferSpec(kernel: Kernel, options: InferOptions = {}): InferResu
       case 'bool':
         inf.unknown(`${at}/value`, `${param.name} is a flag; choose true (1) or false (0) for the benchmark`);
         return { name: param.name, role: 'scalar', dtype: 'bool', value: PLACEHOLDER };
-      case 'constexpr': {
-        const value = constexprs.get(param.name) ?? PLACEHOLDER;
-        if (value === PLACEHOLDER) inf.unknown(`${at}/value`, `${param.name} is a compile-time constant (tl.constexpr); give its value`);
-        return { name: param.name, role: 'scalar', dtype: 'int32', value };
-      }
       case 'other':
         inf.unknown(`${at}/dtype`, `${param.name} has type \`${cls.ctype}\`, which the harness cannot construct; give a dtype and value, or wrap the kernel`);
         inf.unknown(`${at}/value`, `${param.name}: give the value to pass`);

@@ -46,6 +46,21 @@ export interface LaunchConfig {
   sharedMem?: string;
   /** Where the launch was taken from, when inferred from a launch site (`file:line`). */
   from?: string;
+  /**
+   * Triton: the `tl.constexpr` arguments passed as keywords (`BLOCK_SIZE=1024`), each a number, a boolean or an
+   * expression over sizes; grid expressions may name them. Constexprs an autotune config sets are not listed.
+   */
+  constexprs?: Record<string, number | boolean | string>;
+  /** Triton: `num_warps` and `num_stages` of the launch (left out for an autotuned kernel: its config sets them). */
+  numWarps?: number;
+  numStages?: number;
+}
+
+/** A kernel's `@triton.autotune`, as found in its source: the autotuner times these and keeps the fastest per key. */
+export interface TritonAutotune {
+  configs: { kwargs: Record<string, number | string>; numWarps?: number; numStages?: number }[];
+  /** The arguments whose values make the autotuner pick again. */
+  key: string[];
 }
 
 /** Something inference could not decide; the field it names holds the placeholder `"?"`. */
@@ -74,6 +89,8 @@ export interface BenchSpec {
   tolerance?: Partial<Record<Dtype, Tolerance>>;
   /** Expressions over size variables; bytes default to inputs read once + outputs written once. */
   roofline?: { bytes?: string; flops?: string };
+  /** Triton only: what the kernel's decorators add to the launch. */
+  triton?: { autotune?: TritonAutotune };
   /** What inference assumed, in words, for the user to confirm. */
   assumptions?: string[];
   unknowns?: SpecUnknown[];

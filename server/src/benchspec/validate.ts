@@ -206,6 +206,7 @@ function collectExpressions(spec: Record<string, Json>): ExprField[] {
     if (Array.isArray(list)) list.forEach((e, j) => add(`/launch/${dim}/${j}`, e, dim));
   }
   add('/launch/sharedMem', launch.sharedMem, 'sharedMem');
+  if (isObject(launch.constexprs)) for (const [name, value] of Object.entries(launch.constexprs)) add(joinPointer('/launch/constexprs', name), value, 'value');
   const roofline = isObject(spec.roofline) ? spec.roofline : {};
   add('/roofline/bytes', roofline.bytes, 'bytes');
   add('/roofline/flops', roofline.flops, 'flops');
@@ -232,13 +233,42 @@ function sizePoints(spec: Record<string, Json>): { label: string; vars: Record<s
 
 const integerDtypes = new Set(['int8', 'uint8', 'int16', 'int32', 'uint32', 'int64', 'uint64', 'bool']);
 
+/**
+ * Triton: the constexpr names a launch dimension may read, each with the value it is checked at: the launch's own
+ * (numbers, or expressions at the default sizes), else the first autotune config's.
+ */
+function metaValues(spec: Record<string, Json>, sizes: Record<string, number>): { names: string[]; values: Record<string, number> } {
+  const values: Record<string, number> = {};
+  const names = new Set<string>();
+  const triton = isObject(spec.triton) ? spec.triton : {};
+  const autotune = isObject(triton.autotune) ? triton.autotune : {};
+  const first = Array.isArray(autotune.configs) && isObject(autotune.configs[0]) && isObject(autotune.configs[0].kwargs) ? autotune.configs[0].kwargs : {};
+  const launch = isObject(spec.launch) && isObject(spec.launch.constexprs) ? spec.launch.constexprs : {};
+  for (const [name, value] of [...Object.entries(first), ...Object.entries(launch)]) {
+    names.add(name);
+    if (typeof value === 'number') values[name] = value;
+    else if (typeof value === 'boolean') values[name] = value ? 1 : 0;
+    else if (typeof value === 'string') {
+      try {
+        values[name] = evaluateTyped(value, sizes).value;
+      } catch {
+        // A "?" or a bad expression: reported at its own path; expressions that read it are not evaluated.
+        delete values[name];
+      }
+    }
+  }
+  return { names: [...names], values };
+}
+
 function checkExpressions(spec: Record<string, Json>, errors: SpecIssue[]): void {
-  const sizeNames = isObject(spec.sizes) ? Object.keys(spec.sizes) : [];
   const points = sizePoints(spec);
+  const meta = metaValues(spec, points[0].vars);
   // Per size point: each expression's value there, for the checks that combine several.
   const evaluated = points.map(() => new Map<string, number>());
   for (const field of collectExpressions(spec)) {
     if (field.text === PLACEHOLDER) continue;
+    const launchDim = field.use === 'grid' || field.use === 'block';
+    const sizeNames = [...(isObject(spec.sizes) ? Object.keys(spec.sizes) : []), ...(launchDim ? meta.names : [])];
     const parsed = tryParseExpr(field.text);
     if ('error' in parsed) {
       errors.push({ path: field.path, message: `cannot read expression: ${parsed.error.reason} (column ${parsed.error.start + 1})`, span: { start: parsed.error.start, end: parsed.error.end } });
@@ -254,11 +284,12 @@ function checkExpressions(spec: Record<string, Json>, errors: SpecIssue[]): void
       });
       continue;
     }
-    if (variablesOf(parsed.node).some((v) => !(v in points[0].vars))) continue;
+    const withMeta = (vars: Record<string, number>): Record<string, number> => (launchDim ? { ...meta.values, ...vars } : vars);
+    if (variablesOf(parsed.node).some((v) => !(v in withMeta(points[0].vars)))) continue;
     for (const [at, point] of points.entries()) {
       let result;
       try {
-        result = evaluateTyped(parsed.node, point.vars);
+        result = evaluateTyped(parsed.node, withMeta(point.vars));
       } catch (error) {
         if (!(error instanceof ExprError)) throw error;
         errors.push({ path: field.path, message: `${error.reason} at ${point.label}`, span: { start: error.start, end: error.end } });

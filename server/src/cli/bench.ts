@@ -8,9 +8,10 @@ import type { TimingChoice } from '../harness/run';
 import { RECORD_FILE } from '../runs/record';
 import { compileRequest, type CompileCliFlags } from './compile-options';
 import { CliError } from './errors';
+import { tritonCommand, type TritonFlags } from './triton';
 import { defaultTarget, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
 
-export interface BenchFlags extends CompileCliFlags {
+export interface BenchFlags extends CompileCliFlags, Pick<TritonFlags, 'python' | 'device' | 'seeds'> {
   kernel?: string;
   spec?: string;
   /** compare: each candidate file with, optionally, its own launch (a JSON file, or inline JSON starting with "{"). */
@@ -134,6 +135,7 @@ function text(r: JobResult): string {
 /** `kernelpilot bench FILE [--kernel K] [--spec F] [--dry-run] [--json]` → exit 0, or 1 with a one-line error. */
 export async function benchCommand(files: string[], flags: BenchFlags, options: JobCliOptions = {}): Promise<{ output: string; exitCode: number }> {
   if (files.length !== 1) throw new CliError('usage: kernelpilot bench FILE [--kernel K] [--spec F] [--dry-run] [--json] [--workspace DIR]', 2);
+  if (files[0].endsWith('.py')) return tritonCommand(files[0], [], flags, options);
   const result = await withCancel(async (signal) => benchKernel(await jobOptions(files[0], flags, options, signal)));
   if (result.kind === 'dry-run') return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
   return { output: flags.json ? JSON.stringify(jsonResult(result), null, 2) : text(result), exitCode: 0 };
@@ -171,6 +173,7 @@ export async function compareCommand(files: string[], flags: BenchFlags, options
     const launch = c.launch === undefined ? undefined : await readLaunch(c.launch);
     candidates.push({ file: resolve(c.file), ...(launch ? { launch: launch.launch, launchOrigin: launch.origin } : {}) });
   }
+  if (files[0].endsWith('.py')) return tritonCommand(files[0], candidates, flags, options);
   const result = await withCancel(async (signal) => compareCandidates({ ...(await jobOptions(files[0], flags, options, signal)), candidates }));
   if (!Array.isArray(result)) return { output: flags.json ? JSON.stringify(result, null, 2) : dryRunText(result), exitCode: 0 };
   const exitCode = result.every((r) => r.summary.gate?.accepted) ? 0 : EXIT_REJECTED;

@@ -3,6 +3,8 @@
 
 import type { EvaluationOptions } from '../bench/evaluation';
 import { prepareOptimization } from '../bench/optimize-gate';
+import { prepareTritonOptimization } from '../bench/triton-optimize';
+import { CliError } from './errors';
 import type { PreparedOptimization } from '../optimize/evaluator';
 import { defaultTarget, type JobCliOptions } from './job-common';
 import type { PrepareRequest } from './optimize';
@@ -22,7 +24,22 @@ export async function evaluationOptions(request: PrepareRequest, options: JobCli
   };
 }
 
-/** The gate prepared for an optimize request from the command line. */
+/** The gate prepared for an optimize request from the command line: the Triton gate for a .py file, else the CUDA gate. */
 export async function prepareFromFlags(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
-  return prepareOptimization(await evaluationOptions(request, options));
+  const gate = await evaluationOptions(request, options);
+  if (!request.file.endsWith('.py')) return prepareOptimization(gate);
+  const { python, device, pairs } = request.triton ?? {};
+  if (device !== undefined && device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw new CliError(`--device must be auto, cpu or cuda, got '${device}'`, 2);
+  return prepareTritonOptimization({
+    file: gate.file,
+    ...(gate.kernel ? { kernel: gate.kernel } : {}),
+    ...(gate.specPath ? { specPath: gate.specPath } : {}),
+    workspace: gate.workspace,
+    target: gate.target,
+    ...(python ? { python } : {}),
+    ...(device ? { device } : {}),
+    ...(pairs ? { pairs, iters: pairs } : {}),
+    ...(gate.signal ? { signal: gate.signal } : {}),
+    ...(gate.onProgress ? { onProgress: gate.onProgress } : {}),
+  });
 }

@@ -17,7 +17,7 @@ import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
 import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
 import { SearchProposer } from '../optimize/search';
-import { STRATEGY_TITLES } from '../optimize/strategies';
+import { MODEL_STRATEGIES, STRATEGY_TITLES, TRITON_MODEL_STRATEGIES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
 import { runDir } from '../runs/record';
@@ -63,6 +63,10 @@ __launch_bounds__, unroll pragmas).
   --target T            where candidates build and run: local (default), ssh://[user@]host[:port],
                         slurm://[user@]login[:port]?partition=P&gpus=N, or a name from ~/.config/kernelpilot/targets.json
   --workspace DIR       where .kernelpilot/ lives (default .)
+  A Triton kernel (FILE.py): the model is asked for a Triton variant (a python kernel and a JSON launch), the
+  built-in search varies its launch (BLOCK constexprs, num_warps, num_stages), each candidate through the Triton
+  gate. --python PATH (python3 with torch and triton on the target), --device auto|cpu|cuda (cpu: Triton's
+  interpreter), --pairs N (100)
   --json                the run's report as JSON       --help              this text
 
 Exit 0 when the run ended (with or without a faster candidate), 1 on errors or a refused --apply, 2 on usage
@@ -70,6 +74,8 @@ errors, 130 when cancelled (Ctrl-C: the run is recorded as cancelled and can be 
 `;
 
 export interface OptimizeFlags {
+  /** A Triton kernel's Python gate (--python, --device, --pairs). */
+  triton: { python?: string; device?: string; pairs?: number };
   kernel?: string;
   spec?: string;
   workspace: string;
@@ -101,6 +107,8 @@ export interface PrepareRequest {
   sandbox: SandboxSettings;
   /** --target: a name or URL (targets/select.ts); default this machine. */
   target?: string;
+  /** A Triton kernel's Python gate: --python, --device, --pairs. */
+  triton?: OptimizeFlags['triton'];
   signal: AbortSignal;
   onProgress: (line: string) => void;
 }
@@ -140,7 +148,7 @@ function number(value: string | undefined, flag: string, check: (n: number) => b
 
 /** Every option `optimize` takes (OPTIMIZE_USAGE describes each). */
 export const OPTIMIZE_OPTIONS = {
-  values: ['kernel', 'spec', 'workspace', 'target', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
+  values: ['kernel', 'spec', 'workspace', 'target', 'python', 'device', 'pairs', 'resume', 'out', 'bwrap', 'rounds', 'candidates', 'model', 'base-url', 'temperature', 'max-tokens', 'parallel', 'request-timeout', 'repairs', 'seed', 'budget-usd', 'price-in', 'price-out', 'token-budget', 'time-limit', 'patience', 'roofline-target'],
   switches: ['json', 'help', 'no-search', 'no-model', 'apply', 'dry-run', 'no-sandbox'],
 } as const;
 
@@ -207,6 +215,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
       dryRun: Boolean(v['dry-run']),
       sandbox: { enabled: !v['no-sandbox'], ...(s('bwrap') ? { bwrapPath: resolve(s('bwrap') as string) } : {}) },
       ...(s('target') !== undefined ? { target: s('target') } : {}),
+      triton: { ...(s('python') !== undefined ? { python: s('python') } : {}), ...(s('device') !== undefined ? { device: s('device') } : {}), ...(s('pairs') !== undefined ? { pairs: positiveInt(s('pairs'), 'pairs') } : {}) },
     },
   };
 }
@@ -306,7 +315,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   if (files.length !== 1) throw new CliError(OPTIMIZE_USAGE, 2);
   const file = resolve(files[0]);
   const printer = progressPrinter(deps.progress ?? process.stderr, flags.loop.rounds);
-  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, ...(flags.target !== undefined ? { target: flags.target } : {}), signal, onProgress: (l) => printer.line(`· ${l}`) });
+  const request = (signal: AbortSignal): PrepareRequest => ({ file, kernel: flags.kernel, spec: flags.spec, workspace: flags.workspace, sandbox: flags.sandbox, ...(flags.target !== undefined ? { target: flags.target } : {}), triton: flags.triton, signal, onProgress: (l) => printer.line(`· ${l}`) });
   if (flags.dryRun) {
     const { dryRun } = deps;
     if (!dryRun) throw new CliError('--dry-run is not available here', 2);
@@ -315,23 +324,20 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   const key = flags.model ? apiKeyFromEnv(deps.env ?? process.env) : undefined;
   const proposers: Proposer[] = [];
   const infos: ProposerInfo[] = [];
+  let client: ChatClient | undefined;
   if (key) {
-    const client = new ChatClient(
+    client = new ChatClient(
       { baseUrl: flags.baseUrl, model: flags.modelName, temperature: flags.temperature, maxTokens: flags.maxTokens, timeoutMs: flags.requestTimeoutMs, parallel: flags.parallel, maxRetries: ENDPOINT_DEFAULTS.maxRetries, backoffMs: ENDPOINT_DEFAULTS.backoffMs, maxRetryWaitMs: ENDPOINT_DEFAULTS.maxRetryWaitMs },
       key.key,
       (n) => printer.line(`  model endpoint: ${n.reason}, retry ${n.attempt} in ${(n.waitMs / 1000).toFixed(1)} s`),
     );
-    proposers.push(new LlmProposer(client));
     infos.push({ kind: 'llm', model: flags.modelName, baseUrl: flags.baseUrl, ...(flags.temperature !== undefined ? { temperature: flags.temperature } : {}), ...(flags.maxTokens !== undefined ? { maxTokens: flags.maxTokens } : {}) });
   } else if (flags.model && !flags.search) {
     throw new CliError(`--no-search needs a model, and no key is set: set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]})`, 1);
   } else if (flags.model) {
     printer.line(`no API key in ${KEY_VARIABLES.join(' or ')}: the built-in search runs alone`);
   }
-  if (flags.search) {
-    proposers.push(new SearchProposer());
-    infos.push({ kind: 'search' });
-  }
+  if (flags.search) infos.push({ kind: 'search' });
 
   return withCancel(async (signal) => {
     let prepared: PreparedOptimization;
@@ -343,6 +349,10 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     }
     try {
       const { problem, evaluator } = prepared;
+      // Both proposers work in the kernel's language: the model with its prompts and strategies, the search with its variants.
+      const triton = problem.kernel.language === 'triton';
+      if (client) proposers.push(new LlmProposer(client, triton ? TRITON_MODEL_STRATEGIES : MODEL_STRATEGIES));
+      if (flags.search) proposers.push(new SearchProposer(problem.kernel.language));
       let resumed;
       if (flags.resume) {
         resumed = await loadRun(flags.workspace, flags.resume);

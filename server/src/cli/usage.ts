@@ -9,7 +9,10 @@ interface CommandHelp {
   details?: string;
 }
 
-const jobOptions = `options: --workspace DIR (default: the current folder; specs and runs live in DIR/.kernelpilot/),
+const jobOptions = `A Triton kernel (FILE.py) runs through the Python gate on the target: --python PATH (python3 with torch and
+  triton), --seeds N (3), --device auto|cpu|cuda (cpu: Triton's interpreter, checks only); --dry-run prints the
+  generated launcher; the nvcc options do not apply.
+options: --workspace DIR (default: the current folder; specs and runs live in DIR/.kernelpilot/),
   --arch sm_90, --pairs N (compare: timed pairs per candidate; or --rounds N × --iters N), --iters N (bench: timed
   launches), --warmup N, --sets N, --timing cupti|events (default cupti, events where CUPTI cannot work).
   --kernel may be omitted when the file defines exactly one kernel.
@@ -31,7 +34,7 @@ ${COMPILE_OPTIONS_USAGE}`,
   },
   spec: {
     synopsis: 'spec FILE [--kernel K] [--json] [--write [--force]]',
-    summary: "infer a CUDA kernel's bench spec (sizes, roles, shapes, launch); --write saves it to .kernelpilot/specs/ for editing",
+    summary: "infer a CUDA or Triton kernel's bench spec (sizes, roles, shapes, launch); --write saves it to .kernelpilot/specs/ for editing",
     details: 'without --write nothing is written: it prints the spec and where --write would save it.\noptions: --workspace DIR (default: the current folder).',
   },
   bench: {

@@ -1,6 +1,7 @@
 // Reads a model's answer: fenced code blocks (```cuda, ```cpp, unlabelled, ~~~), several of them, prose around
 // them, a whole file or just the kernel, or bare code with no fence at all; and an optional JSON block with the
-// kernel's own launch. What it cannot use it says in words that go back to the model.
+// kernel's own launch. A Triton answer: a ```python block defining the kernel, and a JSON block that changes the
+// launch's grid, constexprs, num_warps or num_stages. What it cannot use it says in words that go back to the model.
 
 import type { LaunchConfig } from '../benchspec/model';
 
@@ -68,6 +69,62 @@ function launchFrom(value: unknown): LaunchConfig | string {
   return { grid: g, block: b, ...(sharedMem !== undefined && String(sharedMem).trim() !== '0' ? { sharedMem: String(sharedMem) } : {}) };
 }
 
+/** The answer with the launch its JSON block gives (read by `read`), or the reason it cannot be used. */
+function withLaunch(out: ParsedAnswer, json: Block | undefined, read: (value: unknown) => LaunchConfig | string): ParsedAnswer {
+  if (!json) return out;
+  let value: unknown;
+  try {
+    value = JSON.parse(json.body);
+  } catch (error) {
+    return { ...out, problem: `the JSON launch block is not valid JSON (${(error as Error).message})` };
+  }
+  const launch = read(value);
+  return typeof launch === 'string' ? { ...out, problem: launch } : { ...out, launch };
+}
+
+const PYTHON_LANGS = new Set(['', 'python', 'py', 'python3']);
+const TRITON_LAUNCH_KEYS = new Set(['grid', 'constexprs', 'numWarps', 'numStages']);
+
+/** A Triton answer's JSON block: what it changes of the parent's launch (grid, constexprs, numWarps, numStages). */
+function tritonLaunchFrom(value: unknown, parent: LaunchConfig): LaunchConfig | string {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return 'the JSON block is not an object like {"constexprs": {...}, "numWarps": 8}';
+  const given = value as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => !TRITON_LAUNCH_KEYS.has(k));
+  if (unknown.length) return `the JSON launch block may set only ${[...TRITON_LAUNCH_KEYS].join(', ')}, not ${unknown.join(', ')}`;
+  const launch: LaunchConfig = { ...parent };
+  delete launch.from;
+  if (given.grid !== undefined) {
+    const grid = Array.isArray(given.grid) ? given.grid : [given.grid];
+    if (grid.length < 1 || grid.length > 3 || !grid.every((g) => typeof g === 'string' || typeof g === 'number')) return 'the JSON launch block\'s "grid" must be a list of one to three expressions';
+    launch.grid = grid.map(String);
+  }
+  if (given.constexprs !== undefined) {
+    if (!given.constexprs || typeof given.constexprs !== 'object' || Array.isArray(given.constexprs)) return 'the JSON launch block\'s "constexprs" must be an object of name: value';
+    launch.constexprs = { ...parent.constexprs, ...(given.constexprs as Record<string, number | boolean | string>) };
+  }
+  for (const key of ['numWarps', 'numStages'] as const) {
+    const v = given[key];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v))) return `the JSON launch block's "${key}" must be an integer`;
+    if (typeof v === 'number') launch[key] = v;
+  }
+  if (launch.numWarps !== undefined) launch.block = [String(launch.numWarps * 32)];
+  return launch;
+}
+
+/** The code and launch in a Triton answer: the last Python block that defines `kernel`, and a JSON block over `parent`'s launch. */
+export function parseTritonAnswer(text: string, kernel: string, parent: LaunchConfig): ParsedAnswer {
+  const { blocks, prose } = blocksOf(text);
+  const out: ParsedAnswer = { prose: prose.replace(/\s+/g, ' ').trim().slice(0, 400) };
+  const defines = new RegExp(`^\\s*def\\s+${kernel}\\s*\\(`, 'm');
+  const code = blocks.filter((b) => PYTHON_LANGS.has(b.lang) && defines.test(b.body)).at(-1);
+  if (!code) {
+    out.problem = `the answer has no \`\`\`python code block defining the kernel ${kernel} (def ${kernel}(...) under @triton.jit)`;
+    return out;
+  }
+  out.code = code.body;
+  return withLaunch(out, blocks.filter((b) => b.lang === 'json').at(-1), (value) => tritonLaunchFrom(value, parent));
+}
+
 /** The code and launch in `text`, an answer about kernel `kernel` (its plain name). */
 export function parseAnswer(text: string, kernel: string): ParsedAnswer {
   const { blocks, prose } = blocksOf(text);
@@ -90,18 +147,5 @@ export function parseAnswer(text: string, kernel: string): ParsedAnswer {
       : `the answer has no \`\`\`cuda code block with the kernel ${kernel}`;
     return out;
   }
-  const lastJson = jsonBlocks.at(-1);
-  if (lastJson) {
-    let value: unknown;
-    try {
-      value = JSON.parse(lastJson.body);
-    } catch (error) {
-      out.problem = `the JSON launch block is not valid JSON (${(error as Error).message})`;
-      return out;
-    }
-    const launch = launchFrom(value);
-    if (typeof launch === 'string') out.problem = launch;
-    else out.launch = launch;
-  }
-  return out;
+  return withLaunch(out, jsonBlocks.at(-1), launchFrom);
 }

@@ -6,6 +6,7 @@ import Mustache from 'mustache';
 import { describeDistribution, toleranceFor } from '../benchspec/defaults';
 import type { BenchSpec, LaunchConfig } from '../benchspec/model';
 import { discover } from '../kernels/discover';
+import type { KernelLanguage } from '../kernels/model';
 import { kernelContext } from '../optimize/context';
 import type { AttemptFeedback, ChatMessage, ProposalRequest } from '../optimize/proposer';
 import { STRATEGY_TITLES, type StrategyId } from '../optimize/strategies';
@@ -13,6 +14,9 @@ import proposeTemplate from './prompts/propose.md';
 import repairTemplate from './prompts/repair.md';
 import strategiesText from './prompts/strategies.md';
 import systemTemplate from './prompts/system.md';
+import tritonProposeTemplate from './prompts/triton-propose.md';
+import tritonRepairTemplate from './prompts/triton-repair.md';
+import tritonSystemTemplate from './prompts/triton-system.md';
 
 /** Templates are text with `{{…}}` fields; nothing is HTML, so nothing is escaped. */
 function render(template: string, view: object): string {
@@ -91,23 +95,52 @@ export async function proposalPrompt(request: ProposalRequest): Promise<string> 
   });
 }
 
-export function systemPrompt(): string {
-  return render(systemTemplate, {});
+/** A Triton launch as the prompt shows it: the grid, the constexprs, num_warps and num_stages. */
+function formatTritonLaunch(launch: LaunchConfig): string {
+  const meta = [...Object.entries(launch.constexprs ?? {}).map(([k, v]) => `${k}=${String(v)}`), ...(launch.numWarps ? [`num_warps=${launch.numWarps}`] : []), ...(launch.numStages ? [`num_stages=${launch.numStages}`] : [])];
+  return `grid (${launch.grid.join(', ')})${meta.length ? `, ${meta.join(', ')}` : ''}`;
 }
 
-export function repairPrompt(feedback: string): string {
-  return render(repairTemplate, { feedback });
+/** The first user message of a proposal for a Triton kernel: its text, where the file launches it, the spec, the launch. */
+async function tritonProposalPrompt(request: ProposalRequest): Promise<string> {
+  const { problem, parent, strategy } = request;
+  const source = parent.candidate.source;
+  const { kernels } = await discover(problem.file, source);
+  const kernel = kernels.find((k) => k.qualifiedName === problem.kernel.qualifiedName) ?? problem.kernel;
+  const lines = source.split('\n');
+  const autotune = problem.spec.triton?.autotune;
+  return render(tritonProposeTemplate, {
+    kernel: { qualifiedName: kernel.qualifiedName, text: lines.slice(kernel.range.start.line, kernel.range.end.line + 1).join('\n') },
+    launchSites: kernel.launchSites.map((site) => ({ line: site.range.start.line + 1, code: `${site.callee}[${site.grid}](${site.args.join(', ')})` })),
+    strategy: { title: STRATEGY_TITLES[strategy], guidance: strategyGuidance(strategy) },
+    parent: { derived: parent.id !== 'baseline', id: parent.id, speedup: parent.speedup.toFixed(2) },
+    spec: specView(problem.spec),
+    launch: formatTritonLaunch(parent.candidate.launch ?? problem.spec.launch),
+    autotune: autotune ? `${autotune.configs.length} configs keyed on ${autotune.key.join(', ') || 'nothing'}` : '',
+    gpu: { name: problem.baseline.gpu.name, computeCapability: problem.baseline.gpu.computeCapability ?? '' },
+    baseline: { time: `${problem.baseline.timeMs.toPrecision(3)} ms median` },
+    tried: request.tried,
+  });
+}
+
+export function systemPrompt(language: KernelLanguage = 'cuda'): string {
+  return render(language === 'triton' ? tritonSystemTemplate : systemTemplate, {});
+}
+
+export function repairPrompt(feedback: string, language: KernelLanguage = 'cuda'): string {
+  return render(language === 'triton' ? tritonRepairTemplate : repairTemplate, { feedback });
 }
 
 /** The whole conversation for a request: system, the proposal, then each earlier answer and its feedback. */
 export async function conversation(request: ProposalRequest, earlier: readonly AttemptFeedback[]): Promise<ChatMessage[]> {
+  const language = request.problem.kernel.language;
   const messages: ChatMessage[] = [
-    { role: 'system', content: systemPrompt() },
-    { role: 'user', content: await proposalPrompt(request) },
+    { role: 'system', content: systemPrompt(language) },
+    { role: 'user', content: language === 'triton' ? await tritonProposalPrompt(request) : await proposalPrompt(request) },
   ];
   for (const { proposal, feedback } of earlier) {
     const response = proposal.kind === 'exhausted' ? '' : (proposal.exchange?.response ?? '');
-    messages.push({ role: 'assistant', content: response }, { role: 'user', content: repairPrompt(feedback) });
+    messages.push({ role: 'assistant', content: response }, { role: 'user', content: repairPrompt(feedback, language) });
   }
   return messages;
 }

@@ -4,9 +4,10 @@
 
 import { candidateSpec } from '../bench/job-prepare';
 import { assembleCandidate } from '../optimize/assemble';
+import { assembleTritonCandidate } from '../optimize/assemble-triton';
 import type { AttemptFeedback, Exchange, Proposal, ProposalRequest, Proposer } from '../optimize/proposer';
 import { MODEL_STRATEGIES, type StrategyId } from '../optimize/strategies';
-import { parseAnswer } from './answer';
+import { parseAnswer, parseTritonAnswer } from './answer';
 import type { ChatClient } from './client';
 import { conversation } from './prompt';
 
@@ -37,7 +38,8 @@ export class LlmProposer implements Proposer {
     const exchange: Exchange = { messages, response: answer.text, model: answer.model, usage: answer.usage, ...(answer.truncated ? { truncated: true } : {}) };
     const cutOff = answer.truncated ? ' (the answer was cut off at the token limit: answer with less prose)' : '';
     const { problem, parent } = request;
-    const parsed = parseAnswer(answer.text, problem.kernel.name);
+    const triton = problem.kernel.language === 'triton';
+    const parsed = triton ? parseTritonAnswer(answer.text, problem.kernel.name, parent.candidate.launch ?? problem.spec.launch) : parseAnswer(answer.text, problem.kernel.name);
     if (parsed.problem || parsed.code === undefined) return { kind: 'unusable', problem: `${parsed.problem ?? 'no code'}${cutOff}`, exchange };
     const launch = parsed.launch ?? parent.candidate.launch;
     if (parsed.launch) {
@@ -47,7 +49,7 @@ export class LlmProposer implements Proposer {
         return { kind: 'unusable', problem: (error as Error).message, exchange };
       }
     }
-    const assembly = await assembleCandidate(parent.candidate.source, problem.file, problem.kernel, parsed.code);
+    const assembly = await (triton ? assembleTritonCandidate : assembleCandidate)(parent.candidate.source, problem.file, problem.kernel, parsed.code);
     if (!assembly.ok) return { kind: 'unusable', problem: `${assembly.problem}${cutOff}`, exchange };
     const candidate = { source: assembly.source, ...(launch ? { launch } : {}), ...(parent.candidate.extraFlags ? { extraFlags: parent.candidate.extraFlags } : {}) };
     return { kind: 'candidate', candidate, exchange, notes: assembly.notes, ...(parsed.prose ? { description: parsed.prose } : {}) };

@@ -8,10 +8,13 @@ import { pathToFileURL } from 'node:url';
 import { type Connection, type Diagnostic, DiagnosticSeverity, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
 import { hoverMarkdown, lensText } from '../bench/format';
 import { benchKernel, JobError, type JobResult } from '../bench/job';
+import { benchPythonKernel } from '../bench/python-bench';
 import type { Kernel } from '../kernels/model';
 import type { BenchSummary } from '../derive/summary';
 import { sha256Text } from '../runs/hash';
 import { latestBenchRecord, RECORD_FILE, rederive } from '../runs/record';
+import { latestTritonBench, rederiveTriton, TRITON_RECORD_FILE } from '../runs/triton-record';
+import { tritonHover, tritonLens } from '../bench/triton-format';
 import type { SettingOrigins, Settings } from '../settings';
 import { specDiagnostics } from '../benchspec/diagnostics';
 import type { Target } from '../targets/target';
@@ -94,21 +97,30 @@ export class BenchService {
     const file = pathOf(uri);
     const progress = await this.beginProgress(kernel, abort);
     const settings = this.deps.settings();
+    const workspace = workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf));
+    const onProgress = (line: string) => {
+      progress?.report(line);
+      this.deps.connection.console.log(`[bench ${kernel.qualifiedName}] ${line}`);
+    };
+    const onGpuWait = (wait: { message: string } | undefined) => {
+      state.waiting = wait?.message;
+      this.deps.refreshLenses();
+    };
     try {
+      if (kernel.language !== 'cuda') {
+        const outcome = await benchPythonKernel(kernel, { file, workspace, target: await this.deps.target(), signal: abort.signal, onProgress, onGpuWait });
+        this.states.set(k, { kind: 'done', version, lens: outcome.lens, hover: outcome.hover });
+        void this.deps.connection.window.showInformationMessage(`KernelPilot: ${outcome.notice}`);
+        return;
+      }
       const result = await benchKernel({
         file,
         kernel: kernel.qualifiedName,
-        workspace: workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf)),
+        workspace,
         target: await this.deps.target(),
         signal: abort.signal,
-        onProgress: (line) => {
-          progress?.report(line);
-          this.deps.connection.console.log(`[bench ${kernel.qualifiedName}] ${line}`);
-        },
-        onGpuWait: (wait) => {
-          state.waiting = wait?.message;
-          this.deps.refreshLenses();
-        },
+        onProgress,
+        onGpuWait,
         ...(settings.cuda.arch ? { arch: settings.cuda.arch } : {}),
         compile: { roots: this.deps.workspaceRoots().map(pathOf), cuda: settings.cuda, origins: this.deps.origins() },
       });
@@ -196,7 +208,7 @@ export class BenchService {
     for (const uri of touched) this.deps.diagnostics.set('bench', uri, [...this.placed.values()].flatMap((m) => m.get(uri) ?? []));
   }
 
-  /** The benchmark lens of a CUDA kernel: start, cancel, the last result (marked when the file changed since), or the last failure. */
+  /** The benchmark lens of a kernel: start, cancel, the last result (marked when the file changed since), or the last failure. */
   lensFor(uri: string, kernel: Kernel, version: number): { title: string; command: string } {
     const state = this.states.get(key(uri, kernel.qualifiedName));
     switch (state?.kind) {
@@ -219,7 +231,7 @@ export class BenchService {
   }
 
   /**
-   * On open: the newest recorded benchmark of each CUDA kernel in the file, so results survive a restart. Read in
+   * On open: the newest recorded benchmark of each CUDA and Triton kernel in the file, so results survive a restart. Read in
    * the background (never on a request); a record of other source text than the document's shows as older.
    */
   async restore(uri: string): Promise<void> {
@@ -235,6 +247,15 @@ export class BenchService {
       if (!latest || this.states.has(k)) continue; // a job started meanwhile wins
       const same = latest.record.sources?.find((src) => src.role === 'baseline')?.sha256 === hash;
       this.states.set(k, this.doneState(rederive(latest.record), join(latest.dir, RECORD_FILE), [], same ? document.version : -1, latest.record.createdAt));
+      found = true;
+    }
+    for (const kernel of document.kernels().kernels.filter((k) => k.language === 'triton')) {
+      const k = key(uri, kernel.qualifiedName);
+      const latest = await latestTritonBench(root, kernel.qualifiedName, file);
+      if (!latest || this.states.has(k)) continue;
+      const shown = { spec: latest.record.spec, run: latest.record.run, result: rederiveTriton(latest.record) };
+      const same = latest.record.sources[0]?.sha256 === hash;
+      this.states.set(k, { kind: 'done', version: same ? document.version : -1, lens: tritonLens(shown), hover: `${tritonHover(shown)}\n\nrecord: \`${join(latest.dir, TRITON_RECORD_FILE)}\` (recorded ${latest.record.createdAt})` });
       found = true;
     }
     if (found) this.deps.refreshLenses();

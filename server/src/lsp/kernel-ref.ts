@@ -1,7 +1,7 @@
 // What editor commands act on: the kernel a command names (by qualified name, by a position in its document, or
 // the file's only CUDA kernel) and the workspace folder whose .kernelpilot/ holds its specs and runs.
 import { dirname, sep } from 'node:path';
-import type { Kernel } from '../kernels/model';
+import type { Kernel, KernelLanguage } from '../kernels/model';
 import { contains } from './convert';
 import { pathOf, type Documents } from './documents';
 
@@ -24,12 +24,12 @@ export function kernelRefOf(args: unknown[] | undefined, what: string): KernelRe
   return { uri };
 }
 
-/** The kernel a command is about, or an error that says what to do instead. */
-export async function resolveKernelRef(documents: Documents, ref: KernelRef, what: string): Promise<Kernel> {
+/** The kernel a command is about, or an error that says what to do instead. `languages`: the kinds the command works on. */
+export async function resolveKernelRef(documents: Documents, ref: KernelRef, what: string, languages: readonly KernelLanguage[] = ['cuda']): Promise<Kernel> {
   const document = await documents.get(ref.uri);
   if (!document) throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} is not open in the editor; open it and try again.`);
   const kernels = document.kernels().kernels;
-  const cuda = kernels.filter((k) => k.language === 'cuda');
+  const usable = kernels.filter((k) => languages.includes(k.language));
   let kernel: Kernel | undefined;
   if (ref.name !== undefined) {
     kernel = kernels.find((k) => k.qualifiedName === ref.name) ?? kernels.find((k) => k.name === ref.name);
@@ -38,17 +38,29 @@ export async function resolveKernelRef(documents: Documents, ref: KernelRef, wha
     const position = ref.position;
     kernel = kernels.find((k) => contains(k.range, position));
   }
+  const names = languages.map((l) => LANGUAGE_NAMES[l]);
+  const kinds = names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names[names.length - 1]}` : names[0];
   if (!kernel) {
-    if (cuda.length === 1) kernel = cuda[0];
-    else if (cuda.length === 0) {
+    if (usable.length === 1) kernel = usable[0];
+    else if (usable.length === 0) {
       const problems = document.kernels().problems.map((p) => p.message);
-      throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has no CUDA __global__ kernel${problems.length ? ` (${problems.join('; ')})` : ''}.`);
+      throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has no ${kinds}${problems.length ? ` (${problems.join('; ')})` : ''}.`);
     }
-    else throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has ${cuda.length} kernels; put the cursor inside one, or use its CodeLens.`);
+    else throw new Error(`KernelPilot: ${what}: ${pathOf(ref.uri)} has ${usable.length} kernels; put the cursor inside one, or use its CodeLens.`);
   }
-  if (kernel.language !== 'cuda') throw new Error(`KernelPilot: ${what}: ${kernel.qualifiedName} is a ${kernel.language} kernel; only CUDA kernels can be benchmarked so far.`);
+  if (!languages.includes(kernel.language)) throw new Error(`KernelPilot: ${what}: ${kernel.qualifiedName} is a ${LANGUAGE_NAMES[kernel.language]}; ${what} works on a ${kinds} so far.`);
   return kernel;
 }
+
+/** What ▶ Benchmark runs on: CUDA and Triton kernels through the gate, a KernelBench task's Model through the Python gate. */
+export const BENCHMARKABLE: readonly KernelLanguage[] = ['cuda', 'triton', 'kernelbench'];
+
+/** A kernel with a "▶ Benchmark" lens and code action: CUDA and Triton kernels, a task's Model (not a solution's ModelNew). */
+export function benchmarkable(kernel: Kernel): boolean {
+  return kernel.language === 'kernelbench' ? kernel.name === 'Model' : BENCHMARKABLE.includes(kernel.language);
+}
+
+const LANGUAGE_NAMES: Record<KernelLanguage, string> = { cuda: 'CUDA __global__ kernel', triton: 'Triton kernel', kernelbench: 'KernelBench Model' };
 
 /** The workspace folder holding the file (the deepest one), else the file's own folder. */
 export function workspaceRootFor(file: string, roots: readonly string[]): string {

@@ -70,7 +70,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
   };
   const specs = new SpecFiles({ connection, diagnostics, workspaceRoots: () => session.workspaceRoots, showDocument: () => session.showDocument });
   const createSpec = async (ref: KernelRef): Promise<string> => {
-    const kernel = await resolveKernelRef(documents, ref, 'Create Bench Spec');
+    const kernel = await resolveKernelRef(documents, ref, 'Create Bench Spec', ['cuda', 'triton']);
     return specs.create(kernel, ref.uri, (await documents.get(ref.uri))?.content ?? '');
   };
   // The sandbox and the target are the user's choice only: a repository's settings (workspace/configuration) can

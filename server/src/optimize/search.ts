@@ -10,7 +10,8 @@ import type { CandidateInput } from './evaluator';
 import { isAllowedFlag } from './flags';
 import type { Proposal, ProposalRequest, Proposer } from './proposer';
 import { candidateKey } from './record';
-import { SEARCH_STRATEGIES, type SearchStrategy, type StrategyId } from './strategies';
+import { SEARCH_STRATEGIES, TRITON_SEARCH_STRATEGIES, type SearchStrategy, type StrategyId } from './strategies';
+import type { KernelLanguage } from '../kernels/model';
 
 interface Variant {
   candidate: CandidateInput;
@@ -137,10 +138,45 @@ function unrollVariants(parent: CandidateInput, kernel: Kernel): Variant[] {
   });
 }
 
+const WARPS = [8, 4, 2, 16, 1];
+const STAGES = [3, 4, 2, 5, 1];
+/** Triton's defaults where a launch leaves them out (NVIDIA backend). */
+const TRITON_DEFAULTS = { numWarps: 4, numStages: 3 };
+
+/**
+ * A Triton launch with one meta-parameter changed: each BLOCK-like constexpr ×2, ÷2, ×4, ÷4 (powers of two, 16 to
+ * 2^16: tl.arange needs a power of two), num_warps, num_stages. The grid is an expression over the constexprs, so it
+ * follows. An autotuned kernel's configs already choose these at run time: nothing to vary.
+ */
+function tritonVariants(parent: CandidateInput, spec: LaunchConfig, autotuned: boolean, strategy: 'triton-block' | 'triton-warps' | 'triton-stages'): Variant[] {
+  if (autotuned) return [];
+  const { from: _from, ...current } = parent.launch ?? spec;
+  const withLaunch = (launch: LaunchConfig, description: string): Variant => ({ candidate: { ...parent, launch }, description });
+  if (strategy === 'triton-warps') {
+    const now = current.numWarps ?? TRITON_DEFAULTS.numWarps;
+    return WARPS.filter((w) => w !== now).map((w) => withLaunch({ ...current, numWarps: w, block: [String(w * 32)] }, `num_warps=${w} instead of ${now}`));
+  }
+  if (strategy === 'triton-stages') {
+    const now = current.numStages ?? TRITON_DEFAULTS.numStages;
+    return STAGES.filter((n) => n !== now).map((n) => withLaunch({ ...current, numStages: n }, `num_stages=${n} instead of ${now}`));
+  }
+  return Object.entries(current.constexprs ?? {}).flatMap(([name, value]) => {
+    if (!/BLOCK/i.test(name) || typeof value !== 'number' || !Number.isInteger(Math.log2(value))) return [];
+    return [value * 2, value / 2, value * 4, value / 4]
+      .filter((v) => v >= 16 && v <= 65536)
+      .map((v) => withLaunch({ ...current, constexprs: { ...current.constexprs, [name]: v } }, `${name}=${v} instead of ${value}`));
+  });
+}
+
 export class SearchProposer implements Proposer {
   readonly kind = 'search';
-  readonly strategies: readonly StrategyId[] = SEARCH_STRATEGIES;
+  readonly strategies: readonly StrategyId[];
   readonly sequential = true;
+
+  /** The strategies of the kernel's language: a Triton kernel's launch meta-parameters, a CUDA kernel's source and flags. */
+  constructor(language: KernelLanguage = 'cuda') {
+    this.strategies = language === 'triton' ? TRITON_SEARCH_STRATEGIES : SEARCH_STRATEGIES;
+  }
 
   async propose(request: ProposalRequest): Promise<Proposal> {
     const strategy = request.strategy as SearchStrategy;
@@ -163,12 +199,19 @@ export class SearchProposer implements Proposer {
           return launchBoundsVariants(parent, kernel, spec.launch);
         case 'unroll-pragmas':
           return unrollVariants(parent, kernel);
+        case 'triton-block':
+        case 'triton-warps':
+        case 'triton-stages':
+          return kernel.language === 'triton' ? tritonVariants(parent, spec.launch, spec.triton?.autotune !== undefined, strategy) : [];
         default:
           return [];
       }
     })();
     const fresh = variants.find((v) => !request.seen.has(candidateKey(v.candidate)));
-    if (!fresh) return { kind: 'exhausted', reason: variants.length ? `every ${strategy} variant of ${request.parent.id} was tried` : `no ${strategy} variant applies to ${request.parent.id}` };
+    if (!fresh) {
+      const why = spec.triton?.autotune && strategy.startsWith('triton-') ? ` (its @triton.autotune picks these at run time)` : '';
+      return { kind: 'exhausted', reason: variants.length ? `every ${strategy} variant of ${request.parent.id} was tried` : `no ${strategy} variant applies to ${request.parent.id}${why}` };
+    }
     return { kind: 'candidate', candidate: fresh.candidate, notes: [], description: fresh.description };
   }
 }

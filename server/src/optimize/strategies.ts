@@ -14,8 +14,14 @@ export const MODEL_STRATEGIES = [
 
 export const SEARCH_STRATEGIES = ['block-size', 'work-per-thread', 'compiler-flags', 'restrict-const', 'launch-bounds', 'unroll-pragmas'] as const;
 
-export type ModelStrategy = (typeof MODEL_STRATEGIES)[number];
-export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number];
+/** The model's strategies on a Triton kernel (their guidance: llm/prompts/strategies.md). */
+export const TRITON_MODEL_STRATEGIES = ['triton-tiling', 'triton-memory', 'triton-pipelining', 'triton-fusion'] as const;
+
+/** The built-in search on a Triton kernel: its launch's meta-parameters (the grid follows the BLOCK constexprs). */
+export const TRITON_SEARCH_STRATEGIES = ['triton-block', 'triton-warps', 'triton-stages'] as const;
+
+export type ModelStrategy = (typeof MODEL_STRATEGIES)[number] | (typeof TRITON_MODEL_STRATEGIES)[number];
+export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number] | (typeof TRITON_SEARCH_STRATEGIES)[number];
 export type StrategyId = ModelStrategy | SearchStrategy;
 
 export const STRATEGY_TITLES: Record<StrategyId, string> = {
@@ -32,6 +38,13 @@ export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'restrict-const': '__restrict__ / const pointers',
   'launch-bounds': '__launch_bounds__',
   'unroll-pragmas': 'unroll pragmas',
+  'triton-tiling': 'Triton tiling / work per program',
+  'triton-memory': 'Triton memory passes and contiguity',
+  'triton-pipelining': 'Triton num_warps / num_stages / tl.dot',
+  'triton-fusion': 'Triton fusion',
+  'triton-block': 'Triton BLOCK constexprs',
+  'triton-warps': 'Triton num_warps',
+  'triton-stages': 'Triton num_stages',
 };
 
 export function isStrategy(value: string): value is StrategyId {

@@ -9,7 +9,7 @@
 // and derive the probes from them; version 1 records (one process per check, output dumps) kept their probes.
 
 import { link, mkdir, readFile, readdir, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { DeviceInfo, TimingMethod } from '../harness/protocol';
 import type { BenchSpec, LaunchConfig } from '../benchspec/model';
@@ -230,10 +230,15 @@ export function checkRederivation(record: RunRecord): { ok: boolean; differences
 /** Writes `<workspace>/.kernelpilot/runs/<id>/record.json` (never over an existing record); returns the folder. */
 export async function writeRunRecord(workspace: string, record: RunRecord): Promise<string> {
   const dir = runDir(workspace, record.id);
-  await mkdir(dir, { recursive: true });
-  const file = join(dir, RECORD_FILE);
+  await writeNewRecordFile(join(dir, RECORD_FILE), record);
+  return dir;
+}
+
+/** Writes a record file (its folder made), never over an existing one. */
+export async function writeNewRecordFile(file: string, value: unknown): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
   const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { encoding: 'utf8', flag: 'wx' });
+  await writeFile(tmp, `${JSON.stringify(value, null, 2)}\n`, { encoding: 'utf8', flag: 'wx' });
   // link() publishes the complete file atomically and, unlike rename(), fails if a record is already there.
   try {
     await link(tmp, file);
@@ -243,7 +248,6 @@ export async function writeRunRecord(workspace: string, record: RunRecord): Prom
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
-  return dir;
 }
 
 /** Reads and sanity-checks a record; errors name the file and the missing part. */

@@ -326,6 +326,9 @@ class Side:
         with torch.no_grad():
             seed_all(job["initSeed"])
             self.model = self.task.Model(*self.init_inputs).to(self.device)
+        # A Triton job covers the host's part of a call (Python, allocation, launch) with a GPU sleep queued before the
+        # start event, so the events time the GPU work alone; KernelBench tasks are timed as KernelBench times them.
+        self.cover = int(job.get("coverCycles", 0)) if self.cuda else 0
         self.flush = None
         if self.cuda and job.get("l2FlushBytes", 0) > 0:
             self.flush = torch.empty(job["l2FlushBytes"] // 4, dtype=torch.int32, device=self.device)
@@ -350,12 +353,25 @@ class Side:
         return [x.to(self.device) if isinstance(x, torch.Tensor) else x for x in made]
 
     def names(self, args):
-        """forward's parameter names for the inputs (input0, input1, ... where they do not line up)."""
+        """The model's kp_input_names, or forward's parameter names (input0, input1, ... where they do not line up)."""
+        given = getattr(self.model, "kp_input_names", None)
+        if isinstance(given, list) and len(given) == len(args):
+            return [str(n) for n in given]
         try:
             params = [p.name for p in inspect.signature(self.model.forward).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         except (TypeError, ValueError):
             params = []
         return params if len(params) == len(args) else [f"input{i}" for i in range(len(args))]
+
+    def output_names(self, n):
+        given = getattr(self.model, "kp_output_names", None)
+        return [str(x) for x in given] if isinstance(given, list) and len(given) == n else output_names(n)
+
+    def report(self, model):
+        """What the model says about itself after running (a Triton kernel's autotune pick), as a report event."""
+        describe = getattr(model, "kp_report", None)
+        if callable(describe):
+            emit({"kind": "report", **{k: str(v) for k, v in describe().items()}})
 
     def tensors(self, args):
         return [(n, x) for n, x in zip(self.names(args), args) if isinstance(x, torch.Tensor)]
@@ -376,6 +392,8 @@ class Side:
         self.sync()
         if self.cuda:
             start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            if self.cover:
+                torch.cuda._sleep(self.cover)
             t0 = time.perf_counter()
             start.record()
             out = fn(*args)
@@ -478,14 +496,14 @@ def check_reference(side, job):
                     "inputs": [{"name": n, "dtype": dtype_name(x), "shape": list(x.shape)} if isinstance(x, torch.Tensor)
                                else {"name": n, "value": repr(x)} for n, x in zip(side.names(args), args)],
                     "outputs": [{"name": n, "dtype": dtype_name(o), "shape": list(o.shape)} if isinstance(o, torch.Tensor)
-                                else {"name": n, "value": repr(o)} for n, o in zip(output_names(len(outs)), outs)],
+                                else {"name": n, "value": repr(o)} for n, o in zip(side.output_names(len(outs)), outs)],
                     **({"memory": plan} if plan else {}),
                 }
                 emit(described)
                 if plan and plan["needBytes"] > plan["availableBytes"]:
                     raise CandidateError("memory", too_big(plan, task_sizes(side.task)))
             checks = []
-            for n, o in zip(output_names(len(outs)), outs):
+            for n, o in zip(side.output_names(len(outs)), outs):
                 if not isinstance(o, torch.Tensor):
                     continue
                 o_tol = tol.get(dtype_name(o), {"atol": 0, "rtol": 0})
@@ -503,6 +521,7 @@ def check_reference(side, job):
             del args, outs
             release()
         time_baselines(side, job)
+    side.report(side.model)
     emit({"kind": "end"})
 
 
@@ -539,7 +558,7 @@ def time_baselines(side, job):
                 add_sample(eager if name == "eager" else comp, span)
         del args
     emit({"kind": "baselines", "method": side.timing_method(), "warmup": job["warmup"], "iters": n,
-          "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "eager": eager,
+          "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "eager": eager, **({"coverCycles": side.cover} if side.cover else {}),
           **({"compiled": comp} if comp is not None else {"compiledUnavailable": why})})
 
 
@@ -659,17 +678,17 @@ def check_candidate(side, job, candidate, build_dir):
             refs = as_list(refs)
             del args
             comparisons = []
-            for i, (n, r) in enumerate(zip(output_names(len(refs)), refs)):
+            for i, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)):
                 if isinstance(r, torch.Tensor):
                     comparisons.append(compare(n, r, outs[i] if i < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte))
             if len(outs) != len(refs):
                 comparisons.append({"name": "outputs", "elements": len(refs), "failures": len(refs), "nonFiniteBaseline": 0, "nonFiniteCandidate": 0,
                                     "maxAbsErr": None, "maxRelErr": None, "mismatch": f"returned {len(outs)} output(s), the reference {len(refs)}"})
-            for n, o in zip(output_names(len(outs)), outs):
+            for n, o in zip(side.output_names(len(outs)), outs):
                 if isinstance(o, torch.Tensor):
                     spans[n] = storage_span(o)
             for j, o in enumerate(previous):
-                spans[f"previous-call:{output_names(len(previous))[j]}"] = storage_span(o)
+                spans[f"previous-call:{side.output_names(len(previous))[j]}"] = storage_span(o)
             emit({"kind": "check", "seed": seed, "sizes": {},
                   "candidateLaunch": {**cspan, "activities": 0, "streams": 0}, "baselineLaunch": {**rspan, "activities": 0, "streams": 0},
                   "inputs": [{"name": n, "before": before[n], "after": after[n]} for n in before],
@@ -694,11 +713,12 @@ def check_candidate(side, job, candidate, build_dir):
         with poison:
             again = call(side.inputs(seed), f"repeating seed {seed}")
         emit({"kind": "repeat", "seed": seed, "outputs": [repeated(n, a, b)
-              for n, a, b in zip(output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
+              for n, a, b in zip(side.output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
         del first_outputs, again
         release()
         if job["pairs"] > 0:
             time_pairs(side, job, model_new, call, poison)
+    side.report(model_new)
     emit({"kind": "end"})
 
 
@@ -718,7 +738,7 @@ def time_pairs(side, job, model_new, call, poison):
     inputs_changed = []
     event = {"kind": "timing", "method": side.timing_method(), "sizes": {}, "seed": job["timeSeed"], "warmup": warmup, "sets": 1,
              "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "l2Flush": "write-then-read" if side.cuda else "none",
-             "pairs": 0, "baseline": base, "candidate": cand}
+             "pairs": 0, "baseline": base, "candidate": cand, **({"coverCycles": side.cover} if side.cover else {})}
     for i in range(warmup + pairs):
         seed = job["timeSeed"] + i
         args = side.inputs(seed)
@@ -738,7 +758,7 @@ def time_pairs(side, job, model_new, call, poison):
         changed = sum(0 if b == digest(x) else 1 for b, (_, x) in zip(before, side.tensors(cand_args)))
         del args, cand_args
         comparisons = [compare(n, r, outs[k] if k < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte)
-                       for k, (n, r) in enumerate(zip(output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
+                       for k, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
         del outs, refs
         if verification is None:
             verification = {"outputs": [{"name": c["name"], "failures": [], "unwritten": []} for c in comparisons], "inputsChanged": []}

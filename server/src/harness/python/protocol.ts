@@ -47,6 +47,17 @@ export interface KernelBenchJob {
   chunkElements?: number;
   /** Per candidate (same order): its load_inline build folder, kept across runs and keyed by its source. */
   buildDirs?: string[];
+  /**
+   * GPU cycles of `torch.cuda._sleep` queued before each timed call's start event (Triton jobs), so the host's part of
+   * the call runs while the GPU sleeps and the events time the GPU work alone; 0 or absent: KernelBench's own timing.
+   */
+  coverCycles?: number;
+}
+
+/** What a model says about itself after its runs (a Triton kernel: the config its autotuner picked). */
+export interface ReportEvent {
+  kind: 'report';
+  autotune?: string;
 }
 
 export interface HarnessEvent {
@@ -109,6 +120,7 @@ export interface BaselinesEvent {
   compiled?: SampleSeries;
   /** Why there is no torch.compile baseline. */
   compiledUnavailable?: string;
+  coverCycles?: number;
 }
 
 export interface CandidateMarker {
@@ -152,4 +164,5 @@ export type KernelBenchEvent =
   | KernelBenchEndEvent
   | ErrorEvent
   | FinishedEvent
+  | ReportEvent
   | DoneEvent;

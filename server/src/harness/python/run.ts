@@ -10,7 +10,7 @@ import type { SandboxPolicy, Target } from '../../targets/target';
 import type { BaselineCheckEvent, ErrorEvent, RepeatEvent, TimingEvent } from '../protocol';
 import { parseEvents } from '../run';
 import harnessSource from './kp_kernelbench.py';
-import type { BaselinesEvent, KernelBenchCheckEvent, KernelBenchEvent, KernelBenchJob, KernelBenchStartEvent, ReferenceEvent } from './protocol';
+import type { BaselinesEvent, KernelBenchCheckEvent, KernelBenchEvent, KernelBenchJob, KernelBenchStartEvent, ReferenceEvent, ReportEvent } from './protocol';
 
 export interface ReferenceEvidence {
   start?: KernelBenchStartEvent;
@@ -19,6 +19,7 @@ export interface ReferenceEvidence {
   baselines?: BaselinesEvent;
   error?: ErrorEvent;
   seconds?: number;
+  report?: ReportEvent;
 }
 
 export interface CandidateRunEvidence {
@@ -33,6 +34,7 @@ export interface CandidateRunEvidence {
   ended: boolean;
   /** From its fork to its end: loading, building, checking, timing. */
   seconds?: number;
+  report?: ReportEvent;
 }
 
 export interface KernelBenchRun {
@@ -50,6 +52,8 @@ export interface KernelBenchRunOptions {
   signal?: AbortSignal;
   /** The sandbox lets the process reach the GPU. */
   gpu: boolean;
+  /** More environment for the harness (TRITON_INTERPRET=1 for Triton on a CPU). */
+  env?: Record<string, string>;
 }
 
 export class KernelBenchRunError extends Error {
@@ -76,7 +80,9 @@ export function sortEvents(events: readonly KernelBenchEvent[], files: readonly 
       else if (event.kind === 'error') current.error = event;
       else if (event.kind === 'end') current.ended = true;
       else if (event.kind === 'finished') current.seconds = event.seconds;
-    } else if (event.kind === 'finished') run.reference.seconds = event.seconds;
+      else if (event.kind === 'report') current.report = event;
+    } else if (event.kind === 'report') run.reference.report = event;
+    else if (event.kind === 'finished') run.reference.seconds = event.seconds;
     else if (event.kind === 'start') run.reference.start = event;
     else if (event.kind === 'reference') run.reference.reference = event;
     else if (event.kind === 'baseline-check') run.reference.checks.push(event);
@@ -86,35 +92,61 @@ export function sortEvents(events: readonly KernelBenchEvent[], files: readonly 
   return run;
 }
 
+/** A file of the run: copied from this machine's `path`, or written from `text`. */
+export type GateFile = { path: string } | { text: string };
+
+export interface GateFiles {
+  /** The task (Model, get_inputs), written as task.py. */
+  task: GateFile;
+  /** The ModelNew files, written as candidate_<i>.py; `label` is how events and results name each. */
+  candidates: Array<{ label: string; file: GateFile }>;
+  /** More files beside them, under our own names (a Triton job's kernel modules). */
+  support?: Array<{ name: string; file: GateFile }>;
+  /** How messages name the run. */
+  what: string;
+}
+
+async function place(file: GateFile, to: string): Promise<void> {
+  if ('path' in file) await copyFile(file.path, to);
+  else await writeFile(to, file.text);
+}
+
+/** A KernelBench task and its ModelNew files (runPythonGate). */
+export function runKernelBench(task: string, candidates: readonly string[], job: Omit<KernelBenchJob, 'task' | 'candidates'>, options: KernelBenchRunOptions): Promise<KernelBenchRun> {
+  return runPythonGate({ task: { path: task }, candidates: candidates.map((c) => ({ label: c, file: { path: c } })), what: `the KernelBench run of ${task}` }, job, options);
+}
+
 /**
- * Each candidate's load_inline build folder, kept across runs in the private cache and named by a hash of its source:
+* Each candidate's load_inline build folder, kept across runs in the private cache and named by a hash of its source:
  * an unchanged candidate finds its extension built (ninja has nothing to do), a changed one gets a folder of its own.
  * The candidates of one task share a sandbox, so each could write the others' folders; nothing beyond this run's
  * candidates is bound writable.
  */
-async function buildDirsFor(candidates: readonly string[]): Promise<string[]> {
+async function buildDirsFor(sources: ReadonlyArray<string | Buffer>): Promise<string[]> {
   const root = await privateDir('torch-extensions');
-  return Promise.all(candidates.map(async (file) => {
-    const dir = join(root, createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16));
+  return Promise.all(sources.map(async (source) => {
+    const dir = join(root, createHash('sha256').update(source).digest('hex').slice(0, 16));
     await mkdir(dir, { recursive: true, mode: 0o700 });
     return dir;
   }));
 }
 
 /**
- * Copies the harness, the task and the candidates into a scratch folder (our names, one folder the sandbox may
- * write), puts it on the target and runs the job there. `job` names no files: this fills them in.
+ * Copies the harness, the task, the candidates and their support files into a scratch folder (our names, one folder
+ * the sandbox may write), puts it on the target and runs the job there. `job` names no files: this fills them in.
  */
-export async function runKernelBench(task: string, candidates: readonly string[], job: Omit<KernelBenchJob, 'task' | 'candidates'>, options: KernelBenchRunOptions): Promise<KernelBenchRun> {
+export async function runPythonGate(files: GateFiles, job: Omit<KernelBenchJob, 'task' | 'candidates'>, options: KernelBenchRunOptions): Promise<KernelBenchRun> {
   const { target } = options;
   const scratch = await createScratch('kernelbench');
   try {
     const harness = join(scratch.dir, 'kp_kernelbench.py');
     await writeFile(harness, harnessSource);
-    await copyFile(task, join(scratch.dir, 'task.py'));
-    const copies = candidates.map((_, i) => join(scratch.dir, `candidate_${i}.py`));
-    await Promise.all(candidates.map((file, i) => copyFile(file, copies[i])));
-    const builds = await buildDirsFor(candidates);
+    await place(files.task, join(scratch.dir, 'task.py'));
+    const copies = files.candidates.map((_, i) => join(scratch.dir, `candidate_${i}.py`));
+    const sources = await Promise.all(files.candidates.map((c) => ('path' in c.file ? readFile(c.file.path) : c.file.text)));
+    await Promise.all(sources.map((source, i) => writeFile(copies[i], source)));
+    await Promise.all((files.support ?? []).map((f) => place(f.file, join(scratch.dir, f.name))));
+    const builds = await buildDirsFor(sources);
     await target.put([scratch.dir, ...builds], { signal: options.signal });
     const dir = target.targetPath(scratch.dir);
     const buildDirs = builds.map((b) => target.targetPath(b));
@@ -126,21 +158,21 @@ export async function runKernelBench(task: string, candidates: readonly string[]
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       // Triton's cache inside the job's folder; load_inline's are the build folders above (buildDirs).
-      env: { TRITON_CACHE_DIR: join(dir, 'triton'), PYTHONDONTWRITEBYTECODE: '1' },
+      env: { TRITON_CACHE_DIR: join(dir, 'triton'), PYTHONDONTWRITEBYTECODE: '1', ...options.env },
       // Candidate code runs here: always under the target's sandbox (the user's --no-sandbox is the target's to apply).
       sandbox,
     });
     const events = parseEvents(result.stdout) as unknown as KernelBenchEvent[];
     const where = `on target '${target.name}'`;
     if (result.notFound) throw new KernelBenchRunError(`python '${options.python ?? 'python3'}' could not be started ${where}: install python3 with torch there, or name it with --python PATH`, events);
-    if (result.cancelled) throw new KernelBenchRunError(`the KernelBench run of ${task} was cancelled`, events);
-    if (result.limit) throw new KernelBenchRunError(`the KernelBench run of ${task} ${result.limit.message} ${where}`, events);
-    if (result.timedOut) throw new KernelBenchRunError(`the KernelBench run of ${task} did not finish within ${Math.round(options.timeoutMs / 1000)} s ${where}`, events);
+    if (result.cancelled) throw new KernelBenchRunError(`${files.what} was cancelled`, events);
+    if (result.limit) throw new KernelBenchRunError(`${files.what} ${result.limit.message} ${where}`, events);
+    if (result.timedOut) throw new KernelBenchRunError(`${files.what} did not finish within ${Math.round(options.timeoutMs / 1000)} s ${where}`, events);
     if (!events.some((e) => e.kind === 'done')) {
       const stderr = result.stderr.trim().split(/\r?\n/).slice(-5).join(' | ');
       throw new KernelBenchRunError(`the Python harness ended without finishing (exit ${result.exitCode ?? 'by a signal'}) ${where}${stderr ? `: ${stderr}` : ''}`, events);
     }
-    return sortEvents(events, candidates);
+    return sortEvents(events, files.candidates.map((c) => c.label));
   } finally {
     await scratch.remove();
   }

@@ -2,7 +2,7 @@
 // optimize, cancel it, review its result; profile, cancel it, open its report.
 import type { Connection, ServerCapabilities } from 'vscode-languageserver';
 import { benchCommands } from '../bench';
-import { kernelRefOf, resolveKernelRef } from '../kernel-ref';
+import { BENCHMARKABLE, kernelRefOf, resolveKernelRef } from '../kernel-ref';
 import { MalformedParams } from '../guard';
 import { optimizeCommands } from '../optimize';
 import { profileCommands } from '../profile';
@@ -25,11 +25,11 @@ export function register(connection: Connection, { documents, checks, bench, opt
       }
       case serverCommands.run: {
         const ref = kernelRefOf(args, 'Benchmark');
-        return bench.start(await resolveKernelRef(documents, ref, 'Benchmark'), ref.uri);
+        return bench.start(await resolveKernelRef(documents, ref, 'Benchmark', BENCHMARKABLE), ref.uri);
       }
       case serverCommands.cancel: {
         const ref = kernelRefOf(args, 'Cancel Benchmark');
-        return bench.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Benchmark')).qualifiedName);
+        return bench.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Benchmark', BENCHMARKABLE)).qualifiedName);
       }
       case serverCommands.createSpec:
         return createSpec(kernelRefOf(args, 'Create Bench Spec'));

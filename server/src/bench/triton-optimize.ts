@@ -1,0 +1,59 @@
+// The Triton gate as the optimize loop's evaluator (optimize/evaluator.ts): the baseline is benchmarked once for the
+// loop's facts, then each candidate (its source written to a scratch file, its launch checked against the spec) is
+// compared with the baseline by the Triton gate (bench/triton.ts) and its verdict handed over in the loop's terms. A
+// candidate that was checked but not timed is not a gain: it comes back rejected at the `run` stage, saying so.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CandidateResult } from '../derive/kernelbench';
+import type { BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
+import { createScratch } from '../targets/scratch';
+import { JobError, prepareSpec } from './job-prepare';
+import { runTritonJob, type TritonJobOptions } from './triton';
+
+function stageOf(c: CandidateResult): RejectStage {
+  if (c.verdict.failed.includes('builds')) return 'compile';
+  if (c.verdict.failed.includes('runs')) return 'run';
+  return 'probes';
+}
+
+/** One compared candidate's verdict, in the loop's terms; `evidence`: its run's folder (triton.json). */
+export function tritonOutcomeOf(c: CandidateResult, evidence: string): CandidateOutcome {
+  const failedProbes = c.probes.filter((p) => p.gate && !p.passed).map((p) => ({ name: p.name, reason: p.reason }));
+  if (!c.verdict.accepted) return { verdict: 'rejected', stage: stageOf(c), reasons: [c.verdict.summary], failedProbes, diagnostics: [], evidence };
+  if (!c.eager) return { verdict: 'rejected', stage: 'run', reasons: ['checked but not timed (no timed pairs ran): no speed can be claimed'], failedProbes: [], diagnostics: [], evidence };
+  const e = c.eager;
+  return {
+    verdict: 'accepted',
+    timing: { status: e.verdict, baselineMs: e.baselineMedianMs, candidateMs: e.candidateMedianMs, speedup: e.speedup, ci: { low: e.speedupCI.low, high: e.speedupCI.high, confidence: e.speedupCI.confidence }, pValue: e.test.pValue },
+    warnings: c.probes.filter((p) => !p.gate && !p.passed && !p.skipped).map((p) => p.reason),
+    evidence,
+  };
+}
+
+export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 'candidates' | 'dryRun'>): Promise<PreparedOptimization> {
+  const prepared = await prepareSpec(options);
+  const bench = await runTritonJob({ ...options, candidates: [] });
+  if (bench.kind !== 'triton') throw new JobError('run', 'the Triton baseline was not run');
+  const start = bench.run.reference.start;
+  const timeMs = bench.result.eagerMedianMs;
+  if (timeMs === undefined) throw new JobError('run', `the Triton baseline of ${prepared.kernel.qualifiedName} was checked but not timed (no timed calls): nothing to optimize against; give --pairs and --iters`);
+  const baseline: BaselineFacts = { timeMs, gpu: { name: start?.device.name ?? 'unknown', ...(start?.device.computeCapability ? { computeCapability: start.device.computeCapability } : {}) } };
+  const scratch = await createScratch('triton-candidates');
+  const evaluator: CandidateEvaluator = {
+    baseline,
+    async evaluate(request: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome> {
+      const file = join(scratch.dir, `${request.id}.py`);
+      await writeFile(file, request.source);
+      try {
+        const result = await runTritonJob({ ...options, signal, candidates: [{ file, ...(request.launch ? { launch: request.launch, launchOrigin: `attempt ${request.id}` } : {}) }] });
+        if (result.kind !== 'triton' || !result.result.candidates[0]) throw new JobError('run', `the Triton gate gave no verdict for attempt ${request.id}`);
+        return tritonOutcomeOf(result.result.candidates[0], result.runDir);
+      } catch (error) {
+        // A launch or kernel the spec cannot take is the candidate's mistake, told back to it; anything else is the gate's.
+        if (error instanceof JobError && (error.kind === 'spec' || error.kind === 'candidate') && !signal.aborted) return { verdict: 'rejected', stage: 'launch', reasons: [error.message], failedProbes: [], diagnostics: [] };
+        throw error;
+      }
+    },
+  };
+  return { problem: { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline }, evaluator, close: () => scratch.remove() };
+}
