@@ -132,7 +132,6 @@ export function parseEvents(stdout: string): GateEvent[] {
   return events;
 }
 
-/** Runs one command; resolves with its events (the last one `end`), or throws a HarnessRunError carrying those it got. */
 /** The files a command names: the runtime loads each version's shared object. */
 function versionsOf(command: GateCommand): string[] {
   if (command.mode === 'describe') return command.versions;

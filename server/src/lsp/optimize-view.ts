@@ -3,7 +3,7 @@
 // probes a verified candidate passed is read once from its gate record (in the background, never on a request).
 
 import { rooflineBytes, rooflineFlops } from '../derive/shapes';
-import { bestOf } from '../optimize/loop';
+import { bestOf, inAttemptOrder } from '../optimize/loop';
 import { resultLine } from '../optimize/feedback';
 import type { AttemptRecord, RecordedRun } from '../optimize/record';
 import { STRATEGY_TITLES } from '../optimize/strategies';
@@ -39,7 +39,7 @@ const ORDER: Record<CandidateVerdict, number> = { faster: 0, 'no-significant-dif
 
 /** Every attempt as a table row, best first. `reviewable`: its code differs from the baseline's kernel. */
 export function candidateViews(attempts: readonly AttemptRecord[], facts: ReadonlyMap<string, GateFacts>, reviewable: (id: string) => boolean): CandidateView[] {
-  const rows = attempts.map((a): CandidateView => {
+  const rows = [...attempts].sort(inAttemptOrder).map((a): CandidateView => {
     const outcome = a.outcome;
     const usage = a.exchange?.usage;
     const id = a.duplicateOf ?? a.id;
@@ -69,7 +69,8 @@ export function candidateViews(attempts: readonly AttemptRecord[], facts: Readon
     }
     return row;
   });
-  return rows.sort((x, y) => ORDER[x.verdict] - ORDER[y.verdict] || (y.speedup ?? 0) - (x.speedup ?? 0) || x.id.localeCompare(y.id));
+  // A stable sort over attempts in the order they were made: equal rows stay earliest first.
+  return rows.sort((x, y) => ORDER[x.verdict] - ORDER[y.verdict] || (y.speedup ?? 0) - (x.speedup ?? 0));
 }
 
 /** Who proposed the candidates, in words. */

@@ -61,7 +61,8 @@ class Stop extends Error {
 }
 
 /** Attempt order: by round, slot, then attempt (ids compare wrongly as text from round 100 on). */
-const inAttemptOrder = (a: AttemptRecord, b: AttemptRecord) => a.round - b.round || a.slot - b.slot || a.attempt - b.attempt;
+/** Attempts in the order they were made (round, slot, attempt): ids compare wrongly as text from round 100 on. */
+export const inAttemptOrder = (a: AttemptRecord, b: AttemptRecord) => a.round - b.round || a.slot - b.slot || a.attempt - b.attempt;
 
 /** The best verified gain among `records` (ties: the earliest attempt), or undefined. */
 export function bestOf(records: readonly AttemptRecord[]): BestCandidate | undefined {
