@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Connection, type Diagnostic, DiagnosticSeverity, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import { type Connection, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
 import { hoverMarkdown, lensText } from '../bench/format';
 import { benchKernel, JobError, type JobResult } from '../bench/job';
 import { benchPythonKernel } from '../bench/python-bench';
@@ -23,6 +23,7 @@ import { toDiagnostic, toLspRange } from './convert';
 import type { DiagnosticSink } from './diagnostics';
 import { pathOf, savedDocument, type Documents } from './documents';
 import { workspaceRootFor, type KernelRef } from './kernel-ref';
+import { beginJobProgress } from './job-progress';
 
 export const benchCommands = { run: ServerCommand.benchmark, cancel: ServerCommand.cancelBenchmark } as const;
 
@@ -95,7 +96,7 @@ export class BenchService {
     const { abort } = state;
     const k = key(uri, kernel.qualifiedName);
     const file = pathOf(uri);
-    const progress = await this.beginProgress(kernel, abort);
+    const progress = await beginJobProgress(this.deps.connection, this.deps.progress(), `KernelPilot: benchmarking ${kernel.qualifiedName}`, abort);
     const settings = this.deps.settings();
     const workspace = workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf));
     const onProgress = (line: string) => {
@@ -134,17 +135,6 @@ export class BenchService {
     }
   }
 
-  private async beginProgress(kernel: Kernel, abort: AbortController): Promise<WorkDoneProgressServerReporter | undefined> {
-    if (!this.deps.progress()) return undefined;
-    try {
-      const progress = await this.deps.connection.window.createWorkDoneProgress();
-      progress.begin(`KernelPilot: benchmarking ${kernel.qualifiedName}`, undefined, 'starting', true);
-      progress.token.onCancellationRequested(() => abort.abort());
-      return progress;
-    } catch {
-      return undefined; // a client may refuse progress; the job runs regardless
-    }
-  }
 
   private doneState(summary: BenchSummary, record: string, warnings: string[], version: number, recordedAt?: string): Done {
     const when = recordedAt ? ` (recorded ${recordedAt})` : '';

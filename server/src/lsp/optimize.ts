@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CodeAction, Connection, WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import type { CodeAction, Connection } from 'vscode-languageserver';
 import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
 import type { LoopEvent } from '../optimize/loop';
@@ -26,6 +26,7 @@ import { workspaceRootFor } from './kernel-ref';
 import { applyAction, locate, planEdit, shortGpuName, textIn, type RunBaseline } from './optimize-edit';
 import { runOptimizeJob } from './optimize-job';
 import { candidateTitle, gateFactsOf, runView, type GateFacts } from './optimize-view';
+import { beginJobProgress } from './job-progress';
 
 export const optimizeCommands = { optimize: ServerCommand.optimize, cancelOptimize: ServerCommand.cancelOptimize, reviewOptimize: ServerCommand.reviewOptimize } as const;
 
@@ -123,7 +124,7 @@ export class OptimizeService {
     const { abort } = state;
     const k = key(uri, kernel);
     const file = pathOf(uri);
-    const progress = await this.beginProgress(kernel, abort);
+    const progress = await beginJobProgress(this.deps.connection, this.deps.client().progress, `KernelPilot: optimizing ${kernel}`, abort);
     const report = () => {
       progress?.report(this.progressText(state));
       this.changed(uri, kernel);
@@ -212,17 +213,6 @@ export class OptimizeService {
     return `${search}round ${state.round}/${state.rounds} · ${state.inFlight} in flight · best ${state.best ? `${speedup(state.best)} verified` : 'none yet'}`;
   }
 
-  private async beginProgress(kernel: string, abort: AbortController): Promise<WorkDoneProgressServerReporter | undefined> {
-    if (!this.deps.client().progress) return undefined;
-    try {
-      const progress = await this.deps.connection.window.createWorkDoneProgress();
-      progress.begin(`KernelPilot: optimizing ${kernel}`, undefined, 'starting', true);
-      progress.token.onCancellationRequested(() => abort.abort());
-      return progress;
-    } catch {
-      return undefined; // a client may refuse progress; the job runs regardless
-    }
-  }
 
   private knownRun(dir: string, run: RecordedRun, keyless: boolean, source: string | undefined, kernel: Kernel | undefined): KnownRun {
     const known: KnownRun = { dir, run, keyless, facts: new Map(), pending: [] };

@@ -6,7 +6,7 @@
 
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Connection, type Diagnostic, DiagnosticSeverity, type WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import { type Connection, type Diagnostic, DiagnosticSeverity } from 'vscode-languageserver';
 import type { KernelDocument } from '../kernels/document';
 import type { Kernel } from '../kernels/model';
 import { profileHoverSection } from '../profile/markdown';
@@ -20,6 +20,7 @@ import type { Target } from '../targets/target';
 import type { DiagnosticSink } from './diagnostics';
 import { pathOf, savedDocument, type Documents } from './documents';
 import { workspaceRootFor } from './kernel-ref';
+import { beginJobProgress } from './job-progress';
 
 export const profileCommands = { profile: ServerCommand.profile, cancelProfile: ServerCommand.cancelProfile, openProfileReport: ServerCommand.openProfileReport } as const;
 
@@ -77,7 +78,7 @@ export class ProfileService {
     const k = key(uri, kernel.qualifiedName);
     const file = pathOf(uri);
     const workspace = workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf));
-    const progress = await this.beginProgress(kernel, abort);
+    const progress = await beginJobProgress(this.deps.connection, this.deps.client().progress, `KernelPilot: profiling ${kernel.qualifiedName}`, abort);
     const settings = this.deps.settings();
     try {
       const report = await this.deps.run({
@@ -114,17 +115,6 @@ export class ProfileService {
     }
   }
 
-  private async beginProgress(kernel: Kernel, abort: AbortController): Promise<WorkDoneProgressServerReporter | undefined> {
-    if (!this.deps.client().progress) return undefined;
-    try {
-      const progress = await this.deps.connection.window.createWorkDoneProgress();
-      progress.begin(`KernelPilot: profiling ${kernel.qualifiedName}`, undefined, 'starting', true);
-      progress.token.onCancellationRequested(() => abort.abort());
-      return progress;
-    } catch {
-      return undefined; // a client may refuse progress; the job runs regardless
-    }
-  }
 
   private lensText(report: ProfileReport): string {
     const bound = report.classification ? `${report.classification.bound}-bound` : report.live.status === 'measured' ? 'profiled' : 'static profile';
