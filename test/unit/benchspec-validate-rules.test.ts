@@ -144,3 +144,29 @@ test('buffer rules: an unnamed buffer is called by its place; low/high bound onl
   const scalarExtras = validate(spec((s) => ((s.args[2].shape = ['n']), (s.args[2].init = { kind: 'const', value: 1 }))));
   assert.deepEqual(scalarExtras.warnings.map((w) => `${w.path}: ${w.message}`), ['/args/2/shape: "shape" is ignored for scalars', '/args/2/init: "init" is ignored for scalars']);
 });
+
+test('Triton: grid and block may read the launch\'s constexprs (number, boolean, size expression) or the first autotune config\'s, at their values; nothing else may', { timeout: 10_000 }, () => {
+  const triton = (patch: (s: Spec & { args: Spec[]; launch: Spec; sizes: Record<string, unknown> }) => void) => spec((s) => {
+    s.launch.grid = ['(n + BLOCK - 1) / BLOCK'];
+    s.launch.block = ['128'];
+    patch(s);
+  });
+  ok(triton((s) => (s.launch.constexprs = { BLOCK: 64 })));
+  ok(triton((s) => (s.launch.constexprs = { BLOCK: 'n / 4' })));
+  ok(triton((s) => ((s.launch.constexprs = { BLOCK: 64, EVEN: true }), (s.launch.block = ['32 * (EVEN + 1)']))));
+  ok(triton((s) => (s.triton = { autotune: { configs: [{ kwargs: { BLOCK: 64 } }, { kwargs: { BLOCK: 128 } }], key: ['n'] } })));
+  // The values count: n / BLOCK with BLOCK 512 > n is a grid of 0 blocks; EVEN false halves the block.
+  refused(triton((s) => ((s.launch.grid = ['n / BLOCK']), (s.launch.constexprs = { BLOCK: 512 }))), /^\/launch\/grid\/0: a launch dimension must be a positive integer, got 0/);
+  refused(triton((s) => ((s.launch.grid = ['n / BLOCK']), (s.launch.constexprs = { BLOCK: 'n * 2' }))), /^\/launch\/grid\/0: a launch dimension must be a positive integer, got 0/);
+  refused(triton((s) => ((s.launch.constexprs = { BLOCK: 64, BIG: true }), (s.launch.block = ['1024 * (BIG + 1)']))), /^\/launch\/block\/0: a block dimension is at most 1024, got 2048/);
+  refused(triton((s) => ((s.launch.grid = ['n / BLOCK']), (s.triton = { autotune: { configs: [{ kwargs: { BLOCK: 1024 } }, { kwargs: { BLOCK: 64 } }], key: ['n'] } }))), /^\/launch\/grid\/0: a launch dimension must be a positive integer, got 0/);
+  // Without a constexpr of that name, or outside the launch's dimensions, it is no size variable.
+  refused(triton(() => undefined), /^\/launch\/grid\/0: 'BLOCK' is not a size variable/);
+  refused(triton((s) => ((s.launch.constexprs = { BLOCK: 64 }), (s.args[0].shape = ['BLOCK']))), /^\/args\/0\/shape\/0: 'BLOCK' is not a size variable/);
+  ok(triton((s) => ((s.launch.constexprs = { BLOCK: 64 }), (s.launch.block = ['BLOCK']))));
+  // A constexpr the launch gives as a bad expression replaces the autotune config's value: reported where it is,
+  // and the grid that reads it is not evaluated with the config's value instead.
+  const bad = errorsOf(triton((s) => ((s.launch.grid = ['n / BLOCK']), (s.launch.constexprs = { BLOCK: 'n /' }), (s.triton = { autotune: { configs: [{ kwargs: { BLOCK: 1024 } }], key: ['n'] } }))));
+  assert.ok(bad.some((e) => e.startsWith('/launch/constexprs/BLOCK: cannot read expression')), JSON.stringify(bad));
+  assert.ok(!bad.some((e) => e.startsWith('/launch/grid/0')), JSON.stringify(bad));
+});
