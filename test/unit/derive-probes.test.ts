@@ -60,6 +60,20 @@ test('timed: a pair that did not match stops the timing and fails the probe; so 
   assert.match(outside.reason, /^2 GPU activities ran outside the timed windows/);
 });
 
+test('timed (Python gate): work a candidate leaves running after its end event fails the probe; sync jitter does not', () => {
+  const series = (kernel: number, tail: number) => ({ ...timing(4).baseline, kernelMs: [kernel, kernel, kernel, kernel], tailMs: [tail, tail, tail * 1.5, tail] });
+  const withTails = (candidateTail: number, kernel = 0.1) => probe(probesOf(spec, evidence({ timing: timing(4, { method: 'cuda-events', baseline: series(0.3, 0.015), candidate: series(kernel, candidateTail) }) })), 'timed');
+  const escaped = withTails(0.3);
+  assert.equal(escaped.passed, false);
+  assert.match(escaped.reason, /^the GPU stayed busy a median 0\.285 ms longer than for the reference after each timed call's end event \(timed: 0\.100 ms\)/);
+  // Within the slack (0.02 ms + 10 % of the candidate's time) it is the synchronize waking up, not work.
+  assert.equal(withTails(0.015 + 0.029).passed, true);
+  assert.equal(withTails(0.015 + 0.031).passed, false);
+  assert.equal(withTails(0.015 + 0.2, 2).passed, true, 'a slow candidate is allowed a tenth of its time');
+  // Series without tails (the CUDA gate's) are not judged by them.
+  assert.equal(probe(probesOf(spec, evidence({ timing: timing(4, { candidate: { ...series(0.1, 0.5), tailMs: undefined } }) })), 'timed').passed, true);
+});
+
 test('a crash is the runs probe; a compile error is the builds probe and nothing else', () => {
   const crashed = probesOf(spec, evidence({ checks: [check(1)], timing: undefined, crash: { kind: 'report', stage: 'sync', cudaError: 'cudaErrorIllegalAddress', message: 'the kernel failed while running' } }));
   assert.equal(probe(crashed, 'runs').passed, false);

@@ -11,6 +11,7 @@ import type { BenchSpec } from '../benchspec/model';
 import { ELEMENT_BYTES, toleranceFor } from '../benchspec/defaults';
 import type { BaselineCheckEvent, CheckEvent, LoadedEvent, OutputComparison, RepeatEvent, StateEvent, TimingEvent } from '../harness/protocol';
 import { quoteList, sig } from './num';
+import { median } from './stats';
 import { elementCount, resolveShapes, unravelIndex, type ResolvedShapes } from './shapes';
 
 export type ProbeName = 'structure' | 'builds' | 'runs' | 'timed' | 'seeds' | 'match' | 'written' | 'inputs-unchanged' | 'no-aliasing' | 'not-trivial' | 'deterministic';
@@ -223,6 +224,23 @@ function aliasingProbe(spec: BenchSpec, checks: readonly CheckEvent[]): Probe {
   return { name: 'no-aliasing', passed: true, gate: true, reason: `no output overlaps another buffer on ${checks.length} candidate check(s)`, details: { overlaps } };
 }
 
+/** Allowed excess of the candidate's median tail over the reference's: sync wake-up jitter, not work. */
+const TAIL_SLACK_MS = 0.02;
+const TAIL_SLACK_FRACTION = 0.1;
+
+/**
+ * The Python gate's events time the current stream; a candidate that leaves work running elsewhere when its call
+ * returns keeps the GPU busy after the end event. Its median tail beyond the reference's, past a slack, is that work.
+ */
+function untimedTail(timing: TimingEvent): string | undefined {
+  const candidate = timing.candidate;
+  if (!candidate?.tailMs?.length || !timing.baseline.tailMs?.length || candidate.kernelMs.length === 0) return undefined;
+  const excess = median(candidate.tailMs) - median(timing.baseline.tailMs);
+  const kernel = median(candidate.kernelMs);
+  if (excess <= TAIL_SLACK_MS + TAIL_SLACK_FRACTION * kernel) return undefined;
+  return `the GPU stayed busy a median ${excess.toPrecision(3)} ms longer than for the reference after each timed call's end event (timed: ${kernel.toPrecision(3)} ms): work left running outside the timed stream is not measured`;
+}
+
 function timedProbe(spec: BenchSpec, timing: TimingEvent): Probe {
   const v = timing.verification;
   const pairs = timing.pairs ?? 0;
@@ -243,6 +261,8 @@ function timedProbe(spec: BenchSpec, timing: TimingEvent): Probe {
   if (timing.unaccountedActivities !== undefined && timing.unaccountedActivities > 0) {
     return { name: 'timed', passed: false, gate: true, reason: `${timing.unaccountedActivities} GPU activities ran outside the timed windows that the gate did not issue: work was done where it is not measured`, details };
   }
+  const tail = untimedTail(timing);
+  if (tail) return { name: 'timed', passed: false, gate: true, reason: tail, details };
   // Fail closed: a timed pair the runtime reported no verification for is an unchecked launch, not a match.
   const verified = v ? Math.min(v.inputsChanged.length, ...v.outputs.flatMap((o) => [o.failures.length, o.unwritten.length])) : 0;
   if (!v || v.outputs.length === 0 || verified < pairs) {

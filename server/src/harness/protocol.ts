@@ -49,6 +49,11 @@ export interface SampleSeries {
   kernelMs: number[];
   launchMs: number[];
   wallMs: number[];
+  /**
+   * Python gate: per call, how long the GPU stayed busy after the call's end event (to the next full synchronize):
+   * work a call leaves running outside the timed stream shows here, not in kernelMs.
+   */
+  tailMs?: number[];
   activities: number[];
   streams: number[];
 }
@@ -140,6 +145,10 @@ export interface TimingEvent {
   verification?: { outputs: Array<{ name: string; failures: number[]; unwritten: number[] }>; inputsChanged: number[] };
   /** GPU activities outside every timed window beyond what the runtime issued itself (cupti-activity only). */
   unaccountedActivities?: number;
+  /** Python gate (Triton): GPU cycles of the sleep queued before each call so its host part is not timed, as it ended. */
+  coverCycles?: number;
+  /** Calls whose host part outlasted the cover (the cover grew after each); their kernelMs hold host time. */
+  uncoveredCalls?: number;
   /** The pair that showed a problem; timing stopped there. */
   stoppedAt?: { pair: number; warmup: boolean; seed: number; inputsChanged: number; outputs: OutputComparison[] };
 }

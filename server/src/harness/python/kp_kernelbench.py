@@ -329,6 +329,10 @@ class Side:
         # A Triton job covers the host's part of a call (Python, allocation, launch) with a GPU sleep queued before the
         # start event, so the events time the GPU work alone; KernelBench tasks are timed as KernelBench times them.
         self.cover = int(job.get("coverCycles", 0)) if self.cuda else 0
+        # How long the cover sleeps, measured once: a call whose host part outlasts it is timed with host time in it,
+        # so the cover grows (timed_call) and such calls are counted (the timing event's uncoveredCalls).
+        self.cover_ms = self.sleep_ms(self.cover) if self.cover else 0.0
+        self.uncovered = 0
         self.flush = None
         if self.cuda and job.get("l2FlushBytes", 0) > 0:
             self.flush = torch.empty(job["l2FlushBytes"] // 4, dtype=torch.int32, device=self.device)
@@ -386,12 +390,24 @@ class Side:
             self.flush.fill_(1)
             self.flush.sum()
 
+    def sleep_ms(self, cycles):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        torch.cuda._sleep(cycles)
+        end.record()
+        torch.cuda.synchronize()
+        return start.elapsed_time(end)
+
     def timed_call(self, fn, args):
-        """kernelMs (CUDA events, or the host clock on CPU), launchMs (host time of the call), wallMs (to the sync)."""
+        """kernelMs (CUDA events, or the host clock on CPU), launchMs (host time of the call), wallMs (to the sync),
+        tailMs (how long the GPU stayed busy after the end event: work left on another stream shows here).
+
+        Both sides are timed alike: the call alone between the events, the synchronization after the end event (a
+        sync inside the call would time its wake-up as kernel time, and only for the side that made it)."""
         self.flush_l2()
         self.sync()
         if self.cuda:
-            start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+            start, end, done = (torch.cuda.Event(enable_timing=True) for _ in range(3))
             if self.cover:
                 torch.cuda._sleep(self.cover)
             t0 = time.perf_counter()
@@ -401,11 +417,18 @@ class Side:
             end.record()
             torch.cuda.synchronize()
             t2 = time.perf_counter()
-            return out, {"kernelMs": start.elapsed_time(end), "launchMs": (t1 - t0) * 1e3, "wallMs": (t2 - t0) * 1e3}
+            done.record()
+            torch.cuda.synchronize()
+            launch_ms = (t1 - t0) * 1e3
+            if self.cover and launch_ms > 0.8 * self.cover_ms:
+                self.uncovered += 1
+                grow = max(2.0, 2 * launch_ms / max(self.cover_ms, 1e-3))
+                self.cover, self.cover_ms = int(self.cover * grow), self.cover_ms * grow
+            return out, {"kernelMs": start.elapsed_time(end), "launchMs": launch_ms, "wallMs": (t2 - t0) * 1e3, "tailMs": end.elapsed_time(done)}
         t0 = time.perf_counter()
         out = fn(*args)
         t1 = time.perf_counter()
-        return out, {"kernelMs": (t1 - t0) * 1e3, "launchMs": (t1 - t0) * 1e3, "wallMs": (t1 - t0) * 1e3}
+        return out, {"kernelMs": (t1 - t0) * 1e3, "launchMs": (t1 - t0) * 1e3, "wallMs": (t1 - t0) * 1e3, "tailMs": 0.0}
 
     def device_info(self):
         if self.cuda:
@@ -422,11 +445,11 @@ def clone_args(args):
 
 
 def series():
-    return {"kernelMs": [], "launchMs": [], "wallMs": [], "activities": [], "streams": []}
+    return {"kernelMs": [], "launchMs": [], "wallMs": [], "tailMs": [], "activities": [], "streams": []}
 
 
 def add_sample(s, span):
-    for key in ("kernelMs", "launchMs", "wallMs"):
+    for key in ("kernelMs", "launchMs", "wallMs", "tailMs"):
         s[key].append(span[key])
     s["activities"].append(0)
     s["streams"].append(0)
@@ -643,15 +666,15 @@ def check_candidate(side, job, candidate, build_dir):
     emit({"kind": "loaded", "kernel": "ModelNew", "variables": []})
 
     def call(args, doing):
+        """One candidate call, timed as the reference's are (its asynchronous errors surface at timed_call's sync)."""
         try:
-            out = model_new(*args)
-            side.sync()
+            out, span = side.timed_call(model_new, args)
         except Exception as e:
             raise CandidateError("forward", f"{type(e).__name__}: {e}", doing)
         touched = tampered()
         if touched:
             raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
-        return as_list(out)
+        return as_list(out), span
 
     # What stays alive between steps is what a probe needs: the previous call's outputs (aliasing), a copy of the
     # first ones (repeat), and during a check the inputs, the candidate's copy of them and both sides' outputs. The
@@ -670,7 +693,7 @@ def check_candidate(side, job, candidate, build_dir):
             before = {n: digest(x) for n, x in names}
             poison.pre_poison()
             with poison:
-                outs, cspan = side.timed_call(lambda *a: call(a, f"checking seed {seed}"), cand_args)
+                outs, cspan = call(cand_args, f"checking seed {seed}")
             after = {n: digest(x) for n, x in names}
             spans = {n: storage_span(x) for n, x in names}
             del cand_args, names
@@ -711,7 +734,7 @@ def check_candidate(side, job, candidate, build_dir):
         seed = job["seeds"][0]
         poison.pre_poison()
         with poison:
-            again = call(side.inputs(seed), f"repeating seed {seed}")
+            again, _ = call(side.inputs(seed), f"repeating seed {seed}")
         emit({"kind": "repeat", "seed": seed, "outputs": [repeated(n, a, b)
               for n, a, b in zip(side.output_names(len(first_outputs)), first_outputs, again) if isinstance(a, torch.Tensor)]})
         del first_outputs, again
@@ -738,7 +761,7 @@ def time_pairs(side, job, model_new, call, poison):
     inputs_changed = []
     event = {"kind": "timing", "method": side.timing_method(), "sizes": {}, "seed": job["timeSeed"], "warmup": warmup, "sets": 1,
              "l2FlushBytes": job.get("l2FlushBytes", 0) if side.cuda else 0, "l2Flush": "write-then-read" if side.cuda else "none",
-             "pairs": 0, "baseline": base, "candidate": cand, **({"coverCycles": side.cover} if side.cover else {})}
+             "pairs": 0, "baseline": base, "candidate": cand}
     for i in range(warmup + pairs):
         seed = job["timeSeed"] + i
         args = side.inputs(seed)
@@ -751,7 +774,7 @@ def time_pairs(side, job, model_new, call, poison):
         spans = {}
         for who in order:
             if who == "candidate":
-                outs, spans[who] = side.timed_call(lambda *a: call(a, f"timed call {i}"), cand_args)
+                outs, spans[who] = call(cand_args, f"timed call {i}")
             else:
                 refs, spans[who] = side.timed_call(side.model, args)
         refs = as_list(refs)
@@ -780,6 +803,8 @@ def time_pairs(side, job, model_new, call, poison):
     if event["verifiedLaunches"] is None:
         del event["verifiedLaunches"]
     event["verification"] = verification
+    if side.cover:
+        event.update({"coverCycles": side.cover, "uncoveredCalls": side.uncovered})
     emit(event)
     if "stoppedAt" in event:
         emit({"kind": "end", "stopped": "timing"})
