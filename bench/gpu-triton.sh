@@ -13,7 +13,8 @@
 # 4. OUTDIR/summary.txt (printed last): per candidate its verdict, failed probes and speedup, and PASS where the gate
 #    said what the file name promises (fast_ accepted, every other prefix rejected), else FAIL; the same for the
 #    model loop's answers; the optimize runs' results and their re-derived gate records.
-# Knobs: PYTHON (python3), PAIRS (100), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"),
+# Knobs: EXAMPLES ("vector_add softmax matmul"), STEPS ("bench compare model search": which of 1-3 run), PYTHON
+# (python3), PAIRS (100), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"),
 # DEVICE (auto; cpu runs Triton's interpreter: checks only), SMALL=1 (tiny sizes, for a check of the script itself).
 set -uo pipefail
 
@@ -28,8 +29,12 @@ read -r -a EXTRA <<< "${CLI_ARGS:-}"
 [ -f dist/cli.js ] || { echo "no dist/cli.js: run 'npm run build' where node_modules exist and carry dist/" >&2; exit 2; }
 "$NODE" --version > /dev/null || { echo "node binary '$NODE' does not run" >&2; exit 2; }
 REPO=$(pwd)
+EXAMPLES=${EXAMPLES:-vector_add softmax matmul}
+STEPS=${STEPS:-bench compare model search}
+step() { [[ " $STEPS " == *" $1 "* ]]; }
+seconds() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
-for name in vector_add softmax matmul; do
+for name in $EXAMPLES; do
   dir="$REPO/examples/triton/$name"
   spec="$OUT/specs/$name.spec.json"
   # The committed spec, or with tiny sizes (SMALL=1) so the interpreter finishes in seconds.
@@ -43,15 +48,20 @@ json.dump(spec, open(sys.argv[2], "w"), indent=2)
 PY
   candidates=()
   for c in "$dir"/candidates/*.py; do candidates+=(--candidate "$c"); done
+  if step bench; then
   echo "== $name: bench" >&2
   start=$(date +%s.%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" bench "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" "${EXTRA[@]}" --json) > "$OUT/$name-bench.json" 2> "$OUT/$name-bench.stderr"
-  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  echo "exit $? in $(seconds "$start") s" >&2
+  fi
+  if step compare; then
   echo "== $name: compare $(( ${#candidates[@]} / 2 )) candidate(s)" >&2
   start=$(date +%s.%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" compare "$name.py" --spec "$spec" "${candidates[@]}" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" "${EXTRA[@]}" --json) > "$OUT/$name-compare.json" 2> "$OUT/$name-compare.stderr"
-  echo "exit $? (3: some rejected) in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  echo "exit $? (3: some rejected) in $(seconds "$start") s" >&2
 
+  fi
+  if step model; then
   echo "== $name: optimize, the model loop against bench/scripted-endpoint.mjs (its candidates as answers)" >&2
   rm -f "$OUT/$name-endpoint.url"
   "$NODE" bench/scripted-endpoint.mjs --example "$dir" --url-file "$OUT/$name-endpoint.url" --log "$OUT/$name-endpoint.jsonl" & endpoint=$!
@@ -59,17 +69,21 @@ PY
   answers=$("$NODE" bench/scripted-endpoint.mjs --example "$dir" --list | wc -l)
   start=$(date +%s.%N)
   (cd "$dir" && KERNELPILOT_API_KEY=scripted "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 1 --candidates "$answers" --repairs 0 --no-search --base-url "$(cat "$OUT/$name-endpoint.url")" --model scripted "${EXTRA[@]}" --json) > "$OUT/$name-optimize-model.json" 2> "$OUT/$name-optimize-model.stderr"
-  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  echo "exit $? in $(seconds "$start") s" >&2
   kill "$endpoint" 2> /dev/null; wait "$endpoint" 2> /dev/null
+  fi
+  if step search; then
   echo "== $name: optimize, the built-in search (2 rounds of 4)" >&2
   start=$(date +%s.%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 2 --candidates 4 --no-model "${EXTRA[@]}" --json) > "$OUT/$name-optimize-search.json" 2> "$OUT/$name-optimize-search.stderr"
-  echo "exit $? in $(echo "$(date +%s.%N) - $start" | bc) s" >&2
+  echo "exit $? in $(seconds "$start") s" >&2
+  fi
 done
 
-"$PYTHON" - "$OUT" <<'PY' | tee "$OUT/summary.txt"
+"$PYTHON" - "$OUT" "$EXAMPLES" "$STEPS" <<'PY' | tee "$OUT/summary.txt"
 import json, os, sys
 out = sys.argv[1]
+examples, steps = sys.argv[2].split(), sys.argv[3].split()
 ok = True
 
 
@@ -78,13 +92,16 @@ def load(stem, what):
     try:
         return json.load(open(os.path.join(out, f"{stem}.json")))
     except Exception as e:  # noqa: BLE001
-        err = open(os.path.join(out, f"{stem}.stderr")).read().strip().splitlines()[-1:] or [""]
+        try:
+            err = open(os.path.join(out, f"{stem}.stderr")).read().strip().splitlines()[-1:] or [""]
+        except OSError:
+            err = ["it did not run (the script was stopped before it)"]
         print(f"{what}: no result ({type(e).__name__}): {err[0]}")
         return None
 
 
-for name in ("vector_add", "softmax", "matmul"):
-    for kind in ("bench", "compare"):
+for name in examples:
+    for kind in [k for k in ("bench", "compare") if k in steps]:
         d = load(f"{name}-{kind}", f"{name} {kind}")
         if d is None:
             ok = False
@@ -106,7 +123,7 @@ for name in ("vector_add", "softmax", "matmul"):
             good = accepted == want
             ok = ok and good
             print(f"  {'PASS' if good else 'FAIL'} {name}/{file}: {verdict}{speed}, {ev.get('seconds', '?')} s" + (f" · autotune picked {pick}" if pick else ""))
-    for kind in ("model", "search"):
+    for kind in [k for k in ("model", "search") if k in steps]:
         d = load(f"{name}-optimize-{kind}", f"{name} optimize ({kind})")
         if d is None:
             ok = False

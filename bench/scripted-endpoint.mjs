@@ -8,6 +8,8 @@
 //   3. "broken": the baseline with a call to an undeclared function at the top of the kernel — it cannot compile;
 //   4. "slower": the baseline with a __nanosleep at the top of the kernel — correct, and slower.
 // A Triton example (NAME.py): its candidates/*.py as whole files, fast_* first, in a ```python block.
+// A folder of KernelBench solutions (no candidates/ folder: DIR/*.py, each a ModelNew file): each as a whole file in a
+// ```python block, honest* / fast* / example* first, the others (cheats) after, sorted.
 // A repair request (the conversation holds an earlier answer) gets, for "broken", "repaired" (the baseline with the
 // call removed and a comment in its place); for anything else the same answer again, as a model that insists would.
 // Every answer starts with `Scripted answer NAME: …`, which the run records as the attempt's description, so the
@@ -32,6 +34,7 @@ if (!values.example || (!values.list && !values['url-file'])) {
 function answersOf(dir) {
   const name = basename(dir);
   if (existsSync(join(dir, `${name}.py`))) return tritonAnswersOf(dir);
+  if (!existsSync(join(dir, 'candidates'))) return kernelBenchAnswersOf(dir);
   const baseline = readFileSync(join(dir, `${name}.cu`), 'utf8');
   const kernel = JSON.parse(readFileSync(join(dir, `${name}.spec.json`), 'utf8')).kernel.split('::').pop();
   // The examples' kernels have plain signatures: the body opens at the first `{` after `__global__ … kernel(`.
@@ -59,6 +62,14 @@ function tritonAnswersOf(dir) {
   const files = readdirSync(join(dir, 'candidates')).filter((f) => f.endsWith('.py')).sort();
   const fromFile = (file) => ({ name: file.replace(/\.py$/, ''), what: `candidates/${file}`, code: readFileSync(join(dir, 'candidates', file), 'utf8'), fence: 'python' });
   return { first: [...files.filter((f) => f.startsWith('fast_')), ...files.filter((f) => !f.startsWith('fast_'))].map(fromFile), repairs: {} };
+}
+
+/** KernelBench solutions (DIR/*.py, ModelNew files): the honest ones first. */
+function kernelBenchAnswersOf(dir) {
+  const files = readdirSync(dir).filter((f) => f.endsWith('.py')).sort();
+  const honest = (f) => /^(honest|fast|example)/.test(f);
+  const fromFile = (file) => ({ name: file.replace(/\.py$/, ''), what: file, code: readFileSync(join(dir, file), 'utf8'), fence: 'python' });
+  return { first: [...files.filter(honest), ...files.filter((f) => !honest(f))].map(fromFile), repairs: {} };
 }
 
 function text(answer) {

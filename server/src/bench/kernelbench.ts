@@ -94,31 +94,48 @@ export interface KernelBenchTaskRun {
 
 const L2_FLUSH_BYTES = 256 * 1024 * 1024;
 
+/** What the editor's Benchmark and an optimize run use: five check seeds, 30 interleaved pairs, KernelBench's tolerance. */
+export function defaultKernelBenchOptions(target: Target): KernelBenchOptions {
+  return { target, seeds: [101, 8020, 15939, 23858, 31777], pairs: 30, warmup: 3, baselineIters: 30, tolerance: 'kernelbench', sizes: {}, device: 'auto', compile: true, timeoutMs: 600_000 };
+}
+
+/** One task with the given candidate files as one Python gate process on the target; its results derived. */
+export async function evaluateTask(task: string, candidates: readonly string[], sizes: Record<string, number>, options: KernelBenchOptions): Promise<KernelBenchTaskRun> {
+  const plan: KernelBenchPlan = { seeds: options.seeds, tolerance: tolerancesOf(options.tolerance) };
+  const job = {
+    seeds: options.seeds,
+    initSeed: 42,
+    timeSeed: 1000,
+    warmup: options.warmup,
+    pairs: options.pairs,
+    baselineIters: options.baselineIters,
+    tolerance: plan.tolerance as Record<string, Tolerance>,
+    poisonByte: POISON_BYTE.float32,
+    sizes,
+    device: options.device,
+    compile: options.compile,
+    l2FlushBytes: L2_FLUSH_BYTES,
+    candidateTimeoutS: Math.max(1, Math.floor(options.timeoutMs / 1000)),
+  };
+  const gpu = options.device !== 'cpu';
+  // One job at a time on a GPU (targets/gpu-gate.ts): the task's process is the GPU phase, as for CUDA and Triton jobs.
+  const release = gpu && options.target.acquireGpu ? await options.target.acquireGpu(0, `KernelBench ${basename(task)}`, { ...(options.signal ? { signal: options.signal } : {}) }) : undefined;
+  try {
+    const run = await runKernelBench(task, [...candidates], job, { target: options.target, python: options.python, timeoutMs: options.timeoutMs * (candidates.length + 1), signal: options.signal, gpu });
+    return { result: taskResult(task, run, plan), run, plan };
+  } finally {
+    await release?.();
+  }
+}
+
 /** Evaluates each task with its candidates, one after another. */
 export async function evaluateKernelBench(tasks: readonly string[], solutionsDir: string, options: KernelBenchOptions): Promise<KernelBenchTaskRun[]> {
-  const plan: KernelBenchPlan = { seeds: options.seeds, tolerance: tolerancesOf(options.tolerance) };
   const out: KernelBenchTaskRun[] = [];
   const sizes = sizesPerTask(options.sizes, await Promise.all(tasks.map(readTaskFile)));
   for (const [index, task] of tasks.entries()) {
     const candidates = await solutionsFor(task, solutionsDir);
     options.progress?.(`${basename(task)}: ${candidates.length} candidate(s)${candidates.length ? '' : ` (none in ${solutionsDir} as ${basename(task)} or ${basename(task).replace(/\.py$/, '')}/*.py)`}`);
-    const job = {
-      seeds: options.seeds,
-      initSeed: 42,
-      timeSeed: 1000,
-      warmup: options.warmup,
-      pairs: options.pairs,
-      baselineIters: options.baselineIters,
-      tolerance: plan.tolerance as Record<string, Tolerance>,
-      poisonByte: POISON_BYTE.float32,
-      sizes: sizes[index],
-      device: options.device,
-      compile: options.compile,
-      l2FlushBytes: L2_FLUSH_BYTES,
-      candidateTimeoutS: Math.max(1, Math.floor(options.timeoutMs / 1000)),
-    };
-    const run = await runKernelBench(task, candidates, job, { target: options.target, python: options.python, timeoutMs: options.timeoutMs * (candidates.length + 1), signal: options.signal, gpu: options.device !== 'cpu' });
-    out.push({ result: taskResult(task, run, plan), run, plan });
+    out.push(await evaluateTask(task, candidates, sizes[index], options));
   }
   return out;
 }

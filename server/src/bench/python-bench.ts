@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Kernel } from '../kernels/model';
 import type { Target } from '../targets/target';
-import { evaluateKernelBench, solutionsFor } from './kernelbench';
+import { defaultKernelBenchOptions, evaluateKernelBench, solutionsFor } from './kernelbench';
 import { candidateRows, deviceOf, summaryLines } from './kernelbench-format';
 import { sig } from '../derive/num';
 import { runTritonJob, type TritonJobOptions } from './triton';
@@ -44,16 +44,7 @@ async function kernelBenchTask(o: PythonBenchOptions): Promise<PythonBenchOutcom
   const name = basename(o.file);
   const found = folder ? await solutionsFor(o.file, folder) : [];
   const [task] = await evaluateKernelBench([o.file], folder ?? join(dirname(o.file), 'solutions'), {
-    target: o.target,
-    seeds: [101, 8020, 15939, 23858, 31777],
-    pairs: 30,
-    warmup: 3,
-    baselineIters: 30,
-    tolerance: 'kernelbench',
-    sizes: {},
-    device: 'auto',
-    compile: true,
-    timeoutMs: 600_000,
+    ...defaultKernelBenchOptions(o.target),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { progress: o.onProgress } : {}),
   });

@@ -17,7 +17,7 @@ import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
 import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
 import { SearchProposer } from '../optimize/search';
-import { MODEL_STRATEGIES, STRATEGY_TITLES, TRITON_MODEL_STRATEGIES } from '../optimize/strategies';
+import { MODEL_STRATEGIES_OF, STRATEGY_TITLES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
 import { runDir } from '../runs/record';
@@ -350,9 +350,10 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     try {
       const { problem, evaluator } = prepared;
       // Both proposers work in the kernel's language: the model with its prompts and strategies, the search with its variants.
-      const triton = problem.kernel.language === 'triton';
-      if (client) proposers.push(new LlmProposer(client, triton ? TRITON_MODEL_STRATEGIES : MODEL_STRATEGIES));
-      if (flags.search) proposers.push(new SearchProposer(problem.kernel.language));
+      const language = problem.kernel.language;
+      if (language === 'kernelbench' && !client) throw new CliError(`a KernelBench task has no built-in search (there is no kernel of its own to tune): its ModelNew candidates come from a model; set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]}) and --base-url`, 1);
+      if (client) proposers.push(new LlmProposer(client, MODEL_STRATEGIES_OF[language]));
+      if (flags.search && language !== 'kernelbench') proposers.push(new SearchProposer(language));
       let resumed;
       if (flags.resume) {
         resumed = await loadRun(flags.workspace, flags.resume);

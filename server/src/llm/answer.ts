@@ -1,7 +1,8 @@
 // Reads a model's answer: fenced code blocks (```cuda, ```cpp, unlabelled, ~~~), several of them, prose around
 // them, a whole file or just the kernel, or bare code with no fence at all; and an optional JSON block with the
 // kernel's own launch. A Triton answer: a ```python block defining the kernel, and a JSON block that changes the
-// launch's grid, constexprs, num_warps or num_stages. What it cannot use it says in words that go back to the model.
+// launch's grid, constexprs, num_warps or num_stages. A KernelBench answer: a ```python block, a whole file with
+// class ModelNew. What it cannot use it says in words that go back to the model.
 
 import type { LaunchConfig } from '../benchspec/model';
 
@@ -148,4 +149,20 @@ export function parseAnswer(text: string, kernel: string): ParsedAnswer {
     return out;
   }
   return withLaunch(out, jsonBlocks.at(-1), launchFrom);
+}
+
+/**
+ * A KernelBench answer: the last Python block that defines `class ModelNew` at module level, taken as the whole
+ * candidate file (it imports what it uses: the harness loads it as a module beside the task).
+ */
+export function parseKernelBenchAnswer(text: string): ParsedAnswer {
+  const { blocks, prose } = blocksOf(text);
+  const out: ParsedAnswer = { prose: prose.replace(/\s+/g, ' ').trim().slice(0, 400) };
+  const code = blocks.filter((b) => PYTHON_LANGS.has(b.lang) && /^class\s+ModelNew\b/m.test(b.body)).at(-1);
+  if (!code) {
+    out.problem = 'the answer has no ```python code block defining class ModelNew at module level (a whole file: imports, kernels, ModelNew)';
+    return out;
+  }
+  out.code = code.body;
+  return out;
 }

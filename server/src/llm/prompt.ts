@@ -2,6 +2,7 @@
 // GPU expert would want: the kernel and what it depends on, the bench spec, the GPU and its ceilings, the
 // baseline's figures, a profiler report when there is one, and what was already tried with its outcome.
 
+import { basename } from 'node:path';
 import Mustache from 'mustache';
 import { describeDistribution, toleranceFor } from '../benchspec/defaults';
 import type { BenchSpec, LaunchConfig } from '../benchspec/model';
@@ -14,6 +15,9 @@ import proposeTemplate from './prompts/propose.md';
 import repairTemplate from './prompts/repair.md';
 import strategiesText from './prompts/strategies.md';
 import systemTemplate from './prompts/system.md';
+import kernelBenchProposeTemplate from './prompts/kernelbench-propose.md';
+import kernelBenchRepairTemplate from './prompts/kernelbench-repair.md';
+import kernelBenchSystemTemplate from './prompts/kernelbench-system.md';
 import tritonProposeTemplate from './prompts/triton-propose.md';
 import tritonRepairTemplate from './prompts/triton-repair.md';
 import tritonSystemTemplate from './prompts/triton-system.md';
@@ -123,12 +127,47 @@ async function tritonProposalPrompt(request: ProposalRequest): Promise<string> {
   });
 }
 
+/** The first user message for a KernelBench task: the task file, the best ModelNew so far, the inputs, the GPU. */
+function kernelBenchProposalPrompt(request: ProposalRequest): string {
+  const { problem, parent, strategy } = request;
+  const view = specView(problem.spec);
+  return render(kernelBenchProposeTemplate, {
+    task: basename(problem.file),
+    taskText: problem.source,
+    strategy: { title: STRATEGY_TITLES[strategy], guidance: strategyGuidance(strategy) },
+    parent: { derived: parent.id !== 'baseline', id: parent.id, speedup: parent.speedup.toFixed(2), source: parent.candidate.source },
+    sizes: view.sizes,
+    inputs: view.args,
+    tolerance: view.tolerance,
+    gpu: { name: problem.baseline.gpu.name, computeCapability: problem.baseline.gpu.computeCapability ?? '' },
+    baseline: { time: `${problem.baseline.timeMs.toPrecision(3)} ms median` },
+    tried: request.tried,
+  });
+}
+
+const TEMPLATES: Record<KernelLanguage, { system: string; repair: string }> = {
+  cuda: { system: systemTemplate, repair: repairTemplate },
+  triton: { system: tritonSystemTemplate, repair: tritonRepairTemplate },
+  kernelbench: { system: kernelBenchSystemTemplate, repair: kernelBenchRepairTemplate },
+};
+
 export function systemPrompt(language: KernelLanguage = 'cuda'): string {
-  return render(language === 'triton' ? tritonSystemTemplate : systemTemplate, {});
+  return render(TEMPLATES[language].system, {});
 }
 
 export function repairPrompt(feedback: string, language: KernelLanguage = 'cuda'): string {
-  return render(language === 'triton' ? tritonRepairTemplate : repairTemplate, { feedback });
+  return render(TEMPLATES[language].repair, { feedback });
+}
+
+async function proposalFor(request: ProposalRequest): Promise<string> {
+  switch (request.problem.kernel.language) {
+    case 'triton':
+      return tritonProposalPrompt(request);
+    case 'kernelbench':
+      return kernelBenchProposalPrompt(request);
+    case 'cuda':
+      return proposalPrompt(request);
+  }
 }
 
 /** The whole conversation for a request: system, the proposal, then each earlier answer and its feedback. */
@@ -136,7 +175,7 @@ export async function conversation(request: ProposalRequest, earlier: readonly A
   const language = request.problem.kernel.language;
   const messages: ChatMessage[] = [
     { role: 'system', content: systemPrompt(language) },
-    { role: 'user', content: language === 'triton' ? await tritonProposalPrompt(request) : await proposalPrompt(request) },
+    { role: 'user', content: await proposalFor(request) },
   ];
   for (const { proposal, feedback } of earlier) {
     const response = proposal.kind === 'exhausted' ? '' : (proposal.exchange?.response ?? '');

@@ -7,7 +7,7 @@ import { assembleCandidate } from '../optimize/assemble';
 import { assembleTritonCandidate } from '../optimize/assemble-triton';
 import type { AttemptFeedback, Exchange, Proposal, ProposalRequest, Proposer } from '../optimize/proposer';
 import { MODEL_STRATEGIES, type StrategyId } from '../optimize/strategies';
-import { parseAnswer, parseTritonAnswer } from './answer';
+import { parseAnswer, parseKernelBenchAnswer, parseTritonAnswer } from './answer';
 import type { ChatClient } from './client';
 import { conversation } from './prompt';
 
@@ -38,6 +38,12 @@ export class LlmProposer implements Proposer {
     const exchange: Exchange = { messages, response: answer.text, model: answer.model, usage: answer.usage, ...(answer.truncated ? { truncated: true } : {}) };
     const cutOff = answer.truncated ? ' (the answer was cut off at the token limit: answer with less prose)' : '';
     const { problem, parent } = request;
+    if (problem.kernel.language === 'kernelbench') {
+      // The answer is a whole ModelNew file: nothing to merge into the task, which stays the reference.
+      const parsed = parseKernelBenchAnswer(answer.text);
+      if (parsed.problem || parsed.code === undefined) return { kind: 'unusable', problem: `${parsed.problem ?? 'no code'}${cutOff}`, exchange };
+      return { kind: 'candidate', candidate: { source: `${parsed.code.trimEnd()}\n` }, exchange, notes: [], ...(parsed.prose ? { description: parsed.prose } : {}) };
+    }
     const triton = problem.kernel.language === 'triton';
     const parsed = triton ? parseTritonAnswer(answer.text, problem.kernel.name, parent.candidate.launch ?? problem.spec.launch) : parseAnswer(answer.text, problem.kernel.name);
     if (parsed.problem || parsed.code === undefined) return { kind: 'unusable', problem: `${parsed.problem ?? 'no code'}${cutOff}`, exchange };

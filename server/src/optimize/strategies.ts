@@ -2,6 +2,8 @@
 // search's are the source- and flag-level variants it can make without a model (search.ts). One strategy per
 // candidate, so the bandit learns which family pays on this kernel.
 
+import type { KernelLanguage } from '../kernels/model';
+
 export const MODEL_STRATEGIES = [
   'memory-coalescing',
   'shared-memory-tiling',
@@ -17,12 +19,22 @@ export const SEARCH_STRATEGIES = ['block-size', 'work-per-thread', 'compiler-fla
 /** The model's strategies on a Triton kernel (their guidance: llm/prompts/strategies.md). */
 export const TRITON_MODEL_STRATEGIES = ['triton-tiling', 'triton-memory', 'triton-pipelining', 'triton-fusion'] as const;
 
+/** The model's strategies on a KernelBench task: how its ModelNew computes (guidance: llm/prompts/strategies.md). */
+export const KERNELBENCH_MODEL_STRATEGIES = ['kernelbench-cuda', 'kernelbench-triton'] as const;
+
 /** The built-in search on a Triton kernel: its launch's meta-parameters (the grid follows the BLOCK constexprs). */
 export const TRITON_SEARCH_STRATEGIES = ['triton-block', 'triton-warps', 'triton-stages'] as const;
 
-export type ModelStrategy = (typeof MODEL_STRATEGIES)[number] | (typeof TRITON_MODEL_STRATEGIES)[number];
+export type ModelStrategy = (typeof MODEL_STRATEGIES)[number] | (typeof TRITON_MODEL_STRATEGIES)[number] | (typeof KERNELBENCH_MODEL_STRATEGIES)[number];
 export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number] | (typeof TRITON_SEARCH_STRATEGIES)[number];
 export type StrategyId = ModelStrategy | SearchStrategy;
+
+/** The model's strategies for a kernel of each language. */
+export const MODEL_STRATEGIES_OF: Record<KernelLanguage, readonly ModelStrategy[]> = {
+  cuda: MODEL_STRATEGIES,
+  triton: TRITON_MODEL_STRATEGIES,
+  kernelbench: KERNELBENCH_MODEL_STRATEGIES,
+};
 
 export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'memory-coalescing': 'memory coalescing / vectorized access',
@@ -42,6 +54,8 @@ export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'triton-memory': 'Triton memory passes and contiguity',
   'triton-pipelining': 'Triton num_warps / num_stages / tl.dot',
   'triton-fusion': 'Triton fusion',
+  'kernelbench-cuda': 'ModelNew with inline CUDA kernels',
+  'kernelbench-triton': 'ModelNew with Triton kernels',
   'triton-block': 'Triton BLOCK constexprs',
   'triton-warps': 'Triton num_warps',
   'triton-stages': 'Triton num_stages',

@@ -1,4 +1,5 @@
-// A Triton bench or compare run on disk: `<workspace>/.kernelpilot/runs/<id>/triton.json` holds the spec, the
+// A Python gate run on disk (a Triton bench or compare, or a KernelBench task with one optimize attempt's ModelNew):
+// `<workspace>/.kernelpilot/runs/<id>/triton.json` holds the spec, the
 // plan, the generated launcher, the hashes of what ran and every event the Python gate printed, from which the
 // results re-derive (derive/kernelbench.ts taskResult), as a CUDA run's record.json does through rederive().
 import { readFile } from 'node:fs/promises';
@@ -12,7 +13,7 @@ export const TRITON_RECORD_FILE = 'triton.json';
 
 export interface TritonRecord {
   version: 1;
-  kind: 'triton-bench' | 'triton-compare';
+  kind: 'triton-bench' | 'triton-compare' | 'kernelbench-compare';
   id: string;
   createdAt: string;
   kernel: string;
@@ -20,7 +21,7 @@ export interface TritonRecord {
   spec: BenchSpec;
   plan: KernelBenchPlan;
   target: { name: string; host: string };
-  /** What the gate ran: task.py, and each candidate's ModelNew file with where its launch came from. */
+  /** What the gate ran: task.py (a KernelBench task: its file), and each candidate's ModelNew file with where its launch came from. */
   generated: { task: string; candidates: Array<{ launchOrigin: string; source: string }> };
   run: KernelBenchRun;
 }
