@@ -43,8 +43,12 @@ def stand_ins():
         class BaseModel:
             def __init__(self, **fields):
                 for klass in reversed(type(self).__mro__):
-                    for key, value in vars(klass).items():
-                        if key in getattr(klass, "__annotations__", {}):
+                    # The class's own annotations, read from its __dict__: getattr(klass, "__annotations__") creates
+                    # an empty one on a class without any, which changed the dict iterated here (a RuntimeError that
+                    # KernelBench's eval caught and reported as the candidate's runtime error).
+                    annotated = vars(klass).get("__annotations__", {})
+                    for key, value in list(vars(klass).items()):
+                        if key in annotated:
                             setattr(self, key, value.copy() if isinstance(value, dict) else value)
                 for key, value in fields.items():
                     setattr(self, key, value)
@@ -152,6 +156,11 @@ def table(ours_file, theirs_file):
                 kv = "error: " + kb["error"][:60]
             elif kb:
                 kv = "correct" if kb.get("correctness") else ("incorrect" if kb.get("compiled") else "compile failed")
+                meta = kb.get("metadata", {})
+                if "correctness_trials" in meta:
+                    kv += f" {meta['correctness_trials'].replace(' ', '')}"
+                if "runtime_error" in meta:
+                    kv += f"; runtime error: {meta['runtime_error'][:48]}"
             else:
                 kv = "(not run)"
             ks = f"{kb['refRuntimeUs'] / kb['runtimeUs']:.3g}x" if kb.get("correctness") and kb.get("runtimeUs", -1) > 0 and kb.get("refRuntimeUs", -1) > 0 else ""
