@@ -1,10 +1,9 @@
 // The command line's way to the gate: the evaluation's options from optimize's flags (its target with the sandbox
-// chosen, the caches). The adapter itself is bench/optimize-gate.ts, shared with the language server.
+// chosen, the caches). Which gate, by the kernel's language, is bench/optimize-prepare.ts's choice, shared with the
+// language server.
 
 import type { EvaluationOptions } from '../bench/evaluation';
-import { prepareOptimization } from '../bench/optimize-gate';
-import { prepareTritonOptimization } from '../bench/triton-optimize';
-import { CliError } from './errors';
+import { prepareOptimizationFor } from '../bench/optimize-prepare';
 import type { PreparedOptimization } from '../optimize/evaluator';
 import { defaultTarget, type JobCliOptions } from './job-common';
 import type { PrepareRequest } from './optimize';
@@ -24,22 +23,7 @@ export async function evaluationOptions(request: PrepareRequest, options: JobCli
   };
 }
 
-/** The gate prepared for an optimize request from the command line: the Triton gate for a .py file, else the CUDA gate. */
+/** The gate prepared for an optimize request from the command line, for the kernel's language (bench/optimize-prepare.ts). */
 export async function prepareFromFlags(request: PrepareRequest, options: JobCliOptions = {}): Promise<PreparedOptimization> {
-  const gate = await evaluationOptions(request, options);
-  if (!request.file.endsWith('.py')) return prepareOptimization(gate);
-  const { python, device, pairs } = request.triton ?? {};
-  if (device !== undefined && device !== 'auto' && device !== 'cpu' && device !== 'cuda') throw new CliError(`--device must be auto, cpu or cuda, got '${device}'`, 2);
-  return prepareTritonOptimization({
-    file: gate.file,
-    ...(gate.kernel ? { kernel: gate.kernel } : {}),
-    ...(gate.specPath ? { specPath: gate.specPath } : {}),
-    workspace: gate.workspace,
-    target: gate.target,
-    ...(python ? { python } : {}),
-    ...(device ? { device } : {}),
-    ...(pairs ? { pairs, iters: pairs } : {}),
-    ...(gate.signal ? { signal: gate.signal } : {}),
-    ...(gate.onProgress ? { onProgress: gate.onProgress } : {}),
-  });
+  return prepareOptimizationFor({ ...(await evaluationOptions(request, options)), ...(request.triton ? { triton: request.triton } : {}) });
 }

@@ -9,22 +9,21 @@ import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
 import { apiKeyFromEnv, KEY_VARIABLES } from '../llm/key';
-import { LlmProposer } from '../llm/proposer';
+import { proposersFor } from '../llm/proposer';
 import { formatSpend } from '../optimize/budget';
 import type { PreparedOptimization } from '../optimize/evaluator';
 import { runLoop, type LoopEvent } from '../optimize/loop';
-import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
 import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
-import { SearchProposer } from '../optimize/search';
-import { MODEL_STRATEGIES, STRATEGY_TITLES, TRITON_MODEL_STRATEGIES } from '../optimize/strategies';
+import { STRATEGY_TITLES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
 import { runDir } from '../runs/record';
 import type { SandboxSettings } from '../targets/sandbox';
+import type { PythonGateOptions } from '../bench/optimize-prepare';
 import { deliverBest } from './optimize-output';
 import { CliError } from './errors';
-import { positiveInt, withCancel } from './job-common';
+import { deviceFlag, positiveInt, withCancel } from './job-common';
 
 export const OPTIMIZE_USAGE = `usage: kernelpilot optimize FILE [--kernel K] [--spec S] [options]
        kernelpilot report RUN [--json]
@@ -75,7 +74,7 @@ errors, 130 when cancelled (Ctrl-C: the run is recorded as cancelled and can be 
 
 export interface OptimizeFlags {
   /** A Triton kernel's Python gate (--python, --device, --pairs). */
-  triton: { python?: string; device?: string; pairs?: number };
+  triton: PythonGateOptions;
   kernel?: string;
   spec?: string;
   workspace: string;
@@ -215,7 +214,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
       dryRun: Boolean(v['dry-run']),
       sandbox: { enabled: !v['no-sandbox'], ...(s('bwrap') ? { bwrapPath: resolve(s('bwrap') as string) } : {}) },
       ...(s('target') !== undefined ? { target: s('target') } : {}),
-      triton: { ...(s('python') !== undefined ? { python: s('python') } : {}), ...(s('device') !== undefined ? { device: s('device') } : {}), ...(s('pairs') !== undefined ? { pairs: positiveInt(s('pairs'), 'pairs') } : {}) },
+      triton: { ...(s('python') !== undefined ? { python: s('python') } : {}), ...(s('device') !== undefined ? { device: deviceFlag(s('device')) } : {}), ...(s('pairs') !== undefined ? { pairs: positiveInt(s('pairs'), 'pairs') } : {}) },
     },
   };
 }
@@ -322,7 +321,6 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     return withCancel(async (signal) => ({ output: await dryRun(request(signal), flags.loop), exitCode: 0 }));
   }
   const key = flags.model ? apiKeyFromEnv(deps.env ?? process.env) : undefined;
-  const proposers: Proposer[] = [];
   const infos: ProposerInfo[] = [];
   let client: ChatClient | undefined;
   if (key) {
@@ -349,10 +347,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     }
     try {
       const { problem, evaluator } = prepared;
-      // Both proposers work in the kernel's language: the model with its prompts and strategies, the search with its variants.
-      const triton = problem.kernel.language === 'triton';
-      if (client) proposers.push(new LlmProposer(client, triton ? TRITON_MODEL_STRATEGIES : MODEL_STRATEGIES));
-      if (flags.search) proposers.push(new SearchProposer(problem.kernel.language));
+      const proposers = proposersFor(problem.kernel.language, { ...(client ? { client } : {}), search: flags.search });
       let resumed;
       if (flags.resume) {
         resumed = await loadRun(flags.workspace, flags.resume);

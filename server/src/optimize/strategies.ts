@@ -2,6 +2,8 @@
 // search's are the source- and flag-level variants it can make without a model (search.ts). One strategy per
 // candidate, so the bandit learns which family pays on this kernel.
 
+import type { KernelLanguage } from '../kernels/model';
+
 export const MODEL_STRATEGIES = [
   'memory-coalescing',
   'shared-memory-tiling',
@@ -46,6 +48,21 @@ export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'triton-warps': 'Triton num_warps',
   'triton-stages': 'Triton num_stages',
 };
+
+/**
+ * The strategies of a run on a kernel of `language`: the model's and the built-in search's. A KernelBench task's
+ * Model has none yet: its optimize gate refuses it first (bench/optimize-prepare.ts), and its strategies join here.
+ */
+export function strategiesFor(language: KernelLanguage): { model: readonly ModelStrategy[]; search: readonly SearchStrategy[] } {
+  switch (language) {
+    case 'cuda':
+      return { model: MODEL_STRATEGIES, search: SEARCH_STRATEGIES };
+    case 'triton':
+      return { model: TRITON_MODEL_STRATEGIES, search: TRITON_SEARCH_STRATEGIES };
+    case 'kernelbench':
+      throw new Error('KernelPilot: optimize has no strategies for KernelBench tasks yet.');
+  }
+}
 
 export function isStrategy(value: string): value is StrategyId {
   return value in STRATEGY_TITLES;
