@@ -52,11 +52,13 @@ test('check refuses Python, binary and oversized files before nvcc, in one line'
   assert.match(listed.stderr, /file too large/);
 });
 
-test('spec and bench on KernelBench files: the same refusal with and without --kernel; a Triton file needs --kernel when it has several', { skip, timeout: 60_000 }, () => {
+test('spec, bench and optimize on KernelBench files: the same refusal with and without --kernel; a Triton file needs --kernel when it has several', { skip, timeout: 60_000 }, () => {
   const kb = refused(run('spec', kernelBench), /^kernelpilot: Model is a KernelBench model: gate a task's ModelNew solutions with 'kernelpilot kernelbench TASK\.py --solutions DIR'$/);
   assert.equal(refused(run('spec', kernelBench, '--kernel', 'Model'), /kernelbench/), kb);
   assert.equal(refused(run('bench', kernelBench, '--dry-run'), /kernelbench/), kb);
   assert.equal(refused(run('bench', kernelBench, '--kernel', 'Model', '--dry-run'), /kernelbench/), kb);
+  // optimize picks its gate by the kernel's language (bench/optimize-prepare.ts): none for a KernelBench Model yet.
+  refused(run('optimize', kernelBench, '--no-model'), /^kernelpilot: .*relu\.py: its Model is a KernelBench task's Model, and optimize does not take KernelBench tasks yet: gate ModelNew solutions with 'kernelpilot kernelbench TASK\.py --solutions DIR'$/);
   refused(run('spec', triton), /^kernelpilot: .*tri\.py has 2 Triton kernels \(_square, add_kernel\): name one with --kernel$/);
 });
 

@@ -61,6 +61,6 @@ export async function prepareOptimizationFor(options: OptimizeGateOptions): Prom
       });
     }
     case 'kernelbench':
-      throw new JobError('kernel', `${gate.kernel ?? 'the Model'} in ${gate.file} is a KernelBench task's Model: optimize does not take KernelBench tasks yet; gate ModelNew solutions with 'kernelpilot kernelbench TASK.py --solutions DIR'`);
+      throw new JobError('kernel', `${gate.file}: ${gate.kernel ?? 'its Model'} is a KernelBench task's Model, and optimize does not take KernelBench tasks yet: gate ModelNew solutions with 'kernelpilot kernelbench TASK.py --solutions DIR'`);
   }
 }

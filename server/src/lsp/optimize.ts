@@ -314,7 +314,7 @@ export class OptimizeService {
       const r = replacements?.get(id);
       return r?.ok === true && r.changed;
     };
-    return runView({ uri, run: known.run, dir: known.dir, status, statusText, keyless: known.keyless, facts: known.facts, reviewable, sourceChanged: changes.source, kernelChanged: changes.kernel });
+    return runView({ uri, run: known.run, dir: known.dir, status, statusText, keyless: known.keyless, facts: known.facts, reviewable, sourceChanged: changes.source, kernelChanged: changes.kernel, language: known.baseline?.kernel.language ?? kernel?.language ?? 'cuda' });
   }
 
   /** The edit applying `attempt` (default: the best verified one) to the document as it is at `version`. */

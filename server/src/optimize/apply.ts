@@ -63,7 +63,7 @@ export async function replaceKernel(source: string, kernel: Pick<Kernel, 'name' 
 }
 
 /** A CUDA launch's grid and block; a Triton launch's grid and meta-parameters (its `block` only informs reports). */
-function launchText(launch: LaunchConfig, language: Kernel['language']): string {
+export function launchText(launch: LaunchConfig, language: Kernel['language']): string {
   if (language === 'triton') {
     const meta = [...Object.entries(launch.constexprs ?? {}).map(([name, value]) => `${name}=${String(value)}`), ...(launch.numWarps !== undefined ? [`num_warps=${launch.numWarps}`] : []), ...(launch.numStages !== undefined ? [`num_stages=${launch.numStages}`] : [])];
     return `grid (${launch.grid.join(', ')})${meta.length ? `, ${meta.join(', ')}` : ''}`;
