@@ -56,6 +56,11 @@ export interface Settings {
    */
   targets: Record<string, unknown>;
   activeTarget: string;
+  /**
+   * The python the Python gates (Triton kernels, KernelBench tasks) run on the active target; empty: `python3` there.
+   * Machine-scoped and read only from the user's own settings, like the targets: a repository cannot choose a program.
+   */
+  python: string;
 }
 
 export const defaultSettings: Settings = {
@@ -66,6 +71,7 @@ export const defaultSettings: Settings = {
   profile: { clockControl: 'none' },
   targets: {},
   activeTarget: 'local',
+  python: '',
 };
 
 /**
@@ -90,7 +96,7 @@ export function mergeSettings(raw: unknown): Settings {
   };
   const profile = pick(defaultSettings.profile, input.profile);
   if (profile.clockControl !== 'none' && profile.clockControl !== 'base') profile.clockControl = defaultSettings.profile.clockControl;
-  const { targets, activeTarget } = input as { targets?: unknown; activeTarget?: unknown };
+  const { targets, activeTarget, python } = input as { targets?: unknown; activeTarget?: unknown; python?: unknown };
   return {
     cuda: pick(defaultSettings.cuda, input.cuda),
     check: pick(defaultSettings.check, input.check),
@@ -99,6 +105,7 @@ export function mergeSettings(raw: unknown): Settings {
     profile,
     targets: targets && typeof targets === 'object' && !Array.isArray(targets) ? (targets as Record<string, unknown>) : defaultSettings.targets,
     activeTarget: typeof activeTarget === 'string' && activeTarget.trim() !== '' ? activeTarget.trim() : defaultSettings.activeTarget,
+    python: typeof python === 'string' ? python.trim() : defaultSettings.python,
   };
 }
 

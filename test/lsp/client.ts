@@ -33,6 +33,8 @@ export interface ClientSettings {
   /** `kernelpilot.targets` and `kernelpilot.activeTarget`: where the check and the jobs run. */
   targets?: Record<string, unknown>;
   activeTarget?: string;
+  /** `kernelpilot.python`: the Python gates' python. */
+  python?: string;
 }
 
 export interface StartOptions {

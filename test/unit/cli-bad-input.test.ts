@@ -52,11 +52,13 @@ test('check refuses Python, binary and oversized files before nvcc, in one line'
   assert.match(listed.stderr, /file too large/);
 });
 
-test('spec and bench on KernelBench files: the same refusal with and without --kernel; a Triton file needs --kernel when it has several', { skip, timeout: 60_000 }, () => {
+test('spec, bench and optimize on KernelBench files: the same refusal with and without --kernel; a Triton file needs --kernel when it has several', { skip, timeout: 60_000 }, () => {
   const kb = refused(run('spec', kernelBench), /^kernelpilot: Model is a KernelBench model: gate a task's ModelNew solutions with 'kernelpilot kernelbench TASK\.py --solutions DIR'$/);
   assert.equal(refused(run('spec', kernelBench, '--kernel', 'Model'), /kernelbench/), kb);
   assert.equal(refused(run('bench', kernelBench, '--dry-run'), /kernelbench/), kb);
   assert.equal(refused(run('bench', kernelBench, '--kernel', 'Model', '--dry-run'), /kernelbench/), kb);
+  // optimize on a KernelBench Model needs a model (no built-in search for a task), refused before any work.
+  refused(run('optimize', kernelBench, '--no-model'), /^kernelpilot: a KernelBench task has no built-in search \(there is no kernel of its own to tune\): its ModelNew candidates come from a model; set KERNELPILOT_API_KEY/);
   refused(run('spec', triton), /^kernelpilot: .*tri\.py has 2 Triton kernels \(_square, add_kernel\): name one with --kernel$/);
 });
 

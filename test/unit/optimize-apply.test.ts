@@ -10,7 +10,7 @@ import { optimizeCommand, type OptimizeDeps } from '../../server/src/cli/optimiz
 import { replaceKernel } from '../../server/src/optimize/apply';
 import type { CandidateEvaluator, CandidateOutcome, EvaluationRequest } from '../../server/src/optimize/evaluator';
 import { discover } from '../../server/src/kernels/discover';
-import { tempDir } from './harness-helpers';
+import { REPO, tempDir } from './harness-helpers';
 import { accepted, FakeEvaluator, VECTOR_ADD, vectorAddProblem } from './optimize-helpers';
 
 const T = { timeout: 60_000 };
@@ -114,4 +114,16 @@ test('replaceKernel: the kernel and what the candidate adds right before it; any
   assert.ok(!helperChanged.ok && /its line 3: `__device__ float twice\(float x\) \{ return x \+ x; \}`/.test(helperChanged.problem), JSON.stringify(helperChanged));
   const after = await replaceKernel(source, kernel, source.replace('void launch(float* c) {}', 'void launch(float* c) { c[0] = 1; }'));
   assert.ok(!after.ok && /after the kernel \(its line 10: `void launch\(float\* c\) \{ c\[0\] = 1; \}`\)/.test(after.problem), JSON.stringify(after));
+});
+
+test('replaceKernel on a Triton kernel: its @triton.jit definition, decorators included; a change to the launching function is refused', T, async () => {
+  const file = join(REPO, 'examples/triton/vector_add/vector_add.py');
+  const source = readFileSync(file, 'utf8');
+  const kernel = (await discover(file, source)).kernels[0];
+  const rewritten = source.replace('output = x + y', 'output = y + x');
+  const replaced = await replaceKernel(source, kernel, rewritten);
+  assert.ok(replaced.ok && replaced.changed && replaced.text === rewritten, JSON.stringify(replaced));
+  assert.equal(source.slice(replaced.span.start, replaced.span.end), source.slice(source.indexOf('@triton.jit'), source.indexOf('\n\n\ndef add(')));
+  const relaunched = await replaceKernel(source, kernel, rewritten.replace('BLOCK_SIZE=128)', 'BLOCK_SIZE=256)'));
+  assert.ok(!relaunched.ok && /changes the file after the kernel \(its line 23: `add_kernel\[grid\]\(x, y, output, n_elements, BLOCK_SIZE=256\)`\), outside add_kernel \(lines 7–16\)/.test(relaunched.problem), JSON.stringify(relaunched));
 });

@@ -17,6 +17,8 @@ export interface PythonBenchOptions {
   file: string;
   workspace: string;
   target: Target;
+  /** The python on the target (the user's kernelpilot.python); undefined: python3 there. */
+  python?: string | undefined;
   signal?: AbortSignal;
   onProgress?: (line: string) => void;
   onGpuWait?: TritonJobOptions['onGpuWait'];
@@ -45,6 +47,7 @@ async function kernelBenchTask(o: PythonBenchOptions): Promise<PythonBenchOutcom
   const found = folder ? await solutionsFor(o.file, folder) : [];
   const [task] = await evaluateKernelBench([o.file], folder ?? join(dirname(o.file), 'solutions'), {
     ...defaultKernelBenchOptions(o.target),
+    ...(o.python ? { python: o.python } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
     ...(o.onProgress ? { progress: o.onProgress } : {}),
   });
@@ -66,7 +69,7 @@ async function kernelBenchTask(o: PythonBenchOptions): Promise<PythonBenchOutcom
 
 export async function benchPythonKernel(kernel: Kernel, o: PythonBenchOptions): Promise<PythonBenchOutcome> {
   if (kernel.language === 'kernelbench') return kernelBenchTask(o);
-  const result = await runTritonJob({ file: o.file, kernel: kernel.qualifiedName, workspace: o.workspace, target: o.target, candidates: [], ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.onGpuWait ? { onGpuWait: o.onGpuWait } : {}) });
+  const result = await runTritonJob({ file: o.file, kernel: kernel.qualifiedName, workspace: o.workspace, target: o.target, candidates: [], ...(o.python ? { python: o.python } : {}), ...(o.signal ? { signal: o.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}), ...(o.onGpuWait ? { onGpuWait: o.onGpuWait } : {}) });
   if (result.kind !== 'triton') throw new Error('the Triton job only generated its launcher (dry run)');
   const lens = tritonLens(result);
   return { lens, hover: `${tritonHover(result)}\n\nrecord: \`${join(result.runDir, TRITON_RECORD_FILE)}\``, notice: `${kernel.qualifiedName}: ${lens}` };

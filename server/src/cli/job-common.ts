@@ -90,6 +90,12 @@ export function toCliError(error: unknown): unknown {
   return error;
 }
 
+/** --device of the Python gates: auto, cpu or cuda (undefined when not given); anything else is a usage error. */
+export function deviceFlag(value: string | undefined): 'auto' | 'cpu' | 'cuda' | undefined {
+  if (value === undefined || value === 'auto' || value === 'cpu' || value === 'cuda') return value;
+  throw new CliError(`--device must be auto, cpu or cuda, got '${value}'`, 2);
+}
+
 /** `--rounds 4` etc.: a positive integer or a usage error naming the flag. */
 export function positiveInt(value: string | undefined, flag: string): number | undefined {
   if (value === undefined) return undefined;

@@ -6,7 +6,7 @@ import { evaluateKernelBench, type ToleranceChoice } from '../bench/kernelbench'
 import { candidateRows, deviceOf, REPORT_HEADER, summarize, summaryLines } from '../bench/kernelbench-format';
 import { table } from './table';
 import { CliError } from './errors';
-import { defaultTarget, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
+import { defaultTarget, deviceFlag, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
 
 export interface KernelBenchFlags {
   solutions?: string;
@@ -32,12 +32,6 @@ export function parseSizes(values: readonly string[] = []): Record<string, numbe
   return sizes;
 }
 
-function device(value: string | undefined): 'auto' | 'cpu' | 'cuda' {
-  if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 'cpu' || value === 'cuda') return value;
-  throw new CliError(`--device must be auto, cpu or cuda, got '${value}'`, 2);
-}
-
 /** Exit 0: every candidate accepted; 3: some rejected, or a task without a candidate or with an error; 1: an error. */
 export async function kernelbenchCommand(tasks: string[], flags: KernelBenchFlags, options: JobCliOptions = {}): Promise<{ output: string; exitCode: number }> {
   if (tasks.length === 0 || !flags.solutions) throw new CliError('usage: kernelpilot kernelbench TASK.py... --solutions DIR [--json]', 2);
@@ -53,7 +47,7 @@ export async function kernelbenchCommand(tasks: string[], flags: KernelBenchFlag
       baselineIters: positiveInt(flags.pairs, 'pairs') ?? 30,
       tolerance: (flags.strict ? 'strict' : 'kernelbench') satisfies ToleranceChoice,
       sizes: parseSizes(flags.size),
-      device: device(flags.device),
+      device: deviceFlag(flags.device) ?? 'auto',
       compile: !flags.noCompile,
       timeoutMs: 600_000,
       signal,

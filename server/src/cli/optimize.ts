@@ -9,22 +9,22 @@ import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
 import { apiKeyFromEnv, KEY_VARIABLES } from '../llm/key';
-import { LlmProposer } from '../llm/proposer';
+import { proposersFor } from '../llm/proposer';
+import { kernelLanguageOf } from '../bench/optimize-prepare';
 import { formatSpend } from '../optimize/budget';
 import type { PreparedOptimization } from '../optimize/evaluator';
 import { runLoop, type LoopEvent } from '../optimize/loop';
-import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RecordedRun } from '../optimize/record';
 import { deriveReport, formatReport, type GateRecordCheck, type RunReport } from '../optimize/report';
-import { SearchProposer } from '../optimize/search';
-import { MODEL_STRATEGIES_OF, STRATEGY_TITLES } from '../optimize/strategies';
+import { STRATEGY_TITLES } from '../optimize/strategies';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun, openOptimizeRun } from '../runs/optimize-store';
 import { runDir } from '../runs/record';
 import type { SandboxSettings } from '../targets/sandbox';
+import type { PythonGateOptions } from '../bench/optimize-prepare';
 import { deliverBest } from './optimize-output';
 import { CliError } from './errors';
-import { positiveInt, withCancel } from './job-common';
+import { deviceFlag, positiveInt, withCancel } from './job-common';
 
 export const OPTIMIZE_USAGE = `usage: kernelpilot optimize FILE [--kernel K] [--spec S] [options]
        kernelpilot report RUN [--json]
@@ -75,7 +75,7 @@ errors, 130 when cancelled (Ctrl-C: the run is recorded as cancelled and can be 
 
 export interface OptimizeFlags {
   /** A Triton kernel's Python gate (--python, --device, --pairs). */
-  triton: { python?: string; device?: string; pairs?: number };
+  triton: PythonGateOptions;
   kernel?: string;
   spec?: string;
   workspace: string;
@@ -215,7 +215,7 @@ export function parseOptimizeArgs(argv: string[]): { files: string[]; flags: Opt
       dryRun: Boolean(v['dry-run']),
       sandbox: { enabled: !v['no-sandbox'], ...(s('bwrap') ? { bwrapPath: resolve(s('bwrap') as string) } : {}) },
       ...(s('target') !== undefined ? { target: s('target') } : {}),
-      triton: { ...(s('python') !== undefined ? { python: s('python') } : {}), ...(s('device') !== undefined ? { device: s('device') } : {}), ...(s('pairs') !== undefined ? { pairs: positiveInt(s('pairs'), 'pairs') } : {}) },
+      triton: { ...(s('python') !== undefined ? { python: s('python') } : {}), ...(s('device') !== undefined ? { device: deviceFlag(s('device')) } : {}), ...(s('pairs') !== undefined ? { pairs: positiveInt(s('pairs'), 'pairs') } : {}) },
     },
   };
 }
@@ -322,7 +322,6 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     return withCancel(async (signal) => ({ output: await dryRun(request(signal), flags.loop), exitCode: 0 }));
   }
   const key = flags.model ? apiKeyFromEnv(deps.env ?? process.env) : undefined;
-  const proposers: Proposer[] = [];
   const infos: ProposerInfo[] = [];
   let client: ChatClient | undefined;
   if (key) {
@@ -339,6 +338,10 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
   }
   if (flags.search) infos.push({ kind: 'search' });
 
+  // Before any work: a task has no kernel of its own for the built-in search, so without a model nothing would propose.
+  if (!client && (await kernelLanguageOf(file, flags.kernel)) === 'kernelbench') {
+    throw new CliError(`a KernelBench task has no built-in search (there is no kernel of its own to tune): its ModelNew candidates come from a model; set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]}) and --base-url`, 1);
+  }
   return withCancel(async (signal) => {
     let prepared: PreparedOptimization;
     try {
@@ -349,11 +352,7 @@ export async function optimizeCommand(argv: string[], deps: OptimizeDeps): Promi
     }
     try {
       const { problem, evaluator } = prepared;
-      // Both proposers work in the kernel's language: the model with its prompts and strategies, the search with its variants.
-      const language = problem.kernel.language;
-      if (language === 'kernelbench' && !client) throw new CliError(`a KernelBench task has no built-in search (there is no kernel of its own to tune): its ModelNew candidates come from a model; set ${KEY_VARIABLES[0]} (or ${KEY_VARIABLES[1]}) and --base-url`, 1);
-      if (client) proposers.push(new LlmProposer(client, MODEL_STRATEGIES_OF[language]));
-      if (flags.search && language !== 'kernelbench') proposers.push(new SearchProposer(language));
+      const proposers = proposersFor(problem.kernel.language, { ...(client ? { client } : {}), search: flags.search });
       let resumed;
       if (flags.resume) {
         resumed = await loadRun(flags.workspace, flags.resume);

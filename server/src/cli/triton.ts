@@ -5,8 +5,7 @@ import { join, resolve } from 'node:path';
 import { runTritonJob, type TritonCandidate, type TritonDryRun, type TritonJobResult } from '../bench/triton';
 import { tritonLens, tritonReport } from '../bench/triton-format';
 import { TRITON_RECORD_FILE } from '../runs/triton-record';
-import { CliError } from './errors';
-import { defaultTarget, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
+import { defaultTarget, deviceFlag, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
 
 export interface TritonFlags {
   kernel?: string;
@@ -20,11 +19,6 @@ export interface TritonFlags {
   pairs?: string;
   iters?: string;
   warmup?: string;
-}
-
-function deviceOf(value: string | undefined): 'auto' | 'cpu' | 'cuda' {
-  if (value === undefined || value === 'auto' || value === 'cpu' || value === 'cuda') return value ?? 'auto';
-  throw new CliError(`--device must be auto, cpu or cuda, got '${value}'`, 2);
 }
 
 function dryText(r: TritonDryRun): string {
@@ -46,7 +40,7 @@ export async function tritonCommand(file: string, candidates: TritonCandidate[],
       target,
       candidates,
       ...(flags.python ? { python: flags.python } : {}),
-      device: deviceOf(flags.device),
+      device: deviceFlag(flags.device) ?? 'auto',
       seeds: Array.from({ length: seeds }, (_, i) => 101 + i * 7919),
       pairs: positiveInt(flags.pairs, 'pairs'),
       iters: positiveInt(flags.iters, 'iters'),

@@ -6,7 +6,9 @@ import { candidateSpec } from '../bench/job-prepare';
 import { assembleCandidate } from '../optimize/assemble';
 import { assembleTritonCandidate } from '../optimize/assemble-triton';
 import type { AttemptFeedback, Exchange, Proposal, ProposalRequest, Proposer } from '../optimize/proposer';
-import { MODEL_STRATEGIES, type StrategyId } from '../optimize/strategies';
+import type { KernelLanguage } from '../kernels/model';
+import { SearchProposer } from '../optimize/search';
+import { MODEL_STRATEGIES, strategiesFor, type StrategyId } from '../optimize/strategies';
 import { parseAnswer, parseKernelBenchAnswer, parseTritonAnswer } from './answer';
 import type { ChatClient } from './client';
 import { conversation } from './prompt';
@@ -60,4 +62,13 @@ export class LlmProposer implements Proposer {
     const candidate = { source: assembly.source, ...(launch ? { launch } : {}), ...(parent.candidate.extraFlags ? { extraFlags: parent.candidate.extraFlags } : {}) };
     return { kind: 'candidate', candidate, exchange, notes: assembly.notes, ...(parsed.prose ? { description: parsed.prose } : {}) };
   }
+}
+
+/**
+ * The proposers of a run on a kernel of `language`, each with that language's strategies: the model when there is a
+ * client for it, the built-in search when asked for. The command line and the editor both build them here.
+ */
+export function proposersFor(language: KernelLanguage, options: { client?: ChatClient; search: boolean }): Proposer[] {
+  const { model, search } = strategiesFor(language);
+  return [...(options.client ? [new LlmProposer(options.client, model)] : []), ...(options.search && search.length ? [new SearchProposer(language)] : [])];
 }

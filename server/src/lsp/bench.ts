@@ -39,6 +39,8 @@ interface Deps {
   workspaceRoots: () => string[];
   /** The active target (lsp/active-target.ts); rejects when the user's setting names none. */
   target: () => Promise<Target>;
+  /** The python of the Python gates there: the user's own kernelpilot.python (a repository cannot choose a program). */
+  python: () => string | undefined;
   refreshLenses: () => void;
   /** The client can show server-created progress (window.workDoneProgress). */
   progress: () => boolean;
@@ -109,7 +111,7 @@ export class BenchService {
     };
     try {
       if (kernel.language !== 'cuda') {
-        const outcome = await benchPythonKernel(kernel, { file, workspace, target: await this.deps.target(), signal: abort.signal, onProgress, onGpuWait });
+        const outcome = await benchPythonKernel(kernel, { file, workspace, target: await this.deps.target(), python: this.deps.python(), signal: abort.signal, onProgress, onGpuWait });
         this.states.set(k, { kind: 'done', version, lens: outcome.lens, hover: outcome.hover });
         void this.deps.connection.window.showInformationMessage(`KernelPilot: ${outcome.notice}`);
         return;

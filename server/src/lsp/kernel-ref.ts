@@ -60,6 +60,14 @@ export function benchmarkable(kernel: Kernel): boolean {
   return kernel.language === 'kernelbench' ? kernel.name === 'Model' : BENCHMARKABLE.includes(kernel.language);
 }
 
+/** What ⚡ Optimize runs on: CUDA and Triton kernels (bench/optimize-prepare.ts picks each one's gate). */
+export const OPTIMIZABLE: readonly KernelLanguage[] = ['cuda', 'triton'];
+
+/** A kernel with a "⚡ Optimize" lens and code actions. */
+export function optimizable(kernel: Kernel): boolean {
+  return OPTIMIZABLE.includes(kernel.language);
+}
+
 const LANGUAGE_NAMES: Record<KernelLanguage, string> = { cuda: 'CUDA __global__ kernel', triton: 'Triton kernel', kernelbench: 'KernelBench Model' };
 
 /** The workspace folder holding the file (the deepest one), else the file's own folder. */

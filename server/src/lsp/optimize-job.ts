@@ -1,17 +1,15 @@
-// One optimize job of the editor: the loop's options from the settings, the proposers (the model when the client
-// handed a key for this job, the built-in search always), the gate prepared on the server's target through the same
-// adapter the CLI uses (bench/optimize-gate.ts), the run record, and the loop. The key goes into the model client and
-// nowhere else. Cancel (the signal) stops model requests, compiles and GPU runs: the loop, the model client and the
-// gate each take it, and the gate's processes die with it (targets/).
+// One optimize job of the editor: the loop's options from the settings, the proposers of the kernel's language (the
+// model when the client handed a key for this job, the built-in search always), the gate for that language prepared
+// on the server's target through the same dispatch the CLI uses (bench/optimize-prepare.ts), the run record, and the
+// loop. The key goes into the model client and nowhere else. Cancel (the signal) stops model requests, compiles and
+// GPU runs: the loop, the model client and the gate each take it, and the gate's processes die with it (targets/).
 
-import { prepareOptimization } from '../bench/optimize-gate';
+import { prepareOptimizationFor } from '../bench/optimize-prepare';
 import type { Kernel } from '../kernels/model';
 import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
-import { LlmProposer } from '../llm/proposer';
+import { proposersFor } from '../llm/proposer';
 import { runLoop, type LoopEvent, type LoopResult } from '../optimize/loop';
-import type { Proposer } from '../optimize/proposer';
 import type { LoopOptions, ProposerInfo, RunHeader } from '../optimize/record';
-import { SearchProposer } from '../optimize/search';
 import { sha256Text } from '../runs/hash';
 import { createOptimizeRun } from '../runs/optimize-store';
 import type { Settings } from '../settings';
@@ -29,6 +27,8 @@ export interface JobRequest {
   user: OptimizeSettings;
   /** The key for this job, if the client hands one. */
   key: string | undefined;
+  /** The python of the Python gate on the target (the user's kernelpilot.python); undefined: python3 there. */
+  python: string | undefined;
   signal: AbortSignal;
   onProgress: (line: string) => void;
   onEvent: (event: LoopEvent) => void;
@@ -61,27 +61,24 @@ export function loopOptionsOf(settings: OptimizeSettings, user: OptimizeSettings
   };
 }
 
-function proposersFor(request: JobRequest): { proposers: Proposer[]; infos: ProposerInfo[] } {
+/** The model's client when the client handed a key for this job, and what the record says of each proposer. */
+function modelOf(request: JobRequest): { client?: ChatClient; infos: ProposerInfo[] } {
   const { user, settings, key } = request;
-  const proposers: Proposer[] = [];
-  const infos: ProposerInfo[] = [];
-  if (key) {
-    const endpoint = { ...ENDPOINT_DEFAULTS, baseUrl: user.baseUrl, model: user.model, temperature: settings.temperature };
-    proposers.push(new LlmProposer(new ChatClient(endpoint, key, (n) => request.onProgress(`model endpoint: ${n.reason}, retry ${n.attempt} in ${(n.waitMs / 1000).toFixed(1)} s`))));
-    infos.push({ kind: 'llm', model: user.model, baseUrl: user.baseUrl, temperature: settings.temperature });
-  }
-  proposers.push(new SearchProposer());
-  infos.push({ kind: 'search' });
-  return { proposers, infos };
+  const search: ProposerInfo = { kind: 'search' };
+  if (!key) return { infos: [search] };
+  const endpoint = { ...ENDPOINT_DEFAULTS, baseUrl: user.baseUrl, model: user.model, temperature: settings.temperature };
+  const client = new ChatClient(endpoint, key, (n) => request.onProgress(`model endpoint: ${n.reason}, retry ${n.attempt} in ${(n.waitMs / 1000).toFixed(1)} s`));
+  return { client, infos: [{ kind: 'llm', model: user.model, baseUrl: user.baseUrl, temperature: settings.temperature }, search] };
 }
 
 /** Runs the job to its stop; the record is written as it goes. Throws on a gate that cannot be prepared or a broken loop. */
 export async function runOptimizeJob(request: JobRequest): Promise<{ dir: string; result: LoopResult }> {
   const options = loopOptionsOf(request.settings, request.user);
-  const { proposers, infos } = proposersFor(request);
-  const prepared = await prepareOptimization({ file: request.file, kernel: request.kernel, workspace: request.workspace, target: request.target, signal: request.signal, onProgress: request.onProgress });
+  const { client, infos } = modelOf(request);
+  const prepared = await prepareOptimizationFor({ file: request.file, kernel: request.kernel, workspace: request.workspace, target: request.target, signal: request.signal, onProgress: request.onProgress, ...(request.python ? { triton: { python: request.python } } : {}) });
   try {
     const { problem, evaluator } = prepared;
+    const proposers = proposersFor(problem.kernel.language, { ...(client ? { client } : {}), search: true });
     const { header, store } = await createOptimizeRun(request.workspace, { file: request.file, baselineSha256: sha256Text(problem.source), kernel: problem.kernel.qualifiedName, spec: problem.spec, baseline: problem.baseline, options, proposers: infos });
     request.onStarted({ dir: store.dir, header, source: problem.source, kernel: problem.kernel });
     const result = await runLoop({ problem, proposers, evaluator, ...(prepared.profiler ? { profiler: prepared.profiler } : {}), sink: store, options, signal: request.signal, onEvent: request.onEvent });

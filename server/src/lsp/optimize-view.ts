@@ -3,6 +3,8 @@
 // probes a verified candidate passed is read once from its gate record (in the background, never on a request).
 
 import { rooflineBytes, rooflineFlops } from '../derive/shapes';
+import type { KernelLanguage } from '../kernels/model';
+import { launchText } from '../optimize/apply';
 import { bestOf, inAttemptOrder } from '../optimize/loop';
 import { resultLine } from '../optimize/feedback';
 import type { AttemptRecord, RecordedRun } from '../optimize/record';
@@ -38,7 +40,7 @@ function verdictOf(attempt: AttemptRecord): CandidateVerdict {
 const ORDER: Record<CandidateVerdict, number> = { faster: 0, 'no-significant-difference': 1, slower: 2, rejected: 3, 'no candidate': 4 };
 
 /** Every attempt as a table row, best first. `reviewable`: its code differs from the baseline's kernel. */
-export function candidateViews(attempts: readonly AttemptRecord[], facts: ReadonlyMap<string, GateFacts>, reviewable: (id: string) => boolean): CandidateView[] {
+export function candidateViews(attempts: readonly AttemptRecord[], facts: ReadonlyMap<string, GateFacts>, reviewable: (id: string) => boolean, language: KernelLanguage = 'cuda'): CandidateView[] {
   const rows = [...attempts].sort(inAttemptOrder).map((a): CandidateView => {
     const outcome = a.outcome;
     const usage = a.exchange?.usage;
@@ -54,7 +56,7 @@ export function candidateViews(attempts: readonly AttemptRecord[], facts: Readon
       ...(a.costUsd !== undefined ? { costUsd: a.costUsd } : {}),
       ...(a.duplicateOf ? { duplicateOf: a.duplicateOf } : {}),
       ...(a.description ? { description: a.description } : {}),
-      ...(a.candidate?.launch ? { launch: `grid (${a.candidate.launch.grid.join(', ')}), block (${a.candidate.launch.block.join(', ')})` } : {}),
+      ...(a.candidate?.launch ? { launch: launchText(a.candidate.launch, language) } : {}),
       ...(a.candidate?.extraFlags?.length ? { extraFlags: a.candidate.extraFlags } : {}),
       ...facts.get(id),
     };
@@ -90,6 +92,8 @@ export interface ViewInput {
   reviewable: (id: string) => boolean;
   sourceChanged: boolean;
   kernelChanged: boolean;
+  /** The kernel's: a Triton candidate's launch is told by its meta-parameters. */
+  language: KernelLanguage;
 }
 
 export function runView(input: ViewInput): OptimizeRunView {
@@ -127,7 +131,7 @@ export function runView(input: ViewInput): OptimizeRunView {
       ...(header.baseline.gpu.copyBytesPerSecond ? { copyBytesPerSecond: header.baseline.gpu.copyBytesPerSecond } : {}),
       ...(header.baseline.gpu.fp32FlopsPerSecond ? { fp32FlopsPerSecond: header.baseline.gpu.fp32FlopsPerSecond } : {}),
     },
-    candidates: candidateViews(attempts, input.facts, input.reviewable),
+    candidates: candidateViews(attempts, input.facts, input.reviewable, input.language),
     ...(best ? { bestId: best.id } : {}),
     spend: { tokens, ...(costs.length && costs.every((c) => c !== undefined) ? { costUsd: costs.reduce((a, b) => (a ?? 0) + (b ?? 0), 0) } : {}) },
   };

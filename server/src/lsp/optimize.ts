@@ -12,7 +12,7 @@ import type { Kernel } from '../kernels/model';
 import type { LoopEvent } from '../optimize/loop';
 import { bestOf } from '../optimize/loop';
 import type { AttemptRecord, RecordedRun } from '../optimize/record';
-import { replaceKernel, type KernelReplacement } from '../optimize/apply';
+import { replaceKernel, verifiedWithout, type KernelReplacement } from '../optimize/apply';
 import { API_KEY_REQUEST, OPTIMIZE_CHANGED_NOTIFICATION, type ApiKeyParams, type ApiKeyResult, type KernelOfDocument, type OptimizeEditResult, type OptimizeRunView } from '../protocol/optimize';
 import { ServerCommand } from '../protocol/commands';
 import { sha256Text } from '../runs/hash';
@@ -22,7 +22,7 @@ import type { Settings } from '../settings';
 import type { Target } from '../targets/target';
 import type { KernelDocument } from '../kernels/document';
 import { pathOf, type Documents } from './documents';
-import { workspaceRootFor } from './kernel-ref';
+import { optimizable, workspaceRootFor } from './kernel-ref';
 import { applyAction, locate, planEdit, shortGpuName, textIn, type RunBaseline } from './optimize-edit';
 import { runOptimizeJob } from './optimize-job';
 import { candidateTitle, gateFactsOf, runView, type GateFacts } from './optimize-view';
@@ -143,6 +143,7 @@ export class OptimizeService {
         settings: this.deps.settings().optimize,
         user,
         key: apiKey,
+        python: this.deps.userSettings().python || undefined,
         signal: abort.signal,
         onProgress: (line) => {
           progress?.report(line);
@@ -259,7 +260,7 @@ export class OptimizeService {
     return known.changed;
   }
 
-  /** The optimize lens of a CUDA kernel. */
+  /** The optimize lens of a CUDA or Triton kernel. */
   lensFor(uri: string, kernel: Kernel, document: KernelDocument): { title: string; command: string; arguments: unknown[] } {
     const state = this.kernelState(uri, kernel.qualifiedName);
     const args = [uri, kernel.qualifiedName];
@@ -292,7 +293,10 @@ export class OptimizeService {
     const state = this.kernelState(uri, kernel.qualifiedName);
     if (state?.kind === 'failed') return `**Last optimize run failed:** ${state.message}`;
     if (state?.kind !== 'done') return undefined;
-    return `**Optimize run** \`${state.known.run.header.id}\`: ${this.resultText(state, state.known.run)}\n\nrecord: \`${state.known.dir}\``;
+    // What the best was verified with that Accept cannot write (its own launch, nvcc options), said where it is shown.
+    const best = bestOf(state.known.run.attempts);
+    const notes = best?.record.candidate && state.known.baseline ? verifiedWithout(best.record.candidate, kernel, state.known.baseline.specLaunch) : [];
+    return [`**Optimize run** \`${state.known.run.header.id}\`: ${this.resultText(state, state.known.run)}`, ...notes.map((n) => `Not in the edit: ${n}.`), `record: \`${state.known.dir}\``].join('\n\n');
   }
 
   /** The run as the panel and the review show it (null: no run of this kernel yet). */
@@ -310,7 +314,7 @@ export class OptimizeService {
       const r = replacements?.get(id);
       return r?.ok === true && r.changed;
     };
-    return runView({ uri, run: known.run, dir: known.dir, status, statusText, keyless: known.keyless, facts: known.facts, reviewable, sourceChanged: changes.source, kernelChanged: changes.kernel });
+    return runView({ uri, run: known.run, dir: known.dir, status, statusText, keyless: known.keyless, facts: known.facts, reviewable, sourceChanged: changes.source, kernelChanged: changes.kernel, language: known.baseline?.kernel.language ?? kernel?.language ?? 'cuda' });
   }
 
   /** The edit applying `attempt` (default: the best verified one) to the document as it is at `version`. */
@@ -352,11 +356,12 @@ export class OptimizeService {
     const dir = state?.kind === 'done' ? state.known.dir : '';
     const diff = join(dir, 'attempts', plan.attempt, 'candidate.diff');
     if (this.deps.client().showDocument) await this.deps.connection.window.showDocument({ uri: pathToFileURL(diff).toString(), takeFocus: true }).catch(() => undefined);
-    return `KernelPilot: ${plan.attempt} (${plan.title}): its diff is ${diff}; apply it with the code action "Apply optimized kernel" on ${kernelName}.`;
+    const notes = plan.notes.length ? ` Not in the edit: ${plan.notes.join('; ')}.` : '';
+    return `KernelPilot: ${plan.attempt} (${plan.title}): its diff is ${diff}; apply it with the code action "Apply optimized kernel" on ${kernelName}.${notes}`;
   }
 
   /**
-   * On open: the latest optimize run of each CUDA kernel in the file, from its record, so results survive a restart.
+   * On open: the latest optimize run of each CUDA or Triton kernel in the file, from its record, so results survive a restart.
    * Read in the background; the run's baseline comes from the document when unchanged, else from the record's diffs.
    */
   async restore(uri: string): Promise<void> {
@@ -364,7 +369,7 @@ export class OptimizeService {
     if (!document) return;
     const file = pathOf(uri);
     const root = workspaceRootFor(file, this.deps.workspaceRoots().map(pathOf));
-    for (const kernel of document.kernels().kernels.filter((k) => k.language === 'cuda')) {
+    for (const kernel of document.kernels().kernels.filter(optimizable)) {
       const k = key(uri, kernel.qualifiedName);
       const latest = await latestOptimizeRun(root, kernel.qualifiedName, file);
       if (!latest || this.states.has(k)) continue; // a job started meanwhile wins

@@ -88,6 +88,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
     trusted: () => session.trusted,
     workspaceRoots: () => session.workspaceRoots,
     target,
+    python: () => session.userSettings.python || undefined,
     refreshLenses,
     progress: () => session.progress,
     createSpec,

@@ -10,7 +10,7 @@ import type { CandidateInput } from './evaluator';
 import { isAllowedFlag } from './flags';
 import type { Proposal, ProposalRequest, Proposer } from './proposer';
 import { candidateKey } from './record';
-import { SEARCH_STRATEGIES, TRITON_SEARCH_STRATEGIES, type SearchStrategy, type StrategyId } from './strategies';
+import { strategiesFor, type SearchStrategy, type StrategyId } from './strategies';
 import type { KernelLanguage } from '../kernels/model';
 
 interface Variant {
@@ -175,7 +175,7 @@ export class SearchProposer implements Proposer {
 
   /** The strategies of the kernel's language: a Triton kernel's launch meta-parameters, a CUDA kernel's source and flags. */
   constructor(language: KernelLanguage = 'cuda') {
-    this.strategies = language === 'triton' ? TRITON_SEARCH_STRATEGIES : SEARCH_STRATEGIES;
+    this.strategies = strategiesFor(language).search;
   }
 
   async propose(request: ProposalRequest): Promise<Proposal> {

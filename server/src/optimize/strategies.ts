@@ -29,13 +29,6 @@ export type ModelStrategy = (typeof MODEL_STRATEGIES)[number] | (typeof TRITON_M
 export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number] | (typeof TRITON_SEARCH_STRATEGIES)[number];
 export type StrategyId = ModelStrategy | SearchStrategy;
 
-/** The model's strategies for a kernel of each language. */
-export const MODEL_STRATEGIES_OF: Record<KernelLanguage, readonly ModelStrategy[]> = {
-  cuda: MODEL_STRATEGIES,
-  triton: TRITON_MODEL_STRATEGIES,
-  kernelbench: KERNELBENCH_MODEL_STRATEGIES,
-};
-
 export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'memory-coalescing': 'memory coalescing / vectorized access',
   'shared-memory-tiling': 'shared-memory tiling',
@@ -60,6 +53,22 @@ export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'triton-warps': 'Triton num_warps',
   'triton-stages': 'Triton num_stages',
 };
+
+/**
+ * The strategies of a run on a kernel of `language`: the model's and the built-in search's. A KernelBench task's
+ * Model has none yet: its optimize gate refuses it first (bench/optimize-prepare.ts), and its strategies join here.
+ */
+export function strategiesFor(language: KernelLanguage): { model: readonly ModelStrategy[]; search: readonly SearchStrategy[] } {
+  switch (language) {
+    case 'cuda':
+      return { model: MODEL_STRATEGIES, search: SEARCH_STRATEGIES };
+    case 'triton':
+      return { model: TRITON_MODEL_STRATEGIES, search: TRITON_SEARCH_STRATEGIES };
+    case 'kernelbench':
+      // A task has no kernel of its own for the search to vary: its candidates are whole ModelNew files from a model.
+      return { model: KERNELBENCH_MODEL_STRATEGIES, search: [] };
+  }
+}
 
 export function isStrategy(value: string): value is StrategyId {
   return value in STRATEGY_TITLES;

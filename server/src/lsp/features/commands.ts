@@ -2,7 +2,7 @@
 // optimize, cancel it, review its result; profile, cancel it, open its report.
 import type { Connection, ServerCapabilities } from 'vscode-languageserver';
 import { benchCommands } from '../bench';
-import { BENCHMARKABLE, kernelRefOf, resolveKernelRef } from '../kernel-ref';
+import { BENCHMARKABLE, kernelRefOf, OPTIMIZABLE, resolveKernelRef } from '../kernel-ref';
 import { MalformedParams } from '../guard';
 import { optimizeCommands } from '../optimize';
 import { profileCommands } from '../profile';
@@ -35,11 +35,11 @@ export function register(connection: Connection, { documents, checks, bench, opt
         return createSpec(kernelRefOf(args, 'Create Bench Spec'));
       case serverCommands.optimize: {
         const ref = kernelRefOf(args, 'Optimize');
-        return optimize.start(await resolveKernelRef(documents, ref, 'Optimize'), ref.uri);
+        return optimize.start(await resolveKernelRef(documents, ref, 'Optimize', OPTIMIZABLE), ref.uri);
       }
       case serverCommands.cancelOptimize: {
         const ref = kernelRefOf(args, 'Cancel Optimize');
-        return optimize.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Optimize')).qualifiedName);
+        return optimize.cancel(ref.uri, (await resolveKernelRef(documents, ref, 'Cancel Optimize', OPTIMIZABLE)).qualifiedName);
       }
       case serverCommands.profile: {
         const ref = kernelRefOf(args, 'Profile');

@@ -1,11 +1,11 @@
 // Lenses per kernel: the static check's resources; "▶ Benchmark" with its last result on CUDA and Triton kernels and on
-// a KernelBench task's Model; on CUDA kernels also "◎ Profile" with its report (bottleneck, hints) and "⚡ Optimize"
-// with its run's state (round, best verified speedup, cancel) or result (Review).
+// a KernelBench task's Model; on CUDA kernels also "◎ Profile" with its report (bottleneck, hints); on CUDA and Triton
+// kernels "⚡ Optimize" with its run's state (round, best verified speedup, cancel) or result (Review).
 import type { CodeLens, Connection, ServerCapabilities } from 'vscode-languageserver';
 import { toLspRange } from '../convert';
 import { documentUri } from '../params';
 import type { Services } from '../services';
-import { benchmarkable } from '../kernel-ref';
+import { benchmarkable, optimizable } from '../kernel-ref';
 
 export function register(connection: Connection, { documents, checks, bench, optimize, profile }: Services): ServerCapabilities {
   connection.onCodeLens(async (params) => {
@@ -23,8 +23,8 @@ export function register(connection: Connection, { documents, checks, bench, opt
       if (kernel.language === 'cuda') {
         const p = profile.lensFor(uri, kernel, document);
         lenses.push({ range, command: { title: p.title, command: p.command, arguments: [uri, kernel.qualifiedName] } });
-        lenses.push({ range, command: optimize.lensFor(uri, kernel, document) });
       }
+      if (optimizable(kernel)) lenses.push({ range, command: optimize.lensFor(uri, kernel, document) });
       return lenses;
     });
   });
