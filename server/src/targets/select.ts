@@ -11,7 +11,7 @@ import type { Target } from './target';
 export interface TargetSetting {
   /** `local`, `ssh://…` or `slurm://…`; default the entry's name (when the name is a URL). */
   url?: string;
-  /** Program name → path on the target (`nvcc`, `nvidia-smi`, `ncu`, `python`). */
+  /** Program name → path on the target (`nvcc`, `nvidia-smi`, `ncu`, `python3`: the Python gates' program). */
   tools?: Record<string, string>;
   /** Shell lines run before every command on the target (`module load cuda`). */
   env?: string[];

@@ -42,7 +42,7 @@ export interface SshTargetOptions {
   destination: SshDestination;
   /** Shown in messages; default the destination. */
   name?: string;
-  /** Programs by name → their path on the target (`nvcc` → `/usr/local/cuda/bin/nvcc`; also `nvidia-smi`, `ncu`, `python`). */
+  /** Programs by name → their path on the target (`nvcc` → `/usr/local/cuda/bin/nvcc`; also `nvidia-smi`, `ncu`, `python3`). */
   tools?: Record<string, string>;
   /** Shell lines run before every command there (`module load cuda/12.4`): the user's own settings, run as written. */
   envLines?: readonly string[];
