@@ -108,6 +108,37 @@ test('a cancelled wait gives the pending allocation back; a request Slurm refuse
   await assert.rejects(target('slurm:///?partition=kp;touch_x'), /partition 'kp;touch_x' is not a Slurm partition/);
 });
 
+test('release: the allocation goes back once no command or GPU hold uses it; the editor releases a target it switched away from', { timeout: 120_000 }, async (t) => {
+  const s = cluster(t);
+  if (!s) return;
+  const slurmTarget = await target();
+  await slurmTarget.exec('true', []);
+  const [job] = s.jobs();
+  assert.ok(job, 'a command allocated');
+  const free = await slurmTarget.acquireGpu?.(0, 'test', {});
+  await slurmTarget.release?.();
+  assert.deepEqual(s.jobs(), [job], 'a GPU still held keeps the allocation');
+  await free?.();
+  await until(() => (s.jobs().length === 0 ? true : undefined));
+  await slurmTarget.exec('true', []);
+  assert.equal(s.jobs().length, 1, 'a later command allocates again');
+  await slurmTarget.release?.();
+  await until(() => (s.jobs().length === 0 ? true : undefined));
+
+  // The editor's active target: switching to another one releases the one left behind.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { ActiveTarget } = require(bundleForTest(join(__dirname, '../../server/src/lsp/active-target.ts'), 'active-target')) as typeof import('../../server/src/lsp/active-target');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { defaultSettings } = require(bundleForTest(join(__dirname, '../../server/src/settings.ts'), 'settings')) as typeof import('../../server/src/settings');
+  let active = URL;
+  const editor = new ActiveTarget({ userSettings: () => ({ ...defaultSettings, activeTarget: active }), onSandboxNotice: () => undefined });
+  await (await editor.get()).exec('true', []);
+  assert.equal(s.jobs().length, 1);
+  active = 'local';
+  assert.equal((await editor.get()).name, 'local');
+  await until(() => (s.jobs().length === 0 ? true : undefined));
+});
+
 test('CLI: bench --dry-run --target slurm://… builds in the allocation and gives it back at exit', { timeout: 600_000 }, async (t) => {
   const s = cluster(t);
   if (!s) return;

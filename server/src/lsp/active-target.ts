@@ -2,7 +2,7 @@
 // (targets/select.ts). Both are machine-scoped and read only from the user's own settings (initializationOptions and
 // the client's user-settings notification), never from a workspace/configuration answer: a repository cannot choose
 // where its code runs. One target object per definition, kept while the definition stays the same, so its
-// connection and what it learned (toolkit, GPUs, arch) live across jobs.
+// connection and what it learned (toolkit, GPUs, arch) live across jobs; a target left behind is released.
 import type { Settings } from '../settings';
 import { createTarget, parseNamedTargets } from '../targets/select';
 import type { Target } from '../targets/target';
@@ -27,6 +27,8 @@ export class ActiveTarget {
     const entry = Object.hasOwn(targets, activeTarget) ? { [activeTarget]: targets[activeTarget] } : {};
     const definition = JSON.stringify([activeTarget, entry]);
     if (this.current?.definition !== definition) {
+      // What the previous target holds (a Slurm allocation) goes back once the jobs still running there end.
+      this.current?.target.then((previous) => previous.release?.()).catch(() => undefined);
       const target = this.create(activeTarget, entry, Object.keys(targets));
       target.catch(() => undefined); // a bad setting is reported by each job that asks
       this.current = { definition, target };

@@ -7,7 +7,8 @@
 // or GPU request submits a batch job that only holds the resources (`sbatch --gres=gpu:N … --wrap 'exec sleep …'`),
 // waits while it is pending (the wait is reported with Slurm's reason and the time so far), and every command then
 // runs as a step inside it (`srun --jobid=ID --overlap`). A job that ends before it runs is an error with its state
-// and reason. The allocation is cancelled (`scancel`) when the process exits, and at once when the wait is cancelled.
+// and reason. The allocation is cancelled (`scancel`) when the process exits, at once when the wait is cancelled, and
+// when release() is called (the editor switched targets) as soon as no command or GPU hold uses it.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { coresOf } from './cores';
@@ -105,6 +106,9 @@ export class SlurmTarget implements Target {
   private allocation?: Promise<string>;
   private jobId?: string;
   private told = false;
+  /** Commands and GPU holds in progress, and whether the allocation goes back when they end (release()). */
+  private users = 0;
+  private releasing = false;
 
   constructor(private readonly options: SlurmTargetOptions) {
     this.name = options.name;
@@ -139,8 +143,45 @@ export class SlurmTarget implements Target {
 
   /** The allocation, then this process's turn on GPU `index` of it. */
   async acquireGpu(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>> {
-    const job = await this.allocate(options);
-    return localGpuGate.acquire(index, what, options, `${this.host}#${job}`);
+    return this.using(async () => {
+      const job = await this.allocate(options);
+      const free = await localGpuGate.acquire(index, what, options, `${this.host}#${job}`);
+      // Held until the caller releases it: this use ends then, not when the GPU is granted.
+      this.users++;
+      return async () => {
+        await free();
+        await this.done();
+      };
+    });
+  }
+
+  async release(): Promise<void> {
+    this.releasing = true;
+    if (this.users === 0) await this.giveBack();
+  }
+
+  /** Runs `work` as one use of the allocation (release() waits for it). */
+  private async using<T>(work: () => Promise<T>): Promise<T> {
+    this.users++;
+    try {
+      return await work();
+    } finally {
+      await this.done();
+    }
+  }
+
+  private async done(): Promise<void> {
+    this.users--;
+    if (this.users === 0 && this.releasing) await this.giveBack();
+  }
+
+  /** Cancels the allocation now (no use is in progress); the next command submits a new one. */
+  private async giveBack(): Promise<void> {
+    this.releasing = false;
+    const job = this.jobId;
+    this.allocation = undefined;
+    this.jobId = undefined;
+    if (job !== undefined) await this.options.login.exec('scancel', [job], { timeoutMs: 30_000 });
   }
 
   /** The GPUs of the allocation, as its steps number them. */
@@ -149,7 +190,11 @@ export class SlurmTarget implements Target {
     return gpusSeenBy(this, visible.stdout === '' ? undefined : visible.stdout, options);
   }
 
-  async exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+  exec(file: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.using(() => this.execStep(file, args, options));
+  }
+
+  private async execStep(file: string, args: readonly string[], options: ExecOptions): Promise<ExecResult> {
     const started = performance.now();
     const sandboxed = options.sandbox ? this.refuseSandbox() : undefined;
     const job = await this.allocate({ ...(options.signal ? { signal: options.signal } : {}) });

@@ -102,4 +102,9 @@ export interface Target {
    * a target without it (a test stand-in) is not shared. The gate is per host and GPU.
    */
   acquireGpu?(index: number, what: string, options: AcquireOptions): Promise<() => Promise<void>>;
+  /**
+   * Gives back what the target holds for its life (a Slurm allocation) once the commands and GPU holds in progress
+   * end; a later command acquires again. The editor calls it when the user switches to another target.
+   */
+  release?(): Promise<void>;
 }
