@@ -3,7 +3,6 @@
 // before any work (a task has no built-in search); with one, a scripted endpoint answers a correct ModelNew, the gate
 // verifies it, and Accept is a new file solutions/<task>.py beside the task (never the task, never over a solution).
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -11,42 +10,15 @@ import { CHANGE_ANNOTATION, workspaceEditOf } from '../../server/src/lsp/optimiz
 import { ServerCommand } from '../../server/src/protocol/commands';
 import { API_KEY_REQUEST, OPTIMIZE_EDIT_REQUEST, OPTIMIZE_RESULT_REQUEST, type OptimizeEditResult, type OptimizeRunView } from '../../server/src/protocol/optimize';
 import { ScriptedEndpoint } from '../unit/llm-endpoint';
+import { RELU_TASK as TASK } from '../unit/kernelbench-task';
 import { serviceReady } from '../unit/service-tests';
+import { debianPython as python, torchMissing } from '../unit/triton-stand-in';
 import { OPTIMIZE_LENS_COMMANDS, positionOf, uriOf, withLspClient } from './client';
 import { tempDir, writeTemp } from './fixtures';
-
-const python = process.env.KERNELPILOT_TEST_PYTHON ?? '/usr/bin/python3';
-const torchMissing = (() => {
-  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0 ? undefined : `${python} cannot import torch (apt-get install python3-torch)`;
-})();
 
 const dir = tempDir();
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-const TASK = `import torch
-import torch.nn as nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-
-    def forward(self, x):
-        return torch.relu(x)
-
-
-batch_size = 8
-dim = 300
-
-
-def get_inputs():
-    return [torch.randn(batch_size, dim)]
-
-
-def get_init_inputs():
-    return []
-`;
 const MODEL_NEW = `import torch
 import torch.nn as nn
 
