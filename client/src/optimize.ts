@@ -1,7 +1,8 @@
 // "Optimize this kernel" in VS Code: the API key (SecretStorage, one per endpoint, handed to the server for one job
 // through protocol/optimize.ts's request), a cancellable notification while a run goes, and the review: a diff of the
 // file as it is against the file with the kernel replaced (a read-only virtual document), Accept as one
-// WorkspaceEdit of exactly the kernel's range (one Undo restores it), refused when the document moved on, Reject,
+// WorkspaceEdit of exactly the kernel's range (one Undo restores it; a KernelBench task's ModelNew: a new
+// solutions/<task>.py, reviewed against an empty file, never over an existing one), refused when the document moved on, Reject,
 // and every verified candidate in a quick pick, best first. Figures and edits come from the server; nothing here
 // writes a file.
 import * as vscode from 'vscode';
@@ -47,6 +48,14 @@ function endpoint(): string {
 }
 
 const document = (uri: string) => vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri);
+
+/** The document's text with the plan's range replaced. */
+function withPlan(doc: vscode.TextDocument, plan: Plan): string {
+  const text = doc.getText();
+  const start = doc.offsetAt(new vscode.Position(plan.range.start.line, plan.range.start.character));
+  const end = doc.offsetAt(new vscode.Position(plan.range.end.line, plan.range.end.character));
+  return text.slice(0, start) + plan.newText + text.slice(end);
+}
 
 const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
@@ -213,16 +222,17 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
     }
     const plan = await this.plan(uri, kernel, attempt, doc.version).catch((error: unknown) => void vscode.window.showErrorMessage(errorText(error)));
     if (!plan) return;
-    const range = new vscode.Range(plan.range.start.line, plan.range.start.character, plan.range.end.line, plan.range.end.character);
-    const text = doc.getText();
-    const candidate = text.slice(0, doc.offsetAt(range.start)) + plan.newText + text.slice(doc.offsetAt(range.end));
-    const view = vscode.Uri.from({ scheme: CANDIDATE_SCHEME, path: doc.uri.path, query: `${kernel}/${plan.attempt}/${plan.version}` });
+    // A KernelBench task stays as it is: its candidate is a new solution file, shown against an empty one.
+    const target = plan.createFile ? vscode.Uri.parse(plan.createFile) : doc.uri;
+    const view = vscode.Uri.from({ scheme: CANDIDATE_SCHEME, path: target.path, query: `${kernel}/${plan.attempt}/${plan.version}` });
+    const before = plan.createFile ? view.with({ query: `${view.query}/none` }) : doc.uri;
     this.candidates.clear();
-    this.candidates.set(view.toString(), candidate);
+    if (plan.createFile) this.candidates.set(before.toString(), '');
+    this.candidates.set(view.toString(), plan.createFile ? plan.newText : withPlan(doc, plan));
     this.changed.fire(view);
     this.review = { uri, kernel, plan, view };
-    const name = doc.uri.path.split('/').pop() ?? '';
-    await vscode.commands.executeCommand('vscode.diff', doc.uri, view, `${name} ↔ ${kernel} ${plan.attempt}: ${plan.title}`, { preview: true });
+    const name = target.path.split('/').pop() ?? '';
+    await vscode.commands.executeCommand('vscode.diff', before, view, `${name}${plan.createFile ? ' (new)' : ''} ↔ ${kernel} ${plan.attempt}: ${plan.title}`, { preview: true });
     const notes = plan.notes.length ? ` Note: ${plan.notes.join('; ')}.` : '';
     void vscode.window.showInformationMessage(`KernelPilot: review ${kernel} ${plan.attempt} (${plan.title}).${notes}`, 'Accept', 'Reject').then((choice) => {
       if (choice === 'Accept') void this.accept();
@@ -255,17 +265,22 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
     const plan = await this.plan(review.uri, review.kernel, review.plan.attempt, review.plan.version).catch((error: unknown) => void vscode.window.showErrorMessage(errorText(error)));
     if (!plan || doc.version !== plan.version) return false;
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, new vscode.Range(plan.range.start.line, plan.range.start.character, plan.range.end.line, plan.range.end.character), plan.newText, {
-      label: `Apply optimized ${review.kernel}`,
-      description: plan.title,
-      needsConfirmation: false,
-    });
+    const metadata = { label: `Apply optimized ${review.kernel}`, description: plan.title, needsConfirmation: false };
+    // A KernelBench solution: a new file only (VS Code fails the edit if one appeared meanwhile), the task untouched.
+    const target = plan.createFile ? vscode.Uri.parse(plan.createFile) : doc.uri;
+    if (plan.createFile) edit.createFile(target, { overwrite: false, ignoreIfExists: false }, metadata);
+    edit.replace(target, new vscode.Range(plan.range.start.line, plan.range.start.character, plan.range.end.line, plan.range.end.character), plan.newText, metadata);
     const applied = await vscode.workspace.applyEdit(edit);
     if (!applied) {
-      void vscode.window.showErrorMessage(`KernelPilot: VS Code did not apply the edit to ${vscode.workspace.asRelativePath(doc.uri)} (it changed meanwhile?); nothing was changed.`);
+      void vscode.window.showErrorMessage(`KernelPilot: VS Code did not apply the edit to ${vscode.workspace.asRelativePath(target)} (${plan.createFile ? 'the file exists now?' : 'it changed meanwhile?'}); nothing was changed.`);
       return false;
     }
     await this.closeReview();
+    if (plan.createFile) {
+      await vscode.window.showTextDocument(target, { preview: false });
+      void vscode.window.showInformationMessage(`KernelPilot: wrote ${review.kernel} ${plan.attempt} (${plan.title}) to ${vscode.workspace.asRelativePath(target)}; the task is unchanged. Save it to keep it; ▶ Benchmark on the task gates it.`);
+      return true;
+    }
     await vscode.window.showTextDocument(doc, { preview: false });
     const notes = plan.notes.length ? ` Note: ${plan.notes.join('; ')}.` : '';
     void vscode.window.showInformationMessage(`KernelPilot: applied ${review.kernel} ${plan.attempt} (${plan.title}); Undo restores your kernel. Save to keep it.${notes}`);

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { parseKernelBenchAnswer } from '../../server/src/llm/answer';
 import { KERNELBENCH_MODEL_STRATEGIES } from '../../server/src/optimize/strategies';
 import { REPO, tempDir } from './harness-helpers';
+import { RELU_TASK as TASK } from './kernelbench-task';
 import { ScriptedEndpoint } from './llm-endpoint';
 import { serviceReady } from './service-tests';
 
@@ -18,29 +19,6 @@ const torchMissing = (() => {
   return r.status === 0 ? undefined : `${python} cannot import torch (apt-get install python3-torch)`;
 })();
 
-const TASK = `import torch
-import torch.nn as nn
-
-
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-
-    def forward(self, x):
-        return torch.relu(x)
-
-
-batch_size = 8
-dim = 300
-
-
-def get_inputs():
-    return [torch.randn(batch_size, dim)]
-
-
-def get_init_inputs():
-    return []
-`;
 
 const modelNew = (body: string) => `import torch\nimport torch.nn as nn\n\n\nclass ModelNew(nn.Module):\n    def __init__(self):\n        super().__init__()\n\n    def forward(self, x):\n        ${body}\n`;
 const ANSWERS = [

@@ -41,6 +41,11 @@ export async function solutionsFolder(task: string): Promise<string | undefined>
   return undefined;
 }
 
+/** Where an accepted ModelNew of a task goes: `solutions/<task>.py` beside it, which ▶ Benchmark then gates. */
+export function solutionFileFor(task: string): string {
+  return join(dirname(task), 'solutions', basename(task));
+}
+
 async function kernelBenchTask(o: PythonBenchOptions): Promise<PythonBenchOutcome> {
   const folder = await solutionsFolder(o.file);
   const name = basename(o.file);

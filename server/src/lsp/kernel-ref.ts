@@ -60,12 +60,12 @@ export function benchmarkable(kernel: Kernel): boolean {
   return kernel.language === 'kernelbench' ? kernel.name === 'Model' : BENCHMARKABLE.includes(kernel.language);
 }
 
-/** What ⚡ Optimize runs on: CUDA and Triton kernels (bench/optimize-prepare.ts picks each one's gate). */
-export const OPTIMIZABLE: readonly KernelLanguage[] = ['cuda', 'triton'];
+/** What ⚡ Optimize runs on: CUDA and Triton kernels, a KernelBench task's Model (bench/optimize-prepare.ts picks each one's gate). */
+export const OPTIMIZABLE: readonly KernelLanguage[] = ['cuda', 'triton', 'kernelbench'];
 
-/** A kernel with a "⚡ Optimize" lens and code actions. */
+/** A kernel with a "⚡ Optimize" lens and code actions: the same kernels as ▶ Benchmark (a task's Model, not a solution's ModelNew). */
 export function optimizable(kernel: Kernel): boolean {
-  return OPTIMIZABLE.includes(kernel.language);
+  return benchmarkable(kernel);
 }
 
 const LANGUAGE_NAMES: Record<KernelLanguage, string> = { cuda: 'CUDA __global__ kernel', triton: 'Triton kernel', kernelbench: 'KernelBench Model' };

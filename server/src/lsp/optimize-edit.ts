@@ -3,8 +3,10 @@
 // the client reviewed, when the kernel's text is no longer the one the run started from (its candidates were verified
 // against that code), or when the attempt has nothing verified to apply. Edits elsewhere in the file do not matter: the kernel is found where it is now. For every LSP editor the
 // edit is a versioned TextDocumentEdit (a stale one is refused by the client) with a change annotation asking for
-// confirmation where the client supports them.
+// confirmation where the client supports them. A KernelBench task is never edited: its verified ModelNew becomes a new
+// file, solutions/<task>.py beside it (a CreateFile that never overwrites, then the text).
 
+import { pathToFileURL } from 'node:url';
 import type { CodeAction, WorkspaceEdit } from 'vscode-languageserver';
 import type { LaunchConfig } from '../benchspec/model';
 import type { KernelDocument } from '../kernels/document';
@@ -44,6 +46,8 @@ export interface EditRequest {
   version?: number;
   /** `1.84× faster · 3 seeds · …`. */
   title: string;
+  /** A KernelBench task's: where an accepted ModelNew goes (solutions/<task>.py) and whether a file is there already. */
+  solution?: { file: string; exists: boolean };
 }
 
 /** "H100" for "NVIDIA H100 80GB HBM3": the name a code action title has room for. */
@@ -80,6 +84,7 @@ export function planEdit(request: EditRequest): OptimizeEditResult {
   const outcome = attempt.outcome;
   if (outcome?.verdict !== 'accepted') return refuse(`${attempt.id} was not verified by the gate${outcome ? ` (${outcome.failedProbes[0]?.name ?? outcome.stage}: ${outcome.failedProbes[0]?.reason ?? outcome.reasons[0] ?? 'rejected'})` : ''}; only verified candidates can be applied.`);
   if (!baseline) return refuse(`${file} changed since the optimize run of ${kernelName}, and the code it started from cannot be recovered from the record; run Optimize again.`, true);
+  if (request.solution) return planSolution(request, request.solution, baseline, refuse);
   const kernel = kernelNow(document, kernelName);
   if (!kernel) {
     const names = document.kernels().kernels.map((k) => k.qualifiedName);
@@ -97,6 +102,21 @@ export function planEdit(request: EditRequest): OptimizeEditResult {
   return { ok: true, attempt: attempt.id, version: document.version, range, newText: replacement.span.text, title: request.title, notes };
 }
 
+/**
+ * A KernelBench attempt as a new file: the whole verified ModelNew at solutions/<task>.py. The task stays as it is (it is
+ * the reference the candidates were verified against, so it must be the one they were verified against), and an
+ * existing solution is never overwritten.
+ */
+function planSolution(request: EditRequest, solution: { file: string; exists: boolean }, baseline: RunBaseline, refuse: (reason: string, rerun?: boolean) => OptimizeEditResult): OptimizeEditResult {
+  const { document, attempt, kernelName } = request;
+  if (document.content !== baseline.source) return refuse(`${pathOf(request.uri)} changed since the optimize run of ${kernelName}: its ModelNew candidates were verified against the task as it was, so none is written. Run Optimize again on the task as it is now.`, true);
+  const source = attempt.candidate?.source;
+  if (source === undefined) return refuse(`${attempt.id} has no candidate code to write.`);
+  if (solution.exists) return refuse(`${solution.file} already exists; a solution is never overwritten. Move or rename it, then accept ${attempt.id} again.`);
+  const start = { line: 0, character: 0 };
+  return { ok: true, attempt: attempt.id, version: document.version, range: { start, end: start }, newText: source, title: request.title, notes: [], createFile: pathToFileURL(solution.file).toString() };
+}
+
 export const CHANGE_ANNOTATION = 'kernelpilot.optimizedKernel';
 
 /**
@@ -106,9 +126,14 @@ export const CHANGE_ANNOTATION = 'kernelpilot.optimizedKernel';
  */
 export function workspaceEditOf(plan: Extract<OptimizeEditResult, { ok: true }>, uri: string, kernelName: string, annotations: boolean): WorkspaceEdit {
   const range: Range = plan.range;
-  const edit = annotations ? { range, newText: plan.newText, annotationId: CHANGE_ANNOTATION } : { range, newText: plan.newText };
+  const annotation = annotations ? { annotationId: CHANGE_ANNOTATION } : {};
+  const edit = { range, newText: plan.newText, ...annotation };
+  // A new solution file: created only where none is (the client fails the whole edit otherwise), then filled.
+  const changes = plan.createFile
+    ? [{ kind: 'create' as const, uri: plan.createFile, options: { overwrite: false, ignoreIfExists: false }, ...annotation }, { textDocument: { uri: plan.createFile, version: null }, edits: [edit] }]
+    : [{ textDocument: { uri, version: plan.version }, edits: [edit] }];
   return {
-    documentChanges: [{ textDocument: { uri, version: plan.version }, edits: [edit] }],
+    documentChanges: changes,
     ...(annotations ? { changeAnnotations: { [CHANGE_ANNOTATION]: { label: `Apply optimized ${kernelName} (${plan.attempt})`, description: plan.title, needsConfirmation: true } } } : {}),
   };
 }

@@ -1,10 +1,10 @@
 // One optimize job of the editor: the loop's options from the settings, the proposers of the kernel's language (the
-// model when the client handed a key for this job, the built-in search always), the gate for that language prepared
-// on the server's target through the same dispatch the CLI uses (bench/optimize-prepare.ts), the run record, and the
+// model when the client handed a key for this job, the built-in search where the language has one; none: refused before
+// any work), the gate for that language prepared on the server's target through the same dispatch the CLI uses (bench/optimize-prepare.ts), the run record, and the
 // loop. The key goes into the model client and nowhere else. Cancel (the signal) stops model requests, compiles and
 // GPU runs: the loop, the model client and the gate each take it, and the gate's processes die with it (targets/).
 
-import { prepareOptimizationFor } from '../bench/optimize-prepare';
+import { kernelLanguageOf, prepareOptimizationFor } from '../bench/optimize-prepare';
 import type { Kernel } from '../kernels/model';
 import { ChatClient, ENDPOINT_DEFAULTS } from '../llm/client';
 import { proposersFor } from '../llm/proposer';
@@ -75,10 +75,14 @@ function modelOf(request: JobRequest): { client?: ChatClient; infos: ProposerInf
 export async function runOptimizeJob(request: JobRequest): Promise<{ dir: string; result: LoopResult }> {
   const options = loopOptionsOf(request.settings, request.user);
   const { client, infos } = modelOf(request);
+  // Before any work: a language without a built-in search (a KernelBench task: no kernel of its own to tune) has no
+  // proposer without a model, so it is refused here rather than after timing its baseline.
+  const language = await kernelLanguageOf(request.file, request.kernel);
+  const proposers = proposersFor(language, { ...(client ? { client } : {}), search: true });
+  if (!proposers.length) throw new Error(`KernelPilot: a KernelBench task has no built-in search (no kernel of its own to tune): its ModelNew candidates come from a model, and no API key is set for ${request.user.baseUrl}. Set one with "KernelPilot: Set API Key", then optimize again.`);
   const prepared = await prepareOptimizationFor({ file: request.file, kernel: request.kernel, workspace: request.workspace, target: request.target, signal: request.signal, onProgress: request.onProgress, ...(request.python ? { triton: { python: request.python } } : {}) });
   try {
     const { problem, evaluator } = prepared;
-    const proposers = proposersFor(problem.kernel.language, { ...(client ? { client } : {}), search: true });
     const { header, store } = await createOptimizeRun(request.workspace, { file: request.file, baselineSha256: sha256Text(problem.source), kernel: problem.kernel.qualifiedName, spec: problem.spec, baseline: problem.baseline, options, proposers: infos });
     request.onStarted({ dir: store.dir, header, source: problem.source, kernel: problem.kernel });
     const result = await runLoop({ problem, proposers, evaluator, ...(prepared.profiler ? { profiler: prepared.profiler } : {}), sink: store, options, signal: request.signal, onEvent: request.onEvent });

@@ -1,12 +1,15 @@
 // "⚡ Optimize" in the editor: one background optimize job per kernel (optimize-job.ts) with work-done progress and
 // cancel, its state on the kernel's lens (round, candidates in flight, best verified speedup), its result restored
 // from the run record on open (marked when the source changed), and what applying a candidate needs: the run's
-// baseline kernel text and each attempt's replacement text (optimize-edit.ts). Requests read this cache only.
+// baseline kernel text and each attempt's replacement text (optimize-edit.ts; a KernelBench task's Model has none: its
+// verified ModelNew becomes a new solutions/<task>.py). Requests read this cache only.
 
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { basename, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CodeAction, Connection } from 'vscode-languageserver';
+import { solutionFileFor } from '../bench/python-bench';
 import { discover } from '../kernels/discover';
 import type { Kernel } from '../kernels/model';
 import type { LoopEvent } from '../optimize/loop';
@@ -79,6 +82,7 @@ export class OptimizeService {
   /** Starts a job and answers at once; its state shows on the lens and in progress, its result as a notification. */
   async start(kernel: Kernel, uri: string): Promise<string> {
     const k = key(uri, kernel.qualifiedName);
+    if (!optimizable(kernel)) throw new Error(`KernelPilot: Optimize: ${kernel.qualifiedName} is a KernelBench solution; optimize its task's Model instead (its verified ModelNew becomes solutions/<task>.py).`);
     if (this.states.get(k)?.kind === 'running') return `KernelPilot: ${kernel.qualifiedName} is already being optimized.`;
     if (!this.deps.trusted()) throw new Error(`KernelPilot: ${kernel.qualifiedName} was not optimized: this folder is in Restricted Mode, and optimizing compiles and runs code. Trust the folder (Manage Workspace Trust) first.`);
     const document = await this.deps.documents.get(uri);
@@ -226,7 +230,8 @@ export class OptimizeService {
   private addReplacement(known: KnownRun, attempt: AttemptRecord): void {
     const b = known.baseline;
     const candidate = attempt.candidate;
-    if (!b || !candidate) return;
+    // A KernelBench candidate is a whole ModelNew file, written beside the task: nothing of the task is replaced.
+    if (!b || !candidate || b.kernel.language === 'kernelbench') return;
     known.pending.push(replaceKernel(b.source, b.kernel, candidate.source).then((r) => void b.replacements.set(attempt.id, r), (error: unknown) => void b.replacements.set(attempt.id, { ok: false, problem: String(error) })));
   }
 
@@ -310,7 +315,9 @@ export class OptimizeService {
     const status = state.kind === 'running' ? 'running' : state.status;
     const statusText = state.kind === 'running' ? this.progressText(state) : state.statusText;
     const replacements = known.baseline?.replacements;
+    const solutions = known.baseline?.kernel.language === 'kernelbench';
     const reviewable = (id: string) => {
+      if (solutions) return known.run.attempts.some((a) => a.id === id && a.candidate !== undefined);
       const r = replacements?.get(id);
       return r?.ok === true && r.changed;
     };
@@ -327,7 +334,8 @@ export class OptimizeService {
     if (!attempt) return { ok: false, reason: `KernelPilot: ${id ? `the run ${known.run.header.id} has no attempt ${id}` : `the run ${known.run.header.id} found nothing faster`}; there is nothing to apply.`, rerun: !id };
     const row = this.view(uri, kernelName, document)?.candidates.find((c) => c.id === attempt.id);
     const title = row ? candidateTitle(row, known.run.header.baseline.gpu.name) : attempt.id;
-    return planEdit({ uri, document, kernelName, attempt, baseline: known.baseline, ...(version !== undefined ? { version } : {}), title });
+    const solution = known.baseline?.kernel.language === 'kernelbench' ? solutionFileFor(pathOf(uri)) : undefined;
+    return planEdit({ uri, document, kernelName, attempt, baseline: known.baseline, ...(version !== undefined ? { version } : {}), title, ...(solution ? { solution: { file: solution, exists: existsSync(solution) } } : {}) });
   }
 
   /** Code actions on a kernel: optimize or cancel, and apply the best verified candidate (for every LSP editor). */
@@ -339,7 +347,8 @@ export class OptimizeService {
     const best = state?.kind === 'done' ? bestOf(state.known.run.attempts) : undefined;
     if (state?.kind === 'done' && best) {
       const plan = this.edit(uri, kernel.qualifiedName, document, best.id, undefined);
-      const title = `Apply optimized kernel (${speedup(best.speedup)}, verified on ${shortGpuName(state.known.run.header.baseline.gpu.name)})`;
+      const what = kernel.language === 'kernelbench' ? `Write optimized ModelNew to solutions/${basename(pathOf(uri))}` : 'Apply optimized kernel';
+      const title = `${what} (${speedup(best.speedup)}, verified on ${shortGpuName(state.known.run.header.baseline.gpu.name)})`;
       actions.push(applyAction(plan, title, uri, kernel.qualifiedName, { annotations: this.deps.client().annotations, disabled: this.deps.client().disabledActions }, { command: optimizeCommands.reviewOptimize, arguments: [...args, best.id] }));
     }
     return actions;
@@ -354,10 +363,12 @@ export class OptimizeService {
     if (!plan.ok) throw new Error(plan.reason);
     const state = this.kernelState(uri, kernelName);
     const dir = state?.kind === 'done' ? state.known.dir : '';
-    const diff = join(dir, 'attempts', plan.attempt, 'candidate.diff');
-    if (this.deps.client().showDocument) await this.deps.connection.window.showDocument({ uri: pathToFileURL(diff).toString(), takeFocus: true }).catch(() => undefined);
+    // A KernelBench candidate is a whole new file: it is shown as it is, not as a diff of the task.
+    const shown = join(dir, 'attempts', plan.attempt, plan.createFile ? 'candidate.py' : 'candidate.diff');
+    if (this.deps.client().showDocument) await this.deps.connection.window.showDocument({ uri: pathToFileURL(shown).toString(), takeFocus: true }).catch(() => undefined);
     const notes = plan.notes.length ? ` Not in the edit: ${plan.notes.join('; ')}.` : '';
-    return `KernelPilot: ${plan.attempt} (${plan.title}): its diff is ${diff}; apply it with the code action "Apply optimized kernel" on ${kernelName}.${notes}`;
+    if (plan.createFile) return `KernelPilot: ${plan.attempt} (${plan.title}): its ModelNew is ${shown}; write it to ${fileURLToPath(plan.createFile)} with the code action "Write optimized ModelNew" on ${kernelName}.`;
+    return `KernelPilot: ${plan.attempt} (${plan.title}): its diff is ${shown}; apply it with the code action "Apply optimized kernel" on ${kernelName}.${notes}`;
   }
 
   /**

@@ -98,8 +98,8 @@ export interface OptimizeRunView {
 export type OptimizeResult = OptimizeRunView | null;
 
 /**
- * Client → server: the edit that puts one attempt's kernel (default: the best) in place of the user's, computed against
- * the document `version` the client has. Refused when the server's document is at another version, when the kernel's
+ * Client → server: the edit that puts one attempt's kernel (default: the best) in place of the user's (for a KernelBench
+ * task: a new solution file beside it), computed against the document `version` the client has. Refused when the server's document is at another version, when the kernel's
  * text changed since the run started (`rerun`: running Optimize again is the way on), or when the attempt has nothing
  * verified to apply.
  */
@@ -122,6 +122,11 @@ export type OptimizeEditResult =
       title: string;
       /** What it was verified with that the file does not carry (its own launch, nvcc options). */
       notes: string[];
+      /**
+       * A KernelBench attempt: the task is never changed; `newText` is the whole verified ModelNew, written as a new
+       * file at this URI (the task's solutions/<task>.py), from its start (`range` is empty); never over an existing one.
+       */
+      createFile?: string;
     }
   | { ok: false; reason: string; rerun: boolean };
 
