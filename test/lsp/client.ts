@@ -229,7 +229,7 @@ export class LspClient {
           codeLens: { refreshSupport: true },
           workspaceFolders: true,
           didChangeConfiguration: { dynamicRegistration: false },
-          ...(options.editFeatures ? { workspaceEdit: { documentChanges: true, changeAnnotationSupport: { groupsOnLabel: true } } } : {}),
+          ...(options.editFeatures ? { workspaceEdit: { documentChanges: true, resourceOperations: ['create'], changeAnnotationSupport: { groupsOnLabel: true } } } : {}),
         },
         textDocument: {
           synchronization: { didSave: true, dynamicRegistration: false },

@@ -2,6 +2,7 @@
 // alone through the Triton gate (bench/triton.ts); a KernelBench task's Model runs the KernelBench gate on the task's
 // solutions when a `solutions` folder beside the task (or beside its level folder) has some, else times the eager
 // and torch.compile baselines alone, and says which it did.
+import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Kernel } from '../kernels/model';
@@ -41,9 +42,16 @@ export async function solutionsFolder(task: string): Promise<string | undefined>
   return undefined;
 }
 
-/** Where an accepted ModelNew of a task goes: `solutions/<task>.py` beside it, which ▶ Benchmark then gates. */
+/** Where an accepted ModelNew of a task goes: `<solutions folder>/<task>.py`, in the folder ▶ Benchmark reads (solutionsFolder), else a new `solutions/` beside the task. */
 export function solutionFileFor(task: string): string {
-  return join(dirname(task), 'solutions', basename(task));
+  // The folder the ▶ Benchmark lens reads (solutionsFolder): beside the task, else beside its level folder, else a new one beside the task.
+  const [beside, level] = [join(dirname(task), 'solutions'), join(dirname(dirname(task)), 'solutions')];
+  const folder = !isFolderSync(beside) && isFolderSync(level) ? level : beside;
+  return join(folder, basename(task));
+}
+
+function isFolderSync(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
 async function kernelBenchTask(o: PythonBenchOptions): Promise<PythonBenchOutcome> {

@@ -47,7 +47,8 @@ export interface EditRequest {
   /** `1.84× faster · 3 seeds · …`. */
   title: string;
   /** A KernelBench task's: where an accepted ModelNew goes (solutions/<task>.py) and whether a file is there already. */
-  solution?: { file: string; exists: boolean };
+  /** A KernelBench attempt's new solution file; `creatable`: the client applies edits that create files. */
+  solution?: { file: string; exists: boolean; creatable: boolean };
 }
 
 /** "H100" for "NVIDIA H100 80GB HBM3": the name a code action title has room for. */
@@ -107,11 +108,12 @@ export function planEdit(request: EditRequest): OptimizeEditResult {
  * the reference the candidates were verified against, so it must be the one they were verified against), and an
  * existing solution is never overwritten.
  */
-function planSolution(request: EditRequest, solution: { file: string; exists: boolean }, baseline: RunBaseline, refuse: (reason: string, rerun?: boolean) => OptimizeEditResult): OptimizeEditResult {
+function planSolution(request: EditRequest, solution: NonNullable<EditRequest['solution']>, baseline: RunBaseline, refuse: (reason: string, rerun?: boolean) => OptimizeEditResult): OptimizeEditResult {
   const { document, attempt, kernelName } = request;
   if (document.content !== baseline.source) return refuse(`${pathOf(request.uri)} changed since the optimize run of ${kernelName}: its ModelNew candidates were verified against the task as it was, so none is written. Run Optimize again on the task as it is now.`, true);
   const source = attempt.candidate?.source;
   if (source === undefined) return refuse(`${attempt.id} has no candidate code to write.`);
+  if (!solution.creatable) return refuse(`this editor does not apply edits that create files (its workspaceEdit.resourceOperations lacks 'create'), and ${attempt.id}'s ModelNew is a new file: copy attempts/${attempt.id}/candidate.py of the run to ${solution.file}.`);
   if (solution.exists) return refuse(`${solution.file} already exists; a solution is never overwritten. Move or rename it, then accept ${attempt.id} again.`);
   const start = { line: 0, character: 0 };
   return { ok: true, attempt: attempt.id, version: document.version, range: { start, end: start }, newText: source, title: request.title, notes: [], createFile: pathToFileURL(solution.file).toString() };
@@ -134,7 +136,7 @@ export function workspaceEditOf(plan: Extract<OptimizeEditResult, { ok: true }>,
     : [{ textDocument: { uri, version: plan.version }, edits: [edit] }];
   return {
     documentChanges: changes,
-    ...(annotations ? { changeAnnotations: { [CHANGE_ANNOTATION]: { label: `Apply optimized ${kernelName} (${plan.attempt})`, description: plan.title, needsConfirmation: true } } } : {}),
+    ...(annotations ? { changeAnnotations: { [CHANGE_ANNOTATION]: { label: plan.createFile ? `Write the optimized ModelNew (${plan.attempt}) to a new solution file` : `Apply optimized ${kernelName} (${plan.attempt})`, description: plan.title, needsConfirmation: true } } } : {}),
   };
 }
 

@@ -47,7 +47,7 @@ interface Deps {
   /** The active target (lsp/active-target.ts); rejects when the user's setting names none. */
   target: () => Promise<Target>;
   refreshLenses: () => void;
-  client: () => { progress: boolean; showDocument: boolean; annotations: boolean; disabledActions: boolean };
+  client: () => { progress: boolean; showDocument: boolean; annotations: boolean; createFiles: boolean; disabledActions: boolean };
 }
 
 /** A run the editor knows: its records so far and what applying its candidates needs. */
@@ -335,7 +335,7 @@ export class OptimizeService {
     const row = this.view(uri, kernelName, document)?.candidates.find((c) => c.id === attempt.id);
     const title = row ? candidateTitle(row, known.run.header.baseline.gpu.name) : attempt.id;
     const solution = known.baseline?.kernel.language === 'kernelbench' ? solutionFileFor(pathOf(uri)) : undefined;
-    return planEdit({ uri, document, kernelName, attempt, baseline: known.baseline, ...(version !== undefined ? { version } : {}), title, ...(solution ? { solution: { file: solution, exists: existsSync(solution) } } : {}) });
+    return planEdit({ uri, document, kernelName, attempt, baseline: known.baseline, ...(version !== undefined ? { version } : {}), title, ...(solution ? { solution: { file: solution, exists: existsSync(solution), creatable: this.deps.client().createFiles } } : {}) });
   }
 
   /** Code actions on a kernel: optimize or cancel, and apply the best verified candidate (for every LSP editor). */

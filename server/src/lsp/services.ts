@@ -43,6 +43,8 @@ export interface Session {
   showDocument: boolean;
   /** The client supports change annotations in workspace edits, and disabled code actions. */
   changeAnnotations: boolean;
+  /** The client applies workspace edits that create files (a KernelBench solution is one). */
+  createFiles: boolean;
   disabledCodeActions: boolean;
 }
 
@@ -62,7 +64,7 @@ export interface Services {
 }
 
 export function createServices(connection: Connection, options: ServerOptions): Services {
-  const session: Session = { settings: defaultSettings, userSettings: defaultSettings, origins: {}, trusted: true, workspaceRoots: [], configurationPull: false, lensRefresh: false, progress: false, showDocument: false, changeAnnotations: false, disabledCodeActions: false };
+  const session: Session = { settings: defaultSettings, userSettings: defaultSettings, origins: {}, trusted: true, workspaceRoots: [], configurationPull: false, lensRefresh: false, progress: false, showDocument: false, changeAnnotations: false, createFiles: false, disabledCodeActions: false };
   const documents = new Documents();
   const diagnostics = new DiagnosticSink(connection);
   const refreshLenses = () => {
@@ -114,7 +116,7 @@ export function createServices(connection: Connection, options: ServerOptions): 
     workspaceRoots: () => session.workspaceRoots,
     target,
     refreshLenses,
-    client: () => ({ progress: session.progress, showDocument: session.showDocument, annotations: session.changeAnnotations, disabledActions: session.disabledCodeActions }),
+    client: () => ({ progress: session.progress, showDocument: session.showDocument, annotations: session.changeAnnotations, createFiles: session.createFiles, disabledActions: session.disabledCodeActions }),
   });
   const profile = new ProfileService({
     connection,

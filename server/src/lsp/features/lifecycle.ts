@@ -15,6 +15,7 @@ export function register(connection: Connection, services: Services, capabilitie
     session.progress = params.capabilities?.window?.workDoneProgress === true;
     session.showDocument = params.capabilities?.window?.showDocument?.support === true;
     session.changeAnnotations = params.capabilities?.workspace?.workspaceEdit?.changeAnnotationSupport !== undefined;
+    session.createFiles = params.capabilities?.workspace?.workspaceEdit?.resourceOperations?.includes('create') ?? false;
     session.disabledCodeActions = params.capabilities?.textDocument?.codeAction?.disabledSupport === true;
     const folders = Array.isArray(params.workspaceFolders) ? params.workspaceFolders : [];
     session.workspaceRoots = folders
