@@ -1,6 +1,7 @@
 // Shared by the harness-*.test.ts files: the examples as data, throwaway build caches, a Target that counts
 // what it runs.
 import { ThisMachine } from '../../server/src/targets/this-machine';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,4 +72,17 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, work: (
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
+}
+
+/**
+ * The shipped CLI run without blocking this process (a test's scripted endpoint must keep answering it): its exit
+ * status and output.
+ */
+export function runCliAsync(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [join(REPO, 'dist/cli.js'), ...args], { ...(options.cwd ? { cwd: options.cwd } : {}), env: options.env ?? process.env });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((done) => child.on('close', (status) => done({ status, stdout, stderr })));
 }

@@ -2,13 +2,13 @@
 // KernelBench gate (here Debian's CPU torch: timed by the host clock), recorded and re-derived; the task file is the
 // reference and is never written; without a model there is nothing to propose, and the CLI says so before any work.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseKernelBenchAnswer } from '../../server/src/llm/answer';
 import { KERNELBENCH_MODEL_STRATEGIES } from '../../server/src/optimize/strategies';
-import { REPO, tempDir } from './harness-helpers';
+import { REPO, runCliAsync, tempDir } from './harness-helpers';
 import { RELU_TASK as TASK } from './kernelbench-task';
 import { ScriptedEndpoint } from './llm-endpoint';
 import { serviceReady } from './service-tests';
@@ -45,12 +45,7 @@ test('optimize a KernelBench task from the CLI: ModelNew answers gated against M
   const endpoint = new ScriptedEndpoint((_body, index) => ({ content: ANSWERS[index % ANSWERS.length] }));
   const baseUrl = await endpoint.start();
   try {
-    const child = spawn(process.execPath, [join(REPO, 'dist/cli.js'), 'optimize', task, '--python', python, '--device', 'cpu', '--pairs', '3', '--workspace', dir, '--rounds', '1', '--candidates', '3', '--repairs', '0', '--parallel', '1', '--base-url', baseUrl, '--model', 'scripted', '--json'], { env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const status = await new Promise<number | null>((done) => child.on('close', done));
+    const { status, stdout, stderr } = await runCliAsync(['optimize', task, '--python', python, '--device', 'cpu', '--pairs', '3', '--workspace', dir, '--rounds', '1', '--candidates', '3', '--repairs', '0', '--parallel', '1', '--base-url', baseUrl, '--model', 'scripted', '--json'], { env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
     assert.equal(status, 0, stderr);
     const report = JSON.parse(stdout) as { attempts: Array<{ strategy: string; accepted: boolean; result: string; evidence?: string; description?: string }>; gateRecords: { rederived: number }; mismatches: unknown[] };
     const byAnswer = new Map(report.attempts.map((a) => [a.description?.split('.')[0], a]));

@@ -16,7 +16,7 @@ import { SearchProposer } from '../../server/src/optimize/search';
 import { TRITON_SEARCH_STRATEGIES, type StrategyId } from '../../server/src/optimize/strategies';
 import { parseTritonAnswer } from '../../server/src/llm/answer';
 import { assembleTritonCandidate } from '../../server/src/optimize/assemble-triton';
-import { REPO } from './harness-helpers';
+import { REPO, runCliAsync } from './harness-helpers';
 import { ScriptedEndpoint } from './llm-endpoint';
 import { serviceReady } from './service-tests';
 import { standInPython, torchMissing } from './triton-stand-in';
@@ -114,13 +114,7 @@ test('the model on a Triton kernel: a Triton prompt, its answer gated through th
   const endpoint = new ScriptedEndpoint(() => ({ content: `Read the row once.\n\n\`\`\`python\n${onePassKernel}\n\`\`\`\n\n\`\`\`json\n{"constexprs": {"BLOCK_SIZE": 512}}\n\`\`\`` }));
   const baseUrl = await endpoint.start();
   try {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [join(REPO, 'dist/cli.js'), 'optimize', 'softmax.py', '--spec', join(dir, 'spec.json'), '--python', python, '--device', 'cpu', '--pairs', '5', '--workspace', dir, '--rounds', '1', '--candidates', '1', '--no-search', '--base-url', baseUrl, '--model', 'scripted', '--json'], { cwd: join(EXAMPLES, 'softmax'), env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const status = await new Promise<number | null>((done) => child.on('close', done));
+    const { status, stdout, stderr } = await runCliAsync(['optimize', 'softmax.py', '--spec', join(dir, 'spec.json'), '--python', python, '--device', 'cpu', '--pairs', '5', '--workspace', dir, '--rounds', '1', '--candidates', '1', '--no-search', '--base-url', baseUrl, '--model', 'scripted', '--json'], { cwd: join(EXAMPLES, 'softmax'), env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
     assert.equal(status, 0, stderr);
     const report = JSON.parse(stdout) as { attempts: Array<{ strategy: string; accepted: boolean; result: string; proposer: string }> };
     assert.equal(report.attempts.length, 1);
