@@ -13,7 +13,8 @@
 # 3. The side-by-side table of verdicts, speedups and seconds per candidate: OUTDIR/side-by-side.txt (printed last).
 # Knobs: PAIRS (30), PYTHON (python3), SIZES (e.g. "--size batch_size=256" to scale the tasks down), SKIP_KB=1,
 # KB_JOBS (1: KernelBench's evaluations run that many at once, sharing the GPU), KB_PREVIOUS (a kernelbench.jsonl
-# of an earlier run: its candidates with a result are kept, not run again), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"), WS (/tmp/kp-kb-ws).
+# of an earlier run: its candidates with a result are kept, not run again), OURS_PREVIOUS (an ours.json of an earlier
+# run on the same candidates: kept instead of running our gate again), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"), WS (/tmp/kp-kb-ws).
 set -uo pipefail
 
 NODE=${1:?usage: bash bench/gpu-kernelbench.sh NODE_BIN OUTDIR [SHARED_KERNELBENCH]}
@@ -42,10 +43,16 @@ cp "$SHARED/examples/model_new_ex_add.py" "$WS/solutions/model_ex_add/example_cu
 cp "$SHARED/examples/model_new_ex_add_triton.py" "$WS/solutions/model_ex_add/example_triton.py"
 TASKS=("$SHARED"/level1/*.py "$SHARED"/level2/*.py "$SHARED/examples/model_ex_add.py")
 
-echo "== kernelpilot kernelbench (${#TASKS[@]} tasks, $PAIRS pairs)" >&2
-start=$(date +%s.%N)
-"$NODE" dist/cli.js kernelbench "${TASKS[@]}" --solutions "$WS/solutions" --python "$PYTHON" --pairs "$PAIRS" --json "${SIZE_ARGS[@]}" "${EXTRA[@]}" > "$OUT/ours.json" 2> "$OUT/ours.stderr"
-rc=$?; echo "exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
+if [ -n "${OURS_PREVIOUS:-}" ]; then
+  # An earlier run of ours on the same tasks and candidates (its ours.json): kept, not run again.
+  cp "$OURS_PREVIOUS" "$OUT/ours.json.tmp" && mv "$OUT/ours.json.tmp" "$OUT/ours.json" || exit 2
+  echo "== kernelpilot kernelbench: kept $OURS_PREVIOUS" >&2
+else
+  echo "== kernelpilot kernelbench (${#TASKS[@]} tasks, $PAIRS pairs)" >&2
+  start=$(date +%s.%N)
+  "$NODE" dist/cli.js kernelbench "${TASKS[@]}" --solutions "$WS/solutions" --python "$PYTHON" --pairs "$PAIRS" --json "${SIZE_ARGS[@]}" "${EXTRA[@]}" > "$OUT/ours.json" 2> "$OUT/ours.stderr"
+  rc=$?; echo "exit $rc in $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s" >&2
+fi
 "$PYTHON" - "$OUT/ours.json" > "$OUT/ours.txt" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
