@@ -1,12 +1,16 @@
 // Accepting a KernelBench attempt in the editor (lsp/optimize-edit.ts planEdit): a new solution file, never the task;
 // refused when the client cannot create files, when the solution exists, when the task changed since the run, or for
-// an attempt the gate did not verify. And where the file goes: the solutions folder the Benchmark lens reads.
+// an attempt the gate did not verify. And where the file goes: the solutions folder the Benchmark lens reads. On the
+// command line (cli/optimize-output.ts): --out writes the ModelNew, --apply never touches the task.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { solutionFileFor } from '../../server/src/bench/python-bench';
+import { inferKernelBench } from '../../server/src/benchspec/kernelbench';
+import { deliverBest } from '../../server/src/cli/optimize-output';
+import { sha256Text } from '../../server/src/runs/hash';
 import { KernelDocument } from '../../server/src/kernels/document';
 import { planEdit, type EditRequest } from '../../server/src/lsp/optimize-edit';
 import type { AttemptRecord } from '../../server/src/optimize/record';
@@ -59,4 +63,28 @@ test('a KernelBench attempt is accepted as a new solution file, and refused wher
   assert.equal(solutionFileFor(join(level, '19_ReLU.py')), join(dir, 'solutions', '19_ReLU.py'));
   mkdirSync(join(level, 'solutions'));
   assert.equal(solutionFileFor(join(level, '19_ReLU.py')), join(level, 'solutions', '19_ReLU.py'));
+});
+
+test('optimize --apply on a KernelBench task is refused (the task is the reference); --out writes the ModelNew', { timeout: 30_000 }, async () => {
+  const dir = tempDir('kp-solution-out-');
+  const file = join(dir, 'relu.py');
+  writeFileSync(file, RELU_TASK);
+  const document = KernelDocument.create(file, RELU_TASK, 1, 'python');
+  await document.settled();
+  const kernel = document.kernels().kernels.find((k) => k.name === 'Model');
+  assert.ok(kernel);
+  document.dispose();
+  const record = attempt('accepted');
+  const outcome = record.outcome;
+  assert.ok(outcome?.verdict === 'accepted');
+  const out = join(dir, 'model_new.py');
+  const delivery = await deliverBest({
+    apply: true, out, startSha256: sha256Text(RELU_TASK),
+    problem: { file, source: RELU_TASK, kernel, spec: inferKernelBench(kernel, RELU_TASK, file).spec, baseline: { timeMs: 2, gpu: { name: 'test' } } },
+    best: { id: record.id, speedup: 2, record, outcome },
+  });
+  assert.equal(delivery.exitCode, 1);
+  assert.match(delivery.json.refused ?? '', /relu\.py is a KernelBench task, the reference .* never changed; write the ModelNew with --out FILE \(its solutions\/relu\.py/);
+  assert.equal(readFileSync(file, 'utf8'), RELU_TASK, 'the task is untouched');
+  assert.equal(readFileSync(out, 'utf8'), MODEL_NEW, '--out wrote the ModelNew');
 });

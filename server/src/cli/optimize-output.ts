@@ -68,7 +68,9 @@ export async function deliverBest(request: DeliveryRequest): Promise<Delivery> {
     };
     const now = await readFile(problem.file, 'utf8');
     const replacement = await replaceKernel(problem.source, problem.kernel, candidate.source);
-    if (sha256Text(now) !== request.startSha256) {
+    if (problem.kernel.language === 'kernelbench') {
+      refuse(`${problem.file} is a KernelBench task, the reference its candidates were verified against, and is never changed; write the ModelNew with --out FILE (its solutions/${basename(problem.file)}, for \`kernelpilot kernelbench\`)`);
+    } else if (sha256Text(now) !== request.startSha256) {
       refuse(`${problem.file} changed since the run started; the candidate is in the run record${request.out === undefined ? ' (or write it elsewhere with --out FILE)' : ''}`);
     } else if (!replacement.ok) {
       refuse(`${replacement.problem}; write it elsewhere with --out FILE and merge it by hand`);

@@ -67,6 +67,9 @@ __launch_bounds__, unroll pragmas).
   built-in search varies its launch (BLOCK constexprs, num_warps, num_stages), each candidate through the Triton
   gate. --python PATH (python3 with torch and triton on the target), --device auto|cpu|cuda (cpu: Triton's
   interpreter), --pairs N (100)
+  A KernelBench task (its Model): the model writes whole ModelNew files (inline CUDA or Triton), each gated against
+  Model by the KernelBench gate (--python, --device, --pairs 30); there is no built-in search, so a key is needed. The
+  task is never written (--apply is refused; --out F writes the best verified ModelNew)
   --json                the run's report as JSON       --help              this text
 
 Exit 0 when the run ended (with or without a faster candidate), 1 on errors or a refused --apply, 2 on usage
