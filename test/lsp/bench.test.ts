@@ -43,7 +43,7 @@ const hoverText = async (client: LspClient, uri: string, text: string) => ((awai
 const kernelBenchTask = readFileSync(join(__dirname, '../fixtures/kernelbench/level1/19_ReLU.py'), 'utf8');
 const kernelBenchSolution = 'import torch\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return torch.relu(x)\n';
 
-test('a benchmark lens and code actions on every CUDA and Triton kernel and on a KernelBench Model; optimize on CUDA only', async (t) => {
+test('a benchmark lens and code actions on every CUDA and Triton kernel and on a KernelBench Model, optimize on each, none on a solution', async (t) => {
   const cu = uriOf(writeTemp(dir, 'lenses.cu', kernelsCu));
   const py = uriOf(writeTemp(dir, 'lenses.py', tritonPy));
   const task = uriOf(writeTemp(dir, '19_ReLU.py', kernelBenchTask));
@@ -57,13 +57,14 @@ test('a benchmark lens and code actions on every CUDA and Triton kernel and on a
     const bench = lenses.filter((l) => l.command?.command === ServerCommand.benchmark);
     assert.deepEqual(bench.map((l) => [l.command?.title, l.command?.arguments?.[1]]), [['▶ Benchmark', 'vector_add'], ['▶ Benchmark', 'scale'], ['▶ Benchmark', 'fill']]);
     const commandsOf = async (uri: string) => ((await client.allLenses(uri)) ?? []).map((l) => [l.command?.title, l.command?.command, l.command?.arguments?.[1]]).filter(([, command]) => command !== '' && !/recheck/.test(String(command)));
-    assert.deepEqual(await commandsOf(py), [['▶ Benchmark', ServerCommand.benchmark, 'add_kernel']], 'Triton: benchmark, no optimize yet');
-    assert.deepEqual(await commandsOf(task), [['▶ Benchmark', ServerCommand.benchmark, 'Model']], 'a task\'s Model');
+    assert.deepEqual(await commandsOf(py), [['▶ Benchmark', ServerCommand.benchmark, 'add_kernel'], ['⚡ Optimize', ServerCommand.optimize, 'add_kernel']], 'Triton: benchmark and optimize');
+    assert.deepEqual(await commandsOf(task), [['▶ Benchmark', ServerCommand.benchmark, 'Model'], ['⚡ Optimize', ServerCommand.optimize, 'Model']], 'a task\'s Model');
     assert.deepEqual(await commandsOf(solution), [], 'no lens on a solution\'s ModelNew');
     const inTriton = positionOf(tritonPy, 'mask = offsets');
     assert.deepEqual(((await client.codeActions(py, { start: inTriton, end: inTriton })) ?? []).map((a) => [a.title, a.command?.command]), [
       ['KernelPilot: Benchmark add_kernel', ServerCommand.benchmark],
       ['KernelPilot: Create bench spec for add_kernel', ServerCommand.createSpec],
+      ['KernelPilot: Optimize add_kernel', ServerCommand.optimize],
     ]);
     const inside = positionOf(kernelsCu, 'x[i] *= alpha');
     const actions = (await client.codeActions(cu, { start: inside, end: inside })) ?? [];

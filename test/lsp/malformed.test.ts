@@ -87,7 +87,10 @@ test('bad input to commands: a clear refusal before anything is compiled', { tim
     const py = uriOf(writeTemp(dir, 'kernels.py', tritonPy));
     await client.open(py, 'python', tritonPy);
     assert.match(String(await client.executeCommand('kernelpilot.server.recheck', [py])), /kernels\.py is not a CUDA file \(\.cu, \.cuh, or C\/C\+\+ with a __global__ function\) — nothing to check\.$/);
-    await rejectsWith(client.executeCommand('kernelpilot.server.optimize', [py, 'add_kernel']), -32803, /add_kernel is a Triton kernel; Optimize works on a CUDA __global__ kernel so far/);
+    const solutionText = 'import torch\n\n\nclass ModelNew(torch.nn.Module):\n    def forward(self, x):\n        return x\n';
+    const solution = uriOf(writeTemp(dir, 'solution.py', solutionText));
+    await client.open(solution, 'python', solutionText);
+    await rejectsWith(client.executeCommand('kernelpilot.server.optimize', [solution, 'ModelNew']), -32803, /ModelNew is a KernelBench solution; optimize its task's Model instead/);
 
     const hugeText = '__global__ void k(float* p) {}\n' + `// ${'x'.repeat(120)}\n`.repeat(140_000);
     const huge = uriOf(writeTemp(dir, 'huge.cu', hugeText));

@@ -31,6 +31,9 @@ function pidOf(file: string): number | undefined {
 }
 
 export function startSlurm(): Slurm {
+  // A test run killed before its after() leaves its daemons on the cluster's fixed ports, and they would answer for
+  // this one (its node busy with the old jobs): end them first. Only daemons of our own configs match.
+  spawnSync('pkill', ['-KILL', '-f', '^/usr/sbin/slurm(ctld|d) -f /tmp/kp-slurm-']);
   const dir = mkdtempSync('/tmp/kp-slurm-');
   const node = hostname().split('.')[0];
   for (const sub of ['state', 'spool']) mkdirSync(join(dir, sub));
