@@ -57,7 +57,8 @@ export async function prepareKernelBenchOptimization(o: KernelBenchOptimizeOptio
     async evaluate(request: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome> {
       const file = join(scratch.dir, `${request.id}.py`);
       await writeFile(file, request.source);
-      const { result, run, plan } = await evaluateTask(o.file, [file], {}, { ...options, signal });
+      // The baselines were timed once above; each candidate is timed in pairs against eager Model, which is its speedup.
+      const { result, run, plan } = await evaluateTask(o.file, [file], {}, { ...options, baselineIters: 0, compile: false, signal });
       const candidate = result.candidates[0];
       if (result.error || !candidate || !run) throw new JobError('run', `the KernelBench gate gave no verdict for attempt ${request.id}${result.error ? `: ${result.error}` : ''}`);
       const evidence = await writeTritonRecord(o.workspace, {
