@@ -54,9 +54,8 @@ test('⚡ Optimize on a KernelBench task\'s Model: refused without a key before 
       assert.ok((await client.codeActions(uri, { start: inModel, end: inModel }))?.some((a) => a.title === 'KernelPilot: Optimize Model'), 'the code action');
 
       // No key: refused at once, saying why and what to do; no baseline was timed, no run recorded.
-      await client.executeCommand(ServerCommand.optimize, [uri, 'Model']);
-      const refused = await client.waitFor('the refusal', () => client.messages.find((m) => /optimize run of Model failed/.test(m.message)), 30_000);
-      assert.match(refused.message, /a KernelBench task has no built-in search .* no API key is set for .*"KernelPilot: Set API Key"/);
+      await assert.rejects(client.executeCommand(ServerCommand.optimize, [uri, 'Model']), /Model was not optimized: a KernelBench task has no built-in search .* no API key is set for .*"KernelPilot: Set API Key"/);
+      assert.equal((await lens())?.command?.title, '⚡ Optimize', 'no run was started: the lens is as it was');
       assert.equal(endpoint.requests.length, 0);
       assert.equal(client.logs.some((l) => /\[optimize Model\] baseline:/.test(l)), false, `no baseline was timed: ${client.logs.join('\n')}`);
 

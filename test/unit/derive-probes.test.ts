@@ -53,7 +53,7 @@ test('timed: a pair that did not match stops the timing and fails the probe; so 
   const stopped = timing(3, { stoppedAt: { pair: 2, warmup: false, seed: 54, inputsChanged: 0, outputs: [{ ...clean, failures: 12, unwritten: 12, first: { index: 0, baseline: 1, candidate: 'NaN' } }] } });
   const p = probe(probesOf(spec, evidence({ timing: stopped })), 'timed');
   assert.equal(p.passed, false);
-  assert.match(p.reason, /^in timed pair 2 \(seed 54\): out\[0, 0\] is NaN .*; 12 element\(s\) of 'out' unwritten/);
+  assert.match(p.reason, /^in timed pair 2 \(seed 54\): out\[0, 0\] is NaN .*; 12 element\(s\) of 'out' unwritten \(still poison\)$/);
   const warm = timing(0, { stoppedAt: { pair: -1, warmup: true, seed: 51, inputsChanged: 1, outputs: [clean] } });
   assert.match(probe(probesOf(spec, evidence({ timing: warm })), 'timed').reason, /^in warm-up launch \(seed 51\): 1 input\(s\) changed/);
   const outside = probe(probesOf(spec, evidence({ timing: timing(10, { unaccountedActivities: 2 }) })), 'timed');
@@ -65,11 +65,17 @@ test('timed (Python gate): work a candidate leaves running after its end event f
   const withTails = (candidateTail: number, kernel = 0.1) => probe(probesOf(spec, evidence({ timing: timing(4, { method: 'cuda-events', baseline: series(0.3, 0.015), candidate: series(kernel, candidateTail) }) })), 'timed');
   const escaped = withTails(0.3);
   assert.equal(escaped.passed, false);
+  assert.equal(escaped.gate, true, 'it rejects the candidate');
   assert.match(escaped.reason, /^the GPU stayed busy a median 0\.285 ms longer than for the reference after each timed call's end event \(timed: 0\.100 ms\)/);
   // Within the slack (0.02 ms + 10 % of the candidate's time) it is the synchronize waking up, not work.
   assert.equal(withTails(0.015 + 0.029).passed, true);
   assert.equal(withTails(0.015 + 0.031).passed, false);
   assert.equal(withTails(0.015 + 0.2, 2).passed, true, 'a slow candidate is allowed a tenth of its time');
+  // Exactly at the slack is still allowed (baseline tail 0, so the excess is the tail itself).
+  const atSlack = 0.02 + 0.1 * 0.8;
+  const exact = (tail: number) => probe(probesOf(spec, evidence({ timing: timing(1, { method: 'cuda-events', baseline: { ...timing(1).baseline, tailMs: [0] }, candidate: { ...timing(1).baseline, kernelMs: [0.8], tailMs: [tail] } }) })), 'timed').passed;
+  assert.equal(exact(atSlack), true);
+  assert.equal(exact(atSlack + 1e-9), false);
   // Series without tails (the CUDA gate's) are not judged by them.
   assert.equal(probe(probesOf(spec, evidence({ timing: timing(4, { candidate: { ...series(0.1, 0.5), tailMs: undefined } }) })), 'timed').passed, true);
 });

@@ -234,7 +234,8 @@ const TAIL_SLACK_FRACTION = 0.1;
  */
 function untimedTail(timing: TimingEvent): string | undefined {
   const candidate = timing.candidate;
-  if (!candidate?.tailMs?.length || !timing.baseline.tailMs?.length || candidate.kernelMs.length === 0) return undefined;
+  // Each call's tail is recorded with its time (add_sample), so a series with tails has times too.
+  if (!candidate?.tailMs?.length || !timing.baseline.tailMs?.length) return undefined;
   const excess = median(candidate.tailMs) - median(timing.baseline.tailMs);
   const kernel = median(candidate.kernelMs);
   if (excess <= TAIL_SLACK_MS + TAIL_SLACK_FRACTION * kernel) return undefined;

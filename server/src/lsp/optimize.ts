@@ -90,10 +90,16 @@ export class OptimizeService {
     const onDisk = await readFile(file, 'utf8').catch(() => undefined);
     if (!document || onDisk === undefined) throw new Error(`KernelPilot: cannot optimize ${file}: it is not a saved file on disk. Save it first.`);
     if (onDisk !== document.content) throw new Error(`KernelPilot: ${file} has unsaved changes. Save it, then optimize: the gate compiles the file as saved.`);
+    // A task's candidates come from the model alone (no built-in search): without a key the command itself is refused.
+    const user = this.deps.userSettings().optimize;
+    const taskKey = kernel.language === 'kernelbench' ? await this.apiKey({ kernel: kernel.qualifiedName, file, baseUrl: user.baseUrl, model: user.model }, new AbortController().signal) : undefined;
+    if (kernel.language === 'kernelbench' && !taskKey) {
+      throw new Error(`KernelPilot: ${kernel.qualifiedName} was not optimized: a KernelBench task has no built-in search (no kernel of its own to tune), its ModelNew candidates come from a model, and no API key is set for ${user.baseUrl}. Set one with "KernelPilot: Set API Key", then optimize again.`);
+    }
     const state: Extract<State, { kind: 'running' }> = { kind: 'running', abort: new AbortController(), keyless: false, stage: 'starting', round: 0, rounds: 0, inFlight: 0 };
     this.states.set(k, state);
     this.changed(uri, kernel.qualifiedName);
-    void this.run(kernel.qualifiedName, uri, state).catch((error: unknown) => this.deps.connection.console.error(`optimize ${kernel.qualifiedName}: ${String(error)}`));
+    void this.run(kernel.qualifiedName, uri, state, taskKey).catch((error: unknown) => this.deps.connection.console.error(`optimize ${kernel.qualifiedName}: ${String(error)}`));
     return `KernelPilot: optimizing ${kernel.qualifiedName}…`;
   }
 
@@ -124,7 +130,8 @@ export class OptimizeService {
     }
   }
 
-  private async run(kernel: string, uri: string, state: Extract<State, { kind: 'running' }>): Promise<void> {
+  /** `givenKey`: the key already asked for when the command was taken (a KernelBench task's). */
+  private async run(kernel: string, uri: string, state: Extract<State, { kind: 'running' }>, givenKey: string | undefined): Promise<void> {
     const { abort } = state;
     const k = key(uri, kernel);
     const file = pathOf(uri);
@@ -135,7 +142,7 @@ export class OptimizeService {
     };
     try {
       const user = this.deps.userSettings().optimize;
-      const apiKey = await this.apiKey({ kernel, file, baseUrl: user.baseUrl, model: user.model }, abort.signal);
+      const apiKey = givenKey ?? (await this.apiKey({ kernel, file, baseUrl: user.baseUrl, model: user.model }, abort.signal));
       state.keyless = !apiKey;
       state.stage = 'preparing the baseline';
       report();
