@@ -268,8 +268,9 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
     const metadata = { label: `Apply optimized ${review.kernel}`, description: plan.title, needsConfirmation: false };
     // A KernelBench solution: a new file only (VS Code fails the edit if one appeared meanwhile), the task untouched.
     const target = plan.createFile ? vscode.Uri.parse(plan.createFile) : doc.uri;
-    if (plan.createFile) edit.createFile(target, { overwrite: false, ignoreIfExists: false }, metadata);
-    edit.replace(target, new vscode.Range(plan.range.start.line, plan.range.start.character, plan.range.end.line, plan.range.end.character), plan.newText, metadata);
+    // Created with its text, so the file on disk is whole (not an empty file with unsaved text in an editor).
+    if (plan.createFile) edit.createFile(target, { overwrite: false, ignoreIfExists: false, contents: new TextEncoder().encode(plan.newText) }, metadata);
+    else edit.replace(target, new vscode.Range(plan.range.start.line, plan.range.start.character, plan.range.end.line, plan.range.end.character), plan.newText, metadata);
     const applied = await vscode.workspace.applyEdit(edit);
     if (!applied) {
       void vscode.window.showErrorMessage(`KernelPilot: VS Code did not apply the edit to ${vscode.workspace.asRelativePath(target)} (${plan.createFile ? 'the file exists now?' : 'it changed meanwhile?'}); nothing was changed.`);
@@ -278,7 +279,7 @@ export class OptimizeUi implements vscode.TextDocumentContentProvider {
     await this.closeReview();
     if (plan.createFile) {
       await vscode.window.showTextDocument(target, { preview: false });
-      void vscode.window.showInformationMessage(`KernelPilot: wrote ${review.kernel} ${plan.attempt} (${plan.title}) to ${vscode.workspace.asRelativePath(target)}; the task is unchanged. Save it to keep it; ▶ Benchmark on the task gates it.`);
+      void vscode.window.showInformationMessage(`KernelPilot: wrote ${review.kernel} ${plan.attempt} (${plan.title}) to ${vscode.workspace.asRelativePath(target)}; the task is unchanged; ▶ Benchmark on the task gates it.`);
       return true;
     }
     await vscode.window.showTextDocument(doc, { preview: false });

@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { LocalTarget } from '../../server/src/targets/local';
 import { matchValues } from '../../server/src/bench/elementwise';
 import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 import type { DeviceInfo, GateEvent, OutputComparison, SampleSeries } from '../../server/src/harness/protocol';
@@ -125,6 +126,7 @@ export class FakeGpuTarget extends ThisMachine {
   /** The real GPU gate, with its lock files in a folder of this stand-in's own. */
   private readonly lockFolder = mkdtempSync(join(tmpdir(), 'kp-fake-gpu-locks-'));
   private readonly gate = new GpuGate({ folder: () => this.lockFolder, pollMs: 20 });
+  private readonly local = new LocalTarget();
   constructor(
     private readonly defaultN: number,
     private readonly options: FakeGpuOptions = {},
@@ -143,6 +145,8 @@ export class FakeGpuTarget extends ThisMachine {
     this.sandboxes.push({ file, mode: args[0] ?? '', ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
     if (file === 'nvidia-smi') return ok(command, `${FAKE_DEVICE.name}, 9.0, 81559, 550.54.15\n`.repeat(this.options.gpus ?? 1));
     if (file === 'nvcc') return this.nvcc(command, args, options.cwd ?? '.');
+    // The Python gates (Triton, KernelBench) run for real on this machine's CPU torch: the stand-in fakes CUDA only.
+    if (/^python[\d.]*$/.test(basename(file))) return this.local.exec(file, args, options);
     this.runs.push([...args]);
     const started = performance.now() - this.born;
     this.running++;

@@ -3,7 +3,7 @@
 //   build.mjs), so optimize runs everything but the GPU for real: spec, builds (the stand-in's), gate, loop, records;
 // - a scratch workspace (the fixture and a bench spec), so accepting edits no file of the repository;
 // - a scripted OpenAI-compatible endpoint on loopback: every answer is the fast kernel (the stand-in times a
-//   `// stand-in: fast` candidate faster), except that a prompt holding `kp-slow-model` is answered after a minute
+//   `// stand-in: fast` candidate faster), a KernelBench task's prompt a correct ModelNew, except that a prompt holding `kp-slow-model` is answered after a minute
 //   (the cancel step); GET /status says how many requests are in flight and how many were abandoned;
 // - the suite's requests to the browser side (suite/util.ts's uiRequest): type into the input box, right-click a line
 //   and pick a menu item, press a key, find a text or click a button inside a webview, take a screenshot.
@@ -19,6 +19,8 @@ const FAST = `__global__ void vector_add(const float* a, const float* b, float* 
   int stride = gridDim.x * blockDim.x;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += stride) c[i] = a[i] + b[i];
 }`;
+
+export const MODEL_NEW = 'import torch\nimport torch.nn as nn\n\n\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        return x.clamp(min=0)\n';
 
 /** The extension as built (dist/, manifest, schemas) with the stand-in GPU's server in place of dist/server.js. */
 export function stageExtension(root, tmp) {
@@ -36,6 +38,8 @@ export function stageWorkspace(root, tmp) {
   const ws = join(tmp, 'workspace');
   mkdirSync(join(ws, '.kernelpilot', 'specs'), { recursive: true });
   cpSync(join(root, 'test', 'vscode', 'workspace', 'vector_add.cu'), join(ws, 'vector_add.cu'));
+  // A KernelBench task small enough for the KernelBench gate on the CPU torch of kernelpilot.python.
+  cpSync(join(root, 'test', 'fixtures', 'kernelbench', 'tiny_relu.py'), join(ws, 'relu_task.py'));
   const spec = JSON.parse(readFileSync(join(root, 'examples', 'cuda', 'vector_add', 'vector_add.spec.json'), 'utf8'));
   writeFileSync(join(ws, '.kernelpilot', 'specs', 'vector_add.json'), JSON.stringify({ ...spec, file: 'vector_add.cu', sizes: { n: N }, sweep: [{ n: 1000 }] }, null, 2));
   return ws;
@@ -59,7 +63,8 @@ export async function startEndpoint() {
         answered = true;
         status.inFlight--;
         const body = JSON.parse(raw);
-        const content = `Grid-stride loop:\n\`\`\`cuda\n${FAST}\n\`\`\``;
+        // A KernelBench task's prompt gets a whole ModelNew file; a kernel's, the fast kernel.
+        const content = raw.includes('You write `ModelNew`') ? `Clamp instead of relu:\n\`\`\`python\n${MODEL_NEW}\`\`\`` : `Grid-stride loop:\n\`\`\`cuda\n${FAST}\n\`\`\``;
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
           id: `scripted-${status.requests}`, object: 'chat.completion', created: 0, model: body.model,
           choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
@@ -93,6 +98,8 @@ export function optimizeSettings(baseUrl) {
     'kernelpilot.optimize.candidates': 2,
     'kernelpilot.check.onOpen': false,
     'kernelpilot.check.onSave': false,
+    // The KernelBench step's gate: a python with torch (CI installs Debian's python3-torch).
+    'kernelpilot.python': process.env.KERNELPILOT_TEST_PYTHON ?? '/usr/bin/python3',
   };
 }
 

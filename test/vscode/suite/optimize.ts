@@ -3,7 +3,8 @@
 // Set API Key (typed into the input box), right-click → Optimize Kernel, the lens while it runs and when done, Review
 // (a diff), Accept (one edit) and Undo, a second run whose kernel is edited meanwhile (refused), an Accept after the
 // document changed (refused; reviewed again it applies and the other edit survives), the quick pick of verified
-// candidates, the results panel, and cancel mid-run (the model's requests abandoned, no process of the job left).
+// candidates, the results panel, a KernelBench task (its verified ModelNew reviewed and accepted as a new
+// solutions/<task>.py), and cancel mid-run (the model's requests abandoned, no process of the job left).
 import * as assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
@@ -214,6 +215,37 @@ export async function run(): Promise<void> {
       await reviewOpened();
       await vscode.commands.executeCommand(ClientCommand.reject);
       assert.equal(reviewTab(), undefined);
+    }],
+    ['a KernelBench task: Optimize on Model, Review shows the new solutions/<task>.py against an empty file, Accept creates it whole, the task untouched; never over an existing one', async () => {
+      const task = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'relu_task.py'));
+      await vscode.window.showTextDocument(task, { preview: false });
+      const taskText = task.getText();
+      const modelLens = async (want: (title: string) => boolean) => poll(async () => {
+        const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', task.uri, 100)) ?? [];
+        const lens = lenses.find((l) => l.command?.arguments?.[1] === 'Model' && /^kernelpilot\.server\.(optimize|cancelOptimize|reviewOptimize)$/.test(l.command.command));
+        return lens?.command && want(lens.command.title) ? lens : undefined;
+      }, RUN_TIMEOUT_MS, 200);
+      const start = await modelLens((t) => t === '⚡ Optimize');
+      assert.ok(start, 'the ⚡ Optimize lens on the task\'s Model');
+      await runLens(start);
+      // The CPU's host clock proves no gain: the run ends with nothing faster, its verified ModelNew still reviewable.
+      assert.ok(await modelLens((t) => t.startsWith('⚡ nothing faster found')), 'the run ended');
+      await vscode.commands.executeCommand(ClientCommand.review, task.uri, 'Model', 'r01-c01-a0');
+      const tab = await reviewOpened();
+      const solution = vscode.Uri.joinPath(folder.uri, 'solutions', 'relu_task.py');
+      assert.equal(tab.modified.path, solution.path, 'the candidate is shown as the new solution file');
+      assert.equal((await vscode.workspace.openTextDocument(tab.original)).getText(), '', 'against an empty file');
+      assert.match((await vscode.workspace.openTextDocument(tab.modified)).getText(), /class ModelNew\(nn\.Module\)[\s\S]*x\.clamp\(min=0\)/);
+      assert.equal(await vscode.commands.executeCommand<boolean>(ClientCommand.accept), true);
+      assert.match(readFileSync(solution.fsPath, 'utf8'), /class ModelNew\(nn\.Module\)[\s\S]*x\.clamp\(min=0\)/, 'the file on disk is whole');
+      assert.equal(readFileSync(task.uri.fsPath, 'utf8'), taskText, 'the task on disk is untouched');
+      assert.equal(task.getText(), taskText, 'and in the editor');
+      // A second Accept of the same attempt: the solution exists now, so the server refuses to plan it.
+      await vscode.commands.executeCommand(ClientCommand.review, task.uri, 'Model', 'r01-c01-a0');
+      await new Promise((r) => setTimeout(r, 1500));
+      assert.equal(reviewTab(), undefined, 'no review over an existing solution');
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      await show();
     }],
     ['cancel mid-run: the model requests are abandoned and no process of the job is left', async () => {
       const d = openDoc();
