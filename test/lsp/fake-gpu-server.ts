@@ -44,6 +44,7 @@ class RealNvccTarget extends ThisMachine {
   }
 }
 
-const fake = new FakeGpuTarget(Number(process.env.KP_FAKE_N ?? 4096));
+// The Python gates run for real on this machine (CPU torch): the stand-in fakes CUDA only.
+const fake = new FakeGpuTarget(Number(process.env.KP_FAKE_N ?? 4096), { python: new LocalTarget() });
 const target = process.env.KP_FAKE_HOLD_TIME === '1' ? new HoldTimeTarget(fake) : process.env.KP_REAL_NVCC === '1' ? new RealNvccTarget(fake) : fake;
 startLanguageServer(createConnection(ProposedFeatures.all), { target });

@@ -12,12 +12,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { LocalTarget } from '../../server/src/targets/local';
 import { matchValues } from '../../server/src/bench/elementwise';
 import { mulberry32, normalSampler } from '../../server/src/derive/prng';
 import type { DeviceInfo, GateEvent, OutputComparison, SampleSeries } from '../../server/src/harness/protocol';
 import { GpuGate, type AcquireOptions } from '../../server/src/targets/gpu-gate';
-import type { ExecOptions, ExecResult, SandboxPolicy } from '../../server/src/targets/target';
+import type { ExecOptions, ExecResult, SandboxPolicy, Target } from '../../server/src/targets/target';
 import { bytesOf, compareOutput } from './gate-evidence';
 
 export const FAKE_DEVICE: DeviceInfo = { name: 'NVIDIA H100 80GB HBM3', computeCapability: '9.0', smCount: 132, l2Bytes: 50 << 20, globalMemBytes: 80e9, driverVersion: 13000, runtimeVersion: 13000 };
@@ -106,6 +105,8 @@ export interface FakeGpuOptions {
   gpus?: number;
   /** Milliseconds each candidate's runtime process takes at least (to see GPUs work side by side). */
   evaluateMs?: number;
+  /** Where the Python gates' programs run for real (the stand-in fakes CUDA only); absent: they are not run. */
+  python?: Target;
 }
 
 export class FakeGpuTarget extends ThisMachine {
@@ -126,7 +127,6 @@ export class FakeGpuTarget extends ThisMachine {
   /** The real GPU gate, with its lock files in a folder of this stand-in's own. */
   private readonly lockFolder = mkdtempSync(join(tmpdir(), 'kp-fake-gpu-locks-'));
   private readonly gate = new GpuGate({ folder: () => this.lockFolder, pollMs: 20 });
-  private readonly local = new LocalTarget();
   constructor(
     private readonly defaultN: number,
     private readonly options: FakeGpuOptions = {},
@@ -145,8 +145,8 @@ export class FakeGpuTarget extends ThisMachine {
     this.sandboxes.push({ file, mode: args[0] ?? '', ...(options.sandbox ? { sandbox: options.sandbox } : {}) });
     if (file === 'nvidia-smi') return ok(command, `${FAKE_DEVICE.name}, 9.0, 81559, 550.54.15\n`.repeat(this.options.gpus ?? 1));
     if (file === 'nvcc') return this.nvcc(command, args, options.cwd ?? '.');
-    // The Python gates (Triton, KernelBench) run for real on this machine's CPU torch: the stand-in fakes CUDA only.
-    if (/^python[\d.]*$/.test(basename(file))) return this.local.exec(file, args, options);
+    // The Python gates (Triton, KernelBench) run for real where a target is given for them (CPU torch here).
+    if (this.options.python && /^python[\d.]*$/.test(basename(file))) return this.options.python.exec(file, args, options);
     this.runs.push([...args]);
     const started = performance.now() - this.born;
     this.running++;
