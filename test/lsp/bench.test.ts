@@ -259,6 +259,27 @@ test('a Triton kernel here: the benchmark runs the Python gate and fails with wh
   });
 });
 
+test('kernelpilot.python is the user\'s alone: a workspace value never names the program the Python gate runs', async (t) => {
+  const root = join(dir, 'python-setting');
+  mkdirSync(root, { recursive: true });
+  const text = readFileSync(join(__dirname, '../../examples/triton/vector_add/vector_add.py'), 'utf8');
+  const uri = uriOf(writeTemp(root, 'vector_add.py', text));
+  const failure = async (settings: StartOptions['settings'], userSettings: StartOptions['userSettings']) => {
+    let message = '';
+    await withClient(t, { root, settings, userSettings }, async (client) => {
+      await client.open(uri, 'python', text);
+      await client.executeCommand(ServerCommand.benchmark, [uri, 'add_kernel']);
+      message = (await client.waitFor('the error notification', () => client.messages.find((m) => m.type === 1), 120_000)).message;
+    });
+    return message;
+  };
+  const quiet = { check: { onOpen: false } };
+  // The repository's choice (workspace/configuration) is not used: python3 ran, whatever it then said.
+  assert.doesNotMatch(await failure({ ...quiet, python: '/kp-nowhere/workspace-python' }, quiet), /workspace-python/);
+  // The user's own is.
+  assert.match(await failure(quiet, { ...quiet, python: '/kp-nowhere/user-python' }), /python '\/kp-nowhere\/user-python' could not be started/);
+});
+
 test('Create bench spec: infers, writes .kernelpilot/specs/<kernel>.json, opens it; its "?" fields are diagnostics until filled in', async (t) => {
   const root = join(dir, 'create-spec');
   mkdirSync(root, { recursive: true });

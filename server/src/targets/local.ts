@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { acquireCompileSlot } from './compile-slots';
 import { localGpuGate, type AcquireOptions } from './gpu-gate';
 import { killGroup, trackChild } from './lifecycle';
-import { limitOfExit, LocalSandbox, type SandboxSettings } from './sandbox';
+import { limitOfExit, LocalSandbox, sandboxProgramMissing, type SandboxSettings } from './sandbox';
 import { watchSandbox } from './sandbox-watch';
 import type { ExecOptions, ExecResult } from './target';
 import { ThisMachine } from './this-machine';
@@ -75,7 +75,7 @@ export class LocalTarget extends ThisMachine {
         stderr: String(result.stderr ?? ''),
         timedOut,
         cancelled,
-        notFound: code === 'ENOENT' || code === 'EACCES',
+        notFound: code === 'ENOENT' || code === 'EACCES' || (plan?.sandboxed === true && sandboxProgramMissing(result.exitCode, String(result.stderr ?? ''))),
         durationMs: performance.now() - started,
         ...(plan ? { sandboxed: plan.sandboxed } : {}),
       };

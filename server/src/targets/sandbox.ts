@@ -245,6 +245,14 @@ export async function probeSandbox(settings: SandboxSettings, run: (file: string
   return { ok: false, reason: `${bwrap} cannot create a sandbox on this machine (${failures.join('; ')}); user namespaces may be disabled, or a container may forbid new namespaces` };
 }
 
+/**
+ * Whether a sandboxed command failed because its program does not exist: inside the sandbox the launcher (setpriv, or
+ * bwrap itself) execs it and says so on stderr, where an unsandboxed spawn gets ENOENT.
+ */
+export function sandboxProgramMissing(exitCode: number | undefined, stderr: string): boolean {
+  return (exitCode === 127 || exitCode === 1) && /^(setpriv: failed to execute|bwrap: execvp) [^\n]*: No such file or directory$/.test(stderr.split('\n', 1)[0] ?? '');
+}
+
 /** Why a sandboxed process ended, when a limit ended it; undefined for an ordinary exit. */
 export function limitOfExit(result: Pick<ExecResult, 'exitCode' | 'stderr' | 'timedOut' | 'cancelled'>, limits: SandboxLimits): ExecResult['limit'] {
   if (result.timedOut || result.cancelled || result.exitCode === 0 || result.exitCode === undefined) return undefined;
