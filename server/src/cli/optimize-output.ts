@@ -67,8 +67,8 @@ export async function deliverBest(request: DeliveryRequest): Promise<Delivery> {
       delivery.exitCode = 1;
     };
     const now = await readFile(problem.file, 'utf8');
-    const replacement = await replaceKernel(problem.source, problem.kernel, candidate.source);
-    if (problem.kernel.language === 'kernelbench') {
+    const replacement = problem.kernel.language === 'kernelbench' ? undefined : await replaceKernel(problem.source, problem.kernel, candidate.source);
+    if (!replacement) {
       refuse(`${problem.file} is a KernelBench task, the reference its candidates were verified against, and is never changed; write the ModelNew with --out FILE (its solutions/${basename(problem.file)}, for \`kernelpilot kernelbench\`)`);
     } else if (sha256Text(now) !== request.startSha256) {
       refuse(`${problem.file} changed since the run started; the candidate is in the run record${request.out === undefined ? ' (or write it elsewhere with --out FILE)' : ''}`);
