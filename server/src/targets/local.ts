@@ -75,7 +75,7 @@ export class LocalTarget extends ThisMachine {
         stderr: String(result.stderr ?? ''),
         timedOut,
         cancelled,
-        notFound: code === 'ENOENT' || code === 'EACCES' || (plan?.sandboxed === true && sandboxProgramMissing(result.exitCode, String(result.stderr ?? ''))),
+        notFound: code === 'ENOENT' || code === 'EACCES' || (plan?.sandboxed === true && sandboxProgramMissing(file, options.cwd, result.exitCode)),
         durationMs: performance.now() - started,
         ...(plan ? { sandboxed: plan.sandboxed } : {}),
       };

@@ -247,10 +247,12 @@ export async function probeSandbox(settings: SandboxSettings, run: (file: string
 
 /**
  * Whether a sandboxed command failed because its program does not exist: inside the sandbox the launcher (setpriv, or
- * bwrap itself) execs it and says so on stderr, where an unsandboxed spawn gets ENOENT.
+ * bwrap itself) execs it and fails (127, 1), where an unsandboxed spawn gets ENOENT. Decided by looking for the
+ * program, not by reading stderr, which the program itself (a candidate's code) could write.
  */
-export function sandboxProgramMissing(exitCode: number | undefined, stderr: string): boolean {
-  return (exitCode === 127 || exitCode === 1) && /^(setpriv: failed to execute|bwrap: execvp) [^\n]*: No such file or directory$/.test(stderr.split('\n', 1)[0] ?? '');
+export function sandboxProgramMissing(file: string, cwd: string | undefined, exitCode: number | undefined): boolean {
+  if (exitCode !== 127 && exitCode !== 1) return false;
+  return findProgram(file.includes('/') && cwd !== undefined ? resolve(cwd, file) : file) === undefined;
 }
 
 /** Why a sandboxed process ended, when a limit ended it; undefined for an ordinary exit. */
