@@ -4,7 +4,7 @@
 // clock, so nothing may come out faster), the gate's verdicts re-derived from their records.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { inferSpec } from '../../server/src/benchspec/infer';
@@ -16,6 +16,7 @@ import { SearchProposer } from '../../server/src/optimize/search';
 import { TRITON_SEARCH_STRATEGIES, type StrategyId } from '../../server/src/optimize/strategies';
 import { parseTritonAnswer } from '../../server/src/llm/answer';
 import { assembleTritonCandidate } from '../../server/src/optimize/assemble-triton';
+import { readTritonRecord, TRITON_RECORD_FILE } from '../../server/src/runs/triton-record';
 import { REPO, runCliAsync } from './harness-helpers';
 import { ScriptedEndpoint } from './llm-endpoint';
 import { serviceReady } from './service-tests';
@@ -106,26 +107,56 @@ test('a Triton answer: the python block defining the kernel, a JSON block over t
   assert.ok(!renamed.ok && /parameters changed .* keep their names/.test(renamed.problem), JSON.stringify(renamed));
 });
 
-test('the model on a Triton kernel: a Triton prompt, its answer gated through the Triton gate and accepted', { timeout: 200_000 }, async (t) => {
-  if (!serviceReady(t, torchMissing)) return;
+interface ScriptedOptimize {
+  report: { attempts: Array<{ strategy: string; accepted: boolean; result: string; proposer: string }> };
+  requests: ScriptedEndpoint['requests'];
+  workspace: string;
+}
+
+/** One round of one model attempt on an example, on CPU, the model answering `answer`. */
+async function optimizeWithAnswer(name: string, sizes: Record<string, number>, answer: string): Promise<ScriptedOptimize> {
   const { python, dir } = standInPython();
-  const spec = JSON.parse(readFileSync(join(EXAMPLES, 'softmax/softmax.spec.json'), 'utf8')) as BenchSpec;
-  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...spec, sizes: { n_rows: 4, n_cols: 300 } }));
-  const endpoint = new ScriptedEndpoint(() => ({ content: `Read the row once.\n\n\`\`\`python\n${onePassKernel}\n\`\`\`\n\n\`\`\`json\n{"constexprs": {"BLOCK_SIZE": 512}}\n\`\`\`` }));
+  const spec = JSON.parse(readFileSync(join(EXAMPLES, name, `${name}.spec.json`), 'utf8')) as BenchSpec;
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...spec, sizes }));
+  const endpoint = new ScriptedEndpoint(() => ({ content: answer }));
   const baseUrl = await endpoint.start();
   try {
-    const { status, stdout, stderr } = await runCliAsync(['optimize', 'softmax.py', '--spec', join(dir, 'spec.json'), '--python', python, '--device', 'cpu', '--pairs', '5', '--workspace', dir, '--rounds', '1', '--candidates', '1', '--no-search', '--base-url', baseUrl, '--model', 'scripted', '--json'], { cwd: join(EXAMPLES, 'softmax'), env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
+    const { status, stdout, stderr } = await runCliAsync(['optimize', `${name}.py`, '--spec', join(dir, 'spec.json'), '--python', python, '--device', 'cpu', '--pairs', '5', '--workspace', dir, '--rounds', '1', '--candidates', '1', '--no-search', '--base-url', baseUrl, '--model', 'scripted', '--json'], { cwd: join(EXAMPLES, name), env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
     assert.equal(status, 0, stderr);
-    const report = JSON.parse(stdout) as { attempts: Array<{ strategy: string; accepted: boolean; result: string; proposer: string }> };
+    return { report: JSON.parse(stdout) as ScriptedOptimize['report'], requests: endpoint.requests, workspace: dir };
+  } finally {
+    await endpoint.close();
+  }
+}
+
+test('the model on a Triton kernel: a Triton prompt, its answer gated through the Triton gate and accepted', { timeout: 200_000 }, async (t) => {
+  if (!serviceReady(t, torchMissing)) return;
+  const { report, requests } = await optimizeWithAnswer('softmax', { n_rows: 4, n_cols: 300 }, `Read the row once.\n\n\`\`\`python\n${onePassKernel}\n\`\`\`\n\n\`\`\`json\n{"constexprs": {"BLOCK_SIZE": 512}}\n\`\`\``);
+  {
     assert.equal(report.attempts.length, 1);
     assert.equal(report.attempts[0].proposer, 'llm');
     assert.ok(report.attempts[0].accepted, report.attempts[0].result);
     assert.match(report.attempts[0].strategy, /^triton-/);
-    const prompt = endpoint.requests[0].body.messages;
+    const prompt = requests[0].body.messages;
     assert.match(prompt[0].content, /expert Triton performance engineer/);
     assert.match(prompt[1].content, /```python\n@triton\.jit\ndef softmax_kernel/);
     assert.match(prompt[1].content, /Launch: grid \(n_rows\), BLOCK_SIZE=128/);
-  } finally {
-    await endpoint.close();
   }
+});
+
+test('optimize on an autotuned kernel: the baseline autotunes once, every attempt times it with that pick', { timeout: 200_000 }, async (t) => {
+  if (!serviceReady(t, torchMissing)) return;
+  const bigTiles = readFileSync(join(EXAMPLES, 'matmul/candidates/fast_big_tiles.py'), 'utf8');
+  const { report, workspace } = await optimizeWithAnswer('matmul', { M: 32, N: 32, K: 64 }, `Bigger tiles.\n\n\`\`\`python\n${bigTiles}\n\`\`\``);
+  assert.ok(report.attempts[0]?.accepted, JSON.stringify(report.attempts));
+  const runs = join(workspace, '.kernelpilot/runs');
+  const records = await Promise.all(readdirSync(runs).filter((id) => existsSync(join(runs, id, TRITON_RECORD_FILE))).map((id) => readTritonRecord(join(runs, id))));
+  const bench = records.find((r) => r.kind === 'triton-bench');
+  const attempt = records.find((r) => r.kind === 'triton-compare');
+  // The stand-in's autotuner picks the last of the baseline's three configs.
+  const pick = 'BLOCK_M: 32, BLOCK_N: 64, BLOCK_K: 32, GROUP_M: 8, num_warps: 4, num_stages: 2';
+  assert.deepEqual(bench?.run.reference.report, { kind: 'report', autotune: pick, autotuneIndex: '2' });
+  assert.equal(attempt?.run.reference.report?.autotune, pick);
+  assert.match(attempt?.run.reference.report?.pinned ?? '', /pick of this run/, 'the attempt\'s reference child did not autotune again');
+  assert.equal(attempt?.run.candidates[0]?.referenceReport?.autotune, pick);
 });

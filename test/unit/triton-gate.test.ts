@@ -103,7 +103,11 @@ test('softmax and the autotuned matmul on CPU: rows left unwritten and a wrong n
   assert.deepEqual(verdicts(softmax.result), { 'fast_one_pass.py': 'accepted', 'partial_rows.py': 'rejected: match, written', 'wrong_first_block.py': 'rejected: match' });
   const matmul = compareOnCpu('matmul', { M: 64, N: 64, K: 96 }, ['fast_big_tiles', 'wrong_half_k']);
   assert.deepEqual(verdicts(matmul.result), { 'fast_big_tiles.py': 'accepted', 'wrong_half_k.py': 'rejected: match' });
-  const json = JSON.parse(matmul.stdout) as { run: { reference: { report?: { autotune?: string } }; candidates: Array<{ report?: { autotune?: string } }> } };
-  assert.match(json.run.reference.report?.autotune ?? '', /^BLOCK_M: 32, BLOCK_N: 32, BLOCK_K: 32, GROUP_M: 8, num_warps: 4, num_stages: 2$/);
-  assert.match(json.run.candidates[0].report?.autotune ?? '', /^BLOCK_M: 128, BLOCK_N: 256/);
+  type Report = { autotune?: string; autotuneIndex?: string; pinned?: string };
+  const json = JSON.parse(matmul.stdout) as { run: { reference: { report?: Report }; candidates: Array<{ report?: Report; referenceReport?: Report }> } };
+  // The stand-in's autotuner picks the last config.
+  assert.deepEqual(json.run.reference.report, { kind: 'report', autotune: 'BLOCK_M: 32, BLOCK_N: 64, BLOCK_K: 32, GROUP_M: 8, num_warps: 4, num_stages: 2', autotuneIndex: '2' });
+  assert.match(json.run.candidates[0].report?.autotune ?? '', /^BLOCK_M: 128, BLOCK_N: 128, BLOCK_K: 64/);
+  // The accepted candidate's child ran the baseline with the reference child's pick, pinned, not autotuned again.
+  assert.deepEqual(json.run.candidates[0].referenceReport, { ...json.run.reference.report, pinned: 'the pick of this run\'s first autotune', side: 'reference' });
 });

@@ -61,13 +61,15 @@ export function tritonReport(shown: TritonShown, launches: readonly string[] = [
   const { result, run, spec } = shown;
   const lines = [`${result.task}: ${tritonLens(shown)}`, `timing: ${method(run)}`];
   const pick = run.reference.report?.autotune;
-  if (pick) lines.push(`autotune: the baseline's autotuner picked ${pick}`);
+  if (pick) lines.push(run.reference.report?.pinned ? `autotune: the baseline ran with ${pick} (${run.reference.report.pinned})` : `autotune: the baseline's autotuner picked ${pick}`);
   if (spec.launch.constexprs) lines.push(`constexprs: ${Object.entries(spec.launch.constexprs).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   result.candidates.forEach((c, i) => {
     lines.push(candidateLine(c, i === result.best));
     if (launches[i]) lines.push(`  launched with ${launches[i]}`);
     const cp = run.candidates[i]?.report?.autotune;
     if (cp) lines.push(`  autotune: picked ${cp}`);
+    const ref = run.candidates[i]?.referenceReport;
+    if (ref?.autotune && ref.autotune !== pick) lines.push(`  autotune: the baseline ran with ${ref.autotune} beside it`);
     for (const note of c.probes.filter((p) => !p.gate && !p.passed && !p.skipped)) lines.push(`  note: ${note.reason}`);
   });
   return lines.join('\n');

@@ -8,7 +8,7 @@ import type { CandidateResult } from '../derive/kernelbench';
 import type { BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
 import { createScratch } from '../targets/scratch';
 import { JobError, prepareSpec } from './job-prepare';
-import { runTritonJob, type TritonJobOptions } from './triton';
+import { autotunePinOf, runTritonJob, type TritonJobOptions } from './triton';
 
 function stageOf(c: CandidateResult): RejectStage {
   if (c.verdict.failed.includes('builds')) return 'compile';
@@ -38,6 +38,8 @@ export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 
   const timeMs = bench.result.eagerMedianMs;
   if (timeMs === undefined) throw new JobError('run', `the Triton baseline of ${prepared.kernel.qualifiedName} was checked but not timed (no timed calls): nothing to optimize against; give --pairs and --iters`);
   const baseline: BaselineFacts = { timeMs, gpu: { name: start?.device.name ?? 'unknown', ...(start?.device.computeCapability ? { computeCapability: start.device.computeCapability } : {}) } };
+  // The baseline's autotuner ran once, above: every attempt times the baseline with that pick.
+  const modelPin = autotunePinOf(bench.run.reference.report);
   const scratch = await createScratch('triton-candidates');
   const evaluator: CandidateEvaluator = {
     baseline,
@@ -45,7 +47,7 @@ export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 
       const file = join(scratch.dir, `${request.id}.py`);
       await writeFile(file, request.source);
       try {
-        const result = await runTritonJob({ ...options, signal, candidates: [{ file, ...(request.launch ? { launch: request.launch, launchOrigin: `attempt ${request.id}` } : {}) }] });
+        const result = await runTritonJob({ ...options, ...(modelPin ? { modelPin } : {}), signal, candidates: [{ file, ...(request.launch ? { launch: request.launch, launchOrigin: `attempt ${request.id}` } : {}) }] });
         if (result.kind !== 'triton' || !result.result.candidates[0]) throw new JobError('run', `the Triton gate gave no verdict for attempt ${request.id}`);
         return tritonOutcomeOf(result.result.candidates[0], result.runDir);
       } catch (error) {

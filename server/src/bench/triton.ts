@@ -14,7 +14,7 @@ import { inferSpec } from '../benchspec/infer';
 import { toleranceFor } from '../benchspec/defaults';
 import type { BenchSpec, Dtype, LaunchConfig, Tolerance } from '../benchspec/model';
 import { taskResult, type KernelBenchPlan, type TaskResult } from '../derive/kernelbench';
-import type { KernelBenchJob } from '../harness/python/protocol';
+import type { AutotunePin, KernelBenchJob, ReportEvent } from '../harness/python/protocol';
 import { KernelBenchRunError, runPythonGate, type KernelBenchRun } from '../harness/python/run';
 import { tritonCandidateSource, tritonTaskSource } from '../harness/python/triton-launcher';
 import { POISON_BYTE } from '../harness/poison';
@@ -45,6 +45,8 @@ export interface TritonJobOptions {
   seeds?: number[];
   pairs?: number;
   warmup?: number;
+  /** The baseline's autotune pick from an earlier run of the same optimization: pinned, not autotuned again. */
+  modelPin?: AutotunePin;
   /** Timed calls of the baseline alone (bench). */
   iters?: number;
   timeoutMs?: number;
@@ -142,6 +144,12 @@ function referenceFailure(kernel: string, run: KernelBenchRun, target: Target, d
   return new JobError('run', `the Triton gate could not run ${kernel}'s baseline (${error?.stage ?? 'crash'}): ${message}`);
 }
 
+/** The autotune pick a report names, to pin in later runs; undefined when the kernel is not autotuned. */
+export function autotunePinOf(report: ReportEvent | undefined): AutotunePin | undefined {
+  const index = Number(report?.autotuneIndex);
+  return report?.autotune !== undefined && Number.isInteger(index) && index >= 0 ? { index, config: report.autotune } : undefined;
+}
+
 /** bench (no candidates) or compare (candidates) of a Triton kernel. */
 export async function runTritonJob(options: TritonJobOptions): Promise<TritonDryRun | TritonJobResult> {
   const prepared = await prepareSpec(options);
@@ -170,6 +178,7 @@ export async function runTritonJob(options: TritonJobOptions): Promise<TritonDry
     l2FlushBytes: L2_FLUSH_BYTES,
     candidateTimeoutS: Math.max(1, Math.floor(timeoutMs / 1000)),
     coverCycles: COVER_CYCLES,
+    ...(options.modelPin ? { modelPin: options.modelPin } : {}),
   };
   // One job at a time on a GPU (targets/gpu-gate.ts), as for CUDA jobs: the Python gate's process is the GPU phase.
   const release = device !== 'cpu' && options.target.acquireGpu ? await options.target.acquireGpu(0, `Triton ${prepared.kernel.qualifiedName}`, { signal: options.signal, onWait: (wait) => options.onGpuWait?.(wait) }) : undefined;

@@ -340,6 +340,13 @@ class Side:
         with torch.no_grad():
             seed_all(job["initSeed"])
             self.model = self.task.Model(*self.init_inputs).to(self.device)
+        # The reference's autotuner, when it has one, runs once per run: every later child (and every later process of
+        # an optimize run) times Model with the config it picked then, not with a pick of its own.
+        if job.get("modelPin") and callable(getattr(self.model, "kp_pin", None)):
+            try:
+                self.model.kp_pin(job["modelPin"])
+            except Exception as e:
+                raise CandidateError("task", f"the reference's autotune pick could not be pinned: {e}")
         # A Triton job covers the host's part of a call (Python, allocation, launch) with a GPU sleep queued before the
         # start event, so the events time the GPU work alone; KernelBench tasks are timed as KernelBench times them.
         self.cover = int(job.get("coverCycles", 0)) if self.cuda else 0
@@ -385,11 +392,15 @@ class Side:
         given = getattr(self.model, "kp_output_names", None)
         return [str(x) for x in given] if isinstance(given, list) and len(given) == n else output_names(n)
 
-    def report(self, model):
-        """What the model says about itself after running (a Triton kernel's autotune pick), as a report event."""
+    def report(self, model, whose=None):
+        """What the model says about itself after running (a Triton kernel's autotune pick), as a report event; the
+        report itself, for the parent to pin the pick (kp_pin) in the children after this one."""
         describe = getattr(model, "kp_report", None)
-        if callable(describe):
-            emit({"kind": "report", **{k: str(v) for k, v in describe().items()}})
+        if not callable(describe):
+            return {}
+        said = {k: str(v) for k, v in describe().items()}
+        emit({"kind": "report", **said, **({"side": whose} if whose else {})})
+        return said
 
     def tensors(self, args):
         return [(n, x) for n, x in zip(self.names(args), args) if isinstance(x, torch.Tensor)]
@@ -557,7 +568,9 @@ def check_reference(side, job):
             del args, outs
             release()
         time_baselines(side, job)
-    side.report(side.model)
+    said = side.report(side.model)
+    if "autotuneIndex" in said and job.get("pinTo") is not None:
+        os.write(job["pinTo"], json.dumps({"index": int(said["autotuneIndex"]), "config": said["autotune"]}).encode())
     emit({"kind": "end"})
 
 
@@ -755,6 +768,7 @@ def check_candidate(side, job, candidate, build_dir):
         if job["pairs"] > 0:
             time_pairs(side, job, model_new, call, poison)
     side.report(model_new)
+    side.report(side.model, "reference")
     emit({"kind": "end"})
 
 
@@ -888,9 +902,18 @@ def main():
     CHUNK["elements"] = max(1, int(job.get("chunkElements", CHUNK["elements"])))
     builds = job.get("buildDirs") or [None] * len(job["candidates"])
     emit({"kind": "harness", "torch": torch.__version__, "python": sys.version.split()[0], "pid": os.getpid()})
-    pid = child(lambda: run_reference(job), "reference")
+    # The reference child tells its autotuner's pick through a pipe no candidate child inherits (both ends are closed
+    # before the first candidate forks); a job that brings a pick (a later attempt of an optimize run) keeps it.
+    pin_read, pin_write = os.pipe()
+    pid = child(lambda: run_reference({**job, "pinTo": None if job.get("modelPin") else pin_write}), "reference")
+    os.close(pin_write)
+    reference_ok = wait_for(pid, limit, "the reference (Model)")
+    picked = os.read(pin_read, 1 << 16)
+    os.close(pin_read)
+    if picked and not job.get("modelPin"):
+        job = {**job, "modelPin": json.loads(picked)}
     # Without the reference's outputs (it failed, or the task does not fit) no candidate can be judged.
-    if wait_for(pid, limit, "the reference (Model)"):
+    if reference_ok:
         for index, candidate in enumerate(job["candidates"]):
             emit({"kind": "candidate", "index": index, "file": candidate})
             pid = child(lambda: run_candidate(job, candidate, builds[index]), "candidate")

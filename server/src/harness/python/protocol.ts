@@ -52,12 +52,29 @@ export interface KernelBenchJob {
    * the call runs while the GPU sleeps and the events time the GPU work alone; 0 or absent: KernelBench's own timing.
    */
   coverCycles?: number;
+  /**
+   * The reference's autotune pick from an earlier process of the same run (an optimize run's baseline): Model is timed
+   * with it and autotunes no more. Without it, the reference's child autotunes and the candidates' children pin its pick.
+   */
+  modelPin?: AutotunePin;
 }
 
 /** What a model says about itself after its runs (a Triton kernel: the config its autotuner picked). */
 export interface ReportEvent {
   kind: 'report';
+  /** Whose report: absent for the child's own model (Model in the reference's child, ModelNew in a candidate's), `reference` for Model in a candidate's child. */
+  side?: 'reference';
   autotune?: string;
+  /** The pick's place in the kernel's configs (a decimal). */
+  autotuneIndex?: string;
+  /** Present when the pick was not made here but pinned (AutotunePin): says whose it is. */
+  pinned?: string;
+}
+
+/** An autotuned reference kernel's pick, made once per run and pinned in every later child and process. */
+export interface AutotunePin {
+  index: number;
+  config: string;
 }
 
 export interface HarnessEvent {

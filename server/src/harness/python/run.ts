@@ -35,6 +35,8 @@ export interface CandidateRunEvidence {
   /** From its fork to its end: loading, building, checking, timing. */
   seconds?: number;
   report?: ReportEvent;
+  /** What Model said in this candidate's child: the autotune config the timed pairs' reference ran with. */
+  referenceReport?: ReportEvent;
 }
 
 export interface KernelBenchRun {
@@ -80,6 +82,7 @@ export function sortEvents(events: readonly KernelBenchEvent[], files: readonly 
       else if (event.kind === 'error') current.error = event;
       else if (event.kind === 'end') current.ended = true;
       else if (event.kind === 'finished') current.seconds = event.seconds;
+      else if (event.kind === 'report' && event.side === 'reference') current.referenceReport = event;
       else if (event.kind === 'report') current.report = event;
     } else if (event.kind === 'report') run.reference.report = event;
     else if (event.kind === 'finished') run.reference.seconds = event.seconds;

@@ -176,13 +176,28 @@ class Runner(torch.nn.Module):
         super().__init__()
         self.kernel = load_kernel(file, ${str(spec.kernel)})
         self.launch = launch
+        self.pinned = None
 
     def forward(self, *inputs):
         return self.launch(self.kernel, *inputs)
 
     def kp_report(self):
         best = getattr(self.kernel, "best_config", None)
-        return {"autotune": str(best)} if best is not None else {}
+        if best is None:
+            return {}
+        if self.pinned is not None:
+            return {"autotune": str(best), "autotuneIndex": self.pinned, "pinned": "the pick of this run's first autotune"}
+        index = next((i for i, c in enumerate(getattr(self.kernel, "configs", None) or []) if c is best), None)
+        return {"autotune": str(best), **({"autotuneIndex": index} if index is not None else {})}
+
+    def kp_pin(self, pick):
+        """Autotunes no more: keeps only the config the autotuner picked earlier in this run (its index and text)."""
+        configs = getattr(self.kernel, "configs", None)
+        index = pick.get("index")
+        if not isinstance(configs, list) or not isinstance(index, int) or not 0 <= index < len(configs) or str(configs[index]) != pick.get("config"):
+            raise RuntimeError(f"the kernel's autotune configs do not hold the pick {pick.get('config')!r} at {index!r}")
+        self.kernel.configs = [configs[index]]
+        self.pinned = index
 
 
 ${launchFunction(spec, spec.launch)}
