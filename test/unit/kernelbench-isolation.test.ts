@@ -6,7 +6,6 @@
 // plant that reaches it gets it rejected. Writes to the inputs fail (candidate 0's own error); a write into another
 // candidate's build folder gets candidate 0 rejected for it and the folder wiped.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,15 +17,12 @@ import { POISON_BYTE } from '../../server/src/harness/poison';
 import type { KernelBenchJob } from '../../server/src/harness/python/protocol';
 import { runKernelBench, type KernelBenchRun } from '../../server/src/harness/python/run';
 import { REPO, tempDir } from './harness-helpers';
+import { TEST_PYTHON as python, torchMissing } from './kernelbench-task';
 import { localTarget } from './local-target';
 import { serviceReady } from './service-tests';
 
 const RELU = join(REPO, 'test/fixtures/kernelbench/level1/19_ReLU.py');
-const python = process.env.KERNELPILOT_TEST_PYTHON ?? '/usr/bin/python3';
-const torchMissing = (() => {
-  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0 ? undefined : `${python} cannot import torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop() ?? ''}`;
-})();
+const torchUnavailable = torchMissing();
 
 const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
 const job: Omit<KernelBenchJob, 'task' | 'candidates'> = {
@@ -114,6 +110,14 @@ const ATTACKS = {
     'for folder in (os.environ.get("TRITON_CACHE_DIR") or "triton", os.getcwd(), tempfile.gettempdir(), os.path.expanduser("~")):',
     '    plant(folder)',
   ],
+  'opens the gate\'s memory': [
+    'try:',
+    '    open(f"/proc/{os.getppid()}/mem", "r+b").close()',
+    'except PermissionError:',
+    '    pass',
+    'else:',
+    '    raise RuntimeError("the gate\'s memory is open to a candidate (it could rewrite what the gate checks)")',
+  ],
   // A daemon of its own (double fork, new session) that keeps planting after candidate 0 ends; candidate 0 waits for
   // its first plant, so the parent's check after candidate 0 sees one.
   'leaves a process behind that keeps planting': [
@@ -159,11 +163,18 @@ async function attacked(attack: Attack): Promise<{ hostileResult: CandidateResul
   return { hostileResult, honestResult, honestBuild };
 }
 
+/** 19_ReLU with `init` (Python, `os` imported) run when Model is built. */
+function reluTask(name: string, init: string[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, readFileSync(RELU, 'utf8').replace('super(Model, self).__init__()', ['super(Model, self).__init__()', 'import os', ...init].join('\n        ')));
+  return path;
+}
+
 const runsReason = (c: CandidateResult) => c.probes.find((p) => p.name === 'runs')?.reason ?? '';
 
 for (const attack of ['rewrites task.py', 'rewrites candidate_1.py'] as const) {
   test(`a candidate that ${attack} fails on the read-only inputs; the next candidate is judged on its own`, { timeout: 120_000 }, async (t) => {
-    if (!serviceReady(t, torchMissing)) return;
+    if (!serviceReady(t, torchUnavailable)) return;
     const { hostileResult } = await attacked(attack);
     assert.deepEqual(hostileResult.verdict.failed, ['runs'], hostileResult.verdict.summary);
     assert.match(runsReason(hostileResult), /ModelNew\(\*get_init_inputs\(\)\) raised OSError: \[Errno 30\] Read-only file system: '.*\/(task|candidate_1)\.py\.new'$/);
@@ -171,7 +182,7 @@ for (const attack of ['rewrites task.py', 'rewrites candidate_1.py'] as const) {
 }
 
 test("a candidate that plants a file in another's build folder is rejected for it, and the folder is wiped before that one runs", { timeout: 120_000 }, async (t) => {
-  if (!serviceReady(t, torchMissing)) return;
+  if (!serviceReady(t, torchUnavailable)) return;
   const { hostileResult, honestBuild } = await attacked("plants a file in candidate 1's build folder");
   assert.deepEqual(hostileResult.verdict.failed, ['runs'], hostileResult.verdict.summary);
   assert.match(runsReason(hostileResult), /^the candidate failed: it changed files of another candidate's build \(candidate_1\.py's: added kp_scale\)$/);
@@ -180,44 +191,44 @@ test("a candidate that plants a file in another's build folder is rejected for i
 });
 
 test('what a candidate writes to its Triton cache, cwd, temporary folder and home reaches no other candidate', { timeout: 120_000 }, async (t) => {
-  if (!serviceReady(t, torchMissing)) return;
+  if (!serviceReady(t, torchUnavailable)) return;
   const { hostileResult } = await attacked('writes its Triton cache, cwd, temporary folder and home');
   assert.equal(hostileResult.verdict.accepted, true, `its own places are its own: ${hostileResult.verdict.summary}`);
 });
 
+test("the gate's own process is out of a candidate's reach: no ptrace, no /proc/<pid>/mem", { timeout: 120_000 }, async (t) => {
+  if (!serviceReady(t, torchUnavailable)) return;
+  const { hostileResult } = await attacked("opens the gate's memory");
+  assert.equal(hostileResult.verdict.accepted, true, hostileResult.verdict.summary);
+});
+
 test('a process a candidate leaves behind is ended before the next candidate runs', { timeout: 120_000 }, async (t) => {
-  if (!serviceReady(t, torchMissing)) return;
+  if (!serviceReady(t, torchUnavailable)) return;
   const { hostileResult } = await attacked('leaves a process behind that keeps planting');
   assert.match(runsReason(hostileResult), /it changed files of another candidate's build \(candidate_1\.py's: added kp_scale\)/);
 });
 
 test("the task's Model writing a candidate's build folder fails the task: no candidate is judged", { timeout: 120_000 }, async (t) => {
-  if (!serviceReady(t, torchMissing)) return;
-  const task = join(dir, 'tampering_task.py');
-  writeFileSync(task, readFileSync(RELU, 'utf8').replace('super(Model, self).__init__()', [
-    'super(Model, self).__init__()',
-    '        import os',
-    `        root = ${JSON.stringify(buildRoot)}`,
-    '        for n in os.listdir(root):',
-    '            with open(os.path.join(root, n, "kp_scale"), "w") as f:',
-    '                f.write("3.0")',
-  ].join('\n')));
+  if (!serviceReady(t, torchUnavailable)) return;
+  const task = reluTask('tampering_task.py', [
+    `root = ${JSON.stringify(buildRoot)}`,
+    'for n in os.listdir(root):',
+    '    with open(os.path.join(root, n, "kp_scale"), "w") as f:',
+    '        f.write("3.0")',
+  ]);
   const { result } = await gate(task, [['honest_task_tamper.py', honest('task_tamper')]]);
   assert.match(result.error ?? '', /^build-tamper: the task's Model changed files of a candidate's build \(candidate_0\.py's: added kp_scale\)$/);
   assert.deepEqual(result.candidates, []);
 });
 
 test("each candidate's Triton cache starts with what the reference's left there (its compiled kernels), as a copy", { timeout: 120_000 }, async (t) => {
-  if (!serviceReady(t, torchMissing)) return;
-  const task = join(dir, 'marking_task.py');
+  if (!serviceReady(t, torchUnavailable)) return;
   // Model (built in the reference's process and again in every candidate's) marks its Triton cache when it finds it unmarked.
-  writeFileSync(task, readFileSync(RELU, 'utf8').replace('super(Model, self).__init__()', [
-    'super(Model, self).__init__()',
-    '        import os',
-    '        mark = os.path.join(os.environ["TRITON_CACHE_DIR"], "kernel.cubin")',
-    '        if not os.path.exists(mark):',
-    '            open(mark, "w").write(str(os.getpid()))',
-  ].join('\n')));
+  const task = reluTask('marking_task.py', [
+    'mark = os.path.join(os.environ["TRITON_CACHE_DIR"], "kernel.cubin")',
+    'if not os.path.exists(mark):',
+    '    open(mark, "w").write(str(os.getpid()))',
+  ]);
   const reporting = (n: number) => [
     `# reporter ${n}`, 'import os', 'import torch', 'import torch.nn as nn', '', '',
     'class ModelNew(nn.Module):',

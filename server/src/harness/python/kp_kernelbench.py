@@ -13,8 +13,9 @@
 # inputs (this file, the task, the candidates, their support files) are in a folder the sandbox binds read-only. A
 # child can write only its own work folder, made fresh by the parent just before its fork (its cwd and home, its
 # TMPDIR and TRITON_CACHE_DIR), and the load_inline build folders. The parent, which never runs task or candidate
-# code, checks the rest after every child: it ends whatever the child left running, and empties any build folder
-# that changed while a child that does not own it ran, and that child is rejected for it (`build-tamper`).
+# code and which no child may ptrace, checks the rest after every child: it ends whatever the child left running,
+# and empties any build folder that changed while a child that does not own it ran, and that child is rejected for
+# it (`build-tamper`).
 import gc
 import hashlib
 import inspect
@@ -893,19 +894,24 @@ def ended(pid, deadline, limit_s, label):
 
 # ---------------------------------------------------------------- isolation between children
 
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 # The reference's Triton cache (its compiled kernels) is copied into each candidate's when it is at most this big.
 SEED_BYTES = 64 << 20
 
 
-def become_subreaper():
-    """Orphans of our children (a daemon a candidate forked, in a session of its own) become our children, so
-    end_leftovers finds them."""
+def prctl(option, value, why):
     import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_CHILD_SUBREAPER) failed: the gate cannot end what a candidate leaves running")
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed: {why}")
+
+
+def guard_parent():
+    """Orphans of our children (a daemon a candidate forked, in a session of its own) become our children, so
+    end_leftovers finds them; and no child (same uid) may ptrace us or open our /proc/<pid>/mem."""
+    prctl(PR_SET_CHILD_SUBREAPER, 1, "the gate cannot end what a candidate leaves running")
+    prctl(PR_SET_DUMPABLE, 0, "the gate's memory would be open to its children")
 
 
 def children_of(pid):
@@ -1088,6 +1094,7 @@ def enter(folder):
                        "TRITON_CACHE_DIR": os.path.join(folder, "triton")})
     tempfile.tempdir = None  # gettempdir() caches what it found first
     os.chdir(folder)
+    prctl(PR_SET_DUMPABLE, 1, "a child inherits the parent's 0, which hides its own /proc files from it")
 
 
 class Children:
@@ -1139,7 +1146,7 @@ class Children:
 def main():
     job = json.loads(sys.stdin.read())
     CHUNK["elements"] = max(1, int(job.get("chunkElements", CHUNK["elements"])))
-    become_subreaper()
+    guard_parent()
     children = Children(job, job.get("candidateTimeoutS", 600))
     emit({"kind": "harness", "torch": torch.__version__, "python": sys.version.split()[0], "pid": os.getpid()})
     # Without the reference's outputs (it failed, or the task does not fit) no candidate can be judged.
