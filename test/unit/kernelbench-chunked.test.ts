@@ -5,7 +5,6 @@
 // its source's hash, writable from inside the sandbox and still there after the run; and a candidate whose check
 // ran the gate itself out of GPU memory is reported as not judged, not as rejected.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,16 +17,13 @@ import { runKernelBench, type KernelBenchRun } from '../../server/src/harness/py
 import { POISON_BYTE } from '../../server/src/harness/poison';
 import type { Tolerance } from '../../server/src/benchspec/model';
 import { REPO, tempDir } from './harness-helpers';
+import { TEST_PYTHON as python, torchMissing } from './kernelbench-task';
 import { localTarget } from './local-target';
 import { serviceReady } from './service-tests';
 
 const FIXTURES = join(REPO, 'test/fixtures/kernelbench');
 const RELU = join(FIXTURES, 'level1/19_ReLU.py');
-const python = process.env.KERNELPILOT_TEST_PYTHON ?? '/usr/bin/python3';
-const torchMissing = (() => {
-  const r = spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8', timeout: 60_000 });
-  return r.status === 0 ? undefined : `${python} cannot import torch (apt-get install python3-torch): ${r.stderr.trim().split('\n').pop() ?? ''}`;
-})();
+const torchUnavailable = torchMissing();
 
 const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
 const dir = tempDir('kernelbench-chunked');
@@ -58,7 +54,7 @@ let sliced: KernelBenchRun | undefined;
 let whole: KernelBenchRun | undefined;
 
 before(async () => {
-  if (torchMissing) return;
+  if (torchUnavailable) return;
   process.env.XDG_CACHE_HOME = cacheHome;
   writeFileSync(oneWrong, 'import torch\nimport torch.nn as nn\n\n\nclass ModelNew(nn.Module):\n    def forward(self, x):\n        out = torch.relu(x)\n        out.view(-1)[out.numel() - 3] += 1.0\n        return out\n');
   writeFileSync(marking, [
@@ -85,7 +81,7 @@ function verdicts(r: KernelBenchRun) {
 }
 
 test('in slices of 7 elements an honest ModelNew is accepted and timed, every timed call verified', { timeout: 240_000 }, (t) => {
-  if (!serviceReady(t, torchMissing) || !sliced) return;
+  if (!serviceReady(t, torchUnavailable) || !sliced) return;
   const honest = verdicts(sliced)[0];
   assert.equal(honest.verdict.accepted, true, honest.verdict.summary);
   assert.match(honest.probes.find((p) => p.name === 'timed')?.reason ?? '', /all 3 timed launches/);
@@ -93,7 +89,7 @@ test('in slices of 7 elements an honest ModelNew is accepted and timed, every ti
 });
 
 test('in slices of 7 elements one wrong element is found at its index, and a half-written output is caught', { timeout: 240_000 }, (t) => {
-  if (!serviceReady(t, torchMissing) || !sliced) return;
+  if (!serviceReady(t, torchUnavailable) || !sliced) return;
   const [, wrong, partial] = verdicts(sliced);
   assert.deepEqual(wrong.verdict.failed, ['match'], wrong.verdict.summary);
   assert.match(wrong.probes.find((p) => p.name === 'match')?.reason ?? '', /output\[3, 22\] = .*; 1 of 100 elements fail/);
@@ -102,7 +98,7 @@ test('in slices of 7 elements one wrong element is found at its index, and a hal
 });
 
 test('the checks in slices record what one slice records', { timeout: 240_000 }, (t) => {
-  if (!serviceReady(t, torchMissing) || !sliced || !whole) return;
+  if (!serviceReady(t, torchUnavailable) || !sliced || !whole) return;
   const strip = (r: KernelBenchRun) => ({
     reference: r.reference.checks.map((c) => ({ inputs: c.inputs, outputs: c.outputs })),
     candidates: r.candidates.map((c) => ({ checks: c.checks.map((k) => ({ inputs: k.inputs, outputs: k.outputs })), repeat: c.repeat?.outputs, stopped: c.timing?.stoppedAt })),
@@ -111,7 +107,7 @@ test('the checks in slices record what one slice records', { timeout: 240_000 },
 });
 
 test("each candidate's build folder is the private cache's, named by its source hash, writable in the sandbox and kept", { timeout: 240_000 }, (t) => {
-  if (!serviceReady(t, torchMissing) || !sliced) return;
+  if (!serviceReady(t, torchUnavailable) || !sliced) return;
   const hash = createHash('sha256').update(readFileSync(marking)).digest('hex').slice(0, 16);
   const folder = join(cacheHome, 'kernelpilot/torch-extensions', hash);
   assert.ok(existsSync(join(folder, 'mark')), `${folder}/mark written by the candidate`);

@@ -8,6 +8,14 @@
 #
 # Events go to the original stdout, one JSON object per line starting with {"kind":; a child moves its own fd 1 to
 # stderr first, so whatever a candidate prints cannot pass for an event.
+#
+# Isolation between children (a candidate is an adversary, and a later one must be judged on its own code): the
+# inputs (this file, the task, the candidates, their support files) are in a folder the sandbox binds read-only. A
+# child can write only its own work folder, made fresh by the parent just before its fork (its cwd and home, its
+# TMPDIR and TRITON_CACHE_DIR), and the load_inline build folders. The parent, which never runs task or candidate
+# code and which no child may ptrace, checks the rest after every child: it ends whatever the child left running,
+# and empties any build folder that changed while a child that does not own it ran, and that child is rejected for
+# it (`build-tamper`).
 import gc
 import hashlib
 import inspect
@@ -16,7 +24,9 @@ import json
 import math
 import os
 import signal
+import stat
 import sys
+import tempfile
 import time
 import traceback
 
@@ -896,18 +906,268 @@ def ended(pid, deadline, limit_s, label):
     return os.WEXITSTATUS(status) == 0
 
 
+# ---------------------------------------------------------------- isolation between children
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+# The reference's Triton cache (its compiled kernels) is copied into each candidate's when it is at most this big.
+SEED_BYTES = 64 << 20
+
+
+def prctl(option, value, why):
+    import ctypes
+
+    if ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl({option}, {value}) failed: {why}")
+
+
+def guard_parent():
+    """Orphans of our children (a daemon a candidate forked, in a session of its own) become our children, so
+    end_leftovers finds them; and no child (same uid) may ptrace us or open our /proc/<pid>/mem."""
+    prctl(PR_SET_CHILD_SUBREAPER, 1, "the gate cannot end what a candidate leaves running")
+    prctl(PR_SET_DUMPABLE, 0, "the gate's memory would be open to its children")
+
+
+def children_of(pid):
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                # pid (comm) state ppid ...: comm may hold anything, ")" included.
+                fields = f.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(name))
+    return found
+
+
+def end_leftovers():
+    """Kills and reaps what the last child left running, until nothing is left (one may fork before it dies)."""
+    me = os.getpid()
+    while True:
+        left = children_of(me)
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in left:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def tree(folder):
+    """Every entry under folder as (relative name, path, lstat), a folder before its contents; links never
+    followed; a folder that cannot be listed shows as an entry without contents."""
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        try:
+            names = sorted(os.listdir(os.path.join(folder, rel)))
+        except OSError:
+            continue
+        for name in names:
+            entry = os.path.join(rel, name) if rel else name
+            path = os.path.join(folder, entry)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            yield entry, path, st
+            if stat.S_ISDIR(st.st_mode):
+                stack.append(entry)
+
+
+def file_sha(path):
+    h = hashlib.sha256()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as e:
+        return f"unreadable: {e.strerror}"
+    with os.fdopen(fd, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def listing(folder):
+    """What a build folder holds, by relative name ("" the folder itself): kind and mode; a file's mtime (ninja's
+    clock), size and content hash; a link's target (never followed). A folder's mtime is left out: it moves with
+    its entries, which are named."""
+    try:
+        top = os.lstat(folder)
+    except FileNotFoundError:
+        return {"": ("missing",)}
+    if not stat.S_ISDIR(top.st_mode):
+        return {"": ("not a folder", stat.S_IFMT(top.st_mode))}
+    out = {"": ("folder", top.st_mode)}
+    for entry, path, st in tree(folder):
+        if stat.S_ISREG(st.st_mode):
+            out[entry] = ("file", st.st_mode, st.st_mtime_ns, st.st_size, file_sha(path))
+        elif stat.S_ISLNK(st.st_mode):
+            out[entry] = ("link", os.readlink(path))
+        else:
+            out[entry] = ("other", st.st_mode)
+    return out
+
+
+def differences(before, now, most=5):
+    said = [f"added {n}" for n in sorted(set(now) - set(before))]
+    said += [f"removed {n}" for n in sorted(set(before) - set(now))]
+    said += [f"changed {n or 'the folder itself'}" for n in sorted(set(before) & set(now)) if before[n] != now[n]]
+    return ", ".join(said[:most]) + (f" and {len(said) - most} more" if len(said) > most else "")
+
+
+def empty_folder(folder):
+    """Leaves folder an empty folder of ours: a link or file in its place is removed, every entry under it too
+    (folders made unreadable are opened up first). It stays the same folder: in the sandbox it is a mount point."""
+    try:
+        top = os.lstat(folder)
+    except FileNotFoundError:
+        top = None
+    if top is not None and not stat.S_ISDIR(top.st_mode):
+        os.unlink(folder)
+        top = None
+    if top is None:
+        os.mkdir(folder, 0o700)
+        return
+    folders, stack = [], [folder]
+    while stack:
+        current = stack.pop()
+        os.chmod(current, 0o700)
+        folders.append(current)
+        for name in os.listdir(current):
+            path = os.path.join(current, name)
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                stack.append(path)
+            else:
+                os.unlink(path)
+    for current in reversed(folders[1:]):
+        os.rmdir(current)
+
+
+class BuildGuard:
+    """The load_inline build folders stay writable for the whole run (ninja finds an unchanged candidate built), so
+    after every child those it does not own are compared with how they were; one that changed is emptied (its
+    candidate rebuilds from scratch) and named."""
+
+    def __init__(self, builds, names):
+        self.owners = {}
+        for folder, name in zip(builds, names):
+            if folder:
+                self.owners.setdefault(folder, []).append(name)
+        self.seen = {folder: listing(folder) for folder in self.owners}
+
+    def check(self, own):
+        """What changed in folders other than `own` (each emptied); `own` is taken as the child left it."""
+        changed = []
+        for folder, before in self.seen.items():
+            if folder == own:
+                continue
+            now = listing(folder)
+            if now != before:
+                changed.append(f"{' and '.join(self.owners[folder])}'s: {differences(before, now)}")
+                empty_folder(folder)
+                self.seen[folder] = listing(folder)
+        if own in self.seen:
+            self.seen[own] = listing(own)
+        return changed
+
+
+def snapshot(folder):
+    """The regular files under folder as (relative name, bytes); none when they pass SEED_BYTES."""
+    files, total = [], 0
+    for entry, path, st in tree(folder):
+        if stat.S_ISREG(st.st_mode):
+            total += st.st_size
+            if total > SEED_BYTES:
+                return []
+            with open(path, "rb") as f:
+                files.append((entry, f.read()))
+    return files
+
+
+def remove_quietly(folder):
+    try:
+        empty_folder(folder)
+        os.rmdir(folder)
+    except OSError:
+        pass  # the driver removes the whole scratch folder after the run
+
+
+def enter(folder):
+    """In the child, before any task or candidate code: its own cwd, home, temporary files and Triton cache."""
+    os.environ.update({"HOME": folder, "XDG_CACHE_HOME": os.path.join(folder, ".cache"), "TMPDIR": os.path.join(folder, "tmp"),
+                       "TRITON_CACHE_DIR": os.path.join(folder, "triton")})
+    tempfile.tempdir = None  # gettempdir() caches what it found first
+    os.chdir(folder)
+    prctl(PR_SET_DUMPABLE, 1, "a child inherits the parent's 0, which hides its own /proc files from it")
+
+
+class Children:
+    """Runs the reference, then each candidate, one child at a time, each in a work folder of its own, and checks
+    what each left behind."""
+
+    def __init__(self, job, limit):
+        self.limit = limit
+        self.root = job.get("workDir") or os.getcwd()
+        names = [os.path.basename(c) for c in job["candidates"]]
+        self.builds = job.get("buildDirs") or [None] * len(names)
+        self.guard = BuildGuard(self.builds, names)
+        self.seed = []
+
+    def fresh(self, name):
+        """A work folder under a new name (mkdtemp: never one an earlier child could have made), with the
+        reference's Triton cache copied in."""
+        folder = tempfile.mkdtemp(prefix=f"{name}-", dir=self.root)
+        for sub in ("tmp", "triton"):
+            os.mkdir(os.path.join(folder, sub), 0o700)
+        for entry, data in self.seed:
+            path = os.path.join(folder, "triton", entry)
+            os.makedirs(os.path.dirname(path), 0o700, exist_ok=True)
+            with open(path, "wb") as f:
+                f.write(data)
+        return folder
+
+    def run(self, work, label, index=None):
+        """True when the child ended cleanly and changed no build folder but its own."""
+        folder = self.fresh("reference" if index is None else f"candidate-{index}")
+
+        def inside():
+            enter(folder)
+            work()
+
+        ok = wait_for(child(inside, label), self.limit, label)
+        end_leftovers()
+        changed = "; ".join(self.guard.check(None if index is None else self.builds[index]))
+        if changed:
+            who = "the task's Model changed files of a candidate's build" if index is None else "it changed files of another candidate's build"
+            emit({"kind": "error", "stage": "build-tamper", "message": f"{who} ({changed})"})
+            ok = False
+        if index is None and ok:
+            self.seed = snapshot(os.path.join(folder, "triton"))
+        remove_quietly(folder)
+        return ok
+
+
 def main():
     job = json.loads(sys.stdin.read())
-    limit = job.get("candidateTimeoutS", 600)
     CHUNK["elements"] = max(1, int(job.get("chunkElements", CHUNK["elements"])))
-    builds = job.get("buildDirs") or [None] * len(job["candidates"])
+    guard_parent()
+    children = Children(job, job.get("candidateTimeoutS", 600))
     emit({"kind": "harness", "torch": torch.__version__, "python": sys.version.split()[0], "pid": os.getpid()})
     # The reference child tells its autotuner's pick through a pipe no candidate child inherits (both ends are closed
     # before the first candidate forks); a job that brings a pick (a later attempt of an optimize run) keeps it.
     pin_read, pin_write = os.pipe()
-    pid = child(lambda: run_reference({**job, "pinTo": None if job.get("modelPin") else pin_write}), "reference")
+    reference_ok = children.run(lambda: run_reference({**job, "pinTo": None if job.get("modelPin") else pin_write}), "the reference (Model)")
     os.close(pin_write)
-    reference_ok = wait_for(pid, limit, "the reference (Model)")
     picked = os.read(pin_read, 1 << 16)
     os.close(pin_read)
     if picked and not job.get("modelPin"):
@@ -916,8 +1176,7 @@ def main():
     if reference_ok:
         for index, candidate in enumerate(job["candidates"]):
             emit({"kind": "candidate", "index": index, "file": candidate})
-            pid = child(lambda: run_candidate(job, candidate, builds[index]), "candidate")
-            wait_for(pid, limit, f"the candidate {os.path.basename(candidate)}")
+            children.run(lambda: run_candidate(job, candidate, children.builds[index]), f"the candidate {os.path.basename(candidate)}", index)
     emit({"kind": "done"})
 
 

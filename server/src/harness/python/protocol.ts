@@ -5,7 +5,8 @@
 // `baseline-check` per seed, `baselines`, `end`; an `error` with stage `memory` when the task cannot fit the GPU,
 // and then no candidate runs); then per candidate a `candidate` marker followed by that
 // candidate's events (`start`, `loaded`, one `check` per seed, `repeat`, `timing`, `end`); an `error` in place of
-// the rest when something failed; `finished` (its seconds) after the reference and each candidate; `done` last. The check, repeat, timing and baseline-check events have the CUDA
+// the rest when something failed; `finished` (its seconds) after the reference and each candidate, then an `error`
+// with stage `build-tamper` when that child changed a build folder not its own; `done` last. The check, repeat, timing and baseline-check events have the CUDA
 // gate's shapes (../protocol.ts), so derive/probes.ts derives the same probes from them.
 
 import type { Tolerance } from '../../benchspec/model';
@@ -47,6 +48,11 @@ export interface KernelBenchJob {
   chunkElements?: number;
   /** Per candidate (same order): its load_inline build folder, kept across runs and keyed by its source. */
   buildDirs?: string[];
+  /**
+   * The one folder the harness may write besides the build folders (the inputs are read-only): each child gets a fresh
+   * folder of its own under it. Default: the current folder.
+   */
+  workDir?: string;
   /**
    * GPU cycles of `torch.cuda._sleep` queued before each timed call's start event (Triton jobs), so the host's part of
    * the call runs while the GPU sleeps and the events time the GPU work alone; 0 or absent: KernelBench's own timing.

@@ -1,8 +1,10 @@
 // Runs the Python gate (kp_kernelbench.py) for one KernelBench task and its candidates through a Target, and sorts
 // its event lines into the reference's evidence and each candidate's. One process per task: torch is imported once,
-// each candidate runs in a child of it (protocol.ts); cancelling kills the process group, children included.
+// each candidate runs in a child of it (protocol.ts); cancelling kills the process group, children included. A
+// candidate child can write only its own work folder and its own build folder: the inputs are read-only in the
+// sandbox, and the harness's parent checks the rest between children.
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { privateDir } from '../../targets/private-dir';
 import { createScratch } from '../../targets/scratch';
@@ -109,9 +111,14 @@ export interface GateFiles {
   what: string;
 }
 
+/** An input of the run, readable by the sandbox's unprivileged uid (the scratch folder above it is private). */
+async function writeInput(to: string, data: string | Buffer): Promise<void> {
+  await writeFile(to, data);
+  await chmod(to, 0o644);
+}
+
 async function place(file: GateFile, to: string): Promise<void> {
-  if ('path' in file) await copyFile(file.path, to);
-  else await writeFile(to, file.text);
+  await writeInput(to, 'path' in file ? await readFile(file.path) : file.text);
 }
 
 /** A KernelBench task and its ModelNew files (runPythonGate). */
@@ -120,10 +127,10 @@ export function runKernelBench(task: string, candidates: readonly string[], job:
 }
 
 /**
-* Each candidate's load_inline build folder, kept across runs in the private cache and named by a hash of its source:
+ * Each candidate's load_inline build folder, kept across runs in the private cache and named by a hash of its source:
  * an unchanged candidate finds its extension built (ninja has nothing to do), a changed one gets a folder of its own.
- * The candidates of one task share a sandbox, so each could write the others' folders; nothing beyond this run's
- * candidates is bound writable.
+ * All of the run's build folders are bound writable (nothing beyond them); the harness's parent checks after every
+ * child that it changed no folder but its own, and empties one it did.
  */
 async function buildDirsFor(sources: ReadonlyArray<string | Buffer>): Promise<string[]> {
   const root = await privateDir('torch-extensions');
@@ -135,33 +142,42 @@ async function buildDirsFor(sources: ReadonlyArray<string | Buffer>): Promise<st
 }
 
 /**
- * Copies the harness, the task, the candidates and their support files into a scratch folder (our names, one folder
- * the sandbox may write), puts it on the target and runs the job there. `job` names no files: this fills them in.
+ * Copies the harness, the task, the candidates and their support files (our names) into `inputs/` of a scratch
+ * folder, which the sandbox binds read-only, makes `work/` beside it, the one folder of the scratch it may write,
+ * puts both on the target and runs the job there. The harness gives each child (the reference, each candidate) a
+ * fresh folder of its own under `work/` (cwd, home, TMPDIR, TRITON_CACHE_DIR), so a candidate child can write only
+ * its own work folder and its own build folder; the harness's parent checks the rest (kp_kernelbench.py). `job`
+ * names no files: this fills them in.
  */
 export async function runPythonGate(files: GateFiles, job: Omit<KernelBenchJob, 'task' | 'candidates'>, options: KernelBenchRunOptions): Promise<KernelBenchRun> {
   const { target } = options;
   const scratch = await createScratch('kernelbench');
   try {
-    const harness = join(scratch.dir, 'kp_kernelbench.py');
-    await writeFile(harness, harnessSource);
-    await place(files.task, join(scratch.dir, 'task.py'));
-    const copies = files.candidates.map((_, i) => join(scratch.dir, `candidate_${i}.py`));
+    const inputs = join(scratch.dir, 'inputs');
+    const work = join(scratch.dir, 'work');
+    await mkdir(inputs);
+    await chmod(inputs, 0o755);
+    await mkdir(work, { mode: 0o700 });
+    const harness = join(inputs, 'kp_kernelbench.py');
+    await writeInput(harness, harnessSource);
+    await place(files.task, join(inputs, 'task.py'));
+    const copies = files.candidates.map((_, i) => join(inputs, `candidate_${i}.py`));
     const sources = await Promise.all(files.candidates.map((c) => ('path' in c.file ? readFile(c.file.path) : c.file.text)));
-    await Promise.all(sources.map((source, i) => writeFile(copies[i], source)));
-    await Promise.all((files.support ?? []).map((f) => place(f.file, join(scratch.dir, f.name))));
+    await Promise.all(sources.map((source, i) => writeInput(copies[i], source)));
+    await Promise.all((files.support ?? []).map((f) => place(f.file, join(inputs, f.name))));
     const builds = await buildDirsFor(sources);
     await target.put([scratch.dir, ...builds], { signal: options.signal });
-    const dir = target.targetPath(scratch.dir);
+    const workDir = target.targetPath(work);
     const buildDirs = builds.map((b) => target.targetPath(b));
-    const full: KernelBenchJob = { ...job, task: target.targetPath(join(scratch.dir, 'task.py')), candidates: copies.map((c) => target.targetPath(c)), buildDirs };
-    const sandbox: SandboxPolicy = { writable: [dir, ...new Set(buildDirs)], gpu: options.gpu, limits: { processes: 4096 } };
+    const full: KernelBenchJob = { ...job, task: target.targetPath(join(inputs, 'task.py')), candidates: copies.map((c) => target.targetPath(c)), buildDirs, workDir };
+    const sandbox: SandboxPolicy = { readable: [target.targetPath(inputs)], writable: [workDir, ...new Set(buildDirs)], gpu: options.gpu, limits: { processes: 4096 } };
     const result = await target.exec(options.python ?? 'python3', [target.targetPath(harness)], {
       input: JSON.stringify(full),
-      cwd: dir,
+      cwd: workDir,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
-      // Triton's cache inside the job's folder; load_inline's are the build folders above (buildDirs).
-      env: { TRITON_CACHE_DIR: join(dir, 'triton'), PYTHONDONTWRITEBYTECODE: '1', ...options.env },
+      // Each child's TRITON_CACHE_DIR, TMPDIR and home are set by the harness, in its own work folder.
+      env: { PYTHONDONTWRITEBYTECODE: '1', ...options.env },
       // Candidate code runs here: always under the target's sandbox (the user's --no-sandbox is the target's to apply).
       sandbox,
     });
