@@ -32,7 +32,8 @@ REPO=$(pwd)
 EXAMPLES=${EXAMPLES:-vector_add softmax matmul}
 STEPS=${STEPS:-bench compare model search}
 step() { [[ " $STEPS " == *" $1 "* ]]; }
-seconds() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# Tenths of seconds since a `date +%s%N` (bash arithmetic: the GPU machine has no awk or bc).
+seconds() { local d=$(( ($(date +%s%N) - $1) / 100000000 )); echo "$(( d / 10 )).$(( d % 10 ))"; }
 
 for name in $EXAMPLES; do
   dir="$REPO/examples/triton/$name"
@@ -50,13 +51,13 @@ PY
   for c in "$dir"/candidates/*.py; do candidates+=(--candidate "$c"); done
   if step bench; then
   echo "== $name: bench" >&2
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" bench "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" "${EXTRA[@]}" --json) > "$OUT/$name-bench.json" 2> "$OUT/$name-bench.stderr"
   echo "exit $? in $(seconds "$start") s" >&2
   fi
   if step compare; then
   echo "== $name: compare $(( ${#candidates[@]} / 2 )) candidate(s)" >&2
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" compare "$name.py" --spec "$spec" "${candidates[@]}" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" "${EXTRA[@]}" --json) > "$OUT/$name-compare.json" 2> "$OUT/$name-compare.stderr"
   echo "exit $? (3: some rejected) in $(seconds "$start") s" >&2
 
@@ -67,14 +68,14 @@ PY
   "$NODE" bench/scripted-endpoint.mjs --example "$dir" --url-file "$OUT/$name-endpoint.url" --log "$OUT/$name-endpoint.jsonl" & endpoint=$!
   for _ in $(seq 100); do [ -s "$OUT/$name-endpoint.url" ] && break; sleep 0.1; done
   answers=$("$NODE" bench/scripted-endpoint.mjs --example "$dir" --list | wc -l)
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   (cd "$dir" && KERNELPILOT_API_KEY=scripted "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 1 --candidates "$answers" --repairs 0 --no-search --base-url "$(cat "$OUT/$name-endpoint.url")" --model scripted "${EXTRA[@]}" --json) > "$OUT/$name-optimize-model.json" 2> "$OUT/$name-optimize-model.stderr"
   echo "exit $? in $(seconds "$start") s" >&2
   kill "$endpoint" 2> /dev/null; wait "$endpoint" 2> /dev/null
   fi
   if step search; then
   echo "== $name: optimize, the built-in search (2 rounds of 4)" >&2
-  start=$(date +%s.%N)
+  start=$(date +%s%N)
   (cd "$dir" && "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 2 --candidates 4 --no-model "${EXTRA[@]}" --json) > "$OUT/$name-optimize-search.json" 2> "$OUT/$name-optimize-search.stderr"
   echo "exit $? in $(seconds "$start") s" >&2
   fi
