@@ -6,7 +6,7 @@
 // rejected by its probe and the run record must re-derive.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { evaluate } from '../../server/src/benchspec/expr';
@@ -24,6 +24,12 @@ const EXAMPLES = join(REPO, 'examples/triton');
 function spec(name: string, sizes: Record<string, number>): BenchSpec {
   const s = JSON.parse(readFileSync(join(EXAMPLES, name, `${name}.spec.json`), 'utf8')) as BenchSpec;
   return { ...s, sizes: { ...s.sizes, ...sizes } };
+}
+
+/** A workspace under test-results/ (made when this test runs first in a fresh clone). */
+function resultsDir(): string {
+  mkdirSync(join(REPO, 'test-results'), { recursive: true });
+  return mkdtempSync(join(REPO, 'test-results', 'triton-'));
 }
 
 function cliRun(cwd: string, ...args: string[]) {
@@ -59,10 +65,10 @@ test('spec expressions in Python keep the spec language\'s integer semantics (C 
 test('no GPU (or no triton) on the target: the job fails with one message that says why', { timeout: 200_000 }, (t) => {
   if (!serviceReady(t, torchMissing)) return;
   const dir = join(EXAMPLES, 'vector_add');
-  const noGpu = cliRun(dir, 'bench', 'vector_add.py', '--python', debianPython, '--workspace', mkdtempSync(join(REPO, 'test-results', 'triton-')));
+  const noGpu = cliRun(dir, 'bench', 'vector_add.py', '--python', debianPython, '--workspace', resultsDir());
   assert.equal(noGpu.status, 1);
   assert.match(noGpu.stderr, /^kernelpilot: cannot benchmark add_kernel on target 'local': no CUDA GPU is visible to torch here \(torch\.cuda\.is_available\(\) is False\): Triton kernels run only on a GPU \(--device cpu runs it in Triton's interpreter: checks only, no timing\)$/m);
-  const noTriton = cliRun(dir, 'bench', 'vector_add.py', '--python', debianPython, '--device', 'cpu', '--workspace', mkdtempSync(join(REPO, 'test-results', 'triton-')));
+  const noTriton = cliRun(dir, 'bench', 'vector_add.py', '--python', debianPython, '--device', 'cpu', '--workspace', resultsDir());
   assert.equal(noTriton.status, 1);
   assert.match(noTriton.stderr, /^kernelpilot: cannot benchmark add_kernel on target 'local': triton cannot be imported here \(ModuleNotFoundError: No module named 'triton'\): install triton beside torch$/m);
 });
