@@ -81,6 +81,9 @@ test('optimize a Triton kernel from the CLI: the loop through the Triton gate, v
   }
   assert.deepEqual({ rederived: report.gateRecords.rederived, mismatches: report.mismatches }, { rederived: 3, mismatches: [] });
   assert.match(r.stderr, /run \S+: built-in search/);
+  // The round's proposals came together: one gate process (torch imported, the reference run once), a record each.
+  assert.match(r.stderr, /run: the Python gate on target 'local' \(3 candidate\(s\)\)/);
+  assert.equal(new Set(report.attempts.map((a) => a.evidence)).size, 3);
 });
 
 const onePass = readFileSync(join(EXAMPLES, 'softmax/candidates/fast_one_pass.py'), 'utf8');

@@ -6,13 +6,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { inferKernelBench } from '../benchspec/kernelbench';
-import type { BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization } from '../optimize/evaluator';
+import type { BaselineFacts, CandidateEvaluator, PreparedOptimization } from '../optimize/evaluator';
 import { sha256File, sha256Text } from '../runs/hash';
-import { writeTritonRecord } from '../runs/triton-record';
+import { writeTritonRecord, type TritonRecord } from '../runs/triton-record';
 import type { Target } from '../targets/target';
 import { createScratch } from '../targets/scratch';
 import { JobError } from './job-prepare';
 import { defaultKernelBenchOptions, evaluateTask, readTaskFile, tolerancesOf, type KernelBenchOptions } from './kernelbench';
+import { batchedEvaluate } from './gate-batch';
+import { candidateRecord } from './triton';
 import { tritonOutcomeOf } from './triton-optimize';
 import { discover } from '../kernels/discover';
 
@@ -54,29 +56,27 @@ export async function prepareKernelBenchOptimization(o: KernelBenchOptimizeOptio
   const scratch = await createScratch('kernelbench-candidates');
   const evaluator: CandidateEvaluator = {
     baseline,
-    async evaluate(request: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome> {
-      const file = join(scratch.dir, `${request.id}.py`);
-      await writeFile(file, request.source);
+    // The candidates that arrive together share one gate process (gate-batch.ts); each is recorded on its own.
+    evaluate: batchedEvaluate(async (requests, signal) => {
+      const files = requests.map((r) => join(scratch.dir, `${r.id}.py`));
+      await Promise.all(requests.map((r, i) => writeFile(files[i], r.source)));
       // The baselines were timed once above; each candidate is timed in pairs against eager Model, which is its speedup.
-      const { result, run, plan } = await evaluateTask(o.file, [file], {}, { ...options, baselineIters: 0, compile: false, signal });
-      const candidate = result.candidates[0];
-      if (result.error || !candidate || !run) throw new JobError('run', `the KernelBench gate gave no verdict for attempt ${request.id}${result.error ? `: ${result.error}` : ''}`);
-      const evidence = await writeTritonRecord(o.workspace, {
+      const { result, run, plan } = await evaluateTask(o.file, files, {}, { ...options, baselineIters: 0, compile: false, signal });
+      const ids = requests.map((r) => r.id).join(', ');
+      if (result.error || !run || result.candidates.length !== requests.length) throw new JobError('run', `the KernelBench gate gave no verdict for attempt(s) ${ids}${result.error ? `: ${result.error}` : ''}`);
+      const record: Omit<TritonRecord, 'id' | 'createdAt'> = {
         version: 1,
         kind: 'kernelbench-compare',
         kernel: kernel.qualifiedName,
-        sources: [
-          { role: 'baseline', path: o.file, sha256: taskSha },
-          { role: 'candidate', path: file, sha256: sha256Text(request.source) },
-        ],
+        sources: [{ role: 'baseline', path: o.file, sha256: taskSha }, ...requests.map((r, i) => ({ role: 'candidate' as const, path: files[i], sha256: sha256Text(r.source) }))],
         spec,
         plan,
         target: { name: o.target.name, host: o.target.host },
-        generated: { task: text, candidates: [{ launchOrigin: `attempt ${request.id}`, source: request.source }] },
+        generated: { task: text, candidates: requests.map((r) => ({ launchOrigin: `attempt ${r.id}`, source: r.source })) },
         run,
-      });
-      return tritonOutcomeOf(candidate, evidence);
-    },
+      };
+      return Promise.all(result.candidates.map(async (candidate, i) => tritonOutcomeOf(candidate, await writeTritonRecord(o.workspace, candidateRecord(record, i)))));
+    }),
   };
   return { problem: { file: o.file, source: text, kernel, spec, baseline }, evaluator, close: () => scratch.remove() };
 }

@@ -1,14 +1,17 @@
 // The Triton gate as the optimize loop's evaluator (optimize/evaluator.ts): the baseline is benchmarked once for the
-// loop's facts, then each candidate (its source written to a scratch file, its launch checked against the spec) is
-// compared with the baseline by the Triton gate (bench/triton.ts) and its verdict handed over in the loop's terms. A
-// candidate that was checked but not timed is not a gain: it comes back rejected at the `run` stage, saying so.
+// loop's facts (its autotune pick kept for every attempt), then the candidates (each source written to a scratch
+// file, each launch checked against the spec alone) are compared with the baseline by the Triton gate
+// (bench/triton.ts), those that arrive together in one gate process (gate-batch.ts), each recorded on its own; the
+// verdicts are handed over in the loop's terms. A candidate that was checked but not timed is not a gain: it comes
+// back rejected at the `run` stage, saying so.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CandidateResult } from '../derive/kernelbench';
 import type { BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
 import { createScratch } from '../targets/scratch';
 import { JobError, prepareSpec } from './job-prepare';
-import { autotunePinOf, runTritonJob, type TritonJobOptions } from './triton';
+import { batchedEvaluate } from './gate-batch';
+import { autotunePinOf, runTritonJob, type TritonCandidate, type TritonJobOptions } from './triton';
 
 function stageOf(c: CandidateResult): RejectStage {
   if (c.verdict.failed.includes('builds')) return 'compile';
@@ -41,21 +44,40 @@ export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 
   // The baseline's autotuner ran once, above: every attempt times the baseline with that pick.
   const modelPin = autotunePinOf(bench.run.reference.report);
   const scratch = await createScratch('triton-candidates');
+  const { onProgress: _progress, ...quiet } = options;
+  const candidateOf = async (request: EvaluationRequest): Promise<TritonCandidate> => {
+    const file = join(scratch.dir, `${request.id}.py`);
+    await writeFile(file, request.source);
+    return { file, ...(request.launch ? { launch: request.launch, launchOrigin: `attempt ${request.id}` } : {}) };
+  };
+  /** A launch or kernel the spec cannot take is the candidate's mistake, told back to it (checked alone, before the batch runs). */
+  const launchProblem = async (candidate: TritonCandidate, signal: AbortSignal): Promise<CandidateOutcome | undefined> => {
+    try {
+      await runTritonJob({ ...quiet, signal, candidates: [candidate], dryRun: true });
+      return undefined;
+    } catch (error) {
+      if (error instanceof JobError && (error.kind === 'spec' || error.kind === 'candidate') && !signal.aborted) return { verdict: 'rejected', stage: 'launch', reasons: [error.message], failedProbes: [], diagnostics: [] };
+      throw error;
+    }
+  };
   const evaluator: CandidateEvaluator = {
     baseline,
-    async evaluate(request: EvaluationRequest, signal: AbortSignal): Promise<CandidateOutcome> {
-      const file = join(scratch.dir, `${request.id}.py`);
-      await writeFile(file, request.source);
-      try {
-        const result = await runTritonJob({ ...options, ...(modelPin ? { modelPin } : {}), signal, candidates: [{ file, ...(request.launch ? { launch: request.launch, launchOrigin: `attempt ${request.id}` } : {}) }] });
-        if (result.kind !== 'triton' || !result.result.candidates[0]) throw new JobError('run', `the Triton gate gave no verdict for attempt ${request.id}`);
-        return tritonOutcomeOf(result.result.candidates[0], result.runDir);
-      } catch (error) {
-        // A launch or kernel the spec cannot take is the candidate's mistake, told back to it; anything else is the gate's.
-        if (error instanceof JobError && (error.kind === 'spec' || error.kind === 'candidate') && !signal.aborted) return { verdict: 'rejected', stage: 'launch', reasons: [error.message], failedProbes: [], diagnostics: [] };
-        throw error;
+    evaluate: batchedEvaluate(async (requests, signal) => {
+      const candidates = await Promise.all(requests.map(candidateOf));
+      const outcomes = await Promise.all(candidates.map((c) => launchProblem(c, signal)));
+      const runnable = candidates.filter((_, i) => !outcomes[i]);
+      if (runnable.length) {
+        const result = await runTritonJob({ ...options, ...(modelPin ? { modelPin } : {}), signal, candidates: runnable, recordEach: true });
+        if (result.kind !== 'triton' || result.result.candidates.length !== runnable.length) throw new JobError('run', `the Triton gate gave no verdict for attempts ${requests.map((r) => r.id).join(', ')}`);
+        let next = 0;
+        outcomes.forEach((outcome, i) => {
+          if (outcome) return;
+          outcomes[i] = tritonOutcomeOf(result.result.candidates[next], result.candidateRunDirs?.[next] ?? result.runDir);
+          next++;
+        });
       }
-    },
+      return outcomes as CandidateOutcome[];
+    }),
   };
   return { problem: { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline }, evaluator, close: () => scratch.remove() };
 }

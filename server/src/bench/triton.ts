@@ -47,6 +47,8 @@ export interface TritonJobOptions {
   warmup?: number;
   /** The baseline's autotune pick from an earlier run of the same optimization: pinned, not autotuned again. */
   modelPin?: AutotunePin;
+  /** One record per candidate (each with the reference's evidence), as an optimize run's attempts need; default one for the run. */
+  recordEach?: boolean;
   /** Timed calls of the baseline alone (bench). */
   iters?: number;
   timeoutMs?: number;
@@ -78,6 +80,8 @@ export interface TritonJobResult {
   plan: KernelBenchPlan;
   /** The run's folder (triton.json inside). */
   runDir: string;
+  /** With recordEach: each candidate's own record folder, in order. */
+  candidateRunDirs?: string[];
 }
 
 const L2_FLUSH_BYTES = 256 * 1024 * 1024;
@@ -142,6 +146,17 @@ function referenceFailure(kernel: string, run: KernelBenchRun, target: Target, d
     return new JobError('run', `cannot benchmark ${kernel} on target '${target.name}': ${known[0]}${hint}`);
   }
   return new JobError('run', `the Triton gate could not run ${kernel}'s baseline (${error?.stage ?? 'crash'}): ${message}`);
+}
+
+/** The record of one candidate of a run: the reference's evidence and that candidate's alone (it re-derives to the same verdict). */
+export function candidateRecord(record: Omit<TritonRecord, 'id' | 'createdAt'>, index: number): Omit<TritonRecord, 'id' | 'createdAt'> {
+  const candidates = record.sources.filter((s) => s.role === 'candidate');
+  return {
+    ...record,
+    sources: [...record.sources.filter((s) => s.role === 'baseline'), ...candidates.slice(index, index + 1)],
+    generated: { ...record.generated, candidates: record.generated.candidates.slice(index, index + 1) },
+    run: { ...record.run, candidates: record.run.candidates.slice(index, index + 1) },
+  };
 }
 
 /** The autotune pick a report names, to pin in later runs; undefined when the kernel is not autotuned. */
@@ -219,5 +234,6 @@ export async function runTritonJob(options: TritonJobOptions): Promise<TritonDry
     run,
   };
   const runDir = await writeTritonRecord(options.workspace, record);
-  return { kind: 'triton', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, result, run, plan, runDir };
+  const candidateRunDirs = options.recordEach ? await Promise.all(record.generated.candidates.map((_, i) => writeTritonRecord(options.workspace, candidateRecord(record, i)))) : undefined;
+  return { kind: 'triton', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, result, run, plan, runDir, ...(candidateRunDirs ? { candidateRunDirs } : {}) };
 }
