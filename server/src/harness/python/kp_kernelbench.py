@@ -7,7 +7,9 @@
 # killed when it passes its time limit, and its death is reported, never taken for a verdict.
 #
 # Events go to the original stdout, one JSON object per line starting with {"kind":; a child moves its own fd 1 to
-# stderr first, so whatever a candidate prints cannot pass for an event.
+# stderr first, so what a candidate prints does not pass for an event. One that looks for the events' descriptor can
+# still write there: a candidate runs in the child that checks and times it (as in KernelBench's own eval), so the
+# checks hold against code that games the measurement, not against code that forges the gate's own output.
 #
 # Isolation between children (a candidate is an adversary, and a later one must be judged on its own code): the
 # inputs (this file, the task, the candidates, their support files) are in a folder the sandbox binds read-only. A
