@@ -791,7 +791,12 @@ def repeated(name, a, b):
 
 def time_pairs(side, job, model_new, call, poison):
     """Interleaved pairs (candidate, eager Model; the order alternates) on fresh inputs every pair, every candidate
-    call verified against the reference computed for the same inputs; the first problem stops the timing."""
+    call verified against the reference computed for the same inputs; the first problem stops the timing.
+
+    The reference's outputs for the candidate's inputs never exist while the candidate runs: it shares this process
+    and could find them (through the stack or the garbage collector) and return a copy. When the reference goes
+    first, it is timed on inputs of its own (drawn from seeds no candidate call gets), and the candidate's call is
+    verified by a reference call made after it, untimed."""
     tol = job["tolerance"]
     byte = job["poisonByte"]
     base, cand = series(), series()
@@ -803,19 +808,23 @@ def time_pairs(side, job, model_new, call, poison):
              "pairs": 0, "baseline": base, "candidate": cand}
     for i in range(warmup + pairs):
         seed = job["timeSeed"] + i
+        spans = {}
+        if i % 2 == 1:
+            # The reference first, on its own inputs; its outputs are gone before the candidate's inputs are drawn.
+            own = side.inputs(job["timeSeed"] + warmup + pairs + i)
+            _, spans["baseline"] = side.timed_call(side.model, own)
+            del own, _
         args = side.inputs(seed)
-        # The candidate gets a copy made before either call, the reference the drawn inputs: two input sets alive,
-        # not three; the candidate's copy is checked against its own digests from before its call.
+        # The candidate gets a copy made before its call, the reference the drawn inputs: two input sets alive, not
+        # three; the candidate's copy is checked against its own digests from before its call.
         cand_args = clone_args(args)
         before = [digest(x) for _, x in side.tensors(cand_args)]
         poison.pre_poison()
-        order = ["candidate", "baseline"] if i % 2 == 0 else ["baseline", "candidate"]
-        spans = {}
-        for who in order:
-            if who == "candidate":
-                outs, spans[who] = call(cand_args, f"timed call {i}")
-            else:
-                refs, spans[who] = side.timed_call(side.model, args)
+        outs, spans["candidate"] = call(cand_args, f"timed call {i}")
+        if i % 2 == 1:
+            refs, _ = side.timed_call(side.model, args)
+        else:
+            refs, spans["baseline"] = side.timed_call(side.model, args)
         refs = as_list(refs)
         changed = sum(0 if b == digest(x) else 1 for b, (_, x) in zip(before, side.tensors(cand_args)))
         del args, cand_args
