@@ -29,6 +29,7 @@ import signal
 import stat
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -689,6 +690,8 @@ def check_candidate(side, job, candidate, build_dir):
     emit({"kind": "start", "mode": "candidate", "device": side.device_info(), "torch": torch.__version__,
           "timing": {"method": side.timing_method()}})
     prepare_builds(side, build_dir)
+    # The gate's own threads: any other still running after a candidate call is the candidate's, working outside it.
+    gate_threads = set(threading.enumerate())
     try:
         module = load_module(candidate, "kp_candidate")
     except Exception as e:
@@ -712,6 +715,10 @@ def check_candidate(side, job, candidate, build_dir):
         touched = tampered()
         if touched:
             raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
+        running = [t.name for t in threading.enumerate() if t not in gate_threads and t.is_alive()]
+        if running:
+            raise CandidateError("threads", f"the candidate left {len(running)} thread(s) of its own running after its call "
+                                            f"({', '.join(running[:3])}): work done after a call returns is not measured", doing)
         return as_list(out), span
 
     # What stays alive between steps is what a probe needs: the previous call's outputs (aliasing), a copy of the

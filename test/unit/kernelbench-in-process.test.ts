@@ -1,9 +1,12 @@
-// A Python candidate shares its process with the reference (KernelBench's protocol), so it can look for the
-// reference's outputs for its own inputs — through the stack or the garbage collector — and return a copy instead of
-// computing (field.md 7 and 19). In the timed pairs the reference used to run first on every other pair, on the very
-// inputs the candidate got next, so those outputs were there to find. This candidate fails itself the moment it finds
-// them (bit for bit), on Debian's CPU torch under the real sandbox: it must stay accepted through its checks and every
-// timed pair.
+// A Python candidate shares its process with the gate that checks and times it (KernelBench's protocol), so it can do
+// what a kernel cannot: look around the process and leave work behind. Both tried here on Debian's CPU torch under the
+// real sandbox, each seen to succeed before its check existed:
+// - the reference's outputs for its own inputs, found through the stack or the garbage collector and copied instead of
+//   computed (field.md 7 and 19): in the timed pairs the reference used to run first on every other pair, on the very
+//   inputs the candidate got next. This candidate fails itself the moment it finds them (bit for bit), so it must stay
+//   accepted through its checks and every timed pair;
+// - a thread of its own that finishes the output after the call returned (field.md 4: work outside the timed call),
+//   which must be rejected by name.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,21 +56,45 @@ class ModelNew(nn.Module):
         return torch.where(x > 0, x, torch.full_like(x, -0.0))
 `;
 
-test("the reference's outputs for a candidate's inputs are never in its process while it runs", { timeout: 240_000 }, async (t) => {
+const LATE_THREAD = `import threading
+import time
+
+import torch
+import torch.nn as nn
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        out = torch.empty_like(x)
+
+        def finish():
+            time.sleep(0.2)
+            out.copy_(torch.relu(x))
+
+        threading.Thread(target=finish, name="kp-late-writer", daemon=True).start()
+        return out
+`;
+
+test("in-process cheats: the reference's outputs are never there to find; a thread left running is rejected", { timeout: 240_000 }, async (t) => {
   if (!serviceReady(t, torchMissing())) return;
-  const dir = tempDir('kernelbench-reach');
-  const seeker = join(dir, 'seeker.py');
+  const dir = tempDir('kernelbench-in-process');
+  const [seeker, late] = [join(dir, 'seeker.py'), join(dir, 'late_thread.py')];
   writeFileSync(seeker, SEEKER);
+  writeFileSync(late, LATE_THREAD);
   const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
-  const run = await runKernelBench(TASK, [seeker], {
+  const run = await runKernelBench(TASK, [seeker, late], {
     seeds: plan.seeds, initSeed: 42, timeSeed: 1000, warmup: 1, pairs: 4, baselineIters: 1,
     tolerance: plan.tolerance as Record<string, Tolerance>, poisonByte: POISON_BYTE.float32,
     sizes: {}, device: 'cpu', compile: false, l2FlushBytes: 0, candidateTimeoutS: 120,
   }, { target: localTarget(), python, timeoutMs: 200_000, gpu: false });
-  const [candidate] = run.candidates;
+  const [candidate, leaver] = run.candidates;
   assert.equal(candidate.error?.message, undefined, `the candidate found the reference's outputs (${candidate.error?.doing ?? ''})`);
   assert.equal(candidate.timing?.pairs, 4);
   assert.equal(candidate.timing?.stoppedAt, undefined);
-  const [verdict] = taskResult(TASK, run, plan).candidates;
+  const [verdict, leaverVerdict] = taskResult(TASK, run, plan).candidates;
   assert.equal(verdict.verdict.accepted, true, verdict.verdict.summary);
+  assert.equal(leaver.error?.stage, 'threads');
+  assert.match(leaver.error?.message ?? '', /left 1 thread\(s\) of its own running after its call \(kp-late-writer\)/);
+  assert.equal(leaverVerdict.verdict.accepted, false);
+  assert.match(leaverVerdict.verdict.summary, /kp-late-writer/);
 });
