@@ -6,7 +6,9 @@
 //   inputs the candidate got next. This candidate fails itself the moment it finds them (bit for bit), so it must stay
 //   accepted through its checks and every timed pair;
 // - a thread of its own that finishes the output after the call returned (field.md 4: work outside the timed call),
-//   which must be rejected by name.
+//   which must be rejected by name;
+// - the gate's own comparison replaced (this file runs as __main__, which a candidate can import) so that a wrong
+//   output passes (field.md 6): rejected as tampering.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -75,26 +77,51 @@ class ModelNew(nn.Module):
         return out
 `;
 
-test("in-process cheats: the reference's outputs are never there to find; a thread left running is rejected", { timeout: 240_000 }, async (t) => {
+const PATCHES_GATE = `import sys
+
+import torch
+import torch.nn as nn
+
+gate = sys.modules["__main__"]
+honest_compare = gate.compare
+
+
+def lenient(name, ref, cand, tol, byte):
+    return honest_compare(name, ref, ref.clone(), tol, byte)
+
+
+gate.compare = lenient
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return torch.zeros_like(x)
+`;
+
+test("in-process cheats: the reference's outputs are never there to find; a thread left running or a gate function replaced is rejected", { timeout: 240_000 }, async (t) => {
   if (!serviceReady(t, torchMissing())) return;
   const dir = tempDir('kernelbench-in-process');
-  const [seeker, late] = [join(dir, 'seeker.py'), join(dir, 'late_thread.py')];
+  const [seeker, late, patcher] = [join(dir, 'seeker.py'), join(dir, 'late_thread.py'), join(dir, 'patches_gate.py')];
   writeFileSync(seeker, SEEKER);
   writeFileSync(late, LATE_THREAD);
+  writeFileSync(patcher, PATCHES_GATE);
   const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
-  const run = await runKernelBench(TASK, [seeker, late], {
+  const run = await runKernelBench(TASK, [seeker, late, patcher], {
     seeds: plan.seeds, initSeed: 42, timeSeed: 1000, warmup: 1, pairs: 4, baselineIters: 1,
     tolerance: plan.tolerance as Record<string, Tolerance>, poisonByte: POISON_BYTE.float32,
     sizes: {}, device: 'cpu', compile: false, l2FlushBytes: 0, candidateTimeoutS: 120,
   }, { target: localTarget(), python, timeoutMs: 200_000, gpu: false });
-  const [candidate, leaver] = run.candidates;
+  const [candidate, leaver, patched] = run.candidates;
   assert.equal(candidate.error?.message, undefined, `the candidate found the reference's outputs (${candidate.error?.doing ?? ''})`);
   assert.equal(candidate.timing?.pairs, 4);
   assert.equal(candidate.timing?.stoppedAt, undefined);
-  const [verdict, leaverVerdict] = taskResult(TASK, run, plan).candidates;
+  const [verdict, leaverVerdict, patchedVerdict] = taskResult(TASK, run, plan).candidates;
   assert.equal(verdict.verdict.accepted, true, verdict.verdict.summary);
   assert.equal(leaver.error?.stage, 'threads');
   assert.match(leaver.error?.message ?? '', /left 1 thread\(s\) of its own running after its call \(kp-late-writer\)/);
   assert.equal(leaverVerdict.verdict.accepted, false);
   assert.match(leaverVerdict.verdict.summary, /kp-late-writer/);
+  assert.equal(patched.error?.stage, 'tamper', JSON.stringify(patched.error));
+  assert.match(patched.error?.message ?? '', /replaced the gate's __main__\.compare/);
+  assert.equal(patchedVerdict.verdict.accepted, false);
 });

@@ -71,6 +71,11 @@ def tampered():
     for owner, name, original in GUARDED:
         if getattr(owner, name, None) is not original:
             return f"{getattr(owner, '__name__', owner)}.{name}"
+    # The gate's own functions and methods (this file runs as __main__, which a candidate can import): each still
+    # itself and still running its own code.
+    for owner, name, original, code in OWN:
+        if getattr(owner, name, None) is not original or original.__code__ is not code:
+            return f"the gate's {getattr(owner, '__name__', 'module')}.{name}"
     return None
 
 
@@ -1197,6 +1202,17 @@ def main():
             children.run(lambda: run_candidate(job, candidate, children.builds[index]), f"the candidate {os.path.basename(candidate)}", index)
     emit({"kind": "done"})
 
+
+def _own():
+    """This file's functions and its classes' methods, with their code objects, as they are before any task or
+    candidate code runs."""
+    module = sys.modules[__name__]
+    owners = [module] + [c for c in vars(module).values() if isinstance(c, type) and c.__module__ == __name__]
+    return [(owner, name, f, f.__code__) for owner in owners for name, f in list(vars(owner).items())
+            if inspect.isfunction(f) and f.__module__ == __name__]
+
+
+OWN = _own()
 
 if __name__ == "__main__":
     main()
