@@ -3,7 +3,7 @@
 // only when all of its requests are cancelled, and a broken gate fails every request of its batch.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { batchedEvaluate } from '../../server/src/bench/gate-batch';
+import { batchedEvaluate, withRetried } from '../../server/src/bench/gate-batch';
 import type { CandidateOutcome, EvaluationRequest } from '../../server/src/optimize/evaluator';
 
 const request = (id: string): EvaluationRequest => ({ id, strategy: 'triton-block', source: id });
@@ -69,4 +69,20 @@ test('a broken gate fails every request of its batch, and the next batch still r
   await settle();
   batches[1].finish();
   assert.equal(await reasonOf(next), 'c');
+});
+
+test('what a batch did not run (its process ended by the candidate before them) runs again in a batch of its own', { timeout: 10_000 }, async () => {
+  const live = new AbortController().signal;
+  const requests = ['a', 'b', 'c'].map(request);
+  const asked: string[][] = [];
+  const rerun = async (again: readonly EvaluationRequest[]) => {
+    asked.push(again.map((r) => r.id));
+    return again.map((r) => outcome(`${r.id} again`));
+  };
+  const out = await withRetried(requests, [outcome('a'), outcome('b killed the gate'), undefined], live, rerun);
+  assert.deepEqual(out.map((o) => (o as { reasons: string[] }).reasons[0]), ['a', 'b killed the gate', 'c again']);
+  assert.deepEqual(asked, [['c']]);
+  assert.deepEqual(await withRetried(requests, requests.map((r) => outcome(r.id)), live, rerun), requests.map((r) => outcome(r.id)), 'nothing to run again');
+  assert.equal(asked.length, 1);
+  await assert.rejects(withRetried(requests, [undefined, undefined, undefined], live, rerun), /the gate ran none of attempts a, b, c/, 'no endless retry');
 });

@@ -8,7 +8,9 @@
 // - a thread of its own that finishes the output after the call returned (field.md 4: work outside the timed call),
 //   which must be rejected by name;
 // - the gate's own comparison replaced (this file runs as __main__, which a candidate can import) so that a wrong
-//   output passes (field.md 6): rejected as tampering.
+//   output passes (field.md 6): rejected as tampering;
+// - the gate's process killed from the candidate's child: that candidate is rejected for it, the one before keeps its
+//   verdict and the one after is reported as not run (it was a failure of the whole task before).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -124,4 +126,37 @@ test("in-process cheats: the reference's outputs are never there to find; a thre
   assert.equal(patched.error?.stage, 'tamper', JSON.stringify(patched.error));
   assert.match(patched.error?.message ?? '', /replaced the gate's __main__\.compare/);
   assert.equal(patchedVerdict.verdict.accepted, false);
+});
+
+const KILLS_GATE = `import os
+import signal
+
+import torch.nn as nn
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        os.kill(os.getppid(), signal.SIGKILL)
+        return x
+`;
+
+test('a candidate that kills the gate\'s process is rejected for it; the one before keeps its verdict, the one after is not run', { timeout: 240_000 }, async (t) => {
+  if (!serviceReady(t, torchMissing())) return;
+  const dir = tempDir('kernelbench-kills-gate');
+  const killer = join(dir, 'kills_gate.py');
+  writeFileSync(killer, KILLS_GATE);
+  const honest = join(REPO, 'test/fixtures/kernelbench/solutions/19_ReLU/honest.py');
+  const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
+  const run = await runKernelBench(TASK, [honest, killer, honest], {
+    seeds: plan.seeds, initSeed: 42, timeSeed: 1000, warmup: 1, pairs: 2, baselineIters: 1,
+    tolerance: plan.tolerance as Record<string, Tolerance>, poisonByte: POISON_BYTE.float32,
+    sizes: {}, device: 'cpu', compile: false, l2FlushBytes: 0, candidateTimeoutS: 120,
+  }, { target: localTarget(), python, timeoutMs: 200_000, gpu: false });
+  const [first, killed, after] = taskResult(TASK, run, plan).candidates;
+  assert.equal(first.verdict.accepted, true, first.verdict.summary);
+  assert.equal(killed.verdict.accepted, false);
+  assert.equal(killed.verdict.failed[0], 'runs');
+  assert.match(killed.verdict.summary, /the gate's process ended without finishing \(exit [^)]+\) on target 'local' while this candidate ran/);
+  assert.equal(after.verdict.accepted, false);
+  assert.match(after.notJudged ?? '', /^not run: the gate's process ended .* while .*kills_gate\.py ran, before this candidate's turn$/);
 });

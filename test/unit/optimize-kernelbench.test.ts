@@ -64,3 +64,28 @@ test('optimize a KernelBench task from the CLI: ModelNew answers gated against M
     await endpoint.close();
   }
 });
+
+test('an answer that kills the gate\'s process is rejected for it; the run goes on and the other answer is judged', { timeout: 300_000 }, async (t) => {
+  if (!serviceReady(t, torchMissing)) return;
+  const dir = tempDir('kp-kb-optimize-kill-');
+  const task = join(dir, 'relu_task.py');
+  writeFileSync(task, TASK);
+  const answers = [
+    `Stop the checker.\n\n\`\`\`python\nimport os\nimport signal\n${modelNew('os.kill(os.getppid(), signal.SIGKILL)\n        return x')}\`\`\``,
+    ANSWERS[0],
+  ];
+  const endpoint = new ScriptedEndpoint((_body, index) => ({ content: answers[index % answers.length] }));
+  const baseUrl = await endpoint.start();
+  try {
+    const { status, stdout, stderr } = await runCliAsync(['optimize', task, '--python', python, '--device', 'cpu', '--pairs', '3', '--workspace', dir, '--rounds', '1', '--candidates', '2', '--repairs', '0', '--parallel', '2', '--base-url', baseUrl, '--model', 'scripted', '--json'], { env: { ...process.env, KERNELPILOT_API_KEY: 'sk-test' } });
+    assert.equal(status, 0, stderr);
+    const report = JSON.parse(stdout) as { attempts: Array<{ accepted: boolean; result: string; description?: string }>; gateRecords: { rederived: number }; mismatches: unknown[] };
+    const byAnswer = new Map(report.attempts.map((a) => [a.description?.split('.')[0], a]));
+    const killer = byAnswer.get('Stop the checker');
+    assert.ok(killer && !killer.accepted && /the candidate is taken to have ended it/.test(killer.result), killer?.result);
+    assert.ok(byAnswer.get('Clamp instead of relu')?.accepted, byAnswer.get('Clamp instead of relu')?.result);
+    assert.deepEqual({ rederived: report.gateRecords.rederived, mismatches: report.mismatches }, { rederived: 2, mismatches: [] });
+  } finally {
+    await endpoint.close();
+  }
+});

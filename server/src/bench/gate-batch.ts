@@ -16,6 +16,20 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/**
+ * The outcomes of a batch, with the requests it did not run (undefined: the gate's process ended before their turn,
+ * ended by the candidate that ran then, which is rejected for it) run again in a batch of their own.
+ */
+export async function withRetried(requests: readonly EvaluationRequest[], outcomes: ReadonlyArray<CandidateOutcome | undefined>, signal: AbortSignal, run: BatchRunner): Promise<CandidateOutcome[]> {
+  const missing = requests.flatMap((_, i) => (outcomes[i] ? [] : [i]));
+  if (!missing.length) return outcomes as CandidateOutcome[];
+  if (missing.length === requests.length) throw new Error(`the gate ran none of attempts ${requests.map((r) => r.id).join(', ')}`);
+  const again = await run(missing.map((i) => requests[i]), signal);
+  const out = [...outcomes];
+  missing.forEach((i, k) => (out[i] = again[k]));
+  return out as CandidateOutcome[];
+}
+
 /** How long the first request of a batch waits for the others of its round (the search proposes them together). */
 const GATHER_MS = 20;
 

@@ -13,7 +13,7 @@ import type { Target } from '../targets/target';
 import { createScratch } from '../targets/scratch';
 import { JobError } from './job-prepare';
 import { defaultKernelBenchOptions, evaluateTask, readTaskFile, tolerancesOf, type KernelBenchOptions } from './kernelbench';
-import { batchedEvaluate } from './gate-batch';
+import { batchedEvaluate, withRetried, type BatchRunner } from './gate-batch';
 import { candidateRecord } from './triton';
 import { tritonOutcomeOf } from './triton-optimize';
 import { discover } from '../kernels/discover';
@@ -54,29 +54,28 @@ export async function prepareKernelBenchOptimization(o: KernelBenchOptimizeOptio
   const baseline: BaselineFacts = { timeMs: eagerMs, gpu: { name: device?.name ?? 'unknown', ...(device?.computeCapability ? { computeCapability: device.computeCapability } : {}) } };
   const taskSha = await sha256File(o.file);
   const scratch = await createScratch('kernelbench-candidates');
-  const evaluator: CandidateEvaluator = {
-    baseline,
-    // The candidates that arrive together share one gate process (gate-batch.ts); each is recorded on its own.
-    evaluate: batchedEvaluate(async (requests, signal) => {
-      const files = requests.map((r) => join(scratch.dir, `${r.id}.py`));
-      await Promise.all(requests.map((r, i) => writeFile(files[i], r.source)));
-      // The baselines were timed once above; each candidate is timed in pairs against eager Model, which is its speedup.
-      const { result, run, plan } = await evaluateTask(o.file, files, {}, { ...options, baselineIters: 0, compile: false, signal });
-      const ids = requests.map((r) => r.id).join(', ');
-      if (result.error || !run || result.candidates.length !== requests.length) throw new JobError('run', `the KernelBench gate gave no verdict for attempt(s) ${ids}${result.error ? `: ${result.error}` : ''}`);
-      const record: Omit<TritonRecord, 'id' | 'createdAt'> = {
-        version: 1,
-        kind: 'kernelbench-compare',
-        kernel: kernel.qualifiedName,
-        sources: [{ role: 'baseline', path: o.file, sha256: taskSha }, ...requests.map((r, i) => ({ role: 'candidate' as const, path: files[i], sha256: sha256Text(r.source) }))],
-        spec,
-        plan,
-        target: { name: o.target.name, host: o.target.host },
-        generated: { task: text, candidates: requests.map((r) => ({ launchOrigin: `attempt ${r.id}`, source: r.source })) },
-        run,
-      };
-      return Promise.all(result.candidates.map(async (candidate, i) => tritonOutcomeOf(candidate, await writeTritonRecord(o.workspace, candidateRecord(record, i)))));
-    }),
+  // The candidates that arrive together share one gate process (gate-batch.ts); each is recorded on its own.
+  const evaluateBatch: BatchRunner = async (requests, signal) => {
+    const files = requests.map((r) => join(scratch.dir, `${r.id}.py`));
+    await Promise.all(requests.map((r, i) => writeFile(files[i], r.source)));
+    // The baselines were timed once above; each candidate is timed in pairs against eager Model, which is its speedup.
+    const { result, run, plan } = await evaluateTask(o.file, files, {}, { ...options, baselineIters: 0, compile: false, signal });
+    const ids = requests.map((r) => r.id).join(', ');
+    if (result.error || !run || result.candidates.length !== requests.length) throw new JobError('run', `the KernelBench gate gave no verdict for attempt(s) ${ids}${result.error ? `: ${result.error}` : ''}`);
+    const record: Omit<TritonRecord, 'id' | 'createdAt'> = {
+      version: 1,
+      kind: 'kernelbench-compare',
+      kernel: kernel.qualifiedName,
+      sources: [{ role: 'baseline', path: o.file, sha256: taskSha }, ...requests.map((r, i) => ({ role: 'candidate' as const, path: files[i], sha256: sha256Text(r.source) }))],
+      spec,
+      plan,
+      target: { name: o.target.name, host: o.target.host },
+      generated: { task: text, candidates: requests.map((r) => ({ launchOrigin: `attempt ${r.id}`, source: r.source })) },
+      run,
+    };
+    const outcomes = await Promise.all(result.candidates.map(async (candidate, i) => (run.candidates[i]?.notRun ? undefined : tritonOutcomeOf(candidate, await writeTritonRecord(o.workspace, candidateRecord(record, i))))));
+    return withRetried(requests, outcomes, signal, evaluateBatch);
   };
+  const evaluator: CandidateEvaluator = { baseline, evaluate: batchedEvaluate(evaluateBatch) };
   return { problem: { file: o.file, source: text, kernel, spec, baseline }, evaluator, close: () => scratch.remove() };
 }

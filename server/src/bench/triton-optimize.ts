@@ -10,7 +10,7 @@ import type { CandidateResult } from '../derive/kernelbench';
 import type { BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
 import { createScratch } from '../targets/scratch';
 import { JobError, prepareSpec } from './job-prepare';
-import { batchedEvaluate } from './gate-batch';
+import { batchedEvaluate, withRetried, type BatchRunner } from './gate-batch';
 import { autotunePinOf, runTritonJob, type TritonCandidate, type TritonJobOptions } from './triton';
 
 function stageOf(c: CandidateResult): RejectStage {
@@ -60,24 +60,18 @@ export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 
       throw error;
     }
   };
-  const evaluator: CandidateEvaluator = {
-    baseline,
-    evaluate: batchedEvaluate(async (requests, signal) => {
-      const candidates = await Promise.all(requests.map(candidateOf));
-      const outcomes = await Promise.all(candidates.map((c) => launchProblem(c, signal)));
-      const runnable = candidates.filter((_, i) => !outcomes[i]);
-      if (runnable.length) {
-        const result = await runTritonJob({ ...options, ...(modelPin ? { modelPin } : {}), signal, candidates: runnable, recordEach: true });
-        if (result.kind !== 'triton' || result.result.candidates.length !== runnable.length) throw new JobError('run', `the Triton gate gave no verdict for attempts ${requests.map((r) => r.id).join(', ')}`);
-        let next = 0;
-        outcomes.forEach((outcome, i) => {
-          if (outcome) return;
-          outcomes[i] = tritonOutcomeOf(result.result.candidates[next], result.candidateRunDirs?.[next] ?? result.runDir);
-          next++;
-        });
-      }
-      return outcomes as CandidateOutcome[];
-    }),
+  const evaluateBatch: BatchRunner = async (requests, signal) => {
+    const candidates = await Promise.all(requests.map(candidateOf));
+    const outcomes = await Promise.all(candidates.map((c) => launchProblem(c, signal)));
+    const runnable = requests.flatMap((_, i) => (outcomes[i] ? [] : [i]));
+    if (!runnable.length) return outcomes as CandidateOutcome[];
+    const result = await runTritonJob({ ...options, ...(modelPin ? { modelPin } : {}), signal, candidates: runnable.map((i) => candidates[i]), recordEach: true });
+    if (result.kind !== 'triton' || result.result.candidates.length !== runnable.length) throw new JobError('run', `the Triton gate gave no verdict for attempts ${requests.map((r) => r.id).join(', ')}`);
+    runnable.forEach((i, k) => {
+      if (!result.run.candidates[k]?.notRun) outcomes[i] = tritonOutcomeOf(result.result.candidates[k], result.candidateRunDirs?.[k] ?? result.runDir);
+    });
+    return withRetried(requests, outcomes, signal, evaluateBatch);
   };
+  const evaluator: CandidateEvaluator = { baseline, evaluate: batchedEvaluate(evaluateBatch) };
   return { problem: { file: prepared.file, source: prepared.text, kernel: prepared.kernel, spec: prepared.spec, baseline }, evaluator, close: () => scratch.remove() };
 }

@@ -66,8 +66,9 @@ export function storageAliasingProbe(checks: readonly KernelBenchCheckEvent[], o
 }
 
 /** The gate's own steps ran out of GPU memory (the candidate's calls report theirs as stage `forward`). */
-function gateOutOfMemory(candidate: CandidateRunEvidence): string | undefined {
-  return candidate.error?.stage === 'memory' ? candidate.error.message : undefined;
+/** Why the gate could not judge a candidate: its own steps ran out of GPU memory, or the candidate never ran. */
+function notJudged(candidate: CandidateRunEvidence): string | undefined {
+  return candidate.notRun ?? (candidate.error?.stage === 'memory' ? candidate.error.message : undefined);
 }
 
 function crashOf(candidate: CandidateRunEvidence): CrashEvidence | undefined {
@@ -129,7 +130,7 @@ export function taskResult(task: string, run: KernelBenchRun, plan: KernelBenchP
   const compiled = ref.baselines?.compiled?.kernelMs;
   const candidates = run.candidates.map((candidate): CandidateResult => {
     const file = { file: candidate.file, ...(candidate.seconds !== undefined ? { seconds: candidate.seconds } : {}) };
-    const unjudged = gateOutOfMemory(candidate);
+    const unjudged = notJudged(candidate);
     if (unjudged) return { ...file, notJudged: unjudged, probes: [], verdict: { accepted: false, weakSpec: false, failed: [], summary: `not judged: ${unjudged}` } };
     const judged = candidateVerdict(ref, candidate, plan);
     const t = candidate.timing;

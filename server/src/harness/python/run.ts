@@ -39,6 +39,8 @@ export interface CandidateRunEvidence {
   report?: ReportEvent;
   /** What Model said in this candidate's child: the autotune config the timed pairs' reference ran with. */
   referenceReport?: ReportEvent;
+  /** It never ran: the gate's process ended before its turn (why, in words); nothing about it is known. */
+  notRun?: string;
 }
 
 export interface KernelBenchRun {
@@ -95,6 +97,23 @@ export function sortEvents(events: readonly KernelBenchEvent[], files: readonly 
     else if (event.kind === 'error') run.reference.error = event;
   }
   return run;
+}
+
+/**
+ * The gate's process ended (killed, or a sandbox limit) while a candidate's child ran: a candidate can reach the
+ * process that checks it (same user), so that candidate is taken to have ended it and is rejected for it; those after
+ * it never ran and say so (`notRun`), and the candidates before it keep their verdicts. Undefined when no candidate was
+ * running (the reference, or between children): then nothing is known of whose doing it was.
+ */
+export function blameRunningCandidate(run: KernelBenchRun, labels: readonly string[], ended: string): KernelBenchRun | undefined {
+  // The parent reports each child's end (`finished`, its seconds) when it has waited for it: a candidate without one
+  // was running when the parent ended, whatever its child printed afterwards (it outlives the parent for a moment).
+  const running = run.candidates.at(-1);
+  if (!run.reference.reference || !running || running.seconds !== undefined) return undefined;
+  running.ended = false;
+  running.error = { kind: 'error', stage: 'gate-ended', message: `${ended} while this candidate ran: the candidate is taken to have ended it (a candidate shares the user of the process that checks it)` };
+  const after = labels.slice(run.candidates.length).map((file) => ({ file, checks: [], ended: false, notRun: `not run: ${ended} while ${running.file} ran, before this candidate's turn` }));
+  return { ...run, candidates: [...run.candidates, ...after] };
 }
 
 /** A file of the run: copied from this machine's `path`, or written from `text`. */
@@ -185,13 +204,17 @@ export async function runPythonGate(files: GateFiles, job: Omit<KernelBenchJob, 
     const where = `on target '${target.name}'`;
     if (result.notFound) throw new KernelBenchRunError(`python '${options.python ?? 'python3'}' could not be started ${where}: install python3 with torch there, or name it with --python PATH`, events);
     if (result.cancelled) throw new KernelBenchRunError(`${files.what} was cancelled`, events);
-    if (result.limit) throw new KernelBenchRunError(`${files.what} ${result.limit.message} ${where}`, events);
     if (result.timedOut) throw new KernelBenchRunError(`${files.what} did not finish within ${Math.round(options.timeoutMs / 1000)} s ${where}`, events);
+    const labels = files.candidates.map((c) => c.label);
     if (!events.some((e) => e.kind === 'done')) {
+      const how = result.limit ? result.limit.message : `ended without finishing (exit ${result.exitCode ?? 'by a signal'})`;
+      const salvaged = result.timedOut ? undefined : blameRunningCandidate(sortEvents(events, labels), labels, `the gate's process ${how} ${where}`);
+      if (salvaged) return salvaged;
+      if (result.limit) throw new KernelBenchRunError(`${files.what} ${result.limit.message} ${where}`, events);
       const stderr = result.stderr.trim().split(/\r?\n/).slice(-5).join(' | ');
       throw new KernelBenchRunError(`the Python harness ended without finishing (exit ${result.exitCode ?? 'by a signal'}) ${where}${stderr ? `: ${stderr}` : ''}`, events);
     }
-    return sortEvents(events, files.candidates.map((c) => c.label));
+    return sortEvents(events, labels);
   } finally {
     await scratch.remove();
   }
