@@ -19,6 +19,9 @@ const decisionModules = [
   'server/src/harness/{run,poison,protocol}.ts',
   'server/src/benchspec/{defaults,validate}.ts',
   'server/src/optimize/{bandit,budget,loop}.ts',
+  // The Python gates: which outcome goes to which attempt of a batch, and whom a gate process that ended is charged to.
+  'server/src/bench/gate-batch.ts',
+  'server/src/harness/python/run.ts',
 ];
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */

@@ -36,6 +36,9 @@ export const DECISION_TESTS = [
   'test/unit/optimize-loop.test.ts',
   'test/unit/optimize-bandit-budget.test.ts',
   'test/unit/optimize-bandit-draws.test.ts',
+  // The Python gates' batches and how a gate process that ended is read.
+  'test/unit/gate-batch.test.ts',
+  'test/unit/python-gate-endings.test.ts',
 ];
 
 /** Where bundle-tests.mjs puts a test file's bundle, and what the TAP runner runs. */

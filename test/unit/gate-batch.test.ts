@@ -2,6 +2,7 @@
 // while it runs wait for the next, a cancelled request leaves its batch without stopping the others, the run stops
 // only when all of its requests are cancelled, and a broken gate fails every request of its batch.
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import { batchedEvaluate, withRetried } from '../../server/src/bench/gate-batch';
 import type { CandidateOutcome, EvaluationRequest } from '../../server/src/optimize/evaluator';
@@ -85,4 +86,42 @@ test('what a batch did not run (its process ended by the candidate before them) 
   assert.deepEqual(await withRetried(requests, requests.map((r) => outcome(r.id)), live, rerun), requests.map((r) => outcome(r.id)), 'nothing to run again');
   assert.equal(asked.length, 1);
   await assert.rejects(withRetried(requests, [undefined, undefined, undefined], live, rerun), /the gate ran none of attempts a, b, c/, 'no endless retry');
+});
+
+test('edges: an already-cancelled request never runs, a batch that loses all its requests while gathering does not run, a missing outcome is an error, no listener is left on a signal, and a later request runs after the queue emptied', { timeout: 10_000 }, async () => {
+  const { batches, evaluate } = gate();
+  const gone = new AbortController();
+  gone.abort(new Error('cancelled before'));
+  await assert.rejects(evaluate(request('x'), gone.signal), /cancelled before/);
+  const quick = new AbortController();
+  const dropped = evaluate(request('y'), quick.signal);
+  quick.abort(new Error('cancelled while gathering'));
+  await assert.rejects(dropped, /cancelled while gathering/);
+  await settle();
+  assert.deepEqual(batches, [], 'nothing to run');
+
+  const live = new AbortController().signal;
+  const first = evaluate(request('a'), live);
+  await settle();
+  batches[0].finish();
+  assert.equal(await reasonOf(first), 'a');
+  assert.equal(getEventListeners(live, 'abort').length, 0, 'every listener removed once settled');
+  const later = evaluate(request('b'), live);
+  await settle();
+  assert.deepEqual(batches.map((b) => b.ids), [['a'], ['b']], 'the queue runs again after it emptied');
+  const cancelled = new AbortController();
+  const leaving = evaluate(request('c'), cancelled.signal);
+  const staying = evaluate(request('d'), live);
+  cancelled.abort(new Error('c cancelled'));
+  await assert.rejects(leaving, /c cancelled/);
+  batches[1].finish();
+  await later;
+  await settle();
+  assert.deepEqual(batches[2]?.ids, ['d'], 'a cancel takes only its own request out of the queue');
+  batches[2].finish();
+  await staying;
+
+  const short = batchedEvaluate(async () => []);
+  await assert.rejects(short(request('z'), live), /the gate gave no verdict for attempt z/);
+  assert.equal(getEventListeners(live, 'abort').length, 0);
 });

@@ -52,7 +52,7 @@ export function batchedEvaluate(run: BatchRunner): (request: EvaluationRequest, 
         w.reject(cancelled(w.signal));
         if (live.size === 0) all.abort(cancelled(w.signal));
       };
-      w.signal.addEventListener('abort', onAbort, { once: true });
+      w.signal.addEventListener('abort', onAbort);
       return () => w.signal.removeEventListener('abort', onAbort);
     });
     try {
@@ -92,7 +92,7 @@ export function batchedEvaluate(run: BatchRunner): (request: EvaluationRequest, 
         waiting = waiting.filter((x) => x !== w);
         reject(cancelled(signal));
       };
-      signal.addEventListener('abort', onAbort, { once: true });
+      signal.addEventListener('abort', onAbort);
       // Once in a batch, the batch listens for the cancel (runBatch); this listener only takes it out of the queue.
       const settle = <T>(fn: (value: T) => void) => (value: T) => {
         signal.removeEventListener('abort', onAbort);

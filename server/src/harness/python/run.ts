@@ -110,10 +110,13 @@ export function blameRunningCandidate(run: KernelBenchRun, labels: readonly stri
   // was running when the parent ended, whatever its child printed afterwards (it outlives the parent for a moment).
   const running = run.candidates.at(-1);
   if (!run.reference.reference || !running || running.seconds !== undefined) return undefined;
-  running.ended = false;
-  running.error = { kind: 'error', stage: 'gate-ended', message: `${ended} while this candidate ran: the candidate is taken to have ended it (a candidate shares the user of the process that checks it)` };
+  const blamed: CandidateRunEvidence = {
+    ...running,
+    ended: false,
+    error: { kind: 'error', stage: 'gate-ended', message: `${ended} while this candidate ran: the candidate is taken to have ended it (a candidate shares the user of the process that checks it)` },
+  };
   const after = labels.slice(run.candidates.length).map((file) => ({ file, checks: [], ended: false, notRun: `not run: ${ended} while ${running.file} ran, before this candidate's turn` }));
-  return { ...run, candidates: [...run.candidates, ...after] };
+  return { ...run, candidates: [...run.candidates.slice(0, -1), blamed, ...after] };
 }
 
 /** A file of the run: copied from this machine's `path`, or written from `text`. */
