@@ -117,3 +117,17 @@ test('softmax and the autotuned matmul on CPU: rows left unwritten and a wrong n
   // The accepted candidate's child ran the baseline with the reference child's pick, pinned, not autotuned again.
   assert.deepEqual(json.run.candidates[0].referenceReport, { ...json.run.reference.report, pinned: 'the pick of this run\'s first autotune', side: 'reference' });
 });
+
+test('a candidate that kills the gate\'s process on import: rejected for it, the one before judged, the one after reported not run', { timeout: 200_000 }, (t) => {
+  if (!serviceReady(t, torchMissing)) return;
+  const { python, dir } = standInPython();
+  const specFile = join(dir, 'vector_add.spec.json');
+  writeFileSync(specFile, JSON.stringify(spec('vector_add', { n_elements: 1000 })));
+  const killer = join(dir, 'kills_gate.py');
+  writeFileSync(killer, `import os\nimport signal\nos.kill(os.getppid(), signal.SIGKILL)\n${readFileSync(join(EXAMPLES, 'vector_add/candidates/fast_block4096.py'), 'utf8')}`);
+  const r = cliRun(join(EXAMPLES, 'vector_add'), 'compare', 'vector_add.py', '--spec', specFile, '--device', 'cpu', '--python', python, '--workspace', dir, '--candidate', 'candidates/fast_block4096.py', '--candidate', killer, '--candidate', 'candidates/wrong_sub.py');
+  assert.equal(r.status, 3, r.stderr);
+  assert.match(r.stdout, /^fast_block4096\.py: accepted/m);
+  assert.match(r.stdout, /^kills_gate\.py: rejected — runs: the candidate failed: the gate's process ended without finishing \(exit [^)]+\) on target 'local' while this candidate ran/m);
+  assert.match(r.stdout, /^wrong_sub\.py: not judged — not run: the gate's process ended .* while .*kills_gate\.py ran, before this candidate's turn$/m);
+});

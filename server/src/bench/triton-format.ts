@@ -46,6 +46,7 @@ function method(run: KernelBenchRun): string {
 
 function candidateLine(c: CandidateResult, best: boolean): string {
   const name = c.file.split('/').pop() ?? c.file;
+  if (c.notJudged) return `${name}: not judged — ${c.notJudged}`;
   if (!c.verdict.accepted) {
     const first = c.probes.find((p) => p.name === c.verdict.failed[0]);
     return `${name}: rejected — ${c.verdict.failed.join(', ')}${first ? `: ${first.reason}` : ''}`;
