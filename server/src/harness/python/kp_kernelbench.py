@@ -720,6 +720,12 @@ def check_candidate(side, job, candidate, build_dir):
         touched = tampered()
         if touched:
             raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
+        # A tensor subclass brings its own __torch_function__, which would answer the gate's comparisons for it.
+        subclassed = next((o for o in as_list(out) if isinstance(o, torch.Tensor) and type(o) is not torch.Tensor), None)
+        if subclassed is not None:
+            raise CandidateError("output", f"the candidate returned an object of class {type(subclassed).__name__}, a subclass of torch.Tensor: "
+                                           f"its methods would answer the gate's own comparisons, so only plain tensors are compared "
+                                           f"(return .as_subclass(torch.Tensor) of it)", doing)
         running = [t.name for t in threading.enumerate() if t not in gate_threads and t.is_alive()]
         if running:
             raise CandidateError("threads", f"the candidate left {len(running)} thread(s) of its own running after its call "
