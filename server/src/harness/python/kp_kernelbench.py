@@ -51,26 +51,41 @@ def finite_or_text(x):
     return x
 
 
-# What a candidate must not replace: the gate's own comparisons, copies, clocks and synchronization. Captured at
-# import, before any task or candidate code runs; compared after every candidate call.
+# What a candidate must not replace: the gate's comparisons, arithmetic, copies, clocks and synchronization — every
+# method and operator of torch.Tensor and its base classes, every function and class of torch and torch.cuda, and the
+# clocks. Read from the owners' own dicts (a lazily loaded attribute is not loaded for it) at import, before any task
+# or candidate code runs; compared after every candidate call. The tensor factories the Poisoner swaps during checks
+# are left out.
+POISONED_FACTORIES = ("empty", "empty_like", "empty_strided")
+TENSOR_CLASSES = [c for c in torch.Tensor.__mro__ if c is not object]
+
+
 def _guarded():
-    items = [
-        (torch, "allclose"), (torch, "isclose"), (torch, "equal"), (torch, "manual_seed"), (torch, "abs"),
-        (torch.Tensor, "clone"), (torch.Tensor, "copy_"), (torch.Tensor, "fill_"), (torch.Tensor, "view"),
-        (torch.Tensor, "sum"), (torch.Tensor, "to"), (torch.Tensor, "__eq__"), (time, "perf_counter"),
-    ]
-    if hasattr(torch, "cuda"):
-        items += [(torch.cuda, "synchronize"), (torch.cuda, "Event"), (torch.cuda, "manual_seed_all")]
-    return [(owner, name, getattr(owner, name)) for owner, name in items if hasattr(owner, name)]
+    items = [(time, "perf_counter"), (time, "perf_counter_ns"), (time, "monotonic")]
+    owners = TENSOR_CLASSES + [torch] + ([torch.cuda] if hasattr(torch, "cuda") else [])
+    for owner in owners:
+        for name, value in list(vars(owner).items()):
+            if owner is torch and name in POISONED_FACTORIES:
+                continue
+            if owner in TENSOR_CLASSES or callable(value):
+                items.append((owner, name))
+    return [(owner, name, vars(owner)[name]) for owner, name in items if name in vars(owner)]
 
 
 GUARDED = _guarded()
+# A method of a base class can also be shadowed by a new attribute of torch.Tensor of the same name.
+TENSOR_METHODS = {name for c in TENSOR_CLASSES for name in vars(c)}
+TENSOR_OWN = {c: set(vars(c)) for c in TENSOR_CLASSES}
 
 
 def tampered():
     for owner, name, original in GUARDED:
-        if getattr(owner, name, None) is not original:
+        if vars(owner).get(name) is not original:
             return f"{getattr(owner, '__name__', owner)}.{name}"
+    for owner, own in TENSOR_OWN.items():
+        shadowing = (set(vars(owner)) - own) & TENSOR_METHODS
+        if shadowing:
+            return f"{owner.__name__}.{sorted(shadowing)[0]}"
     # The gate's own functions and methods (this file runs as __main__, which a candidate can import): each still
     # itself and still running its own code.
     for owner, name, original, code in OWN:
@@ -637,7 +652,7 @@ class Poisoner:
     blocks the size of each expected output are poisoned and freed, so an allocator that hands them out again hands
     out poison (what a stale-memory cheat would otherwise read as the reference's old result)."""
 
-    FACTORIES = ("empty", "empty_like", "empty_strided")
+    FACTORIES = POISONED_FACTORIES
 
     def __init__(self, byte, shapes, device):
         self.byte = byte
