@@ -94,6 +94,12 @@ def tampered():
     return None
 
 
+def untampered(doing):
+    touched = tampered()
+    if touched:
+        raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
+
+
 class CandidateError(Exception):
     def __init__(self, stage, message, doing=None):
         super().__init__(message)
@@ -732,9 +738,6 @@ def check_candidate(side, job, candidate, build_dir):
             out, span = side.timed_call(model_new, args)
         except Exception as e:
             raise CandidateError("forward", f"{type(e).__name__}: {e}", doing)
-        touched = tampered()
-        if touched:
-            raise CandidateError("tamper", f"the candidate replaced {touched}, which the gate uses to check and time it", doing)
         # A tensor subclass brings its own __torch_function__, which would answer the gate's comparisons for it.
         subclassed = next((o for o in as_list(out) if isinstance(o, torch.Tensor) and type(o) is not torch.Tensor), None)
         if subclassed is not None:
@@ -745,6 +748,9 @@ def check_candidate(side, job, candidate, build_dir):
         if running:
             raise CandidateError("threads", f"the candidate left {len(running)} thread(s) of its own running after its call "
                                             f"({', '.join(running[:3])}): work done after a call returns is not measured", doing)
+        # After the threads (none of the candidate's left to patch anything later), and again after each comparison
+        # (a finalizer of the candidate's can run whenever the gate frees something).
+        untampered(doing)
         return as_list(out), span
 
     # What stays alive between steps is what a probe needs: the previous call's outputs (aliasing), a copy of the
@@ -775,6 +781,7 @@ def check_candidate(side, job, candidate, build_dir):
             for i, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)):
                 if isinstance(r, torch.Tensor):
                     comparisons.append(compare(n, r, outs[i] if i < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte))
+            untampered(f"comparing seed {seed}")
             if len(outs) != len(refs):
                 comparisons.append({"name": "outputs", "elements": len(refs), "failures": len(refs), "nonFiniteBaseline": 0, "nonFiniteCandidate": 0,
                                     "maxAbsErr": None, "maxRelErr": None, "mismatch": f"returned {len(outs)} output(s), the reference {len(refs)}"})
@@ -863,6 +870,7 @@ def time_pairs(side, job, model_new, call, poison):
         del args, cand_args
         comparisons = [compare(n, r, outs[k] if k < len(outs) else None, tol.get(dtype_name(r), {"atol": 0, "rtol": 0}), byte)
                        for k, (n, r) in enumerate(zip(side.output_names(len(refs)), refs)) if isinstance(r, torch.Tensor)]
+        untampered(f"comparing timed call {i}")
         del outs, refs
         if verification is None:
             verification = {"outputs": [{"name": c["name"], "failures": [], "unwritten": []} for c in comparisons], "inputsChanged": []}
