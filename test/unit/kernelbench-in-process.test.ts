@@ -8,7 +8,8 @@
 // - a thread of its own that finishes the output after the call returned (field.md 4: work outside the timed call),
 //   which must be rejected by name;
 // - the gate's own comparison replaced (this file runs as __main__, which a candidate can import) so that a wrong
-//   output passes (field.md 6), or a torch.Tensor operator the comparison uses (<=): rejected as tampering;
+//   output passes (field.md 6), or a torch.Tensor operator the comparison uses (<=), or a CUDA event's clock, or
+//   what writes the events (json.dumps): rejected as tampering;
 // - a tensor subclass returned whose __torch_function__ answers the gate's own arithmetic (c - r is zero), so zeros
 //   pass for ReLU (field.md 5): rejected, only plain tensors are compared;
 // - the gate's process killed from the candidate's child: that candidate is rejected for it, the one before keeps its
@@ -123,6 +124,30 @@ const PATCHES_TORCH = `import torch
 import torch.nn as nn
 
 torch.Tensor.__le__ = lambda a, b: torch.ones(a.shape, dtype=torch.bool, device=a.device)
+torch.cuda.Event.elapsed_time = lambda self, end: 1e-3
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return torch.zeros_like(x)
+`;
+
+const PATCHES_EVENTS = `import json
+
+import torch
+import torch.nn as nn
+
+honest_dumps = json.dumps
+
+
+def lenient(event, **kwargs):
+    for output in event.get("outputs", []) if isinstance(event, dict) else []:
+        if isinstance(output, dict) and "failures" in output:
+            output["failures"] = 0
+    return honest_dumps(event, **kwargs)
+
+
+json.dumps = lenient
 
 
 class ModelNew(nn.Module):
@@ -137,20 +162,22 @@ test("in-process cheats: the reference's outputs are never there to find; a thre
   writeFileSync(agreeable, AGREEABLE);
   const torchPatcher = join(dir, 'patches_torch.py');
   writeFileSync(torchPatcher, PATCHES_TORCH);
+  const eventsPatcher = join(dir, 'patches_events.py');
+  writeFileSync(eventsPatcher, PATCHES_EVENTS);
   writeFileSync(seeker, SEEKER);
   writeFileSync(late, LATE_THREAD);
   writeFileSync(patcher, PATCHES_GATE);
   const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
-  const run = await runKernelBench(TASK, [seeker, late, patcher, agreeable, torchPatcher], {
+  const run = await runKernelBench(TASK, [seeker, late, patcher, agreeable, torchPatcher, eventsPatcher], {
     seeds: plan.seeds, initSeed: 42, timeSeed: 1000, warmup: 1, pairs: 4, baselineIters: 1,
     tolerance: plan.tolerance as Record<string, Tolerance>, poisonByte: POISON_BYTE.float32,
     sizes: {}, device: 'cpu', compile: false, l2FlushBytes: 0, candidateTimeoutS: 120,
   }, { target: localTarget(), python, timeoutMs: 200_000, gpu: false });
-  const [candidate, leaver, patched, subclassed, torchPatched] = run.candidates;
+  const [candidate, leaver, patched, subclassed, torchPatched, eventsPatched] = run.candidates;
   assert.equal(candidate.error?.message, undefined, `the candidate found the reference's outputs (${candidate.error?.doing ?? ''})`);
   assert.equal(candidate.timing?.pairs, 4);
   assert.equal(candidate.timing?.stoppedAt, undefined);
-  const [verdict, leaverVerdict, patchedVerdict, subclassedVerdict, torchPatchedVerdict] = taskResult(TASK, run, plan).candidates;
+  const [verdict, leaverVerdict, patchedVerdict, subclassedVerdict, torchPatchedVerdict, eventsPatchedVerdict] = taskResult(TASK, run, plan).candidates;
   assert.equal(verdict.verdict.accepted, true, verdict.verdict.summary);
   assert.equal(leaver.error?.stage, 'threads');
   assert.match(leaver.error?.message ?? '', /left 1 thread\(s\) of its own running after its call \(kp-late-writer\)/);
@@ -163,8 +190,11 @@ test("in-process cheats: the reference's outputs are never there to find; a thre
   assert.match(subclassed.error?.message ?? '', /returned an object of class Agreeable, a subclass of torch\.Tensor/);
   assert.equal(subclassedVerdict.verdict.accepted, false);
   assert.equal(torchPatched.error?.stage, 'tamper', JSON.stringify(torchPatched.error));
-  assert.match(torchPatched.error?.message ?? '', /replaced Tensor\.__le__/);
+  assert.match(torchPatched.error?.message ?? '', /replaced (Tensor\.__le__|Event\.elapsed_time)/);
   assert.equal(torchPatchedVerdict.verdict.accepted, false);
+  assert.equal(eventsPatched.error?.stage, 'tamper', JSON.stringify(eventsPatched.error));
+  assert.match(eventsPatched.error?.message ?? '', /replaced json\.dumps/);
+  assert.equal(eventsPatchedVerdict.verdict.accepted, false);
 });
 
 const KILLS_GATE = `import os

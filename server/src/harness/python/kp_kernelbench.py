@@ -51,23 +51,27 @@ def finite_or_text(x):
     return x
 
 
-# What a candidate must not replace: the gate's comparisons, arithmetic, copies, clocks and synchronization — every
-# method and operator of torch.Tensor and its base classes, every function and class of torch and torch.cuda, and the
-# clocks. Read from the owners' own dicts (a lazily loaded attribute is not loaded for it) at import, before any task
+# What a candidate must not replace: the gate's comparisons, arithmetic, copies, clocks, events and synchronization —
+# every method and operator of torch.Tensor and of CUDA events and streams (with their base classes), every function
+# and class of torch and torch.cuda, the clocks, and what writes the events and digests (json, os, hashlib, math).
+# Read from the owners' own dicts (a lazily loaded attribute is not loaded for it) at import, before any task
 # or candidate code runs; compared after every candidate call. The tensor factories the Poisoner swaps during checks
 # are left out.
 POISONED_FACTORIES = ("empty", "empty_like", "empty_strided")
 TENSOR_CLASSES = [c for c in torch.Tensor.__mro__ if c is not object]
+CUDA_CLASSES = [c for name in ("Event", "Stream") if hasattr(torch, "cuda") and isinstance(getattr(torch.cuda, name, None), type)
+                for c in getattr(torch.cuda, name).__mro__ if c is not object]
 
 
 def _guarded():
     items = [(time, "perf_counter"), (time, "perf_counter_ns"), (time, "monotonic")]
-    owners = TENSOR_CLASSES + [torch] + ([torch.cuda] if hasattr(torch, "cuda") else [])
+    classes = TENSOR_CLASSES + CUDA_CLASSES
+    owners = classes + [torch, json, os, hashlib, math] + ([torch.cuda] if hasattr(torch, "cuda") else [])
     for owner in owners:
         for name, value in list(vars(owner).items()):
             if owner is torch and name in POISONED_FACTORIES:
                 continue
-            if owner in TENSOR_CLASSES or callable(value):
+            if owner in classes or callable(value):
                 items.append((owner, name))
     return [(owner, name, vars(owner)[name]) for owner, name in items if name in vars(owner)]
 
