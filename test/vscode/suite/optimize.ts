@@ -228,8 +228,9 @@ export async function run(): Promise<void> {
       const start = await modelLens((t) => t === '⚡ Optimize');
       assert.ok(start, 'the ⚡ Optimize lens on the task\'s Model');
       await runLens(start);
-      // The CPU's host clock proves no gain: the run ends with nothing faster, its verified ModelNew still reviewable.
-      assert.ok(await modelLens((t) => t.startsWith('⚡ nothing faster found')), 'the run ended');
+      // On a CPU the host clock times PyTorch's own CPU kernels: clamp may come out faster than relu, or not (a busy
+      // machine decides), so the run's end is either; its verified ModelNew is reviewable both ways.
+      assert.ok(await modelLens((t) => t.startsWith('⚡ nothing faster found') || /^⚡ \S+× faster · verified/.test(t)), 'the run ended');
       await vscode.commands.executeCommand(ClientCommand.review, task.uri, 'Model', 'r01-c01-a0');
       const tab = await reviewOpened();
       const solution = vscode.Uri.joinPath(folder.uri, 'solutions', 'relu_task.py');
