@@ -8,13 +8,13 @@
 # 2. `compare` with every candidate (an honest faster one, fast_*, and cheats, wrong_*/partial_*/mutate_*):
 #    OUTDIR/<name>-compare.json and .txt, plus the record under OUTDIR/ws/.kernelpilot/runs/.
 # 3. `optimize`: the model loop against bench/scripted-endpoint.mjs serving the example's candidates as answers
-#    (OUTDIR/<name>-optimize-model.json), then the built-in search, 2 rounds of 4 (<name>-optimize-search.json;
-#    matmul's autotuner leaves it nothing to vary).
+#    (OUTDIR/<name>-optimize-model.json), then the built-in search, SEARCH_ROUNDS rounds of 4
+#    (<name>-optimize-search.json; on the autotuned matmul it adds configs next to the autotuner's pick).
 # 4. OUTDIR/summary.txt (printed last): per candidate its verdict, failed probes and speedup, and PASS where the gate
 #    said what the file name promises (fast_ accepted, every other prefix rejected), else FAIL; the same for the
 #    model loop's answers; the optimize runs' results and their re-derived gate records.
 # Knobs: EXAMPLES ("vector_add softmax matmul"), STEPS ("bench compare model search": which of 1-3 run), PYTHON
-# (python3), PAIRS (100), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"),
+# (python3), PAIRS (100), SEARCH_ROUNDS (2), CLI_ARGS (e.g. "--no-sandbox", or "--bwrap /path/to/bwrap"),
 # DEVICE (auto; cpu runs Triton's interpreter: checks only), SMALL=1 (tiny sizes, for a check of the script itself).
 set -uo pipefail
 
@@ -24,6 +24,7 @@ mkdir -p "$OUT/ws" "$OUT/specs"
 OUT=$(cd "$OUT" && pwd)
 PYTHON=${PYTHON:-python3}
 PAIRS=${PAIRS:-100}
+SEARCH_ROUNDS=${SEARCH_ROUNDS:-2}
 DEVICE=${DEVICE:-auto}
 read -r -a EXTRA <<< "${CLI_ARGS:-}"
 [ -f dist/cli.js ] || { echo "no dist/cli.js: run 'npm run build' where node_modules exist and carry dist/" >&2; exit 2; }
@@ -74,9 +75,9 @@ PY
   kill "$endpoint" 2> /dev/null; wait "$endpoint" 2> /dev/null
   fi
   if step search; then
-  echo "== $name: optimize, the built-in search (2 rounds of 4)" >&2
+  echo "== $name: optimize, the built-in search ($SEARCH_ROUNDS rounds of 4)" >&2
   start=$(date +%s%N)
-  (cd "$dir" && "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds 2 --candidates 4 --no-model "${EXTRA[@]}" --json) > "$OUT/$name-optimize-search.json" 2> "$OUT/$name-optimize-search.stderr"
+  (cd "$dir" && "$NODE" "$REPO/dist/cli.js" optimize "$name.py" --spec "$spec" --workspace "$OUT/ws" --python "$PYTHON" --device "$DEVICE" --pairs "$PAIRS" --rounds "$SEARCH_ROUNDS" --candidates 4 --no-model "${EXTRA[@]}" --json) > "$OUT/$name-optimize-search.json" 2> "$OUT/$name-optimize-search.stderr"
   echo "exit $? in $(seconds "$start") s" >&2
   fi
 done

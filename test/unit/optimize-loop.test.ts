@@ -416,3 +416,13 @@ test('with a profiler, each round\'s parent is profiled once and its block reach
   assert.equal(proposer.requests.find((r) => r.id === 'r02-c01-a0')?.parent.profile, undefined);
   assert.deepEqual(events, ['profiled baseline for the prompts', 'profiling r01-c01-a0 failed: ncu timed out']);
 });
+
+test('an autotuned kernel\'s pick goes with its parent: the baseline\'s in round one, the best candidate\'s after it', async () => {
+  const problem = await vectorAddProblem();
+  const basePick = { kwargs: { BLOCK: 128 }, numWarps: 4, numStages: 3 };
+  const candidatePick = { kwargs: { BLOCK: 256 }, numWarps: 8, numStages: 3 };
+  const evaluator = new FakeEvaluator([['PICKED', { ...accepted(1.5), autotunePick: candidatePick }]]);
+  const proposer = new ScriptedProposer(['memory-coalescing'], (r) => (roundOf(r) === 1 ? `PICKED ${r.id}` : `SPEED=1.1 ${r.id}`));
+  await runLoop({ problem: { ...problem, baseline: { ...problem.baseline, autotunePick: basePick } }, proposers: [proposer], evaluator, sink: new MemorySink(), options: { ...OPTIONS, rounds: 2, candidatesPerRound: 1, maxRepairs: 0 } });
+  assert.deepEqual(proposer.requests.map((r) => [r.parent.id, r.parent.autotunePick]), [['baseline', basePick], ['r01-c01-a0', candidatePick]]);
+});

@@ -8,11 +8,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { inferSpec } from '../../server/src/benchspec/infer';
-import type { BenchSpec } from '../../server/src/benchspec/model';
+import type { BenchSpec, TritonConfig } from '../../server/src/benchspec/model';
 import { discover } from '../../server/src/kernels/discover';
-import type { OptimizeProblem, ProposalRequest } from '../../server/src/optimize/proposer';
+import type { OptimizeProblem } from '../../server/src/optimize/proposer';
 import { candidateKey } from '../../server/src/optimize/record';
 import { SearchProposer } from '../../server/src/optimize/search';
+import { autotuneConfigVariants } from '../../server/src/optimize/triton-configs';
 import { TRITON_SEARCH_STRATEGIES, type StrategyId } from '../../server/src/optimize/strategies';
 import { parseTritonAnswer } from '../../server/src/llm/answer';
 import { assembleTritonCandidate } from '../../server/src/optimize/assemble-triton';
@@ -32,24 +33,31 @@ async function problemOf(name: string): Promise<OptimizeProblem> {
   return { file, source, kernel: kernels[0], spec, baseline: { timeMs: 1, gpu: { name: 'test' } } };
 }
 
-async function descriptions(problem: OptimizeProblem, strategy: StrategyId): Promise<string[]> {
+/** Every proposal of one strategy from the baseline, in order, then why it stopped (`exhausted: …`, no source). */
+async function proposals(problem: OptimizeProblem, strategy: StrategyId, autotunePick?: TritonConfig): Promise<Array<{ description: string; source?: string }>> {
   const search = new SearchProposer('triton');
   const seen = new Set<string>();
-  const out: string[] = [];
+  const out: Array<{ description: string; source?: string }> = [];
   for (;;) {
-    const request: ProposalRequest = { id: 'x', problem, parent: { id: 'baseline', candidate: { source: problem.source }, speedup: 1 }, strategy, tried: [], seen };
-    const proposal = await search.propose(request);
+    const parent = { id: 'baseline', candidate: { source: problem.source }, speedup: 1, ...(autotunePick ? { autotunePick } : {}) };
+    const proposal = await search.propose({ id: 'x', problem, parent, strategy, tried: [], seen });
     if (proposal.kind !== 'candidate') {
-      out.push(`exhausted: ${proposal.kind === 'exhausted' ? proposal.reason : proposal.problem}`);
+      out.push({ description: `exhausted: ${proposal.kind === 'exhausted' ? proposal.reason : proposal.problem}` });
       return out;
     }
-    assert.equal(proposal.candidate.source, problem.source, 'the kernel\'s source is not changed');
     seen.add(candidateKey(proposal.candidate));
-    out.push(proposal.description ?? '');
+    out.push({ description: proposal.description ?? '', source: proposal.candidate.source });
   }
 }
 
-test('the Triton search: its own strategies, launch variants only, none on an autotuned kernel', { timeout: 30_000 }, async () => {
+/** The descriptions of a launch strategy's proposals, each checked to leave the kernel's source as it is. */
+async function descriptions(problem: OptimizeProblem, strategy: StrategyId): Promise<string[]> {
+  const made = await proposals(problem, strategy);
+  for (const p of made) if (p.source !== undefined) assert.equal(p.source, problem.source, 'the kernel\'s source is not changed');
+  return made.map((p) => p.description);
+}
+
+test('the Triton search: its own strategies; launch variants on a plain kernel, none on an autotuned one\'s launch', { timeout: 30_000 }, async () => {
   assert.deepEqual(new SearchProposer('triton').strategies, TRITON_SEARCH_STRATEGIES);
   assert.notDeepEqual(new SearchProposer().strategies, TRITON_SEARCH_STRATEGIES);
   const add = await problemOf('vector_add');
@@ -58,6 +66,58 @@ test('the Triton search: its own strategies, launch variants only, none on an au
   assert.deepEqual((await descriptions(add, 'triton-stages'))[0], 'num_stages=4 instead of 3');
   const matmul = await problemOf('matmul');
   assert.deepEqual(await descriptions(matmul, 'triton-warps'), ['exhausted: no triton-warps variant applies to baseline (its @triton.autotune picks these at run time)']);
+  assert.deepEqual(await descriptions(add, 'triton-configs'), ['exhausted: no triton-configs variant applies to baseline (it has no @triton.autotune)']);
+});
+
+/** Python's own parser on a candidate file (Debian's python3 is there wherever the tests run). */
+function parsesAsPython(source: string): void {
+  const r = spawnSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: source, encoding: 'utf8' });
+  assert.equal(r.status, 0, `${r.stderr}\n${source}`);
+}
+
+test('the Triton search on an autotuned kernel: one config added next to the autotuner\'s pick, none already listed, the file otherwise as it was', { timeout: 30_000 }, async () => {
+  const matmul = await problemOf('matmul');
+  const pick = { kwargs: { BLOCK_M: 64, BLOCK_N: 32, BLOCK_K: 32, GROUP_M: 8 }, numWarps: 4, numStages: 2 };
+  const fromPick = await proposals(matmul, 'triton-configs', pick);
+  assert.deepEqual(fromPick.slice(0, 3).map((p) => p.description), [
+    "autotune config BLOCK_M=128 BLOCK_N=64 BLOCK_K=64 GROUP_M=8 w8 s2 added (every BLOCK ×2, num_warps 4→8 from the autotuner's pick)",
+    "autotune config BLOCK_M=128 BLOCK_N=32 BLOCK_K=32 GROUP_M=8 w4 s2 added (BLOCK_M 64→128 from the autotuner's pick)",
+    "autotune config BLOCK_M=64 BLOCK_N=64 BLOCK_K=32 GROUP_M=8 w4 s2 added (BLOCK_N 32→64 from the autotuner's pick)",
+  ]);
+  assert.equal(fromPick.at(-1)?.description, 'exhausted: every triton-configs variant of baseline was tried');
+  const first = fromPick[0].source ?? '';
+  const before = matmul.source.split('\n');
+  const after = first.split('\n');
+  assert.deepEqual(after.filter((_, i) => i !== 12), before, 'one line added, before the list\'s closing bracket');
+  assert.equal(after[12], '        triton.Config({"BLOCK_M": 128, "BLOCK_N": 64, "BLOCK_K": 64, "GROUP_M": 8}, num_warps=8, num_stages=2),');
+  parsesAsPython(first);
+  const rediscovered = (await discover(matmul.file, first)).kernels[0];
+  assert.equal(rediscovered.autotuneConfigs?.length, 4);
+  // Without a pick (no report), each listed config's neighbours; a neighbour that is listed already is not made again.
+  const fromListed = await proposals(matmul, 'triton-configs');
+  assert.equal(fromListed[0].description, 'autotune config BLOCK_M=64 BLOCK_N=64 BLOCK_K=64 GROUP_M=8 w8 s2 added (every BLOCK ×2, num_warps 4→8 from config 1 as listed)');
+  assert.ok(!fromListed.some((p) => /BLOCK_M=64 BLOCK_N=32 BLOCK_K=32 GROUP_M=8 w4 s2 /.test(p.description)), 'config 2 is listed already');
+});
+
+test('configs added however the file writes its list: one line, a name, a sum, a trailing comment, an empty list', { timeout: 30_000 }, async () => {
+  const kernelFile = (configs: string, before = '') => `import triton\nimport triton.language as tl\n${before}\n@triton.autotune(configs=${configs}, key=["n"])\n@triton.jit\ndef k(x_ptr, n, BLOCK: tl.constexpr):\n    pass\n`;
+  const pick = { kwargs: { BLOCK: 32 }, numWarps: 4, numStages: 3 };
+  const cases: Array<[string, string, string]> = [
+    [kernelFile("[triton.Config({'BLOCK': 32}, num_warps=4)]"), "[triton.Config({'BLOCK': 32}, num_warps=4), triton.Config({'BLOCK': 64}, num_warps=4, num_stages=3)]", 'one line, its quotes kept'],
+    [kernelFile('CONFIGS', 'CONFIGS = [triton.Config({"BLOCK": 32})]\n'), '[*CONFIGS, triton.Config({"BLOCK": 64}, num_warps=4, num_stages=3)]', 'a module-level name'],
+    [kernelFile('BASE + [triton.Config({"BLOCK": 16})]', 'BASE = [triton.Config({"BLOCK": 32})]\n'), '[*(BASE + [triton.Config({"BLOCK": 16})]), triton.Config({"BLOCK": 64}, num_warps=4, num_stages=3)]', 'a sum'],
+    [kernelFile('[\n    triton.Config({"BLOCK": 32})\n    # triton.Config({"BLOCK": 8}),\n]'), '[\n    triton.Config({"BLOCK": 32}),\n    triton.Config({"BLOCK": 64}, num_warps=4, num_stages=3)\n    # triton.Config({"BLOCK": 8}),\n]', 'no trailing comma, a comment last'],
+    [kernelFile('[]'), '[triton.Config({"BLOCK": 64}, num_warps=4, num_stages=3)]', 'an empty list'],
+  ];
+  for (const [source, configs, what] of cases) {
+    const { kernels } = await discover('k.py', source);
+    const made = autotuneConfigVariants(source, kernels[0], pick);
+    assert.equal(made[0]?.description, "autotune config BLOCK=64 w4 s3 added (BLOCK 32→64 from the autotuner's pick)", what);
+    assert.ok(made[0].source.includes(`@triton.autotune(configs=${configs}, key=["n"])`), `${what}:\n${made[0].source}`);
+    parsesAsPython(made[0].source);
+    const count = (kernels[0].autotuneConfigs ?? []).length;
+    assert.equal((await discover('k.py', made[0].source)).kernels[0].autotuneConfigs?.length, count + 1, what);
+  }
 });
 
 test('optimize a Triton kernel from the CLI: the loop through the Triton gate, verdicts re-derived, nothing faster on an interpreter', { timeout: 200_000 }, (t) => {
@@ -158,8 +218,29 @@ test('optimize on an autotuned kernel: the baseline autotunes once, every attemp
   const attempt = records.find((r) => r.kind === 'triton-compare');
   // The stand-in's autotuner picks the last of the baseline's three configs.
   const pick = 'BLOCK_M: 32, BLOCK_N: 64, BLOCK_K: 32, GROUP_M: 8, num_warps: 4, num_stages: 2';
-  assert.deepEqual(bench?.run.reference.report, { kind: 'report', autotune: pick, autotuneIndex: '2' });
+  assert.deepEqual(bench?.run.reference.report, { kind: 'report', autotune: pick, autotuneConfig: '{"kwargs": {"BLOCK_M": 32, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8}, "num_warps": 4, "num_stages": 2}', autotuneIndex: '2' });
   assert.equal(attempt?.run.reference.report?.autotune, pick);
   assert.match(attempt?.run.reference.report?.pinned ?? '', /pick of this run/, 'the attempt\'s reference child did not autotune again');
   assert.equal(attempt?.run.candidates[0]?.referenceReport?.autotune, pick);
+});
+
+test('the search on an autotuned kernel from the CLI: configs next to the baseline\'s pick, each candidate autotuning over the longer list, verdicts re-derived', { timeout: 200_000 }, async (t) => {
+  if (!serviceReady(t, torchMissing)) return;
+  const { python, dir } = standInPython();
+  const spec = JSON.parse(readFileSync(join(EXAMPLES, 'matmul/matmul.spec.json'), 'utf8')) as BenchSpec;
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify({ ...spec, sizes: { M: 32, N: 32, K: 64 } }));
+  const r = await runCliAsync(['optimize', 'matmul.py', '--spec', join(dir, 'spec.json'), '--python', python, '--device', 'cpu', '--pairs', '5', '--workspace', dir, '--no-model', '--rounds', '1', '--candidates', '2', '--json'], { cwd: join(EXAMPLES, 'matmul') });
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { attempts: Array<{ strategy: string; accepted: boolean; result: string; description?: string; evidence: string }>; gateRecords: { rederived: number }; mismatches: unknown[] };
+  // The stand-in's autotuner picked the baseline's last config (32, 64, 32, 4 warps, 2 stages): the search steps from it.
+  assert.deepEqual(report.attempts.map((a) => [a.strategy, a.description]).sort(), [
+    ['triton-configs', "autotune config BLOCK_M=64 BLOCK_N=128 BLOCK_K=64 GROUP_M=8 w8 s2 added (every BLOCK ×2, num_warps 4→8 from the autotuner's pick)"],
+    ['triton-configs', "autotune config BLOCK_M=64 BLOCK_N=64 BLOCK_K=32 GROUP_M=8 w4 s2 added (BLOCK_M 32→64 from the autotuner's pick)"],
+  ].sort());
+  const tiles = report.attempts.find((a) => a.description?.includes('every BLOCK'));
+  for (const a of report.attempts) assert.ok(a.accepted, a.result);
+  assert.deepEqual({ rederived: report.gateRecords.rederived, mismatches: report.mismatches }, { rederived: 2, mismatches: [] });
+  // Each candidate's autotuner picked over the longer list (the stand-in takes the last config: the one added).
+  const record = await readTritonRecord(tiles?.evidence ?? '');
+  assert.equal(record.run.candidates[0]?.report?.autotune, 'BLOCK_M: 64, BLOCK_N: 128, BLOCK_K: 64, GROUP_M: 8, num_warps: 8, num_stages: 2');
 });

@@ -12,6 +12,8 @@ import { test } from 'node:test';
 import { evaluate } from '../../server/src/benchspec/expr';
 import type { BenchSpec } from '../../server/src/benchspec/model';
 import { pythonExpr, tritonTaskSource } from '../../server/src/harness/python/triton-launcher';
+import type { ReportEvent } from '../../server/src/harness/python/protocol';
+import { autotunePickOf } from '../../server/src/bench/triton';
 import { rederiveTriton, readTritonRecord } from '../../server/src/runs/triton-record';
 import type { TaskResult } from '../../server/src/derive/kernelbench';
 import { REPO } from './harness-helpers';
@@ -109,11 +111,17 @@ test('softmax and the autotuned matmul on CPU: rows left unwritten and a wrong n
   assert.deepEqual(verdicts(softmax.result), { 'fast_one_pass.py': 'accepted', 'partial_rows.py': 'rejected: match, written', 'wrong_first_block.py': 'rejected: match' });
   const matmul = compareOnCpu('matmul', { M: 64, N: 64, K: 96 }, ['fast_big_tiles', 'wrong_half_k']);
   assert.deepEqual(verdicts(matmul.result), { 'fast_big_tiles.py': 'accepted', 'wrong_half_k.py': 'rejected: match' });
-  type Report = { autotune?: string; autotuneIndex?: string; pinned?: string };
+  type Report = { autotune?: string; autotuneIndex?: string; autotuneConfig?: string; pinned?: string };
   const json = JSON.parse(matmul.stdout) as { run: { reference: { report?: Report }; candidates: Array<{ report?: Report; referenceReport?: Report }> } };
-  // The stand-in's autotuner picks the last config.
-  assert.deepEqual(json.run.reference.report, { kind: 'report', autotune: 'BLOCK_M: 32, BLOCK_N: 64, BLOCK_K: 32, GROUP_M: 8, num_warps: 4, num_stages: 2', autotuneIndex: '2' });
+  // The stand-in's autotuner picks the last config; the pick also comes as JSON, for the search to step from.
+  assert.deepEqual(json.run.reference.report, {
+    kind: 'report',
+    autotune: 'BLOCK_M: 32, BLOCK_N: 64, BLOCK_K: 32, GROUP_M: 8, num_warps: 4, num_stages: 2',
+    autotuneConfig: '{"kwargs": {"BLOCK_M": 32, "BLOCK_N": 64, "BLOCK_K": 32, "GROUP_M": 8}, "num_warps": 4, "num_stages": 2}',
+    autotuneIndex: '2',
+  });
   assert.match(json.run.candidates[0].report?.autotune ?? '', /^BLOCK_M: 128, BLOCK_N: 128, BLOCK_K: 64/);
+  assert.deepEqual(autotunePickOf(json.run.candidates[0].report as ReportEvent), { kwargs: { BLOCK_M: 128, BLOCK_N: 128, BLOCK_K: 64, GROUP_M: 8 }, numWarps: 8, numStages: 4 });
   // The accepted candidate's child ran the baseline with the reference child's pick, pinned, not autotuned again.
   assert.deepEqual(json.run.candidates[0].referenceReport, { ...json.run.reference.report, pinned: 'the pick of this run\'s first autotune', side: 'reference' });
 });

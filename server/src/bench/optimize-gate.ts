@@ -113,9 +113,10 @@ async function rederiveGateRecord(dir: string): Promise<GateRecordCheck> {
   try {
     if (existsSync(join(dir, TRITON_RECORD_FILE))) {
       // A Triton attempt's record: its one candidate's verdict, derived again from the gate's events.
-      const candidate = rederiveTriton(await readTritonRecord(dir)).candidates[0];
+      const record = await readTritonRecord(dir);
+      const candidate = rederiveTriton(record).candidates[0];
       if (!candidate) return { problem: `${join(dir, TRITON_RECORD_FILE)} holds no candidate` };
-      return { outcome: tritonOutcomeOf(candidate, dir), differences: [] };
+      return { outcome: tritonOutcomeOf(candidate, dir, record.run.candidates[0]?.report), differences: [] };
     }
     const record = await readRunRecord(dir);
     return { outcome: outcomeOf({ summary: rederive(record), runDir: dir }), differences: checkRederivation(record).differences };

@@ -6,12 +6,14 @@
 // back rejected at the `run` stage, saying so.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TritonConfig } from '../benchspec/model';
 import type { CandidateResult } from '../derive/kernelbench';
+import type { ReportEvent } from '../harness/python/protocol';
 import type { BaselineFacts, CandidateEvaluator, CandidateOutcome, EvaluationRequest, PreparedOptimization, RejectStage } from '../optimize/evaluator';
 import { createScratch } from '../targets/scratch';
 import { JobError, prepareSpec } from './job-prepare';
 import { batchedEvaluate, withRetried, type BatchRunner } from './gate-batch';
-import { autotunePinOf, runTritonJob, type TritonCandidate, type TritonJobOptions } from './triton';
+import { autotunePickOf, autotunePinOf, runTritonJob, type TritonCandidate, type TritonJobOptions } from './triton';
 
 function stageOf(c: CandidateResult): RejectStage {
   if (c.verdict.failed.includes('builds')) return 'compile';
@@ -19,8 +21,11 @@ function stageOf(c: CandidateResult): RejectStage {
   return 'probes';
 }
 
-/** One compared candidate's verdict, in the loop's terms; `evidence`: its run's folder (triton.json). */
-export function tritonOutcomeOf(c: CandidateResult, evidence: string): CandidateOutcome {
+/**
+ * One compared candidate's verdict, in the loop's terms; `evidence`: its run's folder (triton.json); `report`: what
+ * its kernel said of itself (an autotuned one's pick, for the search to go on from).
+ */
+export function tritonOutcomeOf(c: CandidateResult, evidence: string, report?: ReportEvent): CandidateOutcome {
   const failedProbes = c.probes.filter((p) => p.gate && !p.passed).map((p) => ({ name: p.name, reason: p.reason }));
   if (!c.verdict.accepted) return { verdict: 'rejected', stage: stageOf(c), reasons: [c.verdict.summary], failedProbes, diagnostics: [], evidence };
   if (!c.eager) return { verdict: 'rejected', stage: 'run', reasons: ['checked but not timed (no timed pairs ran): no speed can be claimed'], failedProbes: [], diagnostics: [], evidence };
@@ -30,8 +35,11 @@ export function tritonOutcomeOf(c: CandidateResult, evidence: string): Candidate
     timing: { status: e.verdict, baselineMs: e.baselineMedianMs, candidateMs: e.candidateMedianMs, speedup: e.speedup, ci: { low: e.speedupCI.low, high: e.speedupCI.high, confidence: e.speedupCI.confidence }, pValue: e.test.pValue },
     warnings: c.probes.filter((p) => !p.gate && !p.passed && !p.skipped).map((p) => p.reason),
     evidence,
+    ...withPick(autotunePickOf(report)),
   };
 }
+
+const withPick = (pick: TritonConfig | undefined): { autotunePick?: TritonConfig } => (pick ? { autotunePick: pick } : {});
 
 export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 'candidates' | 'dryRun'>): Promise<PreparedOptimization> {
   const prepared = await prepareSpec(options);
@@ -40,7 +48,7 @@ export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 
   const start = bench.run.reference.start;
   const timeMs = bench.result.eagerMedianMs;
   if (timeMs === undefined) throw new JobError('run', `the Triton baseline of ${prepared.kernel.qualifiedName} was checked but not timed (no timed calls): nothing to optimize against; give --pairs and --iters`);
-  const baseline: BaselineFacts = { timeMs, gpu: { name: start?.device.name ?? 'unknown', ...(start?.device.computeCapability ? { computeCapability: start.device.computeCapability } : {}) } };
+  const baseline: BaselineFacts = { timeMs, gpu: { name: start?.device.name ?? 'unknown', ...(start?.device.computeCapability ? { computeCapability: start.device.computeCapability } : {}) }, ...withPick(autotunePickOf(bench.run.reference.report)) };
   // The baseline's autotuner ran once, above: every attempt times the baseline with that pick.
   const modelPin = autotunePinOf(bench.run.reference.report);
   const scratch = await createScratch('triton-candidates');
@@ -68,7 +76,7 @@ export async function prepareTritonOptimization(options: Omit<TritonJobOptions, 
     const result = await runTritonJob({ ...options, ...(modelPin ? { modelPin } : {}), signal, candidates: runnable.map((i) => candidates[i]), recordEach: true });
     if (result.kind !== 'triton' || result.result.candidates.length !== runnable.length) throw new JobError('run', `the Triton gate gave no verdict for attempts ${requests.map((r) => r.id).join(', ')}`);
     runnable.forEach((i, k) => {
-      if (!result.run.candidates[k]?.notRun) outcomes[i] = tritonOutcomeOf(result.result.candidates[k], result.candidateRunDirs?.[k] ?? result.runDir);
+      if (!result.run.candidates[k]?.notRun) outcomes[i] = tritonOutcomeOf(result.result.candidates[k], result.candidateRunDirs?.[k] ?? result.runDir, result.run.candidates[k]?.report);
     });
     return withRetried(requests, outcomes, signal, evaluateBatch);
   };

@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { inferSpec } from '../benchspec/infer';
 import { toleranceFor } from '../benchspec/defaults';
-import type { BenchSpec, Dtype, LaunchConfig, Tolerance } from '../benchspec/model';
+import type { BenchSpec, Dtype, LaunchConfig, Tolerance, TritonConfig } from '../benchspec/model';
 import { taskResult, type KernelBenchPlan, type TaskResult } from '../derive/kernelbench';
 import type { AutotunePin, KernelBenchJob, ReportEvent } from '../harness/python/protocol';
 import { KernelBenchRunError, runPythonGate, type KernelBenchRun } from '../harness/python/run';
@@ -163,6 +163,28 @@ export function candidateRecord(record: Omit<TritonRecord, 'id' | 'createdAt'>, 
 export function autotunePinOf(report: ReportEvent | undefined): AutotunePin | undefined {
   const index = Number(report?.autotuneIndex);
   return report?.autotune !== undefined && Number.isInteger(index) && index >= 0 ? { index, config: report.autotune } : undefined;
+}
+
+const wholeNumber = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+/**
+ * The config an autotuner picked, as its report gives it (`autotuneConfig`, JSON); undefined when the kernel is not
+ * autotuned or the report says something else. It only steers the search: a wrong one costs candidates, no verdict.
+ */
+export function autotunePickOf(report: ReportEvent | undefined): TritonConfig | undefined {
+  if (report?.autotuneConfig === undefined) return undefined;
+  let said: unknown;
+  try {
+    said = JSON.parse(report.autotuneConfig);
+  } catch {
+    return undefined;
+  }
+  if (typeof said !== 'object' || said === null) return undefined;
+  const { kwargs, num_warps: numWarps, num_stages: numStages } = said as Record<string, unknown>;
+  if (typeof kwargs !== 'object' || kwargs === null || Array.isArray(kwargs)) return undefined;
+  const values = Object.entries(kwargs);
+  if (!values.every(([k, v]) => /^[A-Za-z_]\w*$/.test(k) && ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'string'))) return undefined;
+  return { kwargs: Object.fromEntries(values) as Record<string, number | string>, ...(wholeNumber(numWarps) ? { numWarps } : {}), ...(wholeNumber(numStages) ? { numStages } : {}) };
 }
 
 /** bench (no candidates) or compare (candidates) of a Triton kernel. */

@@ -56,9 +56,16 @@ export interface LaunchConfig {
   numStages?: number;
 }
 
+/** One `triton.Config`: its meta-parameters and launch options. */
+export interface TritonConfig {
+  kwargs: Record<string, number | string>;
+  numWarps?: number;
+  numStages?: number;
+}
+
 /** A kernel's `@triton.autotune`, as found in its source: the autotuner times these and keeps the fastest per key. */
 export interface TritonAutotune {
-  configs: { kwargs: Record<string, number | string>; numWarps?: number; numStages?: number }[];
+  configs: TritonConfig[];
   /** The arguments whose values make the autotuner pick again. */
   key: string[];
 }

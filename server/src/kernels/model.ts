@@ -82,6 +82,11 @@ export interface Kernel {
   launchSites: LaunchSite[];
   /** Triton only. */
   autotuneConfigs?: TritonAutotuneConfig[];
+  /**
+   * Triton only: where the `configs` expression of its `@triton.autotune` is, and its last element when it is a list
+   * literal (the search adds configs there).
+   */
+  autotuneConfigsAt?: { range: Range; lastElement?: Range };
   /** KernelBench only: where `get_inputs` / `get_init_inputs` are defined. */
   kernelbench?: { getInputs?: Range; getInitInputs?: Range; initParams: KernelParam[] };
 }

@@ -2,7 +2,7 @@
 // and times candidates. The real gate (bench/, a prepared `Evaluation`) sits behind a thin adapter; tests use a
 // fake. A candidate counts only through an `accepted` outcome: the loop never computes a speedup of its own.
 
-import type { LaunchConfig } from '../benchspec/model';
+import type { LaunchConfig, TritonConfig } from '../benchspec/model';
 import type { CompilerDiagnostic } from '../check/types';
 import type { OptimizeProblem } from './proposer';
 import type { StrategyId } from './strategies';
@@ -59,6 +59,8 @@ export interface AcceptedOutcome {
   fractionOfRoofline?: number;
   warnings: string[];
   evidence?: string;
+  /** An autotuned Triton kernel: the config its autotuner picked (what the search varies from this candidate). */
+  autotunePick?: TritonConfig;
 }
 
 export type CandidateOutcome = RejectedOutcome | AcceptedOutcome;
@@ -71,6 +73,8 @@ export interface BaselineFacts {
   fractionOfRoofline?: number;
   bound?: Bound;
   gpu: { name: string; computeCapability?: string; copyBytesPerSecond?: number; fp32FlopsPerSecond?: number };
+  /** An autotuned Triton kernel: the config the baseline's autotuner picked. */
+  autotunePick?: TritonConfig;
 }
 
 export interface CandidateEvaluator {

@@ -99,7 +99,7 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
   }
   const bandit = new StrategyBandit([...byStrategy.keys()]);
   const prior = new Map((deps.resume?.attempts ?? []).map((a) => [a.id, a]));
-  const baseline: Parent = { id: 'baseline', candidate: { source: problem.source }, speedup: 1 };
+  const baseline: Parent = { id: 'baseline', candidate: { source: problem.source }, speedup: 1, ...(problem.baseline.autotunePick ? { autotunePick: problem.baseline.autotunePick } : {}) };
   const seen = new Set<string>([candidateKey(baseline.candidate)]);
   const outcomes = new Map<string, { id: string; outcome: Promise<CandidateOutcome> }>();
   for (const a of prior.values()) {
@@ -302,7 +302,7 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
       const roundBest = bestOf(records);
       if (roundBest && (!best || roundBest.speedup > best.speedup)) {
         best = roundBest;
-        parent = { id: best.id, candidate: best.record.candidate as CandidateInput, speedup: best.speedup };
+        parent = { id: best.id, candidate: best.record.candidate as CandidateInput, speedup: best.speedup, ...(best.outcome.autotunePick ? { autotunePick: best.outcome.autotunePick } : {}) };
         roundsWithoutGain = 0;
       } else {
         roundsWithoutGain++;

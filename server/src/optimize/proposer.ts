@@ -2,7 +2,7 @@
 // per candidate and hands back what went wrong for a bounded repair; proposers keep no state between calls, so a
 // run can resume from its record.
 
-import type { BenchSpec } from '../benchspec/model';
+import type { BenchSpec, TritonConfig } from '../benchspec/model';
 import type { Kernel } from '../kernels/model';
 import type { TokenUsage } from './budget';
 import type { BaselineFacts, CandidateInput } from './evaluator';
@@ -30,6 +30,8 @@ export interface Parent {
   speedup: number;
   /** Its profile as a short text block (the loop profiles each round's parent when a profiler is given). */
   profile?: string;
+  /** An autotuned Triton kernel: the config its autotuner picked. */
+  autotunePick?: TritonConfig;
 }
 
 /** One earlier attempt, as the prompt's history shows it. */

@@ -8,9 +8,10 @@ import { discover } from '../kernels/discover';
 import type { Kernel, Position } from '../kernels/model';
 import type { CandidateInput } from './evaluator';
 import { isAllowedFlag } from './flags';
-import type { Proposal, ProposalRequest, Proposer } from './proposer';
+import type { Parent, Proposal, ProposalRequest, Proposer } from './proposer';
 import { candidateKey } from './record';
 import { strategiesFor, type SearchStrategy, type StrategyId } from './strategies';
+import { autotuneConfigVariants, TRITON_DEFAULTS } from './triton-configs';
 import type { KernelLanguage } from '../kernels/model';
 
 interface Variant {
@@ -140,18 +141,20 @@ function unrollVariants(parent: CandidateInput, kernel: Kernel): Variant[] {
 
 const WARPS = [8, 4, 2, 16, 1];
 const STAGES = [3, 4, 2, 5, 1];
-/** Triton's defaults where a launch leaves them out (NVIDIA backend). */
-const TRITON_DEFAULTS = { numWarps: 4, numStages: 3 };
 
 /**
  * A Triton launch with one meta-parameter changed: each BLOCK-like constexpr ×2, ÷2, ×4, ÷4 (powers of two, 16 to
  * 2^16: tl.arange needs a power of two), num_warps, num_stages. The grid is an expression over the constexprs, so it
- * follows. An autotuned kernel's configs already choose these at run time: nothing to vary.
+ * follows. An autotuned kernel's configs choose these at run time: its variants are configs added to its list.
  */
-function tritonVariants(parent: CandidateInput, spec: LaunchConfig, autotuned: boolean, strategy: 'triton-block' | 'triton-warps' | 'triton-stages'): Variant[] {
+function tritonVariants(parent: Parent, kernel: Kernel, spec: LaunchConfig, strategy: 'triton-block' | 'triton-warps' | 'triton-stages' | 'triton-configs'): Variant[] {
+  const autotuned = kernel.autotuneConfigs !== undefined;
+  if (strategy === 'triton-configs') {
+    return autotuned ? autotuneConfigVariants(parent.candidate.source, kernel, parent.autotunePick).map((v) => ({ candidate: { ...parent.candidate, source: v.source }, description: v.description })) : [];
+  }
   if (autotuned) return [];
-  const { from: _from, ...current } = parent.launch ?? spec;
-  const withLaunch = (launch: LaunchConfig, description: string): Variant => ({ candidate: { ...parent, launch }, description });
+  const { from: _from, ...current } = parent.candidate.launch ?? spec;
+  const withLaunch = (launch: LaunchConfig, description: string): Variant => ({ candidate: { ...parent.candidate, launch }, description });
   if (strategy === 'triton-warps') {
     const now = current.numWarps ?? TRITON_DEFAULTS.numWarps;
     return WARPS.filter((w) => w !== now).map((w) => withLaunch({ ...current, numWarps: w, block: [String(w * 32)] }, `num_warps=${w} instead of ${now}`));
@@ -202,14 +205,15 @@ export class SearchProposer implements Proposer {
         case 'triton-block':
         case 'triton-warps':
         case 'triton-stages':
-          return kernel.language === 'triton' ? tritonVariants(parent, spec.launch, spec.triton?.autotune !== undefined, strategy) : [];
+        case 'triton-configs':
+          return kernel.language === 'triton' ? tritonVariants(request.parent, kernel, spec.launch, strategy) : [];
         default:
           return [];
       }
     })();
     const fresh = variants.find((v) => !request.seen.has(candidateKey(v.candidate)));
     if (!fresh) {
-      const why = spec.triton?.autotune && strategy.startsWith('triton-') ? ` (its @triton.autotune picks these at run time)` : '';
+      const why = strategy === 'triton-configs' ? (kernel.autotuneConfigs === undefined ? ' (it has no @triton.autotune)' : '') : kernel.autotuneConfigs !== undefined && strategy.startsWith('triton-') ? ' (its @triton.autotune picks these at run time)' : '';
       return { kind: 'exhausted', reason: variants.length ? `every ${strategy} variant of ${request.parent.id} was tried` : `no ${strategy} variant applies to ${request.parent.id}${why}` };
     }
     return { kind: 'candidate', candidate: fresh.candidate, notes: [], description: fresh.description };

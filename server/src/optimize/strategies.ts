@@ -22,8 +22,11 @@ export const TRITON_MODEL_STRATEGIES = ['triton-tiling', 'triton-memory', 'trito
 /** The model's strategies on a KernelBench task: how its ModelNew computes (guidance: llm/prompts/strategies.md). */
 export const KERNELBENCH_MODEL_STRATEGIES = ['kernelbench-cuda', 'kernelbench-triton'] as const;
 
-/** The built-in search on a Triton kernel: its launch's meta-parameters (the grid follows the BLOCK constexprs). */
-export const TRITON_SEARCH_STRATEGIES = ['triton-block', 'triton-warps', 'triton-stages'] as const;
+/**
+ * The built-in search on a Triton kernel: its launch's meta-parameters (the grid follows the BLOCK constexprs); on an
+ * autotuned one, configs added to its autotune list.
+ */
+export const TRITON_SEARCH_STRATEGIES = ['triton-block', 'triton-warps', 'triton-stages', 'triton-configs'] as const;
 
 export type ModelStrategy = (typeof MODEL_STRATEGIES)[number] | (typeof TRITON_MODEL_STRATEGIES)[number] | (typeof KERNELBENCH_MODEL_STRATEGIES)[number];
 export type SearchStrategy = (typeof SEARCH_STRATEGIES)[number] | (typeof TRITON_SEARCH_STRATEGIES)[number];
@@ -52,6 +55,7 @@ export const STRATEGY_TITLES: Record<StrategyId, string> = {
   'triton-block': 'Triton BLOCK constexprs',
   'triton-warps': 'Triton num_warps',
   'triton-stages': 'Triton num_stages',
+  'triton-configs': 'Triton autotune configs',
 };
 
 /**

@@ -73,6 +73,8 @@ export interface ReportEvent {
   autotune?: string;
   /** The pick's place in the kernel's configs (a decimal). */
   autotuneIndex?: string;
+  /** The pick as JSON, `{"kwargs": {...}, "num_warps": n, "num_stages": n}`: what the search varies next. */
+  autotuneConfig?: string;
   /** Present when the pick was not made here but pinned (AutotunePin): says whose it is. */
   pinned?: string;
 }

@@ -115,9 +115,14 @@ function configsFrom(node: Node, bindings: Bindings, assignments: Map<string, No
   }
 }
 
-/** The configs of one `@triton.autotune(...)` decorator call (first positional argument or `configs=`). */
-export function autotuneConfigs(call: Node, bindings: Bindings, assignments: Map<string, Node>): TritonAutotuneConfig[] {
+/** The configs expression of one `@triton.autotune(...)` decorator call (first positional argument or `configs=`). */
+export function configsArgument(call: Node): Node | undefined {
   const { positional, keywords } = splitArguments(call);
-  const configs = keywords.get('configs') ?? positional[0];
+  return keywords.get('configs') ?? positional[0];
+}
+
+/** The configs of one `@triton.autotune(...)` decorator call, as far as they can be read statically. */
+export function autotuneConfigs(call: Node, bindings: Bindings, assignments: Map<string, Node>): TritonAutotuneConfig[] {
+  const configs = configsArgument(call);
   return configs ? configsFrom(configs, bindings, assignments, 0) : [];
 }

@@ -2,7 +2,7 @@
 import type { Node } from 'web-tree-sitter';
 import type { Kernel } from '../model';
 import { rangeOf } from '../ranges';
-import { autotuneConfigs, moduleAssignments } from './autotune';
+import { autotuneConfigs, configsArgument, moduleAssignments } from './autotune';
 import { collectBindings, resolve, type Bindings } from './imports';
 import { attachLaunchSites } from './launches';
 import { inSegment, segmentsOf } from './recovery';
@@ -25,6 +25,11 @@ function constexprTest(bindings: Bindings): (annotation: string) => boolean {
   return (annotation) => constexprPaths.has(resolve(annotation.replace(/^(['"])(.*)\1$/, '$2'), bindings));
 }
 
+function configsPlace(configs: Node): NonNullable<Kernel['autotuneConfigsAt']> {
+  const last = configs.type === 'list' ? configs.namedChildren.filter((c) => c.type !== 'comment').at(-1) : undefined;
+  return { range: rangeOf(configs), ...(last ? { lastElement: rangeOf(last) } : {}) };
+}
+
 function tritonKernel(definition: Definition, scope: string[], file: string, bindings: Bindings, assignments: Map<string, Node>): Kernel | undefined {
   const { node, outer, decorators } = definition;
   if (node.type !== 'function_definition') return undefined;
@@ -36,6 +41,7 @@ function tritonKernel(definition: Definition, scope: string[], file: string, bin
 
   const autotune = decorators.find((_, i) => autotunePaths.has(paths[i] ?? ''));
   const autotuneCall = autotune ? decoratorExpression(autotune) : undefined;
+  const configsNode = autotuneCall?.type === 'call' ? configsArgument(autotuneCall) : undefined;
   return {
     id: '',
     name,
@@ -51,6 +57,7 @@ function tritonKernel(definition: Definition, scope: string[], file: string, bin
     launchSites: [],
     // A bare `@triton.autotune` (no call) is a user error; report no configs rather than invent some.
     ...(autotune ? { autotuneConfigs: autotuneCall?.type === 'call' ? autotuneConfigs(autotuneCall, bindings, assignments) : [] } : {}),
+    ...(configsNode ? { autotuneConfigsAt: configsPlace(configsNode) } : {}),
   };
 }
 
