@@ -28,13 +28,27 @@ test('the recorded run re-derives: every task result, fast_p and the geometric m
   for (const p of [0, 1, 2]) assert.equal(fastP(results, p, 'eager')?.count, speedups.filter((s) => p === 0 || s > p).length);
 });
 
+test('against torch.compile the speedup goes through eager: compiled over eager from the baseline series, times the paired speedup, so drift between the series stays out', { timeout: 10_000 }, () => {
+  const task = recorded.tasks.find((t) => t.run && t.result.best !== undefined);
+  assert.ok(task?.run?.reference.baselines);
+  const { baselines } = task.run.reference;
+  // The baseline series ran on a host three times slower than the pairs, torch.compile twice as slow as eager there.
+  const slower = (ms: number[]) => ms.map((x) => x * 3);
+  const drifted = { ...baselines, eager: { ...baselines.eager, kernelMs: slower(baselines.eager.kernelMs) }, compiled: { ...baselines.eager, kernelMs: slower(baselines.eager.kernelMs).map((x) => x * 2) } };
+  const result = taskResult(task.result.task, { ...task.run, reference: { ...task.run.reference, baselines: drifted } }, task.plan);
+  const best = result.candidates[result.best ?? -1];
+  assert.ok(best?.eager && best.compiled);
+  assert.ok(Math.abs(best.compiled.compiledOverEager - 2) < 1e-12);
+  assert.ok(Math.abs(best.compiled.speedup - 2 * best.eager.speedup) < 1e-12, `${best.compiled.speedup} vs 2 × ${best.eager.speedup}`);
+});
+
 function accepted(eager: number, compiled?: number): CandidateResult {
   return {
     file: 'c.py',
     probes: [],
     verdict: { accepted: true, weakSpec: false, failed: [], summary: 'accepted' },
     eager: { speedup: eager } as CandidateResult['eager'],
-    ...(compiled !== undefined ? { compiled: { speedup: compiled, baselineMedianMs: 1, candidateMedianMs: 1 / compiled } } : {}),
+    ...(compiled !== undefined ? { compiled: { speedup: compiled, baselineMedianMs: 1, candidateMedianMs: 1 / compiled, compiledOverEager: compiled / eager } } : {}),
   };
 }
 

@@ -65,7 +65,7 @@ export function summaryLines(tasks: readonly KernelBenchTaskRun[]): string[] {
   // fast_p counts its candidates as KernelBench does, and this line says which tasks those are.
   const weak = results.filter((r) => r.candidates.some((c) => c.verdict.weakSpec)).map((r) => r.task.split('/').pop() ?? r.task);
   if (weak.length) lines.push(`weak spec: ${weak.join(', ')} — a trivial output (zeros, a constant, an input) passes the task's tolerance on every seed, so an accepted candidate there proves little; fast_p counts them, as KernelBench does`);
-  lines.push('fast_p: share of tasks whose best accepted candidate is more than p× faster (fast_0: accepted at all); vs eager: median of interleaved pairs, every timed call verified; vs torch.compile: ratio of medians of separate runs');
+  lines.push('fast_p: share of tasks whose best accepted candidate is more than p× faster (fast_0: accepted at all); vs eager: median of interleaved pairs, every timed call verified; vs torch.compile: compiled over eager, timed interleaved in the reference\'s process, times the paired speedup over eager');
   return lines;
 }
 

@@ -7,8 +7,11 @@
 // baseline; fast_0 is the share that is correct. Here "correct" is the gate's verdict (KernelBench's tolerance plus
 // our probes), and a task's candidate is its fastest accepted one. The geometric mean is over the tasks with an
 // accepted candidate. Against eager PyTorch the speedup is the median ratio of interleaved pairs (with its
-// signed-rank test); against torch.compile it is the ratio of medians of separate runs (the compiled model is
-// built once per task, in the reference's process), so no significance is claimed for it.
+// signed-rank test). torch.compile(Model) is built once per task, in the reference's process, and timed there
+// interleaved with eager Model; against it the speedup is chained through eager — compiled over eager from that
+// series, times the candidate's paired speedup over eager — so each ratio comes from one interleaved series and drift
+// between the series (a small task's calls are mostly host work, whose time follows the host's state) stays out of
+// it. No significance is claimed for it.
 
 import type { BenchSpec, Dtype, SpecArg, Tolerance } from '../benchspec/model';
 import { DTYPES } from '../benchspec/defaults';
@@ -108,8 +111,12 @@ export interface CandidateResult extends CandidateVerdict {
   seconds?: number;
   /** Paired against eager Model; withheld for a rejected candidate. */
   eager?: TimingComparison;
-  /** Ratio of medians against torch.compile(Model), timed apart; withheld for a rejected candidate. */
-  compiled?: { speedup: number; baselineMedianMs: number; candidateMedianMs: number };
+  /**
+   * Against torch.compile(Model): `compiledOverEager` (medians of the reference's interleaved baseline series) times
+   * the paired speedup over eager; `baselineMedianMs` is the compiled model's median as timed. Withheld for a
+   * rejected candidate.
+   */
+  compiled?: { speedup: number; baselineMedianMs: number; candidateMedianMs: number; compiledOverEager: number };
 }
 
 export interface TaskResult {
@@ -128,6 +135,8 @@ export function taskResult(task: string, run: KernelBenchRun, plan: KernelBenchP
   const ref = run.reference;
   if (ref.error) return { task, error: `${ref.error.stage}: ${ref.error.message}`, candidates: [] };
   const compiled = ref.baselines?.compiled?.kernelMs;
+  const eagerBaseline = ref.baselines?.eager.kernelMs;
+  const compiledOverEager = compiled?.length && eagerBaseline?.length ? median(compiled) / median(eagerBaseline) : undefined;
   const candidates = run.candidates.map((candidate): CandidateResult => {
     const file = { file: candidate.file, ...(candidate.seconds !== undefined ? { seconds: candidate.seconds } : {}) };
     const unjudged = notJudged(candidate);
@@ -141,7 +150,7 @@ export function taskResult(task: string, run: KernelBenchRun, plan: KernelBenchP
     return {
       ...base,
       eager,
-      ...(compiled?.length ? { compiled: { speedup: median(compiled) / candidateMedianMs, baselineMedianMs: median(compiled), candidateMedianMs } } : {}),
+      ...(compiled?.length && compiledOverEager !== undefined ? { compiled: { speedup: compiledOverEager * eager.speedup, baselineMedianMs: median(compiled), candidateMedianMs, compiledOverEager } } : {}),
     };
   });
   let best: number | undefined;
