@@ -210,8 +210,9 @@ test('the model on a Triton kernel: a Triton prompt, its answer gated through th
 test('optimize on an autotuned kernel: the baseline autotunes once, every attempt times it with that pick', { timeout: 200_000 }, async (t) => {
   if (!serviceReady(t, torchMissing)) return;
   const bigTiles = readFileSync(join(EXAMPLES, 'matmul/candidates/fast_big_tiles.py'), 'utf8');
-  const { report, workspace } = await optimizeWithAnswer('matmul', { M: 32, N: 32, K: 64 }, `Bigger tiles.\n\n\`\`\`python\n${bigTiles}\n\`\`\``);
+  const { report, workspace, requests } = await optimizeWithAnswer('matmul', { M: 32, N: 32, K: 64 }, `Bigger tiles.\n\n\`\`\`python\n${bigTiles}\n\`\`\``);
   assert.ok(report.attempts[0]?.accepted, JSON.stringify(report.attempts));
+  assert.match(requests[0].body.messages[1].content, /autotuned \(`@triton\.autotune`\): 3 configs keyed on M, N, K; for the baseline it picked BLOCK_M=32 BLOCK_N=64 BLOCK_K=32 GROUP_M=8 w4 s2;/);
   const runs = join(workspace, '.kernelpilot/runs');
   const records = await Promise.all(readdirSync(runs).filter((id) => existsSync(join(runs, id, TRITON_RECORD_FILE))).map((id) => readTritonRecord(join(runs, id))));
   const bench = records.find((r) => r.kind === 'triton-bench');

@@ -11,6 +11,7 @@ import type { KernelLanguage } from '../kernels/model';
 import { kernelContext } from '../optimize/context';
 import type { AttemptFeedback, ChatMessage, ProposalRequest } from '../optimize/proposer';
 import { STRATEGY_TITLES, type StrategyId } from '../optimize/strategies';
+import { configText } from '../optimize/triton-configs';
 import proposeTemplate from './prompts/propose.md';
 import repairTemplate from './prompts/repair.md';
 import strategiesText from './prompts/strategies.md';
@@ -120,7 +121,7 @@ async function tritonProposalPrompt(request: ProposalRequest): Promise<string> {
     parent: { derived: parent.id !== 'baseline', id: parent.id, speedup: parent.speedup.toFixed(2) },
     spec: specView(problem.spec),
     launch: formatTritonLaunch(parent.candidate.launch ?? problem.spec.launch),
-    autotune: autotune ? `${autotune.configs.length} configs keyed on ${autotune.key.join(', ') || 'nothing'}` : '',
+    autotune: autotune ? `${autotune.configs.length} configs keyed on ${autotune.key.join(', ') || 'nothing'}${parent.autotunePick ? `; for ${parent.id === 'baseline' ? 'the baseline' : parent.id} it picked ${configText(parent.autotunePick)}` : ''}` : '',
     gpu: { name: problem.baseline.gpu.name, computeCapability: problem.baseline.gpu.computeCapability ?? '' },
     baseline: { time: `${problem.baseline.timeMs.toPrecision(3)} ms median` },
     tried: request.tried,

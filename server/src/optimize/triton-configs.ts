@@ -71,8 +71,10 @@ function steps(from: TritonConfig): Step[] {
   return out;
 }
 
-function shortText(config: Required<TritonConfig>): string {
-  return `${Object.entries(config.kwargs).map(([k, v]) => `${k}=${String(v)}`).join(' ')} w${config.numWarps} s${config.numStages}`;
+/** `BLOCK_M=128 BLOCK_N=64 w8 s3`: a config in one short line (descriptions, prompts). */
+export function configText(config: TritonConfig): string {
+  const c = complete(config);
+  return `${Object.entries(c.kwargs).map(([k, v]) => `${k}=${String(v)}`).join(' ')} w${c.numWarps} s${c.numStages}`;
 }
 
 /** `triton.Config({...}, num_warps=…, num_stages=…)`, written as the file writes its first config. */
@@ -121,7 +123,7 @@ export function autotuneConfigVariants(source: string, kernel: Kernel, pick: Tri
     for (const step of steps(config)) {
       if (made.some((c) => sameConfig(c, step.config))) continue;
       made.push(step.config);
-      out.push({ source: withConfig(source, place, configCall(step.config, listed)), description: `autotune config ${shortText(step.config)} added (${step.change} from ${whose})` });
+      out.push({ source: withConfig(source, place, configCall(step.config, listed)), description: `autotune config ${configText(step.config)} added (${step.change} from ${whose})` });
     }
   }
   return out;
