@@ -425,4 +425,5 @@ test('an autotuned kernel\'s pick goes with its parent: the baseline\'s in round
   const proposer = new ScriptedProposer(['memory-coalescing'], (r) => (roundOf(r) === 1 ? `PICKED ${r.id}` : `SPEED=1.1 ${r.id}`));
   await runLoop({ problem: { ...problem, baseline: { ...problem.baseline, autotunePick: basePick } }, proposers: [proposer], evaluator, sink: new MemorySink(), options: { ...OPTIONS, rounds: 2, candidatesPerRound: 1, maxRepairs: 0 } });
   assert.deepEqual(proposer.requests.map((r) => [r.parent.id, r.parent.autotunePick]), [['baseline', basePick], ['r01-c01-a0', candidatePick]]);
+  assert.match(proposer.requests[1].tried[0]?.source ?? '', /PICKED r01-c01-a0/, 'what was tried comes with its source');
 });

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { inferSpec } from '../../server/src/benchspec/infer';
 import type { BenchSpec, TritonConfig } from '../../server/src/benchspec/model';
 import { discover } from '../../server/src/kernels/discover';
-import type { OptimizeProblem } from '../../server/src/optimize/proposer';
+import type { OptimizeProblem, Tried } from '../../server/src/optimize/proposer';
 import { candidateKey } from '../../server/src/optimize/record';
 import { SearchProposer } from '../../server/src/optimize/search';
 import { autotuneConfigVariants } from '../../server/src/optimize/triton-configs';
@@ -34,13 +34,13 @@ async function problemOf(name: string): Promise<OptimizeProblem> {
 }
 
 /** Every proposal of one strategy from the baseline, in order, then why it stopped (`exhausted: …`, no source). */
-async function proposals(problem: OptimizeProblem, strategy: StrategyId, autotunePick?: TritonConfig): Promise<Array<{ description: string; source?: string }>> {
+async function proposals(problem: OptimizeProblem, strategy: StrategyId, autotunePick?: TritonConfig, tried: Tried[] = []): Promise<Array<{ description: string; source?: string }>> {
   const search = new SearchProposer('triton');
   const seen = new Set<string>();
   const out: Array<{ description: string; source?: string }> = [];
   for (;;) {
     const parent = { id: 'baseline', candidate: { source: problem.source }, speedup: 1, ...(autotunePick ? { autotunePick } : {}) };
-    const proposal = await search.propose({ id: 'x', problem, parent, strategy, tried: [], seen });
+    const proposal = await search.propose({ id: 'x', problem, parent, strategy, tried, seen });
     if (proposal.kind !== 'candidate') {
       out.push({ description: `exhausted: ${proposal.kind === 'exhausted' ? proposal.reason : proposal.problem}` });
       return out;
@@ -93,6 +93,10 @@ test('the Triton search on an autotuned kernel: one config added next to the aut
   parsesAsPython(first);
   const rediscovered = (await discover(matmul.file, first)).kernels[0];
   assert.equal(rediscovered.autotuneConfigs?.length, 4);
+  // A config an earlier candidate of the run added (a sibling that did not win) is not added again under another parent.
+  const sibling: Tried = { id: 'r01-c01-a0', strategy: 'triton-configs', parent: 'baseline', result: 'accepted: 1.00×', source: first };
+  const afterSibling = await proposals(matmul, 'triton-configs', pick, [sibling]);
+  assert.deepEqual(afterSibling.map((p) => p.description), fromPick.slice(1).map((p) => p.description));
   // Without a pick (no report), each listed config's neighbours; a neighbour that is listed already is not made again.
   const fromListed = await proposals(matmul, 'triton-configs');
   assert.equal(fromListed[0].description, 'autotune config BLOCK_M=64 BLOCK_N=64 BLOCK_K=64 GROUP_M=8 w8 s2 added (every BLOCK ×2, num_warps 4→8 from config 1 as listed)');

@@ -3,15 +3,15 @@
 // search itself claims nothing. Variants are derived from the parent (the baseline or the best so far), listed in
 // a fixed order per strategy, and the first one not made before is proposed; none left: the strategy is exhausted.
 
-import type { LaunchConfig } from '../benchspec/model';
+import type { LaunchConfig, TritonConfig } from '../benchspec/model';
 import { discover } from '../kernels/discover';
 import type { Kernel, Position } from '../kernels/model';
 import type { CandidateInput } from './evaluator';
 import { isAllowedFlag } from './flags';
-import type { Parent, Proposal, ProposalRequest, Proposer } from './proposer';
+import type { Proposal, ProposalRequest, Proposer } from './proposer';
 import { candidateKey } from './record';
 import { strategiesFor, type SearchStrategy, type StrategyId } from './strategies';
-import { autotuneConfigVariants, TRITON_DEFAULTS } from './triton-configs';
+import { autotuneConfigVariants, listedConfigs, TRITON_DEFAULTS } from './triton-configs';
 import type { KernelLanguage } from '../kernels/model';
 
 interface Variant {
@@ -142,15 +142,26 @@ function unrollVariants(parent: CandidateInput, kernel: Kernel): Variant[] {
 const WARPS = [8, 4, 2, 16, 1];
 const STAGES = [3, 4, 2, 5, 1];
 
+/** The autotune configs earlier config-search candidates of the run listed (their files read again). */
+async function configsTried(request: ProposalRequest): Promise<TritonConfig[]> {
+  const sources = request.tried.filter((t) => t.strategy === 'triton-configs' && t.source !== undefined).map((t) => t.source as string);
+  const kernels = await Promise.all(sources.map(async (source) => (await discover(request.problem.file, source)).kernels.find((k) => k.qualifiedName === request.problem.kernel.qualifiedName)));
+  return kernels.flatMap((k) => (k ? listedConfigs(k) : []));
+}
+
 /**
  * A Triton launch with one meta-parameter changed: each BLOCK-like constexpr ×2, ÷2, ×4, ÷4 (powers of two, 16 to
  * 2^16: tl.arange needs a power of two), num_warps, num_stages. The grid is an expression over the constexprs, so it
  * follows. An autotuned kernel's configs choose these at run time: its variants are configs added to its list.
  */
-function tritonVariants(parent: Parent, kernel: Kernel, spec: LaunchConfig, strategy: 'triton-block' | 'triton-warps' | 'triton-stages' | 'triton-configs'): Variant[] {
+async function tritonVariants(request: ProposalRequest, kernel: Kernel, strategy: 'triton-block' | 'triton-warps' | 'triton-stages' | 'triton-configs'): Promise<Variant[]> {
+  const { parent } = request;
+  const spec = request.problem.spec.launch;
   const autotuned = kernel.autotuneConfigs !== undefined;
   if (strategy === 'triton-configs') {
-    return autotuned ? autotuneConfigVariants(parent.candidate.source, kernel, parent.autotunePick).map((v) => ({ candidate: { ...parent.candidate, source: v.source }, description: v.description })) : [];
+    if (!autotuned) return [];
+    const tried = await configsTried(request);
+    return autotuneConfigVariants(parent.candidate.source, kernel, parent.autotunePick, tried).map((v) => ({ candidate: { ...parent.candidate, source: v.source }, description: v.description }));
   }
   if (autotuned) return [];
   const { from: _from, ...current } = parent.candidate.launch ?? spec;
@@ -189,7 +200,7 @@ export class SearchProposer implements Proposer {
     if (!kernel) return { kind: 'exhausted', reason: `the parent ${request.parent.id} has no kernel ${request.problem.kernel.qualifiedName}` };
     const spec = request.problem.spec;
     const inputs = new Set(spec.args.filter((a) => a.role === 'input').map((a) => a.name));
-    const variants: Variant[] = (() => {
+    const variants: Variant[] = await (async () => {
       switch (strategy) {
         case 'block-size':
         case 'work-per-thread':
@@ -206,7 +217,7 @@ export class SearchProposer implements Proposer {
         case 'triton-warps':
         case 'triton-stages':
         case 'triton-configs':
-          return kernel.language === 'triton' ? tritonVariants(request.parent, kernel, spec.launch, strategy) : [];
+          return kernel.language === 'triton' ? tritonVariants(request, kernel, strategy) : [];
         default:
           return [];
       }

@@ -107,17 +107,23 @@ export function withConfig(source: string, place: Place, call: string): string {
   return source.slice(0, at) + inserted + source.slice(at);
 }
 
+/** The configs a kernel lists that can be read as plain numbers. */
+export function listedConfigs(kernel: Kernel): TritonConfig[] {
+  return (kernel.autotuneConfigs ?? []).map(numericConfig).filter((c): c is TritonConfig => c !== undefined);
+}
+
 /**
  * The parent's source with one more autotune config each, neighbours of `pick` (the autotuner's choice for the parent)
- * or, without one, of each config as listed; none the file lists already.
+ * or, without one, of each config as listed; none the file lists already, none in `triedElsewhere` (the lists of
+ * earlier candidates of the run: a sibling's config that did not win is not tried again under another parent).
  */
-export function autotuneConfigVariants(source: string, kernel: Kernel, pick: TritonConfig | undefined): ConfigVariant[] {
+export function autotuneConfigVariants(source: string, kernel: Kernel, pick: TritonConfig | undefined, triedElsewhere: readonly TritonConfig[] = []): ConfigVariant[] {
   const place = kernel.autotuneConfigsAt;
   if (!place) return [];
   const listed = kernel.autotuneConfigs ?? [];
-  const known = listed.map(numericConfig).filter((c): c is TritonConfig => c !== undefined);
+  const known = listedConfigs(kernel);
   const origins: Array<{ config: TritonConfig; whose: string }> = pick ? [{ config: pick, whose: "the autotuner's pick" }] : known.map((config, i) => ({ config, whose: `config ${i + 1} as listed` }));
-  const made: TritonConfig[] = [...known];
+  const made: TritonConfig[] = [...known, ...triedElsewhere];
   const out: ConfigVariant[] = [];
   for (const { config, whose } of origins) {
     for (const step of steps(config)) {
