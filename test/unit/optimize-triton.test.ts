@@ -4,7 +4,8 @@
 // clock, so nothing may come out faster), the gate's verdicts re-derived from their records.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { inferSpec } from '../../server/src/benchspec/infer';
@@ -248,4 +249,26 @@ test('the search on an autotuned kernel from the CLI: configs next to the baseli
   // Each candidate's autotuner picked over the longer list (the stand-in takes the last config: the one added).
   const record = await readTritonRecord(tiles?.evidence ?? '');
   assert.equal(record.run.candidates[0]?.report?.autotune, 'BLOCK_M: 64, BLOCK_N: 128, BLOCK_K: 64, GROUP_M: 8, num_warps: 8, num_stages: 2');
+});
+
+test('optimize --dry-run on Triton kernels: each search strategy\'s first candidate checked against the spec, no python started, nothing recorded; a KernelBench task is told what to run instead', { timeout: 60_000 }, async () => {
+  const workspace = mkdtempSync(join(tmpdir(), 'kp-dry-triton-'));
+  // A python that fails if started: the dry run must not need one.
+  const python = join(workspace, 'no-python');
+  writeFileSync(python, '#!/bin/sh\necho started >&2\nexit 7\n', { mode: 0o755 });
+  const dry = (dir: string, file: string) => runCliAsync(['optimize', file, '--dry-run', '--python', python, '--workspace', workspace], { cwd: dir });
+  const matmul = await dry(join(EXAMPLES, 'matmul'), 'matmul.py');
+  assert.equal(matmul.status, 0, matmul.stderr);
+  assert.match(matmul.stdout, /autotuned over 3 config\(s\)/);
+  assert.match(matmul.stdout, /Triton num_warps: nothing to propose \(.*its @triton\.autotune picks these at run time\)/);
+  assert.match(matmul.stdout, /Triton autotune configs: autotune config BLOCK_M=64 BLOCK_N=64 BLOCK_K=64 GROUP_M=8 w8 s2 added \(every BLOCK ×2, num_warps 4→8 from config 1 as listed\) — launch checked, ModelNew generated/);
+  const add = await dry(join(EXAMPLES, 'vector_add'), 'vector_add.py');
+  assert.equal(add.status, 0, add.stderr);
+  assert.match(add.stdout, /Triton BLOCK constexprs: BLOCK_SIZE=256 instead of 128 — launch checked, ModelNew generated/);
+  assert.match(add.stdout, /Triton autotune configs: nothing to propose \(.*it has no @triton\.autotune\)/);
+  assert.doesNotMatch(add.stderr + matmul.stderr, /started/);
+  assert.ok(!existsSync(join(workspace, '.kernelpilot', 'runs')), 'no run recorded');
+  const task = await dry(join(REPO, 'test/fixtures/kernelbench/level1'), '19_ReLU.py');
+  assert.equal(task.status, 1);
+  assert.match(task.stderr, /is a KernelBench task: its optimize has no built-in search .* --device cpu` runs the loop on CPU torch/);
 });

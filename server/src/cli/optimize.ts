@@ -57,7 +57,8 @@ __launch_bounds__, unroll pragmas).
                         verified with are reported, not written
   --out F               write the best verified candidate (a whole file) to F
   --dry-run             no GPU: resolve the spec, build the gate runtime and the baseline, and check and build the
-                        built-in search's first candidate of each strategy; nothing is timed or verified
+                        built-in search's first candidate of each strategy (a Triton kernel: generate the gate's
+                        task and each candidate's ModelNew, launches checked); nothing is timed or verified
   --no-sandbox          build and run candidates without the bubblewrap sandbox (their code runs with your rights)
   --bwrap PATH          the bwrap program, where it is not on PATH
   --target T            where candidates build and run: local (default), ssh://[user@]host[:port],
