@@ -39,7 +39,11 @@ test('the proposal prompt carries the kernel in context, the spec, the GPU, the 
     problem: { ...base, file, source: FILE, kernel, profile: 'dram__throughput 61 %' },
     parent: { id: 'baseline', candidate: { source: FILE }, speedup: 1 },
     strategy: 'memory-coalescing',
-    tried: [{ id: 'r01-c01-a0', strategy: 'fusion', parent: 'baseline', result: 'rejected at probes (match): outputs differ' }],
+    tried: [
+      { id: 'r01-c01-a0', strategy: 'fusion', parent: 'baseline', result: 'rejected at probes (match): outputs differ' },
+      { id: 'r01-c02-a0', strategy: 'block-size', parent: 'baseline', result: 'accepted: 1.10× faster', description: 'block size 512 instead of 256' },
+      { id: 'r01-c03-a0', strategy: 'tensor-cores', parent: 'baseline', result: 'accepted: 1.20× faster', description: `${'Use mma.sync '.repeat(20)}\nSecond paragraph.` },
+    ],
     seen: new Set(),
   };
   const prompt = await proposalPrompt(request);
@@ -58,6 +62,10 @@ test('the proposal prompt carries the kernel in context, the spec, the GPU, the 
   assert.match(prompt, /The original kernel: 0.250 ms median, 60 % of the roofline \(memory-bound\)/);
   assert.match(prompt, /## Profiler report\n\n```\ndram__throughput 61 %\n```/);
   assert.match(prompt, /- r01-c01-a0 \(fusion, from baseline\): rejected at probes \(match\): outputs differ/);
+  // What each attempt changed, where it said so: a variant of the search exactly, a model's prose by its first line, cut.
+  assert.match(prompt, /- r01-c02-a0 \(block-size, from baseline: block size 512 instead of 256\): accepted: 1\.10× faster/);
+  assert.match(prompt, /- r01-c03-a0 \(tensor-cores, from baseline: (Use mma\.sync ){12}Use…\): accepted: 1\.20× faster/);
+  assert.doesNotMatch(prompt, /Second paragraph/);
 
   const messages = await conversation(request, [{ proposal: { kind: 'unusable', problem: 'x', exchange: { messages: [], response: 'I think…', model: 'm', usage: { inputTokens: 1, outputTokens: 1 } } }, feedback: 'It did not compile:\n- line 3: error: boom' }]);
   assert.deepEqual(messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);

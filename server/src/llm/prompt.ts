@@ -66,6 +66,18 @@ function specView(spec: BenchSpec) {
   };
 }
 
+/** How much of an attempt's description the history shows: its first line, cut here (a model's prose runs long). */
+const TRIED_DESCRIPTION_CHARS = 160;
+
+/** The history for a prompt; every item has a description (empty: none), so the template never reads an outer one. */
+function triedView(tried: ProposalRequest['tried']): Array<{ id: string; strategy: string; parent: string; result: string; description: string }> {
+  return tried.map((t) => {
+    const line = (t.description ?? '').trim().split('\n')[0] ?? '';
+    const description = line.length > TRIED_DESCRIPTION_CHARS ? `${line.slice(0, TRIED_DESCRIPTION_CHARS - 1)}…` : line;
+    return { id: t.id, strategy: t.strategy, parent: t.parent, result: t.result, description };
+  });
+}
+
 function rate(value: number | undefined, unit: string): string {
   return value === undefined ? '' : `${(value / 1e12).toFixed(2)} ${unit}`;
 }
@@ -96,7 +108,7 @@ export async function proposalPrompt(request: ProposalRequest): Promise<string> 
       roofline: baseline.fractionOfRoofline !== undefined ? `${(baseline.fractionOfRoofline * 100).toFixed(0)} % of the roofline${baseline.bound ? ` (${baseline.bound}-bound)` : ''}` : '',
     },
     profile: parent.profile ?? problem.profile ?? '',
-    tried: request.tried,
+    tried: triedView(request.tried),
   });
 }
 
@@ -124,7 +136,7 @@ async function tritonProposalPrompt(request: ProposalRequest): Promise<string> {
     autotune: autotune ? `${autotune.configs.length} configs keyed on ${autotune.key.join(', ') || 'nothing'}${parent.autotunePick ? `; for ${parent.id === 'baseline' ? 'the baseline' : parent.id} it picked ${configText(parent.autotunePick)}` : ''}` : '',
     gpu: { name: problem.baseline.gpu.name, computeCapability: problem.baseline.gpu.computeCapability ?? '' },
     baseline: { time: `${problem.baseline.timeMs.toPrecision(3)} ms median` },
-    tried: request.tried,
+    tried: triedView(request.tried),
   });
 }
 
@@ -142,7 +154,7 @@ function kernelBenchProposalPrompt(request: ProposalRequest): string {
     tolerance: view.tolerance,
     gpu: { name: problem.baseline.gpu.name, computeCapability: problem.baseline.gpu.computeCapability ?? '' },
     baseline: { time: `${problem.baseline.timeMs.toPrecision(3)} ms median` },
-    tried: request.tried,
+    tried: triedView(request.tried),
   });
 }
 

@@ -298,7 +298,7 @@ export async function runLoop(deps: LoopDeps): Promise<LoopResult> {
         const last = slotRecords.at(-1);
         if (last) bandit.update(last.strategy, gainReward(last.outcome, last.parentSpeedup));
       }
-      for (const r of records) tried.push({ id: r.id, strategy: r.strategy, parent: r.parent, result: resultLine(r), ...(r.candidate ? { source: r.candidate.source } : {}) });
+      for (const r of records) tried.push({ id: r.id, strategy: r.strategy, parent: r.parent, result: resultLine(r), ...(r.description ? { description: r.description } : {}), ...(r.candidate ? { source: r.candidate.source } : {}) });
       const roundBest = bestOf(records);
       if (roundBest && (!best || roundBest.speedup > best.speedup)) {
         best = roundBest;

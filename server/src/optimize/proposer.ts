@@ -41,6 +41,8 @@ export interface Tried {
   parent: string;
   /** One line: the verdict and its reason or the speedup. */
   result: string;
+  /** What the proposer said it changed (the search's variants say it exactly). */
+  description?: string;
   /** Its source, when it gave a candidate (the search reads what an earlier attempt already tried). */
   source?: string;
 }
