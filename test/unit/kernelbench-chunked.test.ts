@@ -37,7 +37,7 @@ const marking = join(dir, 'marks_build_dir.py');
 
 function job(chunkElements?: number): Omit<KernelBenchJob, 'task' | 'candidates'> {
   return {
-    seeds: plan.seeds, initSeed: 42, timeSeed: 1000, warmup: 1, pairs: 3, baselineIters: 2,
+    seeds: plan.seeds, initSeed: 42, timeSeed: 1000, sameSeedsEveryChild: true, warmup: 1, pairs: 3, baselineIters: 2,
     tolerance: plan.tolerance as Record<string, Tolerance>, poisonByte: POISON_BYTE.float32,
     sizes: { batch_size: 4, dim: 25 }, device: 'cpu', compile: false, l2FlushBytes: 0, candidateTimeoutS: 60,
     ...(chunkElements ? { chunkElements } : {}),

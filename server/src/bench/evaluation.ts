@@ -14,7 +14,7 @@
 // typed events (phase, waiting-for-gpu, probe, timing, verdict) that the CLI, the editor, records and the
 // optimizer all read. benchKernel and compareCandidates (job.ts) are thin adapters over this.
 
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -43,6 +43,7 @@ import { profileLive } from './profile-job';
 import { asJobError, ceilingsFor, requireGpus, runGateCommand, type GpuContext, type ResolvedCeilings } from './job-gpu';
 import { refuseUnrunnableSizes } from './fits';
 import { buildErrors, buildFor, buildRuntimeFor, buildVersionFor, candidateReadable, candidateSpec, JobError, prepareCandidate, prepareSpec, requireCuda, type BuildInfo, type PrepareOptions, type PreparedSpec, type SpecSource } from './job-prepare';
+import { randomSeeds, randomTimeSeed } from './seeds';
 
 export type EvaluationPhase = 'spec' | 'build' | 'gpu' | 'ceilings' | 'baseline' | 'checks' | 'timing' | 'record';
 
@@ -149,12 +150,6 @@ interface GpuLane {
 const DEFAULTS = { warmup: 10, iters: 100, pairs: 100, sets: 2 } as const;
 const CONFIDENCE = 0.95;
 
-function randomSeeds(): number[] {
-  // Random per run (field notes, pattern 17: a candidate must not be able to know the seeds), recorded.
-  const base = randomInt(1, 1 << 30);
-  return [base, base + 1, base + 2];
-}
-
 /** Problems of the baseline itself that its checks show: unwritten outputs, inputs it changed. */
 function baselineWarnings(checks: readonly BaselineCheckEvent[]): string[] {
   const out: string[] = [];
@@ -250,7 +245,7 @@ export class Evaluation {
         baseline: baselineBuild.binary,
         seeds,
         sweep: prepared.spec.sweep ?? [],
-        timeSeed: options.timeSeed ?? randomInt(1, 1 << 30),
+        timeSeed: options.timeSeed ?? randomTimeSeed(),
         warmup: options.warmup ?? DEFAULTS.warmup,
         iters: options.iters ?? DEFAULTS.iters,
         sets: options.sets ?? DEFAULTS.sets,
@@ -459,7 +454,7 @@ export class Evaluation {
           candidate: build.binary,
           seeds: plan.seeds,
           sweep: plan.sweep,
-          timeSeed: this.options.timeSeed ?? randomInt(1, 1 << 30),
+          timeSeed: this.options.timeSeed ?? randomTimeSeed(),
           warmup: this.options.warmup ?? DEFAULTS.warmup,
           pairs: this.pairs(),
           sets: this.options.sets ?? DEFAULTS.sets,

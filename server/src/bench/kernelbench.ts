@@ -18,6 +18,7 @@ import { POISON_BYTE } from '../harness/poison';
 import { discover } from '../kernels/discover';
 import type { Target } from '../targets/target';
 import { JobError } from './job-prepare';
+import { randomSeeds, randomTimeSeed } from './seeds';
 
 /**
  * KernelBench v0/v0.1's tolerance (atol = rtol = 1e-2 for every float type), the one its papers' fast_p use; `strict`
@@ -96,7 +97,7 @@ const L2_FLUSH_BYTES = 256 * 1024 * 1024;
 
 /** What the editor's Benchmark and an optimize run use: five check seeds, 30 interleaved pairs, KernelBench's tolerance. */
 export function defaultKernelBenchOptions(target: Target): KernelBenchOptions {
-  return { target, seeds: [101, 8020, 15939, 23858, 31777], pairs: 30, warmup: 3, baselineIters: 30, tolerance: 'kernelbench', sizes: {}, device: 'auto', compile: true, timeoutMs: 600_000 };
+  return { target, seeds: randomSeeds(5), pairs: 30, warmup: 3, baselineIters: 30, tolerance: 'kernelbench', sizes: {}, device: 'auto', compile: true, timeoutMs: 600_000 };
 }
 
 /** One task with the given candidate files as one Python gate process on the target; its results derived. */
@@ -105,7 +106,7 @@ export async function evaluateTask(task: string, candidates: readonly string[], 
   const job = {
     seeds: options.seeds,
     initSeed: 42,
-    timeSeed: 1000,
+    timeSeed: randomTimeSeed(),
     warmup: options.warmup,
     pairs: options.pairs,
     baselineIters: options.baselineIters,

@@ -25,6 +25,7 @@ import { writeTritonRecord, type TritonRecord } from '../runs/triton-record';
 import type { GpuWait } from '../targets/gpu-gate';
 import type { Target } from '../targets/target';
 import { candidateSpec, JobError, prepareSpec, type PreparedSpec } from './job-prepare';
+import { randomSeeds, randomTimeSeed } from './seeds';
 
 export interface TritonCandidate {
   file: string;
@@ -195,14 +196,14 @@ export async function runTritonJob(options: TritonJobOptions): Promise<TritonDry
   for (const c of generated.candidates) options.onProgress?.(`candidate: ${basename(c.file)} launched with ${c.launchOrigin}`);
   if (options.dryRun) return { kind: 'triton-dry-run', kernel: prepared.kernel.qualifiedName, spec: prepared.spec, generated };
 
-  const seeds = options.seeds ?? [1, 2, 3];
+  const seeds = options.seeds ?? randomSeeds();
   const plan: KernelBenchPlan = { seeds, tolerance: tolerances(prepared.spec) as Partial<Record<Dtype, Tolerance>> };
   const device = options.device ?? 'auto';
   const timeoutMs = options.timeoutMs ?? 600_000;
   const job: Omit<KernelBenchJob, 'task' | 'candidates'> = {
     seeds,
     initSeed: 42,
-    timeSeed: 1000,
+    timeSeed: randomTimeSeed(),
     warmup: options.warmup ?? 10,
     // On a CPU (Triton's interpreter) nothing is timed unless asked for: the host clock of an interpreter is no kernel time.
     pairs: options.pairs ?? (device === 'cpu' ? 0 : 100),

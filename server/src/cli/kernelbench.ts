@@ -7,6 +7,7 @@ import { candidateRows, deviceOf, REPORT_HEADER, summarize, summaryLines } from 
 import { table } from './table';
 import { CliError } from './errors';
 import { defaultTarget, deviceFlag, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
+import { randomSeeds } from '../bench/seeds';
 
 export interface KernelBenchFlags {
   solutions?: string;
@@ -41,7 +42,7 @@ export async function kernelbenchCommand(tasks: string[], flags: KernelBenchFlag
     evaluateKernelBench(tasks.map((t) => resolve(t)), resolve(flags.solutions as string), {
       target,
       ...(flags.python ? { python: flags.python } : {}),
-      seeds: Array.from({ length: seedCount }, (_, i) => 101 + i * 7919),
+      seeds: randomSeeds(seedCount),
       pairs: positiveInt(flags.pairs, 'pairs') ?? 30,
       warmup: positiveInt(flags.warmup, 'warmup') ?? 3,
       baselineIters: positiveInt(flags.pairs, 'pairs') ?? 30,

@@ -6,6 +6,7 @@ import { runTritonJob, type TritonCandidate, type TritonDryRun, type TritonJobRe
 import { tritonLens, tritonReport } from '../bench/triton-format';
 import { TRITON_RECORD_FILE } from '../runs/triton-record';
 import { defaultTarget, deviceFlag, positiveInt, progressTo, withCancel, type JobCliOptions } from './job-common';
+import { randomSeeds } from '../bench/seeds';
 
 export interface TritonFlags {
   kernel?: string;
@@ -41,7 +42,7 @@ export async function tritonCommand(file: string, candidates: TritonCandidate[],
       candidates,
       ...(flags.python ? { python: flags.python } : {}),
       device: deviceFlag(flags.device) ?? 'auto',
-      seeds: Array.from({ length: seeds }, (_, i) => 101 + i * 7919),
+      seeds: randomSeeds(seeds),
       pairs: positiveInt(flags.pairs, 'pairs'),
       iters: positiveInt(flags.iters, 'iters'),
       warmup: positiveInt(flags.warmup, 'warmup'),

@@ -25,6 +25,7 @@ import importlib.util
 import json
 import math
 import os
+import secrets
 import signal
 import stat
 import sys
@@ -1213,6 +1214,18 @@ class Children:
         return ok
 
 
+def fresh_seeds(job):
+    """A candidate child's own check and time seeds, drawn as it is forked (field.md 17): an earlier child, which
+    could leave outputs behind (in /tmp, which they share) for inputs it knew of, never saw these; a task or candidate
+    written for known seeds meets unknown ones. Check seeds below 2**30, time seeds above it: the two never meet."""
+    seeds = []
+    while len(seeds) < len(job["seeds"]):
+        seed = 1 + secrets.randbelow((1 << 30) - 1)
+        if seed not in seeds:
+            seeds.append(seed)
+    return {**job, "seeds": seeds, "timeSeed": (1 << 30) + secrets.randbelow(1 << 29)}
+
+
 def main():
     job = json.loads(sys.stdin.read())
     CHUNK["elements"] = max(1, int(job.get("chunkElements", CHUNK["elements"])))
@@ -1232,7 +1245,8 @@ def main():
     if reference_ok:
         for index, candidate in enumerate(job["candidates"]):
             emit({"kind": "candidate", "index": index, "file": candidate})
-            children.run(lambda: run_candidate(job, candidate, children.builds[index]), f"the candidate {os.path.basename(candidate)}", index)
+            own = job if job.get("sameSeedsEveryChild") else fresh_seeds(job)
+            children.run(lambda: run_candidate(own, candidate, children.builds[index]), f"the candidate {os.path.basename(candidate)}", index)
     emit({"kind": "done"})
 
 

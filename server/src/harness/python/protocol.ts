@@ -17,12 +17,20 @@ export interface KernelBenchJob {
   task: string;
   /** ModelNew files, as the target sees them. */
   candidates: string[];
-  /** Check seeds: each draws fresh inputs through get_inputs() after torch.manual_seed(seed). */
+  /**
+   * Check seeds: each draws fresh inputs through get_inputs() after torch.manual_seed(seed). The reference's child
+   * uses these; each candidate's child draws as many of its own as it is forked (and its own time seed).
+   */
   seeds: number[];
   /** The seed set before get_init_inputs() and before building each model (same weights on both sides). */
   initSeed: number;
   /** Timed call i draws its inputs with seed timeSeed + i. */
   timeSeed: number;
+  /**
+   * Every child uses `seeds` and `timeSeed` as given: two runs of a job see the same inputs. Only for tests that
+   * compare runs: a candidate could know these seeds.
+   */
+  sameSeedsEveryChild?: boolean;
   warmup: number;
   /** Timed pairs (candidate, eager Model) per candidate; 0: checks only. */
   pairs: number;
