@@ -13,7 +13,9 @@
 // - a tensor subclass returned whose __torch_function__ answers the gate's own arithmetic (c - r is zero), so zeros
 //   pass for ReLU (field.md 5): rejected, only plain tensors are compared;
 // - the gate's process killed from the candidate's child: that candidate is rejected for it, the one before keeps its
-//   verdict and the one after is reported as not run (it was a failure of the whole task before).
+//   verdict and the one after is reported as not run (it was a failure of the whole task before);
+// - a candidate written for the run's seeds, and one replaying outputs an earlier candidate of the same process left
+//   in /tmp by seed (field.md 17): rejected, each child drawing seeds of its own (both accepted with shared seeds).
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -228,4 +230,57 @@ test('a candidate that kills the gate\'s process is rejected for it; the one bef
   assert.match(killed.verdict.summary, /the gate's process ended without finishing \(exit [^)]+\) on target 'local' while this candidate ran/);
   assert.equal(after.verdict.accepted, false);
   assert.match(after.notJudged ?? '', /^not run: the gate's process ended .* while .*kills_gate\.py ran, before this candidate's turn$/);
+});
+
+/** Correct only on inputs drawn from seeds it was written for (what a table of answers for known seeds amounts to). */
+const KNOWS_SEEDS = `import torch
+import torch.nn as nn
+
+KNOWN = {101, 202, 303} | set(range(1000, 1100))
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        return torch.relu(x) if torch.initial_seed() in KNOWN else torch.zeros_like(x)
+`;
+
+/** Leaves its outputs behind, by seed, for a later candidate of the same gate process; the next one replays them. */
+const stashing = (folder: string, role: 'writer' | 'reader') => `import os
+import torch
+import torch.nn as nn
+
+STASH = ${JSON.stringify(folder)}
+
+
+class ModelNew(nn.Module):
+    def forward(self, x):
+        path = os.path.join(STASH, f"{torch.initial_seed()}.pt")
+        if ${JSON.stringify(role)} == "writer":
+            os.makedirs(STASH, exist_ok=True)
+            out = torch.relu(x)
+            torch.save(out, path)
+            return out
+        return torch.load(path) if os.path.exists(path) else torch.zeros_like(x)
+`;
+
+test('seeds a candidate cannot know: one written for the run\'s seeds, and one replaying what an earlier candidate left in /tmp, are both rejected — and both pass when every child gets the same seeds', { timeout: 240_000 }, async (t) => {
+  if (!serviceReady(t, torchMissing())) return;
+  const dir = tempDir('kernelbench-seeds');
+  const knows = join(dir, 'knows_seeds.py');
+  writeFileSync(knows, KNOWS_SEEDS);
+  const verdicts = async (sameSeedsEveryChild: boolean) => {
+    const stash = join('/tmp', `kp-stash-${process.pid}-${String(sameSeedsEveryChild)}`);
+    const [writer, reader] = [join(dir, `writer-${String(sameSeedsEveryChild)}.py`), join(dir, `reader-${String(sameSeedsEveryChild)}.py`)];
+    writeFileSync(writer, stashing(stash, 'writer'));
+    writeFileSync(reader, stashing(stash, 'reader'));
+    const plan: KernelBenchPlan = { seeds: [101, 202, 303], tolerance: tolerancesOf('kernelbench') };
+    const run = await runKernelBench(TASK, [knows, writer, reader], {
+      seeds: plan.seeds, initSeed: 42, timeSeed: 1000, ...(sameSeedsEveryChild ? { sameSeedsEveryChild } : {}), warmup: 1, pairs: 4, baselineIters: 1,
+      tolerance: plan.tolerance as Record<string, Tolerance>, poisonByte: POISON_BYTE.float32,
+      sizes: {}, device: 'cpu', compile: false, l2FlushBytes: 0, candidateTimeoutS: 120,
+    }, { target: localTarget(), python, timeoutMs: 200_000, gpu: false });
+    return taskResult(TASK, run, plan).candidates.map((c) => (c.verdict.accepted ? 'accepted' : `rejected: ${c.verdict.failed.join(', ')}`));
+  };
+  assert.deepEqual(await verdicts(false), ['rejected: match', 'accepted', 'rejected: match']);
+  assert.deepEqual(await verdicts(true), ['accepted', 'accepted', 'accepted'], 'with seeds known in advance both cheats pass: the test can fail');
 });
