@@ -39,6 +39,8 @@ export const DECISION_TESTS = [
   // The Python gates' batches and how a gate process that ended is read.
   'test/unit/gate-batch.test.ts',
   'test/unit/python-gate-endings.test.ts',
+  // derive/kernelbench.ts: fast_p, the geometric mean, and the speedup over torch.compile chained through eager.
+  'test/unit/kernelbench-fastp.test.ts',
 ];
 
 /** Where bundle-tests.mjs puts a test file's bundle, and what the TAP runner runs. */

@@ -84,3 +84,48 @@ test('a baseline that was not measured gives no fast_p at all, not a share over 
   for (const p of [0, 1, 2]) assert.equal(fastP(tasks, p, 'compiled'), null);
   assert.equal(fastP(tasks, 2, 'eager')?.count, 1);
 });
+
+test('a task\'s candidates: one not run is not judged (never accepted), one checked but not timed has no speedup, and of two equally fast the first stands for the task', { timeout: 10_000 }, () => {
+  const task = recorded.tasks.find((t) => t.run && t.result.best !== undefined);
+  assert.ok(task?.run);
+  const run = task.run;
+  const best = run.candidates[task.result.best ?? 0];
+  const untimed = structuredClone(best);
+  assert.ok(untimed.timing?.candidate);
+  untimed.timing.candidate.kernelMs = [];
+  const notRun = { ...best, notRun: 'not run: the gate\'s process ended before its turn' };
+  const result = taskResult(task.result.task, { ...run, candidates: [best, best, untimed, notRun] }, task.plan);
+  assert.equal(result.best, 0, 'a tie goes to the first');
+  assert.ok(result.candidates[0].eager && result.candidates[1].eager);
+  assert.equal(result.candidates[2].verdict.accepted, true);
+  assert.equal(result.candidates[2].eager, undefined, 'no timed call, no speedup');
+  assert.equal(result.candidates[3].notJudged, 'not run: the gate\'s process ended before its turn');
+  assert.equal(result.candidates[3].verdict.accepted, false);
+  assert.match(result.candidates[3].verdict.summary, /^not judged: not run/);
+  assert.equal(result.candidates[3].verdict.weakSpec, false);
+});
+
+test('what a task result holds besides its candidates: the faster of two stands for it, medians and why torch.compile is missing, a reference that failed, no field for what is not there', { timeout: 10_000 }, () => {
+  const task = recorded.tasks.find((t) => t.run && t.result.best !== undefined);
+  assert.ok(task?.run?.reference.baselines);
+  const { run } = task;
+  const first = run.candidates[task.result.best ?? 0];
+  const slower = structuredClone(first);
+  assert.ok(slower.timing?.candidate);
+  slower.timing.candidate.kernelMs = slower.timing.candidate.kernelMs.map((x) => x * 4);
+  const { seconds: _seconds, ...unclocked } = first;
+  const result = taskResult(task.result.task, { ...run, candidates: [slower, unclocked] }, task.plan);
+  assert.equal(result.best, 1, 'the faster one, though listed second');
+  assert.ok(!('seconds' in result.candidates[1]), 'no seconds recorded, no seconds field');
+  const baselines = run.reference.baselines;
+  assert.ok(baselines);
+  const withCompile = taskResult(task.result.task, { ...run, reference: { ...run.reference, baselines: { ...baselines, compiled: { ...baselines.eager, kernelMs: baselines.eager.kernelMs.map((x) => x * 2) } } } }, task.plan);
+  assert.ok(Math.abs((withCompile.compiledMedianMs ?? 0) - 2 * (withCompile.eagerMedianMs ?? 0)) < 1e-12, 'the compiled median, twice the eager one');
+  assert.equal(withCompile.compileUnavailable, undefined);
+  const { baselines: _baselines, ...noBaselines } = run.reference;
+  const untimedTask = taskResult(task.result.task, { ...run, reference: noBaselines, candidates: [] }, task.plan);
+  assert.equal(untimedTask.compileUnavailable, 'no baseline timing was recorded');
+  assert.ok(!('best' in untimedTask) && !('eagerMedianMs' in untimedTask), 'no candidate, no best; no baselines, no median');
+  const failed = taskResult(task.result.task, { ...run, reference: { ...run.reference, error: { kind: 'error', stage: 'task', message: 'get_inputs() raised ValueError' } } }, task.plan);
+  assert.deepEqual(failed, { task: task.result.task, error: 'task: get_inputs() raised ValueError', candidates: [] });
+});

@@ -423,7 +423,13 @@ test('an autotuned kernel\'s pick goes with its parent: the baseline\'s in round
   const candidatePick = { kwargs: { BLOCK: 256 }, numWarps: 8, numStages: 3 };
   const evaluator = new FakeEvaluator([['PICKED', { ...accepted(1.5), autotunePick: candidatePick }]]);
   const proposer = new ScriptedProposer(['memory-coalescing'], (r) => (roundOf(r) === 1 ? `PICKED ${r.id}` : `SPEED=1.1 ${r.id}`));
-  await runLoop({ problem: { ...problem, baseline: { ...problem.baseline, autotunePick: basePick } }, proposers: [proposer], evaluator, sink: new MemorySink(), options: { ...OPTIONS, rounds: 2, candidatesPerRound: 1, maxRepairs: 0 } });
+  // What each proposal says it changed goes into the next rounds' history with its source.
+  const describing: Proposer = { kind: proposer.kind, strategies: proposer.strategies, propose: async (request) => {
+    const made = await proposer.propose(request);
+    return made.kind === 'candidate' ? { ...made, description: `changed in ${request.id}` } : made;
+  } };
+  await runLoop({ problem: { ...problem, baseline: { ...problem.baseline, autotunePick: basePick } }, proposers: [describing], evaluator, sink: new MemorySink(), options: { ...OPTIONS, rounds: 2, candidatesPerRound: 1, maxRepairs: 0 } });
   assert.deepEqual(proposer.requests.map((r) => [r.parent.id, r.parent.autotunePick]), [['baseline', basePick], ['r01-c01-a0', candidatePick]]);
   assert.match(proposer.requests[1].tried[0]?.source ?? '', /PICKED r01-c01-a0/, 'what was tried comes with its source');
+  assert.equal(proposer.requests[1].tried[0]?.description, 'changed in r01-c01-a0');
 });
